@@ -1,0 +1,1 @@
+"""helpdesk-tui: a terminal helpdesk on the Ticket Service's MongoDB."""

@@ -1,0 +1,286 @@
+"""A realistic, reproducible helpdesk: a team, customers and tickets in every SLA state.
+
+Documents are built with the same domain builders the store writes with, so they are exactly
+what the app (and Mongoose) would have written; they are bulk-inserted for speed.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bson import ObjectId
+
+from helpdesk_tui.domain.models import (
+    Category,
+    NewTicket,
+    Priority,
+    Status,
+    mongo_time,
+    new_message_doc,
+    new_ticket_doc,
+)
+from helpdesk_tui.domain.sla import SlaPolicy
+
+AGENTS = [
+    ("Ana Lima", "ana@helpdesk.example"),
+    ("Bo Nilsson", "bo@helpdesk.example"),
+    ("Chidi Okafor", "chidi@helpdesk.example"),
+    ("Dana Weiss", "dana@helpdesk.example"),
+    ("Emil Novak", "emil@helpdesk.example"),
+    ("Farah Haddad", "farah@helpdesk.example"),
+    ("Gus Moreau", "gus@helpdesk.example"),
+    ("Hana Sato", "hana@helpdesk.example"),
+]
+SUPERVISOR = ("Sam Rivera", "sam@helpdesk.example")
+DEMO_AGENT_EMAIL = AGENTS[0][1]
+
+FIRST = (
+    ["Alex", "Blair", "Casey", "Devon", "Eden", "Frankie", "Gray", "Harper", "Indigo", "Jordan", "Kai", "Logan", "Morgan", "Noa", "Oakley", "Parker", "Quinn", "Reese", "Sage", "Taylor", "Uma", "Val", "Wren", "Yael", "Zion"]
+)
+LAST = (
+    ["Abbott", "Becker", "Castro", "Diaz", "Evans", "Fischer", "Garcia", "Hughes", "Ito", "Jensen", "Kowalski", "Larsen", "Moreno", "Nakamura", "Olsen", "Patel", "Quispe", "Rossi", "Silva", "Tanaka", "Ueda", "Vargas", "Wagner", "Young"]
+)
+
+SUBJECTS: dict[Category, list[str]] = {
+    Category.ORDER: [
+        "Order stuck in processing",
+        "Wrong item in my order",
+        "Cancel order please",
+        "Order confirmation never came",
+        "Change delivery address on order",
+    ],
+    Category.PRODUCT: [
+        "Blender makes a grinding noise",
+        "Screen flickers after update",
+        "Missing screws in the box",
+        "Battery drains overnight",
+        "Size chart is wrong",
+    ],
+    Category.PAYMENT: [
+        "Charged twice for one order",
+        "Refund not received",
+        "Card declined but money taken",
+        "Invoice shows wrong VAT",
+        "Gift card balance missing",
+    ],
+    Category.SHIPPING: [
+        "Parcel never arrived",
+        "Tracking not updating for 6 days",
+        "Package arrived damaged",
+        "Courier left parcel outside",
+        "Express shipping took a week",
+    ],
+    Category.ACCOUNT: [
+        "Cannot reset my password",
+        "Please delete my account",
+        "2FA codes not arriving",
+        "Email change not confirmed",
+        "Locked out after too many attempts",
+    ],
+    Category.OTHER: [
+        "Question about your warranty",
+        "Partnership enquiry",
+        "Accessibility of the checkout",
+        "Feedback on the new app",
+        "Do you ship to Iceland?",
+    ],
+}
+CUSTOMER_LINES = [
+    "Hi, I have been waiting for an answer and nothing has happened yet.",
+    "Could you please look into this? It is quite urgent for me.",
+    "I attached a photo. Let me know if you need anything else.",
+    "Any update on this? It has been a while.",
+    "Thanks, that worked! One more question though.",
+    "This is the third time I am writing about this.",
+]
+AGENT_LINES = [
+    "Thanks for reaching out! I am looking into this now.",
+    "I have escalated this to our logistics partner and will update you shortly.",
+    "Could you send me your order number and a photo of the label?",
+    "I have issued a refund; it should show up within 3-5 business days.",
+    "Sorry for the trouble. A replacement is on its way.",
+]
+NOTES = [
+    "Customer is a repeat buyer; be generous.",
+    "Checked with warehouse: item was never scanned out.",
+    "Possible fraud pattern, see similar ticket last week.",
+    "Waiting on finance to approve the refund.",
+]
+TAGS = ["vip", "refund", "damaged", "escalated", "bug", "duplicate", "courier", "gdpr", "billing"]
+# Customer text is untrusted: the demo carries the kinds of text that must render literally.
+HOSTILE = [
+    (
+        "[bold red]URGENT[/] read me [link=https://evil.example]now[/link]",
+        "Please click [link=https://evil.example]here[/link] \x1b[31mred\x1b[0m "
+        "\x1b]8;;https://evil.example\x07link\x1b]8;;\x07 and \x1b[2J clear.",
+    ),
+    ("Refund for order #[12345] (no markup)", "My cart showed [b]2 items[/b] but I paid for 3."),
+]
+
+
+@dataclass(frozen=True)
+class DemoData:
+    users: list[dict[str, Any]]
+    tickets: list[dict[str, Any]]
+    agent_ids: list[ObjectId]
+    supervisor_id: ObjectId
+    customer_ids: list[ObjectId]
+
+
+def _people(rng: random.Random, customers: int) -> tuple[list[dict[str, Any]], list[ObjectId]]:
+    users = [{"_id": ObjectId(), "name": n, "email": e, "role": "agent"} for n, e in AGENTS]
+    users.append(
+        {"_id": ObjectId(), "name": SUPERVISOR[0], "email": SUPERVISOR[1], "role": "supervisor"}
+    )
+    customer_ids = []
+    for i in range(customers):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        user = {
+            "_id": ObjectId(),
+            "name": f"{first} {last}",
+            "email": f"{first}.{last}{i}@mail.example".lower(),
+            "role": "customer",
+        }
+        users.append(user)
+        customer_ids.append(user["_id"])
+    return users, customer_ids
+
+
+def _choice(rng: random.Random, weights: dict[Any, float]) -> Any:
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def generate(
+    now: datetime,
+    *,
+    tickets: int = 300,
+    customers: int = 200,
+    seed: int = 7,
+    policy: SlaPolicy | None = None,
+) -> DemoData:
+    """Deterministic for a given (now, sizes, seed)."""
+    rng = random.Random(seed)
+    policy = policy or SlaPolicy()
+    users, customer_ids = _people(rng, customers)
+    agent_ids = [u["_id"] for u in users if u["role"] == "agent"]
+    supervisor_id = next(u["_id"] for u in users if u["role"] == "supervisor")
+    docs = [
+        _ticket(rng, n + 1, now, policy, agent_ids, customer_ids, hostile=n in (4, 11))
+        for n in range(tickets)
+    ]
+    if tickets >= 20:
+        docs[17] = _malformed(docs[17])
+    return DemoData(users, docs, agent_ids, supervisor_id, customer_ids)
+
+
+def _ticket(
+    rng: random.Random,
+    number: int,
+    now: datetime,
+    policy: SlaPolicy,
+    agents: list[ObjectId],
+    customers: list[ObjectId],
+    *,
+    hostile: bool,
+) -> dict[str, Any]:
+    status = _choice(
+        rng,
+        {
+            Status.OPEN: 26,
+            Status.IN_PROGRESS: 24,
+            Status.WAITING: 12,
+            Status.RESOLVED: 20,
+            Status.CLOSED: 18,
+        },
+    )
+    priority = _choice(
+        rng, {Priority.URGENT: 10, Priority.HIGH: 25, Priority.MEDIUM: 40, Priority.LOW: 25}
+    )
+    category = rng.choice(list(Category))
+    customer = rng.choice(customers)
+    target = policy.target(priority)
+    answered = status is not Status.OPEN or rng.random() < 0.3
+    minutes = target.resolution_minutes if answered else target.first_response_minutes
+    # Spread active tickets over on track, at risk and breached; done ones over the past week.
+    if status.is_done:
+        age = timedelta(minutes=rng.uniform(0.3, 2.5) * minutes)
+    else:
+        share = _choice(rng, {0.35: 45, 0.85: 25, 1.4: 30})
+        age = timedelta(minutes=minutes * rng.uniform(share - 0.3, share + 0.1))
+    created = now - age
+    subject, description = rng.choice(SUBJECTS[category]), rng.choice(CUSTOMER_LINES)
+    if hostile:
+        subject, description = HOSTILE[number % 2]
+    assignee = None
+    if status is not Status.OPEN or rng.random() < 0.45:
+        assignee = rng.choice(agents)
+    new = NewTicket(
+        subject=subject,
+        description=description,
+        user=customer,
+        category=category,
+        priority=priority,
+        assigned_to=assignee,
+        tags=rng.sample(TAGS, k=_choice(rng, {0: 50, 1: 35, 2: 15})),
+    )
+    doc = new_ticket_doc(new, ticket_number=f"TKT-{number:06d}", now=created, status=status)
+    doc["messages"] = list(_conversation(rng, doc, now, age, answered, assignee or agents[0]))
+    last = doc["messages"][-1]["createdAt"] if doc["messages"] else doc["createdAt"]
+    if status.is_done:
+        doc["resolvedAt"] = mongo_time(last + timedelta(minutes=rng.randint(5, 90)))
+        last = doc["resolvedAt"]
+        if status is Status.CLOSED:
+            doc["closedAt"] = mongo_time(min(now, last + timedelta(hours=rng.randint(1, 30))))
+            last = doc["closedAt"]
+    doc["updatedAt"] = mongo_time(min(last, now))
+    doc["__v"] = len(doc["messages"]) + (1 if doc["tags"] else 0)
+    return doc
+
+
+def _conversation(
+    rng: random.Random,
+    doc: dict[str, Any],
+    now: datetime,
+    age: timedelta,
+    answered: bool,
+    agent: ObjectId,
+) -> Iterator[dict[str, Any]]:
+    created: datetime = doc["createdAt"]
+    customer: ObjectId = doc["user"]
+    yield new_message_doc(sender=customer, content=doc["description"], now=created)
+    if not answered:
+        return
+    turns = rng.randint(1, 5)
+    step = age / (turns + 2)
+    at = created
+    for turn in range(turns):
+        at += step * rng.uniform(0.5, 1.0)
+        yield new_message_doc(sender=agent, content=rng.choice(AGENT_LINES), now=at)
+        if rng.random() < 0.3:
+            at += timedelta(minutes=rng.randint(1, 30))
+            yield new_message_doc(sender=agent, content=rng.choice(NOTES), now=at, is_internal=True)
+        if turn < turns - 1 or doc["status"] == Status.OPEN.value:
+            at += step * rng.uniform(0.3, 0.9)
+            attachments = ["photo.jpg"] if rng.random() < 0.15 else []
+            yield new_message_doc(
+                sender=customer, content=rng.choice(CUSTOMER_LINES), now=at, attachments=attachments
+            )
+
+
+def _malformed(doc: dict[str, Any]) -> dict[str, Any]:
+    """A document as a careless script might have left it: the app must show, not crash."""
+    broken = dict(doc)
+    broken.pop("category", None)
+    broken["priority"] = "critical"
+    broken["tags"] = "not-a-list"
+    broken["legacyField"] = {"imported": True}
+    return broken
+
+
+def load(store: Any, data: DemoData) -> None:
+    """Insert the generated people and tickets and move the shared counter past them."""
+    store.import_demo(data.users, data.tickets)

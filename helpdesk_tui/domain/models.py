@@ -1,0 +1,307 @@
+"""Ticket, Message and User as the Ticket Service's Mongoose schema defines them.
+
+Reading is lenient: a document written by the service, by hand or by an older version may miss
+fields, carry unknown enum values or wrong types. ``Ticket.from_mongo`` never raises; what it could
+not read is listed in ``problems`` and the field falls back to a safe default.
+
+Writing is strict: ``new_ticket_doc`` and ``new_message_doc`` build documents Mongoose would have
+written (types, enums, ``__v``, timestamps, message ``_id``s).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, ClassVar, TypeVar
+
+from bson import ObjectId
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class Category(StrEnum):
+    ORDER = "order"
+    PRODUCT = "product"
+    PAYMENT = "payment"
+    SHIPPING = "shipping"
+    ACCOUNT = "account"
+    OTHER = "other"
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    URGENT = "urgent"
+
+    @property
+    def rank(self) -> int:
+        """0 for urgent .. 3 for low: the order a triaging agent reads them in."""
+        return _PRIORITY_RANK[self]
+
+
+_PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.MEDIUM: 2, Priority.LOW: 3}
+
+
+class Status(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    WAITING = "waiting"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+    @property
+    def is_done(self) -> bool:
+        return self in (Status.RESOLVED, Status.CLOSED)
+
+
+ACTIVE_STATUSES = (Status.OPEN, Status.IN_PROGRESS, Status.WAITING)
+
+
+def utc(value: datetime) -> datetime:
+    """Aware UTC; pymongo hands back naive UTC datetimes unless the client is tz_aware."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def mongo_time(value: datetime) -> datetime:
+    """A datetime as MongoDB stores it: UTC, millisecond precision."""
+    value = utc(value)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+def _to_utc(value: Any) -> Any:
+    return utc(value) if isinstance(value, datetime) else value
+
+
+class _Lenient(BaseModel):
+    """Base for models read from MongoDB: camelCase aliases, extra fields ignored."""
+
+    model_config = ConfigDict(
+        populate_by_name=True, extra="ignore", arbitrary_types_allowed=True, frozen=True
+    )
+    # Keys Mongoose requires; a document without one is flagged (and shown) rather than refused.
+    REQUIRED: ClassVar[tuple[str, ...]] = ()
+
+    problems: tuple[str, ...] = Field(default=(), exclude=True)
+
+    @classmethod
+    def from_mongo(cls: type[_M], doc: Any) -> _M:
+        """Parse a document without ever raising; what could not be read goes to ``problems``."""
+        if not isinstance(doc, dict):
+            return cls.model_validate({"problems": (f"not a document: {type(doc).__name__}",)})
+        data = dict(doc)
+        problems = [f"{key}: missing" for key in cls.REQUIRED if data.get(key) is None]
+        data.update(cls._prepare(data, problems))
+        for _ in range(len(data) + 1):
+            try:
+                return cls.model_validate({**data, "problems": tuple(problems)})
+            except ValidationError as error:
+                for detail in error.errors():
+                    key = str(detail["loc"][0])
+                    if key in data:
+                        problems.append(f"{key}: {detail['msg'].lower()} (got {data[key]!r:.40})")
+                        del data[key]
+        return cls.model_validate({"problems": tuple(problems)})
+
+    @classmethod
+    def _prepare(cls, data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+        """Hook for fields that need more than per-field fallback."""
+        return {}
+
+
+_M = TypeVar("_M", bound=_Lenient)
+
+
+class User(_Lenient):
+    """A person in ``users``: customer or staff. Read only for us."""
+
+    REQUIRED = ("name", "email")
+
+    id: ObjectId | None = Field(default=None, alias="_id")
+    name: str = ""
+    email: str = ""
+    role: str = ""
+
+    @property
+    def display(self) -> str:
+        return self.name or self.email or (str(self.id) if self.id else "unknown")
+
+
+class Message(_Lenient):
+    REQUIRED = ("content",)
+
+    id: ObjectId | None = Field(default=None, alias="_id")
+    sender: ObjectId | None = None
+    content: str = ""
+    attachments: tuple[str, ...] = ()
+    is_internal: bool = Field(default=False, alias="isInternal")
+    created_at: datetime | None = Field(default=None, alias="createdAt")
+
+    _utc = field_validator("created_at", mode="after")(_to_utc)
+
+    @field_validator("attachments", mode="before")
+    @classmethod
+    def _attachments(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return tuple(str(item) for item in value)
+        return value
+
+
+class Ticket(_Lenient):
+    """A ticket as read from ``tickets``. The queue reads it without ``messages``."""
+
+    REQUIRED = ("ticketNumber", "subject", "user", "category", "createdAt")
+
+    id: ObjectId | None = Field(default=None, alias="_id")
+    ticket_number: str = Field(default="", alias="ticketNumber")
+    subject: str = ""
+    description: str = ""
+    user: ObjectId | None = None
+    order: ObjectId | None = None
+    category: Category = Category.OTHER
+    priority: Priority = Priority.MEDIUM
+    status: Status = Status.OPEN
+    assigned_to: ObjectId | None = Field(default=None, alias="assignedTo")
+    messages: tuple[Message, ...] = ()
+    tags: tuple[str, ...] = ()
+    resolved_at: datetime | None = Field(default=None, alias="resolvedAt")
+    closed_at: datetime | None = Field(default=None, alias="closedAt")
+    created_at: datetime | None = Field(default=None, alias="createdAt")
+    updated_at: datetime | None = Field(default=None, alias="updatedAt")
+    version: int = Field(default=0, alias="__v")
+
+    # Derived by the store's queue query, which never fetches `messages` (not schema fields).
+    first_response_at: datetime | None = Field(default=None, alias="_firstResponseAt")
+    message_count: int = Field(default=0, alias="_messageCount")
+    last_message_at: datetime | None = Field(default=None, alias="_lastMessageAt")
+    last_message_from_customer: bool = Field(default=False, alias="_lastFromCustomer")
+
+    _utc = field_validator(
+        "resolved_at",
+        "closed_at",
+        "created_at",
+        "updated_at",
+        "first_response_at",
+        "last_message_at",
+        mode="after",
+    )(_to_utc)
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _tags(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return tuple(str(item) for item in value)
+        return value
+
+    @classmethod
+    def _prepare(cls, data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+        raw = data.get("messages")
+        if raw is None:
+            return {}
+        if not isinstance(raw, list):
+            problems.append(f"messages: not a list (got {raw!r:.40})")
+            return {"messages": ()}
+        messages = []
+        for index, item in enumerate(raw):
+            message = Message.from_mongo(item)
+            problems.extend(f"messages[{index}].{p}" for p in message.problems)
+            messages.append(message)
+        prepared: dict[str, Any] = {"messages": tuple(messages)}
+        if "_firstResponseAt" not in data:
+            first = first_response(messages, data.get("user"))
+            prepared["_firstResponseAt"] = first
+            prepared["_messageCount"] = len(messages)
+            if messages:
+                prepared["_lastMessageAt"] = messages[-1].created_at
+                prepared["_lastFromCustomer"] = messages[-1].sender == data.get("user")
+        return prepared
+
+    @property
+    def is_broken(self) -> bool:
+        return bool(self.problems)
+
+    @property
+    def public_messages(self) -> tuple[Message, ...]:
+        return tuple(m for m in self.messages if not m.is_internal)
+
+
+def first_response(messages: list[Message] | tuple[Message, ...], customer: Any) -> datetime | None:
+    """When the first public message from anyone but the customer was sent (SLA first response)."""
+    for message in messages:
+        if not message.is_internal and message.sender != customer and message.created_at:
+            return message.created_at
+    return None
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+class NewTicket(BaseModel):
+    """What a caller supplies to open a ticket; validated strictly before anything is written."""
+
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, arbitrary_types_allowed=True
+    )
+
+    subject: str = Field(min_length=1, max_length=500)
+    description: str = ""
+    user: ObjectId
+    category: Category
+    priority: Priority = Priority.MEDIUM
+    order: ObjectId | None = None
+    assigned_to: ObjectId | None = None
+    tags: list[str] = Field(default_factory=list)
+
+
+def new_message_doc(
+    *,
+    sender: ObjectId,
+    content: str,
+    now: datetime,
+    is_internal: bool = False,
+    attachments: list[str] | tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """A ``messages[]`` element as Mongoose writes it: own ``_id``, all fields present."""
+    return {
+        "_id": ObjectId(),
+        "sender": sender,
+        "content": content,
+        "attachments": [str(a) for a in attachments],
+        "isInternal": bool(is_internal),
+        "createdAt": mongo_time(now),
+    }
+
+
+def new_ticket_doc(
+    ticket: NewTicket,
+    *,
+    ticket_number: str,
+    now: datetime,
+    status: Status = Status.OPEN,
+) -> dict[str, Any]:
+    """A ``tickets`` document as ``new Ticket({...}).save()`` writes it (``__v: 0``, timestamps)."""
+    now = mongo_time(now)
+    doc: dict[str, Any] = {
+        "_id": ObjectId(),
+        "ticketNumber": ticket_number,
+        "subject": ticket.subject,
+        "description": ticket.description,
+        "user": ticket.user,
+        "category": ticket.category.value,
+        "priority": ticket.priority.value,
+        "status": status.value,
+        "messages": [],
+        "tags": list(dict.fromkeys(t.strip() for t in ticket.tags if t.strip())),
+        "createdAt": now,
+        "updatedAt": now,
+        "__v": 0,
+    }
+    # Mongoose leaves unset optional paths out of the document rather than storing null.
+    if ticket.order is not None:
+        doc["order"] = ticket.order
+    if ticket.assigned_to is not None:
+        doc["assignedTo"] = ticket.assigned_to
+    return doc

@@ -1,0 +1,262 @@
+"""Queue queries as MongoDB aggregation pipelines: filter, next-deadline sort, projection.
+
+Design note (next-deadline sort). The Ticket Service stores no SLA field, and a derived field of
+ours would go stale whenever the service writes. So the deadline is computed by the server in
+the pipeline from ``createdAt``, ``priority`` and whether an agent has answered publicly (the
+first element of a ``$filter`` over ``messages``). Trade-offs:
+
+* + always right for documents any writer made; no migration, no extra field on tickets;
+  one indexed ``$match`` and a top-k ``$sort``+``$limit`` per page; ``messages`` never leaves
+  the server (the final ``$project`` is an inclusion list).
+* - the sort is not index-backed: the server reads every ticket the view matches (with its
+  messages) to rank them. Views are bounded by the indexed ``$match`` (active statuses, an
+  assignee), which keeps this to the open backlog, not the collection's history.
+* - with a business-hours calendar the server ranks by calendar-hour targets; the page is then
+  re-sorted exactly in Python (``sla.sort_key``). Across page boundaries the order can differ
+  slightly from the exact business-hours order.
+* - a paused (waiting) ticket's remaining time is not known without status history, so paused
+  tickets rank after running ones.
+
+Only operators a MongoDB 6 server accepts, and that mongomock also implements, are used (no
+``$add`` on dates, no ``$min`` on arrays): dates become epoch milliseconds with ``$subtract``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from bson import ObjectId
+
+from helpdesk_tui.domain.models import ACTIVE_STATUSES, Category, Priority, Status, mongo_time
+from helpdesk_tui.domain.sla import SlaPolicy
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MINUTE_MS = 60_000
+
+# What the queue needs of a ticket: never `messages`, never `description`.
+QUEUE_FIELDS = (
+    "_id",
+    "ticketNumber",
+    "subject",
+    "user",
+    "order",
+    "category",
+    "priority",
+    "status",
+    "assignedTo",
+    "tags",
+    "resolvedAt",
+    "closedAt",
+    "createdAt",
+    "updatedAt",
+    "__v",
+)
+DERIVED_FIELDS = ("_firstResponseAt", "_messageCount", "_lastMessageAt", "_lastFromCustomer")
+
+
+class SortKey(StrEnum):
+    DEADLINE = "deadline"
+    PRIORITY = "priority"
+    UPDATED = "updated"
+    CREATED = "created"
+    NUMBER = "number"
+    RESOLVED = "resolved"
+
+    @property
+    def label(self) -> str:
+        return {"deadline": "next deadline", "resolved": "recently resolved"}.get(
+            self.value, self.value
+        )
+
+
+class Assignee(StrEnum):
+    ANY = "any"
+    UNASSIGNED = "unassigned"
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    """One view of the queue: what to match and how to order it."""
+
+    statuses: tuple[Status, ...] = ACTIVE_STATUSES
+    assignee: ObjectId | Assignee = Assignee.ANY
+    priorities: tuple[Priority, ...] = ()
+    categories: tuple[Category, ...] = ()
+    tags: tuple[str, ...] = ()
+    text: str = ""
+    # Only tickets whose running clock is breached or at risk (the "Breaching" view).
+    breaching: bool = False
+    sort: SortKey = SortKey.DEADLINE
+    descending: bool = False
+    ids: tuple[ObjectId, ...] = field(default=())
+
+
+def match_filter(query: QueueQuery) -> dict[str, Any]:
+    """The indexed ``$match`` of a view (also the change-stream/poll relevance filter)."""
+    clauses: list[dict[str, Any]] = []
+    if query.statuses:
+        clauses.append({"status": {"$in": [s.value for s in query.statuses]}})
+    if isinstance(query.assignee, ObjectId):
+        clauses.append({"assignedTo": query.assignee})
+    elif query.assignee is Assignee.UNASSIGNED:
+        clauses.append({"assignedTo": None})
+    if query.priorities:
+        clauses.append({"priority": {"$in": [p.value for p in query.priorities]}})
+    if query.categories:
+        clauses.append({"category": {"$in": [c.value for c in query.categories]}})
+    if query.tags:
+        clauses.append({"tags": {"$all": list(query.tags)}})
+    if query.ids:
+        clauses.append({"_id": {"$in": list(query.ids)}})
+    text = query.text.strip()
+    if text.startswith("#") and len(text) > 1:
+        clauses.append({"tags": text[1:]})
+    elif text:
+        pattern = re.escape(text)
+        clauses.append(
+            {
+                "$or": [
+                    {"ticketNumber": {"$regex": pattern, "$options": "i"}},
+                    {"subject": {"$regex": pattern, "$options": "i"}},
+                    {"tags": text},
+                ]
+            }
+        )
+    if not clauses:
+        return {}
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _ms(expression: Any) -> dict[str, Any]:
+    return {"$subtract": [expression, EPOCH]}
+
+
+def _by_priority(values: dict[Priority, Any], default: Any) -> dict[str, Any]:
+    return {
+        "$switch": {
+            "branches": [
+                {"case": {"$eq": ["$priority", p.value]}, "then": v} for p, v in values.items()
+            ],
+            "default": default,
+        }
+    }
+
+
+def deadline_stages(policy: SlaPolicy) -> list[dict[str, Any]]:
+    """Stages that add ``_due``/``_riskAt`` (epoch ms), ``_rank`` and the derived message fields."""
+    agent_public = {
+        "$filter": {
+            "input": {"$ifNull": ["$messages", []]},
+            "as": "m",
+            "cond": {"$and": [{"$ne": ["$$m.isInternal", True]}, {"$ne": ["$$m.sender", "$user"]}]},
+        }
+    }
+    messages = {"$ifNull": ["$messages", []]}
+    fr = {p: policy.target(p).first_response_minutes * MINUTE_MS for p in Priority}
+    res = {p: policy.target(p).resolution_minutes * MINUTE_MS for p in Priority}
+    share = 1 - policy.at_risk_share
+    paused: Any = {"$eq": ["$status", Status.WAITING.value]} if policy.pause_when_waiting else False
+    done = {"$in": ["$status", [Status.RESOLVED.value, Status.CLOSED.value]]}
+    return [
+        {
+            "$addFields": {
+                "_firstReply": {"$arrayElemAt": [agent_public, 0]},
+                "_lastMessage": {"$arrayElemAt": [messages, -1]},
+                "_messageCount": {"$size": messages},
+            }
+        },
+        {
+            "$addFields": {
+                "_firstResponseAt": "$_firstReply.createdAt",
+                "_lastMessageAt": "$_lastMessage.createdAt",
+                "_lastFromCustomer": {"$eq": ["$_lastMessage.sender", "$user"]},
+                "_responded": {"$gt": [{"$size": agent_public}, 0]},
+                "_frTarget": _by_priority(fr, fr[Priority.MEDIUM]),
+                "_resTarget": _by_priority(res, res[Priority.MEDIUM]),
+                "_rank": {"$cond": [done, 2, {"$cond": [paused, 1, 0]}]},
+                "_prio": _by_priority({p: p.rank for p in Priority}, Priority.MEDIUM.rank),
+            }
+        },
+        {
+            "$addFields": {
+                "_target": {"$cond": ["$_responded", "$_resTarget", "$_frTarget"]},
+            }
+        },
+        {
+            "$addFields": {
+                "_due": {"$add": [_ms("$createdAt"), "$_target"]},
+                "_riskAt": {"$add": [_ms("$createdAt"), {"$multiply": ["$_target", share]}]},
+            }
+        },
+    ]
+
+
+_SORTS: dict[SortKey, list[tuple[str, int]]] = {
+    SortKey.DEADLINE: [("_rank", 1), ("_due", 1)],
+    SortKey.PRIORITY: [("_prio", 1), ("_rank", 1), ("_due", 1)],
+    SortKey.UPDATED: [("updatedAt", -1)],
+    SortKey.CREATED: [("createdAt", -1)],
+    SortKey.NUMBER: [("ticketNumber", 1)],
+    SortKey.RESOLVED: [("resolvedAt", -1)],
+}
+
+
+def sort_spec(query: QueueQuery) -> dict[str, int]:
+    keys = _SORTS[query.sort]
+    if query.descending:
+        keys = [(name, -direction) for name, direction in keys]
+    spec = dict(keys)
+    spec["_id"] = -1 if query.descending else 1  # a total order, so pages never overlap
+    return spec
+
+
+def _breaching_stage(now: datetime) -> dict[str, Any]:
+    now_ms = int((mongo_time(now) - EPOCH).total_seconds() * 1000)
+    return {"$match": {"_rank": 0, "_riskAt": {"$lte": now_ms}}}
+
+
+def queue_pipeline(
+    query: QueueQuery, now: datetime, policy: SlaPolicy, *, skip: int = 0, limit: int = 200
+) -> list[dict[str, Any]]:
+    """One page of a view, most urgent first by default, without ``messages``."""
+    stages: list[dict[str, Any]] = [{"$match": match_filter(query)}, *deadline_stages(policy)]
+    if query.breaching:
+        stages.append(_breaching_stage(now))
+    stages += [
+        {"$sort": sort_spec(query)},
+        {"$skip": max(skip, 0)},
+        {"$limit": max(limit, 1)},
+        {"$project": {name: 1 for name in (*QUEUE_FIELDS, *DERIVED_FIELDS)}},
+    ]
+    return stages
+
+
+def count_pipeline(
+    queries: dict[str, QueueQuery], now: datetime, policy: SlaPolicy
+) -> list[dict[str, Any]]:
+    """Counts of several views in one round trip (``$facet``)."""
+    facets: dict[str, list[dict[str, Any]]] = {}
+    for name, query in queries.items():
+        stages: list[dict[str, Any]] = [{"$match": match_filter(query)}]
+        if query.breaching:
+            stages += [*deadline_stages(policy), _breaching_stage(now)]
+        facets[name] = [*stages, {"$count": "n"}]
+    return [{"$facet": facets}]
+
+
+def index_plan() -> Sequence[tuple[list[tuple[str, int]], dict[str, Any]]]:
+    """The indexes on ``tickets`` that the queue's ``$match`` stages use."""
+    return (
+        ([("ticketNumber", 1)], {"unique": True, "name": "ticketNumber_1"}),
+        ([("status", 1), ("assignedTo", 1), ("createdAt", 1)], {"name": "queue_status_assignee"}),
+        ([("assignedTo", 1), ("status", 1)], {"name": "queue_assignee_status"}),
+        ([("tags", 1), ("status", 1)], {"name": "queue_tags"}),
+        ([("updatedAt", 1)], {"name": "poll_updatedAt"}),
+        ([("user", 1), ("createdAt", -1)], {"name": "customer_tickets"}),
+        ([("resolvedAt", -1)], {"name": "recently_resolved", "sparse": True}),
+    )

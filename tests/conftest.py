@@ -1,0 +1,102 @@
+"""Shared fixtures: a fresh mongomock database, a fixed movable clock, a store, seeded people."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import mongomock
+import pytest
+from bson import ObjectId
+
+from helpdesk_tui.domain.models import Category, NewTicket, Priority
+from helpdesk_tui.store.tickets import StoreSettings, TicketStore
+
+# A Tuesday, mid-morning UTC: every snapshot and SLA figure in the tests counts from here.
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+
+
+@dataclass
+class FakeClock:
+    """A clock tests move by hand; the store and the app read time only through it."""
+
+    now: datetime = NOW
+    calls: int = field(default=0)
+
+    def __call__(self) -> datetime:
+        self.calls += 1
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@dataclass(frozen=True)
+class People:
+    customer: ObjectId
+    agent: ObjectId
+    other_agent: ObjectId
+    supervisor: ObjectId
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def db() -> Iterator[Any]:
+    client: Any = mongomock.MongoClient()
+    yield client["helpdesk_test"]
+    client.close()
+
+
+@pytest.fixture
+def store(db: Any, clock: FakeClock) -> TicketStore:
+    store = TicketStore(db, StoreSettings(), clock=clock)
+    store.init_db()
+    return store
+
+
+@pytest.fixture
+def people(db: Any) -> People:
+    ids = People(ObjectId(), ObjectId(), ObjectId(), ObjectId())
+    db.users.insert_many(
+        [
+            {
+                "_id": ids.customer,
+                "name": "Carla Customer",
+                "email": "carla@example.com",
+                "role": "customer",
+            },
+            {"_id": ids.agent, "name": "Ann Agent", "email": "ann@helpdesk.test", "role": "agent"},
+            {
+                "_id": ids.other_agent,
+                "name": "Bo Agent",
+                "email": "bo@helpdesk.test",
+                "role": "agent",
+            },
+            {
+                "_id": ids.supervisor,
+                "name": "Sam Super",
+                "email": "sam@helpdesk.test",
+                "role": "supervisor",
+            },
+        ]
+    )
+    return ids
+
+
+def new_ticket(people: People, **overrides: Any) -> NewTicket:
+    fields: dict[str, Any] = {
+        "subject": "Parcel never arrived",
+        "description": "Ordered two weeks ago, still nothing.",
+        "user": people.customer,
+        "category": Category.SHIPPING,
+        "priority": Priority.HIGH,
+    }
+    fields.update(overrides)
+    return NewTicket(**fields)
