@@ -38,12 +38,59 @@ AGENTS = [
 SUPERVISOR = ("Sam Rivera", "sam@helpdesk.example")
 DEMO_AGENT_EMAIL = AGENTS[0][1]
 
-FIRST = (
-    ["Alex", "Blair", "Casey", "Devon", "Eden", "Frankie", "Gray", "Harper", "Indigo", "Jordan", "Kai", "Logan", "Morgan", "Noa", "Oakley", "Parker", "Quinn", "Reese", "Sage", "Taylor", "Uma", "Val", "Wren", "Yael", "Zion"]
-)
-LAST = (
-    ["Abbott", "Becker", "Castro", "Diaz", "Evans", "Fischer", "Garcia", "Hughes", "Ito", "Jensen", "Kowalski", "Larsen", "Moreno", "Nakamura", "Olsen", "Patel", "Quispe", "Rossi", "Silva", "Tanaka", "Ueda", "Vargas", "Wagner", "Young"]
-)
+FIRST = [
+    "Alex",
+    "Blair",
+    "Casey",
+    "Devon",
+    "Eden",
+    "Frankie",
+    "Gray",
+    "Harper",
+    "Indigo",
+    "Jordan",
+    "Kai",
+    "Logan",
+    "Morgan",
+    "Noa",
+    "Oakley",
+    "Parker",
+    "Quinn",
+    "Reese",
+    "Sage",
+    "Taylor",
+    "Uma",
+    "Val",
+    "Wren",
+    "Yael",
+    "Zion",
+]
+LAST = [
+    "Abbott",
+    "Becker",
+    "Castro",
+    "Diaz",
+    "Evans",
+    "Fischer",
+    "Garcia",
+    "Hughes",
+    "Ito",
+    "Jensen",
+    "Kowalski",
+    "Larsen",
+    "Moreno",
+    "Nakamura",
+    "Olsen",
+    "Patel",
+    "Quispe",
+    "Rossi",
+    "Silva",
+    "Tanaka",
+    "Ueda",
+    "Vargas",
+    "Wagner",
+    "Young",
+]
 
 SUBJECTS: dict[Category, list[str]] = {
     Category.ORDER: [
