@@ -26,7 +26,9 @@ class Workflow:
     )
 
     @classmethod
-    def with_extra(cls, extra: Mapping[str, Iterable[str]]) -> Workflow:
+    def with_extra(
+        cls, extra: Mapping[Status, Iterable[Status]] | Mapping[str, Iterable[str]]
+    ) -> Workflow:
         table = {status: list(nexts) for status, nexts in DEFAULT_TRANSITIONS.items()}
         for source, targets in extra.items():
             for target in targets:

@@ -1,0 +1,457 @@
+"""The ``helpdesk-tui`` command: thin typer commands that parse, build config and store, call."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from bson import ObjectId
+
+from helpdesk_tui.config import Config, ConfigError, load_config, mask_uri
+from helpdesk_tui.domain.errors import HelpdeskError, InvalidRequest, NotFound
+from helpdesk_tui.domain.models import Category, NewTicket, Priority, Status
+from helpdesk_tui.domain.people import Identity
+from helpdesk_tui.domain.sla import evaluate
+from helpdesk_tui.domain.text import literal, one_line
+from helpdesk_tui.domain.workflow import Workflow
+from helpdesk_tui.export import ticket_json
+from helpdesk_tui.store.queries import SortKey
+from helpdesk_tui.store.tickets import StoreSettings, TicketStore
+from helpdesk_tui.views import find_view, standard_views
+
+app = typer.Typer(
+    name="helpdesk-tui",
+    help="A terminal helpdesk on the Ticket Service's MongoDB.",
+    no_args_is_help=False,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+tickets_app = typer.Typer(help="Scriptable ticket commands (add --json for machine output).")
+app.add_typer(tickets_app, name="tickets")
+
+
+@dataclass
+class Options:
+    config: Path | None = None
+    uri: str | None = None
+    database: str | None = None
+    email: str | None = None
+    read_only: bool = False
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"helpdesk-tui: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def clear_errors() -> Iterator[None]:
+    """Every error a user can cause ends as one line on stderr and a non-zero exit."""
+    try:
+        yield
+    except (HelpdeskError, ConfigError) as error:
+        fail(str(error))
+
+
+def settings_from_config(config: Config) -> StoreSettings:
+    mongo = config.mongo
+    return StoreSettings(
+        tickets=mongo.tickets,
+        users=mongo.users,
+        orders=mongo.orders,
+        events=mongo.events,
+        counters=mongo.counter.collection,
+        counter_key=mongo.counter.key,
+        counter_field=mongo.counter.field,
+        number_format=mongo.counter.format,
+        max_reply_chars=config.reply.max_chars,
+        sla=config.sla,
+        workflow=Workflow.with_extra(config.workflow.extra_transitions),
+    )
+
+
+def _config(ctx: typer.Context) -> Config:
+    opts: Options = ctx.obj
+    overrides = {"uri": opts.uri, "database": opts.database, "agent_email": opts.email}
+    config = load_config(opts.config, overrides={k: v for k, v in overrides.items() if v})
+    for warning in config.warnings:
+        typer.echo(f"helpdesk-tui: warning: {warning}", err=True)
+    return config
+
+
+def connect(config: Config) -> TicketStore:
+    """A store on the configured server, after a ping (so a bad URI fails here, masked)."""
+    from pymongo import MongoClient
+    from pymongo.errors import ConfigurationError, PyMongoError
+
+    uri = config.mongo.uri.get_secret_value()
+    try:
+        client: MongoClient[dict[str, Any]] = MongoClient(
+            uri,
+            appname="helpdesk-tui",
+            tz_aware=True,
+            serverSelectionTimeoutMS=config.mongo.server_selection_timeout_ms,
+        )
+        client.admin.command("ping")
+    except (ConfigurationError, PyMongoError, ValueError) as error:
+        reason = str(error).splitlines()[0][:160].replace(uri, mask_uri(uri))
+        fail(f"cannot reach MongoDB at {mask_uri(uri)}: {reason}")
+    return TicketStore(client[config.mongo.database], settings_from_config(config))
+
+
+def demo_store(config: Config, *, tickets: int = 300, seed: int = 7) -> TicketStore:
+    """The embedded in-memory database, seeded with the demo team and tickets."""
+    import mongomock
+
+    from helpdesk_tui.demo import seed as demo
+
+    client: Any = mongomock.MongoClient(tz_aware=True)
+    store = TicketStore(client[config.mongo.database], settings_from_config(config))
+    store.init_db()
+    demo.load(store, demo.generate(store.now(), tickets=tickets, seed=seed, policy=config.sla))
+    return store
+
+
+def identify(store: TicketStore, config: Config, email: str | None, read_only: bool) -> Identity:
+    if not email:
+        fail("who are you? pass --as EMAIL or set agent.email in the config")
+    user = store.user_by_email(email)
+    return Identity.from_user(
+        user,
+        agent_roles=config.roles.agent,
+        supervisor_roles=config.roles.supervisor,
+        read_only=read_only,
+    )
+
+
+def _run_app(store: TicketStore, config: Config, me: Identity, *, demo: bool = False) -> None:
+    from helpdesk_tui.app import HelpdeskApp
+
+    HelpdeskApp(store=store, config=config, me=me, demo=demo).run(mouse=config.ui.mouse)
+
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Config file (else $HELPDESK_TUI_CONFIG or XDG)."),
+]
+UriOpt = Annotated[str | None, typer.Option("--uri", help="MongoDB URI (else config/env).")]
+DbOpt = Annotated[str | None, typer.Option("--db", help="Database name.")]
+AsOpt = Annotated[str | None, typer.Option("--as", help="Your email in `users` (who am I).")]
+ReadOnlyOpt = Annotated[bool, typer.Option("--read-only", help="Observe only: no writes.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+@app.callback(invoke_without_command=True)
+def main_callback(
+    ctx: typer.Context,
+    config: ConfigOpt = None,
+    uri: UriOpt = None,
+    database: DbOpt = None,
+    email: AsOpt = None,
+    read_only: ReadOnlyOpt = False,
+) -> None:
+    """Open the helpdesk on the configured database (see `demo` to try it without one)."""
+    ctx.obj = Options(config, uri, database, email, read_only)
+    if ctx.invoked_subcommand is not None:
+        return
+    with clear_errors():
+        cfg = _config(ctx)
+        store = connect(cfg)
+        me = identify(store, cfg, cfg.agent.email, read_only)
+        _run_app(store, cfg, me)
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    tickets: Annotated[int, typer.Option(min=1, max=20_000, help="Tickets to generate.")] = 300,
+    seed: Annotated[int, typer.Option(help="Random seed of the generator.")] = 7,
+) -> None:
+    """Open the app on an embedded in-memory database full of realistic demo data."""
+    from helpdesk_tui.demo.seed import DEMO_AGENT_EMAIL
+
+    opts: Options = ctx.obj
+    with clear_errors():
+        cfg = _config(ctx)
+        store = demo_store(cfg, tickets=tickets, seed=seed)
+        me = identify(store, cfg, opts.email or DEMO_AGENT_EMAIL, opts.read_only)
+        _run_app(store, cfg, me, demo=True)
+
+
+@app.command("init-db")
+def init_db(ctx: typer.Context) -> None:
+    """Create the indexes the app needs (idempotent; never drops anything)."""
+    with clear_errors():
+        store = connect(_config(ctx))
+        for name in store.init_db():
+            typer.echo(f"index ok: {name}")
+
+
+@app.command()
+def seed(
+    ctx: typer.Context,
+    tickets: Annotated[int, typer.Option(min=1, max=100_000)] = 300,
+    customers: Annotated[int, typer.Option(min=1, max=100_000)] = 200,
+    seed: Annotated[int, typer.Option(help="Random seed of the generator.")] = 7,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Write the demo team, customers and tickets into the configured database."""
+    from helpdesk_tui.demo import seed as demo
+
+    with clear_errors():
+        cfg = _config(ctx)
+        target = f"{mask_uri(cfg.mongo.uri.get_secret_value())} / {cfg.mongo.database}"
+        if not yes and not typer.confirm(f"Add {tickets} demo tickets to {target}?"):
+            fail("nothing written")
+        store = connect(cfg)
+        store.init_db()
+        data = demo.generate(
+            store.now(), tickets=tickets, customers=customers, seed=seed, policy=cfg.sla
+        )
+        demo.load(store, data)
+        typer.echo(f"seeded {len(data.users)} users and {len(data.tickets)} tickets into {target}")
+
+
+@app.command()
+def doctor(ctx: typer.Context) -> None:
+    """Check the connection, server, change streams, indexes and privileges."""
+    from helpdesk_tui.doctor import run_checks
+
+    with clear_errors():
+        cfg = _config(ctx)
+        store = connect(cfg)
+        failed = 0
+        for check in run_checks(store, cfg):
+            mark = {"ok": "ok  ", "warn": "warn", "fail": "FAIL"}[check.level]
+            failed += check.level == "fail"
+            typer.echo(f"[{mark}] {check.name}: {check.detail}")
+        raise typer.Exit(1 if failed else 0)
+
+
+# --- tickets ---------------------------------------------------------------------------------
+
+
+def _session(ctx: typer.Context, *, write: bool = False) -> tuple[TicketStore, Config, Identity]:
+    opts: Options = ctx.find_root().obj
+    cfg = _config(ctx)
+    store = connect(cfg)
+    me = identify(store, cfg, cfg.agent.email, opts.read_only)
+    if write:
+        me.require_write()
+    return store, cfg, me
+
+
+def _emit(as_json: bool, data: Any, text: Callable[[], str]) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False) if as_json else text())
+
+
+@tickets_app.command("list")
+def tickets_list(
+    ctx: typer.Context,
+    view: Annotated[
+        str, typer.Option(help="mine, unassigned, open, breaching, waiting, resolved")
+    ] = "open",
+    search: Annotated[str, typer.Option("--search", "-s", help="Number, subject or #tag.")] = "",
+    limit: Annotated[int, typer.Option(min=1, max=5000)] = 50,
+    sort: Annotated[SortKey, typer.Option(help="Sort order.")] = SortKey.DEADLINE,
+    as_json: JsonOpt = False,
+) -> None:
+    """List a queue view, most urgent first."""
+    with clear_errors():
+        store, cfg, me = _session(ctx)
+        views = standard_views(me.id, cfg.views, lambda email: store.user_by_email(email).id)
+        query = replace(find_view(views, view).query, text=search, sort=sort)
+        page = store.list_queue(query, limit=limit)
+        users = store.users_by_ids(
+            [t.user for t in page.tickets] + [t.assigned_to for t in page.tickets]
+        )
+        now = store.now()
+        rows = [ticket_json(t, users, now, cfg.sla) for t in page.tickets]
+
+        def text() -> str:
+            lines = []
+            for t, row in zip(page.tickets, rows, strict=True):
+                sla = evaluate(t, now, cfg.sla)
+                who = row["assignee"]["name"] if row["assignee"] else "-"
+                lines.append(
+                    f"{t.ticket_number:<11} {sla.row_state.value:<9} {sla.countdown:>8}  "
+                    f"{t.priority.value:<6} {t.status.value:<11} {one_line(who, 14):<14} "
+                    f"{one_line(t.subject, 50)}"
+                )
+            return "\n".join(lines) or "no tickets"
+
+        _emit(as_json, rows, text)
+
+
+def _show(store: TicketStore, cfg: Config, ticket_ref: str, as_json: bool) -> None:
+    ticket = store.find_ticket(ticket_ref)
+    ids = [ticket.user, ticket.assigned_to, *(m.sender for m in ticket.messages)]
+    users = store.users_by_ids(ids)
+    data = ticket_json(ticket, users, store.now(), cfg.sla, messages=True)
+
+    def text() -> str:
+        who = data["assignee"]["name"] if data["assignee"] else "unassigned"
+        customer = data["customer"] or {}
+        lines = [
+            f"{ticket.ticket_number}  {one_line(ticket.subject)}",
+            f"status {ticket.status.label} · priority {ticket.priority.value} · "
+            f"category {ticket.category.value} · assignee {one_line(who)}",
+            f"customer {one_line(customer.get('name') or '?')} "
+            f"<{one_line(customer.get('email') or '?')}>",
+            f"SLA {data['sla']['state']} {data['sla']['countdown']}   tags: "
+            + (", ".join(one_line(t) for t in ticket.tags) or "-"),
+        ]
+        lines += [f"warning: {p}" for p in ticket.problems]
+        for m in data["messages"]:
+            sender = (m["sender"] or {}).get("name") or "unknown"
+            kind = "NOTE " if m["isInternal"] else ""
+            lines.append(f"\n--- {kind}{one_line(sender)} · {m['createdAt']}")
+            lines.append(literal(m["content"]))
+            lines += [f"[attachment] {one_line(a)}" for a in m["attachments"]]
+        return "\n".join(lines)
+
+    _emit(as_json, data, text)
+
+
+@tickets_app.command("show")
+def tickets_show(
+    ctx: typer.Context,
+    ticket: Annotated[str, typer.Argument(help="Ticket number (TKT-000123 or 123) or id.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Show one ticket with its conversation."""
+    with clear_errors():
+        store, cfg, _ = _session(ctx)
+        _show(store, cfg, ticket, as_json)
+
+
+@tickets_app.command("create")
+def tickets_create(
+    ctx: typer.Context,
+    subject: Annotated[str, typer.Option(help="One-line subject.")],
+    customer: Annotated[str, typer.Option(help="The customer's email in `users`.")],
+    category: Annotated[Category, typer.Option(help="Ticket category.")],
+    priority: Annotated[Priority, typer.Option(help="Priority.")] = Priority.MEDIUM,
+    description: Annotated[str, typer.Option(help="The customer's words.")] = "",
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="A tag (repeatable).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Open a new ticket on behalf of a customer."""
+    with clear_errors():
+        store, cfg, me = _session(ctx, write=True)
+        user = store.user_by_email(customer)
+        if user.id is None:
+            raise NotFound(f"customer {customer} has no _id")
+        try:
+            new = NewTicket(
+                subject=subject,
+                description=description,
+                user=user.id,
+                category=category,
+                priority=priority,
+                tags=tag or [],
+            )
+        except ValueError as error:
+            raise InvalidRequest(_first_error(error)) from error
+        created = store.create_ticket(new, actor=me.id)
+        _show(store, cfg, created.ticket_number, as_json)
+
+
+def _first_error(error: ValueError) -> str:
+    from pydantic import ValidationError
+
+    if isinstance(error, ValidationError):
+        detail = error.errors()[0]
+        return f"{'.'.join(str(p) for p in detail['loc'])}: {detail['msg'].lower()}"
+    return str(error)
+
+
+@tickets_app.command("reply")
+def tickets_reply(
+    ctx: typer.Context,
+    ticket: Annotated[str, typer.Argument(help="Ticket number or id.")],
+    message: Annotated[
+        str | None, typer.Option("--message", "-m", help="Text (default: read stdin).")
+    ] = None,
+    internal: Annotated[bool, typer.Option("--internal", help="An internal note.")] = False,
+    attach: Annotated[list[str] | None, typer.Option("--attach", help="Attachment.")] = None,
+    status: Annotated[Status | None, typer.Option(help="Also move to this status.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Reply to the customer (or leave an internal note)."""
+    with clear_errors():
+        store, cfg, me = _session(ctx, write=True)
+        text = message if message is not None else sys.stdin.read()
+        found = store.find_ticket(ticket)
+        store.add_message(
+            found.id or ObjectId(),
+            sender=me.id,
+            content=text,
+            internal=internal,
+            attachments=attach or [],
+            set_status=status,
+        )
+        _show(store, cfg, found.ticket_number, as_json)
+
+
+@tickets_app.command("assign")
+def tickets_assign(
+    ctx: typer.Context,
+    ticket: Annotated[str, typer.Argument(help="Ticket number or id.")],
+    agent: Annotated[str, typer.Argument(help="Agent email, 'me', or 'nobody'.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Assign a ticket (agents: to themselves; supervisors: to anyone)."""
+    with clear_errors():
+        store, cfg, me = _session(ctx, write=True)
+        found = store.find_ticket(ticket)
+        target = None if agent == "nobody" else me.id if agent == "me" else None
+        if agent not in ("me", "nobody"):
+            target = identify(store, cfg, agent, False).id
+        me.check_assign(found.assigned_to, target)
+        if found.id is None:
+            raise NotFound(f"ticket {ticket} has no _id")
+        if target == me.id and found.assigned_to is None:
+            store.take(found.id, me.id)
+        else:
+            store.assign(found.id, target, actor=me.id, expected=found.assigned_to)
+        _show(store, cfg, found.ticket_number, as_json)
+
+
+@tickets_app.command("status")
+def tickets_status(
+    ctx: typer.Context,
+    ticket: Annotated[str, typer.Argument(help="Ticket number or id.")],
+    status: Annotated[Status, typer.Argument(help="The new status.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Move a ticket along the workflow."""
+    with clear_errors():
+        store, cfg, me = _session(ctx, write=True)
+        found = store.find_ticket(ticket)
+        if found.id is None:
+            raise NotFound(f"ticket {ticket} has no _id")
+        store.set_status(found.id, status, actor=me.id, expected=found.status)
+        _show(store, cfg, found.ticket_number, as_json)
+
+
+def main() -> None:
+    """Console entry point: a crash prints one line unless HELPDESK_TUI_DEBUG is set."""
+    try:
+        app()
+    except Exception as error:  # a bug of ours: still one line for the user
+        if os.environ.get("HELPDESK_TUI_DEBUG"):
+            raise
+        typer.echo(
+            f"helpdesk-tui: internal error: {type(error).__name__}: {error} "
+            "(set HELPDESK_TUI_DEBUG=1 for the traceback)",
+            err=True,
+        )
+        sys.exit(70)

@@ -1,0 +1,366 @@
+"""The TOML config as pydantic models, and ``load_config()``: file, then environment, then flags."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from string import Formatter
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_core import ErrorDetails
+
+from helpdesk_tui.domain.errors import HelpdeskError
+from helpdesk_tui.domain.models import Category, Priority, Status
+from helpdesk_tui.domain.sla import DEFAULT_TARGETS, SlaPolicy
+
+APP_DIR = "helpdesk-tui"
+PLACEHOLDERS = frozenset({"customer_name", "ticket_number", "agent_name", "subject"})
+
+
+class ConfigError(HelpdeskError):
+    """A config that cannot be used; the message is one line and never holds a password."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CounterConfig(_Section):
+    """The counters document ticket numbers come from; point it at the Ticket Service's own."""
+
+    collection: str = Field(default="counters", min_length=1)
+    key: str = Field(default="ticketNumber", min_length=1)
+    field: str = Field(default="seq", min_length=1)
+    format: str = "TKT-{seq:06d}"
+
+    @field_validator("format")
+    @classmethod
+    def _formats_seq(cls, value: str) -> str:
+        try:
+            first, second = value.format(seq=1), value.format(seq=2)
+        except (KeyError, IndexError, ValueError, TypeError, AttributeError) as error:
+            raise ValueError(f"must be a format string using {{seq}} ({error})") from None
+        if first == second:
+            raise ValueError("must contain {seq}, or every ticket gets the same number")
+        return value
+
+
+class MongoConfig(_Section):
+    uri: SecretStr = SecretStr("mongodb://localhost:27017")
+    database: str = "helpdesk"
+    tickets: str = Field(default="tickets", min_length=1)
+    users: str = Field(default="users", min_length=1)
+    orders: str = Field(default="orders", min_length=1)
+    presence: str = Field(default="presence", min_length=1)
+    events: str = Field(default="ticket_events", min_length=1)
+    counter: CounterConfig = Field(default_factory=CounterConfig)
+    server_selection_timeout_ms: int = Field(default=5000, gt=0)
+
+    @field_validator("uri")
+    @classmethod
+    def _scheme(cls, value: SecretStr) -> SecretStr:
+        # The message must not echo the value: it may hold a password.
+        if not value.get_secret_value().startswith(("mongodb://", "mongodb+srv://")):
+            raise ValueError("must start with mongodb:// or mongodb+srv://")
+        return value
+
+    @field_validator("database")
+    @classmethod
+    def _database_name(cls, value: str) -> str:
+        if not value or any(char in value for char in '/\\. "$'):
+            raise ValueError('must be a non-empty MongoDB database name (none of /\\. "$)')
+        return value
+
+
+class AgentConfig(_Section):
+    email: str | None = None
+
+
+class RolesConfig(_Section):
+    """Which ``users.role`` values make an agent or a supervisor."""
+
+    agent: list[str] = Field(default_factory=lambda: ["agent", "support"])
+    supervisor: list[str] = Field(default_factory=lambda: ["supervisor", "admin"])
+
+
+class WorkflowConfig(_Section):
+    """Edges added to the Ticket Service's status diagram, e.g. ``resolved = ["open"]``."""
+
+    extra_transitions: dict[Status, list[Status]] = Field(default_factory=dict)
+
+
+class UiConfig(_Section):
+    mouse: bool = True
+    page_size: int = Field(default=200, ge=10, le=2000)
+    poll_interval_seconds: float = Field(default=2.0, ge=0.2)
+    bell: bool = False
+    desktop_notifications: bool = False
+    theme: str = Field(default="textual-dark", min_length=1)
+
+
+class ReplyConfig(_Section):
+    max_chars: int = Field(default=10_000, gt=0)
+    # None: the XDG state directory, see drafts_dir().
+    drafts_dir: Path | None = None
+
+
+class CannedResponse(_Section):
+    name: str = Field(min_length=1)
+    body: str = Field(min_length=1)
+
+    @field_validator("body")
+    @classmethod
+    def _known_placeholders(cls, value: str) -> str:
+        try:
+            fields = {name for _, name, _, _ in Formatter().parse(value) if name is not None}
+        except ValueError as error:
+            raise ValueError(f"{error} (write {{{{ and }}}} for literal braces)") from None
+        unknown = sorted(fields - PLACEHOLDERS)
+        if unknown:
+            allowed = ", ".join(f"{{{name}}}" for name in sorted(PLACEHOLDERS))
+            raise ValueError(f"unknown placeholder {{{unknown[0]}}}; allowed: {allowed}")
+        return value
+
+    def render(
+        self, *, customer_name: str, ticket_number: str, agent_name: str, subject: str
+    ) -> str:
+        """The body with placeholders filled; values are inserted as they are, never re-parsed."""
+        return self.body.format_map(
+            {
+                "customer_name": customer_name,
+                "ticket_number": ticket_number,
+                "agent_name": agent_name,
+                "subject": subject,
+            }
+        )
+
+
+DEFAULT_CANNED: tuple[CannedResponse, ...] = (
+    CannedResponse(
+        name="Acknowledge",
+        body="Hi {customer_name},\n\nThanks for reaching out about {ticket_number}. "
+        "We are looking into it and will get back to you shortly.\n\nBest,\n{agent_name}",
+    ),
+    CannedResponse(
+        name="Need more information",
+        body='Hi {customer_name},\n\nTo help with "{subject}" we need a few more details: '
+        "could you send us your order number and a short description of what happened?"
+        "\n\nBest,\n{agent_name}",
+    ),
+    CannedResponse(
+        name="Resolved",
+        body="Hi {customer_name},\n\nWe believe {ticket_number} is now resolved. "
+        "If anything is still not right, just reply to this message.\n\nBest,\n{agent_name}",
+    ),
+)
+
+
+class ViewConfig(_Section):
+    """A custom queue view; empty lists mean no filter on that field."""
+
+    name: str = Field(min_length=1)
+    statuses: list[Status] = Field(default_factory=list)
+    priorities: list[Priority] = Field(default_factory=list)
+    categories: list[Category] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    # "me", "unassigned", "any" (same as None) or an agent's email.
+    assignee: str | None = None
+
+    @field_validator("assignee")
+    @classmethod
+    def _assignee(cls, value: str | None) -> str | None:
+        if value is not None and value not in ("me", "unassigned", "any") and "@" not in value:
+            raise ValueError("expected 'me', 'unassigned', 'any' or an email")
+        return value
+
+
+class Config(_Section):
+    mongo: MongoConfig = Field(default_factory=MongoConfig)
+    agent: AgentConfig = Field(default_factory=AgentConfig)
+    roles: RolesConfig = Field(default_factory=RolesConfig)
+    workflow: WorkflowConfig = Field(default_factory=WorkflowConfig)
+    sla: SlaPolicy = Field(default_factory=SlaPolicy)
+    ui: UiConfig = Field(default_factory=UiConfig)
+    reply: ReplyConfig = Field(default_factory=ReplyConfig)
+    canned: list[CannedResponse] = Field(default_factory=lambda: list(DEFAULT_CANNED))
+    views: list[ViewConfig] = Field(default_factory=list)
+    # Set by load_config(), never read from the file.
+    warnings: list[str] = Field(default_factory=list, exclude=True)
+
+    @field_validator("sla", mode="before")
+    @classmethod
+    def _complete_targets(cls, value: Any) -> Any:
+        """Let a team set one number of one priority; the rest keep the seed's targets."""
+        if isinstance(value, dict) and isinstance(value.get("targets"), dict):
+            targets: dict[Any, Any] = {p: t.model_dump() for p, t in DEFAULT_TARGETS.items()}
+            for key, target in value["targets"].items():
+                default = targets.get(key)
+                if isinstance(default, dict) and isinstance(target, dict):
+                    target = {**default, **target}
+                targets[key] = target
+            value = {**value, "targets": targets}
+        return value
+
+    @field_validator("sla")
+    @classmethod
+    def _hours_in_order(cls, value: SlaPolicy) -> SlaPolicy:
+        hours = value.business_hours
+        if hours is not None and hours.start >= hours.end:
+            raise ValueError("business_hours: end must be after start")
+        return value
+
+    @field_validator("canned", "views")
+    @classmethod
+    def _unique_names(cls, value: list[Any]) -> list[Any]:
+        names = [item.name for item in value]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"name {name!r} is used twice")
+        return value
+
+
+def _xdg(env: Mapping[str, str], variable: str, fallback: str) -> Path:
+    # The XDG spec says relative values are invalid and must be ignored.
+    value, home = env.get(variable, ""), env.get("HOME")
+    if value and Path(value).is_absolute():
+        return Path(value) / APP_DIR
+    return (Path(home) if home else Path.home()) / fallback / APP_DIR
+
+
+def config_path(explicit: Path | None, env: Mapping[str, str]) -> Path | None:
+    """``--config``, then ``$HELPDESK_TUI_CONFIG``, then the XDG file if it exists."""
+    from_env = env.get("HELPDESK_TUI_CONFIG")
+    chosen = explicit or (Path(from_env) if from_env else None)
+    if chosen is not None:
+        chosen = chosen.expanduser()
+        if not chosen.is_file():
+            raise ConfigError(f"{chosen}: config file not found")
+        return chosen
+    default = _xdg(env, "XDG_CONFIG_HOME", ".config") / "config.toml"
+    return default if default.is_file() else None
+
+
+def drafts_dir(config: Config, env: Mapping[str, str] | None = None) -> Path:
+    """Where reply drafts live: ``reply.drafts_dir`` or ``$XDG_STATE_HOME/helpdesk-tui/drafts``."""
+    if config.reply.drafts_dir is not None:
+        return config.reply.drafts_dir.expanduser()
+    return _xdg(os.environ if env is None else env, "XDG_STATE_HOME", ".local/state") / "drafts"
+
+
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://)?(.*)$", re.DOTALL)
+_QUERY_PASSWORD = re.compile(r"(?i)(password=)[^&;]*")
+
+
+def mask_uri(uri: str) -> str:
+    """The URI with any password replaced by ``****``; never raises, never leaks."""
+    try:
+        scheme, rest = _SCHEME.match(str(uri)).groups()  # type: ignore[union-attr]
+        authority = rest.partition("/")[0]
+        if "@" in authority:
+            userinfo, _, hosts = authority.rpartition("@")
+            rest = hosts + rest[len(authority) :]
+        elif "@" in rest:
+            # An unescaped '/' or '?' in the password: mask more rather than leak it.
+            userinfo, _, rest = rest.partition("@")
+        else:
+            userinfo = None
+        if userinfo is not None:
+            user, colon, _ = userinfo.partition(":")
+            rest = f"{user}:****@{rest}" if colon else f"{user}@{rest}"
+        return (scheme or "") + _QUERY_PASSWORD.sub(r"\1****", rest)
+    except Exception:
+        return "****"
+
+
+def _describe(error: ErrorDetails) -> str:
+    path = ""
+    for part in error["loc"]:
+        if part == "[key]":
+            continue
+        path += f"[{part}]" if isinstance(part, int) else f"{'.' if path else ''}{part}"
+    if error["type"] == "extra_forbidden":
+        return f"{path}: unknown key"
+    message = re.sub(r"^(Value error|Assertion failed), ", "", error["msg"])
+    value = error.get("input")
+    secret = tuple(error["loc"][:2]) == ("mongo", "uri")
+    shown = error["type"] not in ("value_error", "missing") and not secret
+    if shown and isinstance(value, str | int | float | bool):
+        message += f" (got {mask_uri(value) if isinstance(value, str) else value!r:.60})"
+    return f"{path}: {message}" if path else message
+
+
+# Later entries win: $MONGODB_URI is only a fallback for $HELPDESK_TUI_MONGO_URI.
+_ENV = {
+    "MONGODB_URI": ("mongo", "uri"),
+    "HELPDESK_TUI_MONGO_URI": ("mongo", "uri"),
+    "HELPDESK_TUI_DB": ("mongo", "database"),
+    "HELPDESK_TUI_AGENT": ("agent", "email"),
+}
+_FLAGS = {
+    "uri": ("mongo", "uri"),
+    "database": ("mongo", "database"),
+    "agent_email": ("agent", "email"),
+}
+
+
+def _overrides(env: Mapping[str, str], flags: Mapping[str, object]) -> list[tuple[Any, ...]]:
+    """(section, key, value, source) from the environment, then from flags, which win."""
+    if set(flags) - set(_FLAGS):
+        raise ValueError(f"unknown config overrides: {sorted(set(flags) - set(_FLAGS))}")
+    found = [(*where, env[name], f"${name}") for name, where in _ENV.items() if env.get(name)]
+    return found + [(*_FLAGS[k], v, "command line") for k, v in flags.items() if v is not None]
+
+
+def load_config(
+    path: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, object] | None = None,
+) -> Config:
+    """Defaults, then the TOML file, then environment variables, then command-line overrides."""
+    env = os.environ if env is None else env
+    file = config_path(path, env)
+    label = str(file) if file is not None else "config"
+    raw: dict[str, Any] = {}
+    if file is not None:
+        try:
+            raw = tomllib.loads(file.read_bytes().decode("utf-8"))
+        except OSError as error:
+            raise ConfigError(f"{file}: cannot read: {error.strerror}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{file}: not UTF-8 text") from None
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{file}: invalid TOML: {error}") from None
+    if "warnings" in raw:
+        raise ConfigError(f"{label}: warnings: unknown key")
+
+    warnings: list[str] = []
+    mongo = raw.get("mongo")
+    uri = mongo.get("uri") if isinstance(mongo, dict) else None
+    # mask_uri() changes a URI exactly when it holds a password.
+    has_password = isinstance(uri, str) and mask_uri(uri) != uri
+    if file is not None and has_password and os.name == "posix" and file.stat().st_mode & 0o044:
+        warnings.append(f"{file} holds a MongoDB password and is readable by others; chmod 600 it")
+
+    sources: dict[tuple[str, str], str] = {}
+    for section, key, value, source in _overrides(env, overrides or {}):
+        table = raw.setdefault(section, {})
+        if isinstance(table, dict):  # otherwise the file's own error is reported
+            table[key] = value
+            sources[(section, key)] = source
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as error:
+        details = error.errors()
+        problems = [
+            f"{sources.get(tuple(d['loc'][:2]), label)}: {_describe(d)}"  # type: ignore[arg-type]
+            for d in details[:3]
+        ]
+        more = f" (and {len(details) - 3} more)" if len(details) > 3 else ""
+        # `from None`: the ValidationError's own text would show the raw URI.
+        raise ConfigError("; ".join(problems) + more) from None
+    config.warnings = warnings
+    return config
