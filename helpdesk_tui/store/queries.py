@@ -217,7 +217,7 @@ def sort_spec(query: QueueQuery) -> dict[str, int]:
 
 def _breaching_stage(now: datetime) -> dict[str, Any]:
     now_ms = int((mongo_time(now) - EPOCH).total_seconds() * 1000)
-    return {"$match": {"_rank": 0, "_riskAt": {"$lte": now_ms}}}
+    return {"$match": {"_rank": 0, "_riskAt": {"$lt": now_ms}}}
 
 
 def queue_pipeline(
