@@ -215,9 +215,12 @@ def sort_spec(query: QueueQuery) -> dict[str, int]:
     return spec
 
 
+def epoch_ms(moment: datetime) -> int:
+    return int((mongo_time(moment) - EPOCH).total_seconds() * 1000)
+
+
 def _breaching_stage(now: datetime) -> dict[str, Any]:
-    now_ms = int((mongo_time(now) - EPOCH).total_seconds() * 1000)
-    return {"$match": {"_rank": 0, "_riskAt": {"$lt": now_ms}}}
+    return {"$match": {"_rank": 0, "_riskAt": {"$lt": epoch_ms(now)}}}
 
 
 def queue_pipeline(

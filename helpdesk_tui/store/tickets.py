@@ -28,6 +28,7 @@ from helpdesk_tui.domain.errors import (
     StoreUnavailable,
 )
 from helpdesk_tui.domain.models import (
+    ACTIVE_STATUSES,
     NewTicket,
     Priority,
     Status,
@@ -44,6 +45,8 @@ from helpdesk_tui.store.queries import (
     QueueQuery,
     SortKey,
     count_pipeline,
+    deadline_stages,
+    epoch_ms,
     index_plan,
     queue_pipeline,
 )
@@ -205,6 +208,41 @@ class TicketStore:
         pipeline = count_pipeline(dict(queries), self.now(), self.settings.sla)
         result = next(iter(self.tickets.aggregate(pipeline)), {})
         return {name: (result.get(name) or [{}])[0].get("n", 0) for name in queries}
+
+    @_db_errors
+    def workload(self) -> dict[ObjectId, dict[str, int]]:
+        """Per agent: active tickets by status, and how many are breached, in one query."""
+        now_ms = epoch_ms(self.now())
+        pipeline = [
+            {
+                "$match": {
+                    "status": {"$in": [s.value for s in ACTIVE_STATUSES]},
+                    "assignedTo": {"$ne": None},
+                }
+            },
+            *deadline_stages(self.settings.sla),
+            {
+                "$group": {
+                    "_id": {"agent": "$assignedTo", "status": "$status"},
+                    "n": {"$sum": 1},
+                    "breached": {
+                        "$sum": {
+                            "$cond": [
+                                {"$and": [{"$eq": ["$_rank", 0]}, {"$lt": ["$_due", now_ms]}]},
+                                1,
+                                0,
+                            ]
+                        }
+                    },
+                }
+            },
+        ]
+        load: dict[ObjectId, dict[str, int]] = {}
+        for row in self.tickets.aggregate(pipeline):
+            counts = load.setdefault(row["_id"]["agent"], {"breached": 0})
+            counts[row["_id"]["status"]] = row["n"]
+            counts["breached"] += row["breached"]
+        return load
 
     @_db_errors
     def users_by_ids(self, ids: Iterable[ObjectId | None]) -> dict[ObjectId, User]:

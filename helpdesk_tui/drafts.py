@@ -1,0 +1,66 @@
+"""Reply drafts on local disk, so a crash or a dropped SSH link loses nothing typed.
+
+One JSON file per (agent, ticket), written atomically (temp file + rename) with mode 0600:
+drafts hold customer data and live in the agent's own XDG state directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from bson import ObjectId
+
+
+@dataclass
+class Draft:
+    ticket_id: str
+    text: str = ""
+    internal: bool = False
+    attachments: str = ""
+    status: str | None = None
+    saved_at: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.text.strip() and not self.attachments.strip()
+
+
+class Drafts:
+    def __init__(self, directory: Path, agent: ObjectId) -> None:
+        self.directory = directory
+        self.agent = agent
+
+    def path(self, ticket_id: ObjectId | str) -> Path:
+        return self.directory / f"{self.agent}-{ticket_id}.json"
+
+    def load(self, ticket_id: ObjectId | str) -> Draft | None:
+        """The saved draft, or None if there is none or it is unreadable (never raises)."""
+        try:
+            data = json.loads(self.path(ticket_id).read_text(encoding="utf-8"))
+            return Draft(**{k: v for k, v in data.items() if k in Draft.__dataclass_fields__})
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def save(self, draft: Draft) -> None:
+        """Write atomically; an empty draft removes the file instead."""
+        if draft.is_empty:
+            self.discard(draft.ticket_id)
+            return
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, temp = tempfile.mkstemp(dir=self.directory, prefix=".draft-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(asdict(draft), handle, ensure_ascii=False)
+            os.chmod(temp, 0o600)
+            os.replace(temp, self.path(draft.ticket_id))
+        except OSError:
+            Path(temp).unlink(missing_ok=True)
+            raise
+
+    def discard(self, ticket_id: ObjectId | str) -> None:
+        self.path(ticket_id).unlink(missing_ok=True)

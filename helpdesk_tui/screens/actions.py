@@ -1,0 +1,296 @@
+"""Ticket actions shared by the queue (highlighted or selected rows) and the ticket screen.
+
+Every store call runs in a thread worker; every error becomes one notification (in the app).
+A bulk action updates each ticket on its own terms and reports what was refused and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from bson import ObjectId
+from textual.screen import Screen
+
+from helpdesk_tui.domain.errors import HelpdeskError, InvalidRequest
+from helpdesk_tui.domain.models import Priority, Status, Ticket
+from helpdesk_tui.domain.text import one_line
+from helpdesk_tui.screens.dialogs import ChoiceDialog, TextDialog
+
+if TYPE_CHECKING:
+    from helpdesk_tui.app import HelpdeskApp
+
+R = TypeVar("R")
+NOBODY = "nobody"
+
+
+class StoreScreen(Screen[Any]):
+    """A screen that talks to the store off the event loop."""
+
+    @property
+    def helpdesk(self) -> HelpdeskApp:
+        return cast("HelpdeskApp", self.app)
+
+    def call_store(
+        self,
+        call: Callable[[], R],
+        done: Callable[[R], Any] | None = None,
+        *,
+        group: str = "store",
+        exclusive: bool = False,
+    ) -> None:
+        """Run ``call`` in a thread; hand its result to ``done`` on the event loop."""
+
+        def work() -> None:
+            try:
+                result = call()
+            except HelpdeskError as error:
+                self.app.call_from_thread(self.helpdesk.report_error, error)
+                return
+            if done is not None and self.is_attached:
+                self.app.call_from_thread(done, result)
+
+        self.run_worker(work, thread=True, group=group, exclusive=exclusive)
+
+
+class TicketActions(StoreScreen):
+    """Actions on ``targets()``; subclasses say which tickets and what to do afterwards."""
+
+    def targets(self) -> list[Ticket]:
+        raise NotImplementedError
+
+    def after_change(self, tickets: list[Ticket]) -> None:
+        """Called with the updated tickets once a change has been written."""
+
+    def _one(self) -> Ticket | None:
+        tickets = self.targets()
+        if not tickets:
+            self.notify("No ticket here.", severity="warning")
+            return None
+        return tickets[0]
+
+    def _guarded(self, check: Callable[[], None]) -> bool:
+        try:
+            check()
+        except HelpdeskError as error:
+            self.helpdesk.report_error(error)
+            return False
+        return True
+
+    def _bulk(self, tickets: list[Ticket], verb: str, change: Callable[[Ticket], Ticket]) -> None:
+        """Apply ``change`` to each ticket; say how many succeeded and which were refused."""
+
+        def run() -> tuple[list[Ticket], list[str]]:
+            done, refused = [], []
+            for ticket in tickets:
+                try:
+                    done.append(change(ticket))
+                except HelpdeskError as error:
+                    refused.append(f"{ticket.ticket_number}: {error}")
+            return done, refused
+
+        def report(result: tuple[list[Ticket], list[str]]) -> None:
+            done, refused = result
+            if len(tickets) == 1 and not refused:
+                self.notify(f"{done[0].ticket_number}: {verb}.")
+            elif not refused:
+                self.notify(f"{verb}: {len(done)} tickets.")
+            else:
+                lines = "\n".join(one_line(r, 90) for r in refused[:8])
+                more = f"\n… and {len(refused) - 8} more" if len(refused) > 8 else ""
+                self.notify(
+                    f"{verb}: {len(done)} of {len(tickets)} done; refused:\n{lines}{more}",
+                    severity="warning" if done else "error",
+                    timeout=12,
+                )
+            self.after_change(done)
+
+        self.call_store(run, report)
+
+    def _targets_for(self, what: str) -> list[Ticket] | None:
+        tickets = self.targets()
+        me = self.helpdesk.me
+        if not tickets:
+            self.notify("No ticket here.", severity="warning")
+            return None
+        if not self._guarded(me.require_write):
+            return None
+        if len(tickets) > 1 and not self._guarded(lambda: me.require_supervisor(what)):
+            return None
+        return tickets
+
+    # --- actions -------------------------------------------------------------------------
+
+    def action_status(self) -> None:
+        tickets = self._targets_for("change the status of several tickets")
+        if tickets is None:
+            return
+        workflow = self.helpdesk.store.settings.workflow
+        if len(tickets) == 1:
+            allowed = workflow.allowed(tickets[0].status)
+            if not allowed:
+                self.notify(f"{tickets[0].status.label} is final: no status follows it.")
+                return
+            title = f"Move {tickets[0].ticket_number} from {tickets[0].status.label} to…"
+        else:
+            allowed = tuple(Status)
+            title = f"Move {len(tickets)} tickets to… (each only where its workflow allows)"
+        options = [(s.label, s, "") for s in allowed]
+
+        def chosen(status: Status | None) -> None:
+            if status is None:
+                return
+            store, me = self.helpdesk.store, self.helpdesk.me
+            self._bulk(
+                tickets,
+                f"status → {status.label}",
+                lambda t: store.set_status(_id(t), status, actor=me.id, expected=t.status),
+            )
+
+        self.app.push_screen(ChoiceDialog(title, options), chosen)
+
+    def action_priority(self) -> None:
+        tickets = self._targets_for("change the priority of several tickets")
+        if tickets is None:
+            return
+        options = [(p.value, p, "") for p in sorted(Priority, key=lambda p: p.rank)]
+
+        def chosen(priority: Priority | None) -> None:
+            if priority is None:
+                return
+            store, me = self.helpdesk.store, self.helpdesk.me
+            self._bulk(
+                tickets,
+                f"priority → {priority.value}",
+                lambda t: store.set_priority(_id(t), priority, actor=me.id),
+            )
+
+        self.app.push_screen(ChoiceDialog("Priority", options), chosen)
+
+    def action_take(self) -> None:
+        ticket = self._one()
+        me = self.helpdesk.me
+        if ticket is None or not self._guarded(me.require_write):
+            return
+        if ticket.assigned_to == me.id:
+            self.notify(f"{ticket.ticket_number} is already yours.")
+            return
+        if ticket.assigned_to is not None and not me.is_supervisor:
+            self.helpdesk.report_error(
+                InvalidRequest(f"{ticket.ticket_number} belongs to someone else; ask a supervisor")
+            )
+            return
+        store = self.helpdesk.store
+        if ticket.assigned_to is None:
+            self._bulk([ticket], "taken", lambda t: store.take(_id(t), me.id))
+        else:
+            self._bulk(
+                [ticket],
+                "taken over",
+                lambda t: store.assign(_id(t), me.id, actor=me.id, expected=t.assigned_to),
+            )
+
+    def action_assign(self) -> None:
+        tickets = self._targets_for("assign several tickets")
+        if tickets is None:
+            return
+        me = self.helpdesk.me
+        if not self._guarded(lambda: me.require_supervisor("assign tickets to someone else")):
+            return
+        store, config = self.helpdesk.store, self.helpdesk.config
+
+        def load() -> tuple[list[Any], dict[ObjectId, dict[str, int]]]:
+            staff = store.staff([*config.roles.agent, *config.roles.supervisor])
+            return staff, store.workload()
+
+        def pick(result: tuple[list[Any], dict[ObjectId, dict[str, int]]]) -> None:
+            staff, load = result
+            options: list[tuple[str, ObjectId | str, str]] = [("— nobody (unassign)", NOBODY, "")]
+            for user in staff:
+                counts = load.get(user.id, {})
+                hint = (
+                    f"{user.email} · {counts.get('open', 0)} open · "
+                    f"{counts.get('in_progress', 0)} in progress · "
+                    f"{counts.get('breached', 0)} breached"
+                )
+                options.append((one_line(user.display), user.id, hint))
+            title = (
+                f"Assign {tickets[0].ticket_number} to…"
+                if len(tickets) == 1
+                else f"Assign {len(tickets)} tickets to…"
+            )
+            self.app.push_screen(ChoiceDialog(title, options, filterable=True), chosen)
+
+        def chosen(choice: ObjectId | str | None) -> None:
+            if choice is None:
+                return
+            agent = choice if isinstance(choice, ObjectId) else None
+            who = store.users_by_ids([agent]).get(agent) if isinstance(agent, ObjectId) else None
+            self._bulk(
+                tickets,
+                f"assigned to {who.display if who else 'nobody'}",
+                lambda t: store.assign(_id(t), agent, actor=me.id, expected=t.assigned_to),
+            )
+
+        self.call_store(load, pick)
+
+    def action_tags(self) -> None:
+        tickets = self._targets_for("tag several tickets")
+        if tickets is None:
+            return
+        current = " ".join(tickets[0].tags) if len(tickets) == 1 else ""
+
+        def chosen(text: str | None) -> None:
+            if text is None:
+                return
+            add, remove = parse_tag_edit(text, tickets[0].tags if len(tickets) == 1 else ())
+            if not add and not remove:
+                self.notify("Tags unchanged.")
+                return
+            store, me = self.helpdesk.store, self.helpdesk.me
+            self._bulk(
+                tickets,
+                "tags " + " ".join([*(f"+{t}" for t in add), *(f"-{t}" for t in remove)]),
+                lambda t: store.change_tags(_id(t), add=add, remove=remove, actor=me.id),
+            )
+
+        self.app.push_screen(
+            TextDialog(
+                "Tags",
+                value=current,
+                placeholder="vip refund   or   +vip -refund",
+                help="space-separated tags replace the list; +tag adds, -tag removes",
+            ),
+            chosen,
+        )
+
+    def action_reply(self) -> None:
+        self._open_reply(internal=False)
+
+    def action_note(self) -> None:
+        self._open_reply(internal=True)
+
+    def _open_reply(self, *, internal: bool) -> None:
+        ticket = self._one()
+        if ticket is None or not self._guarded(self.helpdesk.me.require_write):
+            return
+        from helpdesk_tui.screens.reply import ReplyScreen
+
+        self.app.push_screen(ReplyScreen(_id(ticket), internal=internal))
+
+
+def _id(ticket: Ticket) -> ObjectId:
+    if ticket.id is None:
+        raise InvalidRequest(f"{ticket.ticket_number or 'this ticket'} has no _id")
+    return ticket.id
+
+
+def parse_tag_edit(text: str, current: tuple[str, ...] | list[str]) -> tuple[list[str], list[str]]:
+    """``+a -b`` edits; plain words replace the current list (for one ticket) or add (bulk)."""
+    words = text.split()
+    if any(w[0] in "+-" for w in words):
+        add = [w[1:] for w in words if w.startswith("+") and len(w) > 1]
+        remove = [w[1:] for w in words if w.startswith("-") and len(w) > 1]
+        return add, remove
+    wanted = list(dict.fromkeys(words))
+    return [t for t in wanted if t not in current], [t for t in current if t not in wanted]

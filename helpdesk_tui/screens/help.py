@@ -1,0 +1,76 @@
+"""``?``: every key of the screen it was opened from (the same bindings the footer reads)."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+from helpdesk_tui.domain.sla import SlaState
+from helpdesk_tui.widgets.sla_badge import LOOKS
+
+# Keys that move rather than act, which no binding table lists.
+MOVEMENT = [
+    ("↑ ↓  j k", "move the cursor"),
+    ("PgUp PgDn  g G", "page up/down, top/bottom"),
+    ("ctrl+p", "command palette: every action by name"),
+]
+
+
+def binding_rows(screen: Screen[object]) -> list[tuple[str, str]]:
+    """(keys, description) for each distinct action bound on ``screen`` and the app."""
+    seen: dict[str, tuple[list[str], str]] = {}
+    for active in screen.active_bindings.values():
+        binding = active.binding
+        if not binding.description or binding.system:
+            continue
+        keys, _ = seen.setdefault(binding.action, ([], binding.description))
+        keys.append(screen.app.get_key_display(binding))
+    return [(" ".join(dict.fromkeys(keys)), description) for keys, description in seen.values()]
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("q,escape,question_mark", "close", "Close")]
+
+    def __init__(self, origin: Screen[object]) -> None:
+        super().__init__()
+        self.origin = origin
+
+    def compose(self) -> ComposeResult:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold cyan", no_wrap=True)
+        table.add_column()
+        table.add_row(Text("Keys", style="bold underline"), "")
+        for keys, description in binding_rows(self.origin):
+            table.add_row(keys, description)
+        for keys, description in MOVEMENT:
+            table.add_row(keys, description)
+        table.add_row("", "")
+        table.add_row(Text("SLA", style="bold underline"), "")
+        meaning = {
+            SlaState.BREACHED: "past its deadline (countdown negative)",
+            SlaState.AT_RISK: "under 25% of its target left",
+            SlaState.ON_TRACK: "running, plenty of time",
+            SlaState.PAUSED: "resolution clock paused while waiting on the customer",
+            SlaState.MET: "resolved or closed",
+        }
+        for state, look in LOOKS.items():
+            table.add_row(Text(f"{look.symbol} {look.word}", style=look.style), meaning[state])
+        table.add_row("", "")
+        table.add_row(Text("Marks", style="bold underline"), "")
+        table.add_row("↩", "the customer wrote last")
+        table.add_row("⚠", "malformed document: shown as far as it can be read")
+        table.add_row("●", "selected (space) for a bulk action")
+        with VerticalScroll(id="help"):
+            yield Static(
+                f"Help: {type(self.origin).__name__.removesuffix('Screen')}", id="help-title"
+            )
+            yield Static(table)
+            yield Static("q, escape or ? closes this help", id="help-footer")
+
+    def action_close(self) -> None:
+        self.dismiss()

@@ -1,0 +1,285 @@
+"""The queue: views with counts, the SLA-coloured ticket table, filter, sort, multi-select."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from bson import ObjectId
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Input, Static
+
+from helpdesk_tui.domain.models import Ticket, User
+from helpdesk_tui.domain.text import one_line
+from helpdesk_tui.screens.actions import TicketActions
+from helpdesk_tui.store.queries import QueueQuery, SortKey
+from helpdesk_tui.store.tickets import QueuePage, TicketStore
+from helpdesk_tui.views import View
+from helpdesk_tui.widgets.ticket_table import TicketTable
+
+SORT_CYCLE = (SortKey.DEADLINE, SortKey.PRIORITY, SortKey.UPDATED, SortKey.CREATED, SortKey.NUMBER)
+# Fetch the next page when the cursor comes this close to the end of the window.
+PREFETCH_ROWS = 10
+
+
+class ViewBar(Static):
+    """``1 Mine 12  2 Unassigned 40  …``: the current view highlighted, short names when narrow."""
+
+    def show(self, views: list[View], current: int, counts: dict[str, int]) -> None:
+        narrow = self.size.width and self.size.width < 100
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for index, view in enumerate(views):
+            count = counts.get(view.key)
+            label = f" {index + 1} {view.short if narrow else view.name}"
+            label += f" {count}" if count is not None else ""
+            style = "reverse bold" if index == current else ""
+            if view.key == "breaching" and count:
+                style += " red" if index != current else ""
+            text.append(label + " ", style=style.strip())
+            text.append(" ")
+        self.update(text)
+
+
+class QueueScreen(TicketActions):
+    BINDINGS = [
+        Binding("enter", "open", "Open", show=False),
+        Binding("r", "reply", "Reply"),
+        Binding("i", "note", "Note"),
+        Binding("s", "status", "Status"),
+        Binding("p", "priority", "Priority", show=False),
+        Binding("a", "take", "Take"),
+        Binding("A", "assign", "Assign", show=False),
+        Binding("t", "tags", "Tags", show=False),
+        Binding("n", "next", "Next"),
+        Binding("slash", "filter", "Filter"),
+        Binding("space", "select", "Select", show=False),
+        Binding("o", "sort", "Sort", show=False),
+        Binding("v", "next_view", "View", show=False),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+        *[Binding(str(n), f"view({n - 1})", f"View {n}", show=False) for n in range(1, 10)],
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.views: list[View] = []
+        self.view_index = 0
+        self.filter_text = ""
+        self.sort: SortKey | None = None
+        self.page: QueuePage | None = None
+        self.counts: dict[str, int] = {}
+        self._loading_more = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="top-bar")
+        yield ViewBar(id="view-bar")
+        yield Input(placeholder="filter: ticket number, subject words or #tag", id="filter")
+        yield TicketTable(id="queue-table")
+        yield Static(id="queue-info")
+        yield Footer()
+
+    @property
+    def table(self) -> TicketTable:
+        return self.query_one(TicketTable)
+
+    @property
+    def view(self) -> View:
+        return self.views[self.view_index]
+
+    def on_mount(self) -> None:
+        self.views = self.helpdesk.views
+        self.query_one("#filter").display = False
+        self.table.focus()
+        self.update_top_bar()
+        self.load()
+
+    def update_top_bar(self) -> None:
+        me = self.helpdesk.me
+        role = me.role.value + (" · read-only" if me.read_only else "")
+        text = Text.assemble(
+            ("helpdesk-tui", "bold"),
+            f"  {one_line(me.user.display)} ({role})  ",
+            (f"{self.helpdesk.feed_mode}", "dim"),
+            no_wrap=True,
+            overflow="ellipsis",
+        )
+        self.query_one("#top-bar", Static).update(text)
+
+    # --- loading ---------------------------------------------------------------------------
+
+    def current_query(self) -> QueueQuery:
+        query = self.view.query
+        return replace(query, text=self.filter_text, sort=self.sort or query.sort)
+
+    def load(self, *, keep_window: bool = False) -> None:
+        """(Re)load the current view's first window, the counts, and the people named in it."""
+        store = self.helpdesk.store
+        query = self.current_query()
+        size = self.helpdesk.config.ui.page_size
+        limit = max(size, self.table.row_count) if keep_window else size
+        views = {v.key: v.query for v in self.views}
+
+        def fetch() -> tuple[QueuePage, dict[ObjectId, User], dict[str, int], datetime]:
+            page = store.list_queue(query, limit=limit)
+            users = _people(store, page.tickets)
+            return page, users, store.count_views(views), store.now()
+
+        self.call_store(fetch, self._loaded, group="load", exclusive=True)
+
+    def _loaded(
+        self, result: tuple[QueuePage, dict[ObjectId, User], dict[str, int], datetime]
+    ) -> None:
+        page, users, counts, now = result
+        self.page, self.counts = page, counts
+        self.table.show(page.tickets, users, now, self.helpdesk.store.settings.sla)
+        self.query_one(ViewBar).show(self.views, self.view_index, counts)
+        self.update_info()
+
+    def update_info(self) -> None:
+        total = self.counts.get(self.view.key)
+        shown = self.table.row_count
+        parts = [f"{self.view.name}: {shown}" + (f" of {total}" if total is not None else "")]
+        if self.filter_text:
+            parts.append(f"filter “{one_line(self.filter_text, 30)}”")
+        parts.append(f"sort: {(self.sort or self.view.query.sort).label}")
+        if self.table.selected:
+            parts.append(f"{len(self.table.selected)} selected")
+        self.query_one("#queue-info", Static).update(Text(" · ".join(parts), style="dim"))
+
+    @on(DataTable.RowHighlighted)
+    def _maybe_fetch_more(self, event: DataTable.RowHighlighted) -> None:
+        page = self.page
+        table = self.table
+        if (
+            page is None
+            or not page.has_more
+            or self._loading_more
+            or event.cursor_row < table.row_count - PREFETCH_ROWS
+        ):
+            return
+        self._loading_more = True
+        store, query = self.helpdesk.store, self.current_query()
+        skip, limit = table.row_count, self.helpdesk.config.ui.page_size
+
+        def fetch() -> tuple[QueuePage, dict[ObjectId, User]]:
+            more = store.list_queue(query, skip=skip, limit=limit)
+            return more, _people(store, more.tickets)
+
+        def append(result: tuple[QueuePage, dict[ObjectId, User]]) -> None:
+            more, users = result
+            self._loading_more = False
+            self.page = more
+            table.show(
+                more.tickets,
+                {**table.users, **users},
+                self.helpdesk.store.now(),
+                self.helpdesk.store.settings.sla,
+                append=True,
+            )
+            self.update_info()
+
+        self.call_store(fetch, append, group="more")
+
+    def tick(self, now: datetime) -> None:
+        self.table.tick(now)
+
+    # --- TicketActions ---------------------------------------------------------------------
+
+    def targets(self) -> list[Ticket]:
+        table = self.table
+        if table.selected:
+            return [table.tickets[k] for k in table.tickets if k in table.selected]
+        current = table.current
+        return [current] if current else []
+
+    def after_change(self, tickets: list[Ticket]) -> None:
+        self.table.selected.clear()
+        self.load(keep_window=True)
+
+    # --- actions ---------------------------------------------------------------------------
+
+    @on(DataTable.RowSelected)
+    def _open_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        ticket = self.table.current
+        if ticket is None or ticket.id is None:
+            return
+        from helpdesk_tui.screens.ticket import TicketScreen
+
+        self.app.push_screen(TicketScreen(ticket.id))
+
+    def action_next(self) -> None:
+        me = self.helpdesk.me
+        if not self._guarded(me.require_write):
+            return
+        store = self.helpdesk.store
+
+        def opened(ticket: Ticket | None) -> None:
+            if ticket is None or ticket.id is None:
+                self.notify("No unassigned open ticket left. Nice work.")
+                return
+            self.notify(f"{ticket.ticket_number} is yours now.")
+            self.load(keep_window=True)
+            from helpdesk_tui.screens.ticket import TicketScreen
+
+            self.app.push_screen(TicketScreen(ticket.id))
+
+        self.call_store(lambda: store.take_next(me.id), opened)
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.value = self.filter_text
+        box.focus()
+
+    @on(Input.Submitted, "#filter")
+    def _apply_filter(self, event: Input.Submitted) -> None:
+        self.filter_text = event.value.strip()
+        event.input.display = bool(self.filter_text)
+        self.table.focus()
+        self.load()
+
+    def on_key(self, event: object) -> None:
+        box = self.query_one("#filter", Input)
+        if getattr(event, "key", None) == "escape" and box.has_focus:
+            box.display = bool(self.filter_text)
+            self.table.focus()
+
+    def action_select(self) -> None:
+        if self.table.toggle_selected() is not None:
+            self.table.action_cursor_down()
+            self.update_info()
+
+    def action_sort(self) -> None:
+        current = self.sort or self.view.query.sort
+        index = SORT_CYCLE.index(current) if current in SORT_CYCLE else -1
+        self.sort = SORT_CYCLE[(index + 1) % len(SORT_CYCLE)]
+        self.notify(f"Sorted by {self.sort.label}.", timeout=2)
+        self.load()
+
+    def action_view(self, index: int) -> None:
+        if index >= len(self.views) or index == self.view_index:
+            return
+        self.view_index = index
+        self.sort = None
+        self.table.selected.clear()
+        self.query_one(ViewBar).show(self.views, index, self.counts)
+        self.load()
+
+    def action_next_view(self) -> None:
+        self.action_view((self.view_index + 1) % len(self.views))
+
+    def action_help(self) -> None:
+        self.helpdesk.show_help(self)
+
+    def action_quit(self) -> None:
+        self.app.exit()
+
+
+def _people(store: TicketStore, tickets: tuple[Ticket, ...]) -> dict[ObjectId, User]:
+    return store.users_by_ids([t.user for t in tickets] + [t.assigned_to for t in tickets])

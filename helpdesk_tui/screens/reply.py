@@ -1,0 +1,325 @@
+"""Write a public reply or an internal note; drafts survive crashes; stale tickets are caught.
+
+The "ticket updated" guard: sending first re-reads the ticket; if anything changed since the
+agent opened it (a new message, a status or assignee change), the agent sees what and decides.
+The write itself is a compare-and-set on ``updatedAt``, so a change in the last millisecond is
+caught too.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from bson import ObjectId
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.timer import Timer
+from textual.widgets import Footer, Input, Static, TextArea
+
+from helpdesk_tui.domain.errors import ConflictError, HelpdeskError, InvalidRequest
+from helpdesk_tui.domain.models import Status, Ticket, User
+from helpdesk_tui.domain.text import one_line
+from helpdesk_tui.drafts import Draft
+from helpdesk_tui.screens.actions import StoreScreen
+from helpdesk_tui.screens.dialogs import ChoiceDialog, ConfirmDialog
+
+if TYPE_CHECKING:
+    from helpdesk_tui.config import CannedResponse
+
+DRAFT_SAVE_DELAY = 0.5  # seconds after the last key press
+
+
+def describe_changes(
+    before: Ticket, after: Ticket, users: dict[ObjectId, User], me: ObjectId
+) -> list[str]:
+    """What another writer changed between two reads of a ticket, one line each."""
+    changes: list[str] = []
+    seen = {m.id for m in before.messages}
+    for message in after.messages:
+        if message.id in seen or message.sender == me:
+            continue
+        who = users.get(message.sender) if message.sender else None
+        name = who.display if who else "someone"
+        kind = "left an internal note" if message.is_internal else "replied"
+        changes.append(f"{one_line(name, 30)} {kind}: “{one_line(message.content, 60)}”")
+    if after.status is not before.status:
+        changes.append(f"status {before.status.label} → {after.status.label}")
+    if after.assigned_to != before.assigned_to:
+        who = users.get(after.assigned_to) if after.assigned_to else None
+        changes.append(f"reassigned to {one_line(who.display) if who else 'nobody'}")
+    if after.priority is not before.priority:
+        changes.append(f"priority {before.priority.value} → {after.priority.value}")
+    return changes
+
+
+class ReplyScreen(StoreScreen):
+    BINDINGS = [
+        Binding("ctrl+s", "send", "Send", priority=True),
+        Binding("ctrl+t", "toggle_internal", "Reply/Note", priority=True),
+        Binding("ctrl+r", "canned", "Canned", priority=True),
+        Binding("ctrl+e", "status_on_send", "Status on send", priority=True),
+        Binding("ctrl+g", "cancel", "Close", priority=True),
+        Binding("escape", "cancel", "Close", show=False),
+    ]
+
+    def __init__(self, ticket_id: ObjectId, *, internal: bool = False) -> None:
+        super().__init__()
+        self.ticket_id = ticket_id
+        self.internal = internal
+        self.status_on_send: Status | None = None
+        self.baseline: Ticket | None = None
+        self.users: dict[ObjectId, User] = {}
+        self._save_timer: Timer | None = None
+        self._sending = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("loading…", id="reply-header")
+        yield Static(id="reply-context")
+        yield Static(id="reply-mode")
+        yield TextArea(id="reply-editor", soft_wrap=True, show_line_numbers=False)
+        yield Input(
+            placeholder="attachments: file names or URLs, comma-separated", id="reply-attachments"
+        )
+        yield Footer()
+
+    @property
+    def editor(self) -> TextArea:
+        return self.query_one("#reply-editor", TextArea)
+
+    @property
+    def attachments(self) -> Input:
+        return self.query_one("#reply-attachments", Input)
+
+    def on_mount(self) -> None:
+        draft = self.helpdesk.drafts.load(self.ticket_id)
+        if draft is not None and not draft.is_empty:
+            self.editor.text = draft.text
+            self.attachments.value = draft.attachments
+            self.internal = draft.internal
+            self.status_on_send = Status(draft.status) if draft.status in set(Status) else None
+            self.editor.move_cursor(self.editor.document.end)
+            self.notify(f"Draft restored (saved {draft.saved_at or 'earlier'}).")
+        self.editor.focus()
+        self.render_mode()
+        store, ticket_id = self.helpdesk.store, self.ticket_id
+
+        def fetch() -> tuple[Ticket, dict[ObjectId, User]]:
+            ticket = store.get_ticket(ticket_id)
+            ids = [ticket.user, ticket.assigned_to, *(m.sender for m in ticket.messages)]
+            return ticket, store.users_by_ids(ids)
+
+        self.call_store(fetch, self._opened)
+
+    def _opened(self, result: tuple[Ticket, dict[ObjectId, User]]) -> None:
+        self.baseline, self.users = result
+        self.render_header()
+
+    def render_header(self) -> None:
+        ticket = self.baseline
+        if ticket is None:
+            return
+        customer = self.users.get(ticket.user) if ticket.user else None
+        to = f"{one_line(customer.name)} <{one_line(customer.email)}>" if customer else "?"
+        self.query_one("#reply-header", Static).update(
+            Text.assemble(
+                (f"{ticket.ticket_number}  ", "bold"),
+                (one_line(ticket.subject, 60), "bold"),
+                f"   to {to}   ({ticket.status.label})",
+            )
+        )
+        last = next((m for m in reversed(ticket.messages) if not m.is_internal), None)
+        if last is not None:
+            who = self.users.get(last.sender) if last.sender else None
+            self.query_one("#reply-context", Static).update(
+                Text(
+                    f"last message, {who.display if who else 'unknown'}: "
+                    f"{one_line(last.content, 200)}",
+                    style="dim",
+                )
+            )
+
+    def render_mode(self) -> None:
+        if self.internal:
+            mode = Text(" 🔒 INTERNAL NOTE: only agents see this ", style="bold black on yellow")
+        else:
+            mode = Text(" ✉ PUBLIC REPLY: the customer will see this ", style="bold white on blue")
+        if self.status_on_send is not None:
+            mode.append(f"   then set status: {self.status_on_send.label}", style="bold")
+        limit = self.helpdesk.config.reply.max_chars
+        length = len(self.editor.text)
+        mode.append(f"   {length:,}/{limit:,}", style="bold red" if length > limit else "dim")
+        self.query_one("#reply-mode", Static).update(mode)
+        self.set_class(self.internal, "-internal")
+
+    # --- drafts ----------------------------------------------------------------------------
+
+    @on(TextArea.Changed)
+    @on(Input.Changed, "#reply-attachments")
+    def _changed(self) -> None:
+        self.render_mode()
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self._save_timer = self.set_timer(DRAFT_SAVE_DELAY, self.save_draft)
+
+    def draft(self) -> Draft:
+        return Draft(
+            ticket_id=str(self.ticket_id),
+            text=self.editor.text,
+            internal=self.internal,
+            attachments=self.attachments.value,
+            status=self.status_on_send.value if self.status_on_send else None,
+            saved_at=datetime.now(UTC).strftime("%H:%M:%S UTC"),
+        )
+
+    def save_draft(self) -> None:
+        try:
+            self.helpdesk.drafts.save(self.draft())
+        except OSError as error:
+            self.notify(f"Could not save the draft: {error}", severity="error")
+
+    def on_unmount(self) -> None:
+        if not self._sending:
+            self.save_draft()
+
+    # --- actions ---------------------------------------------------------------------------
+
+    def action_toggle_internal(self) -> None:
+        self.internal = not self.internal
+        self.render_mode()
+        self.save_draft()
+
+    def action_status_on_send(self) -> None:
+        if self.baseline is None:
+            return
+        allowed = list(self.helpdesk.store.settings.workflow.allowed(self.baseline.status))
+        cycle: list[Status | None] = [None, *allowed]
+        index = cycle.index(self.status_on_send) if self.status_on_send in cycle else 0
+        self.status_on_send = cycle[(index + 1) % len(cycle)]
+        if not allowed:
+            self.notify(f"No status can follow {self.baseline.status.label}.")
+        self.render_mode()
+
+    def action_canned(self) -> None:
+        canned = self.helpdesk.config.canned
+        if not canned:
+            self.notify("No canned responses configured ([[canned]] in the config).")
+            return
+        options = [(c.name, c, one_line(c.body, 50)) for c in canned]
+        self.app.push_screen(
+            ChoiceDialog("Insert canned response", options, filterable=True), self._insert_canned
+        )
+
+    def _insert_canned(self, canned: CannedResponse | None) -> None:
+        if canned is None:
+            return
+        ticket = self.baseline
+        customer = self.users.get(ticket.user) if ticket and ticket.user else None
+        text = canned.render(
+            customer_name=customer.name if customer else "there",
+            ticket_number=ticket.ticket_number if ticket else "",
+            agent_name=self.helpdesk.me.user.display,
+            subject=ticket.subject if ticket else "",
+        )
+        self.editor.insert(text)
+        self.editor.focus()
+
+    def action_cancel(self) -> None:
+        self.save_draft()
+        if not self.editor.text.strip():
+            self.helpdesk.drafts.discard(self.ticket_id)
+        elif self.is_attached:
+            self.notify("Draft kept: it will be here when you reply again.")
+        self.dismiss()
+
+    def action_send(self) -> None:
+        text = self.editor.text
+        limit = self.helpdesk.config.reply.max_chars
+        if not text.strip():
+            self.helpdesk.report_error(InvalidRequest("The reply is empty: nothing was sent."))
+            return
+        if len(text) > limit:
+            self.helpdesk.report_error(
+                InvalidRequest(f"The reply is {len(text):,} characters; the limit is {limit:,}.")
+            )
+            return
+        if self.baseline is None or self._sending:
+            return
+        self.save_draft()
+        self._check_then_send(self.baseline)
+
+    def _check_then_send(self, baseline: Ticket) -> None:
+        """Re-read the ticket; if someone changed it, show what and ask; else send."""
+        store, me = self.helpdesk.store, self.helpdesk.me
+
+        def fetch() -> tuple[Ticket, dict[ObjectId, User]]:
+            current = store.get_ticket(self.ticket_id)
+            ids = [current.assigned_to, *(m.sender for m in current.messages)]
+            return current, store.users_by_ids(ids)
+
+        def compare(result: tuple[Ticket, dict[ObjectId, User]]) -> None:
+            current, users = result
+            self.users.update(users)
+            changes = describe_changes(baseline, current, self.users, me.id)
+            if not changes:
+                self._send(current)
+                return
+            body = Text("While you were writing:\n\n")
+            for change in changes:
+                body.append(f" • {change}\n")
+            body.append("\nSend your reply anyway?")
+
+            def answer(send: bool | None) -> None:
+                self.baseline = current
+                self.render_header()
+                if send:
+                    self._send(current)
+                else:
+                    self.notify("Not sent. Your draft is kept; the ticket above is up to date.")
+
+            self.app.push_screen(
+                ConfirmDialog(
+                    "This ticket was updated", body, yes="y send anyway", no="n review first"
+                ),
+                answer,
+            )
+
+        self.call_store(fetch, compare)
+
+    def _send(self, current: Ticket) -> None:
+        store, me = self.helpdesk.store, self.helpdesk.me
+        attachments = [a.strip() for a in self.attachments.value.split(",") if a.strip()]
+        self._sending = True
+
+        def send() -> Ticket | HelpdeskError:
+            # Errors come back as values: a conflict re-runs the guard instead of a toast.
+            try:
+                return store.add_message(
+                    self.ticket_id,
+                    sender=me.id,
+                    content=self.editor.text,
+                    internal=self.internal,
+                    attachments=attachments,
+                    set_status=self.status_on_send,
+                    expected_updated_at=current.updated_at,
+                )
+            except HelpdeskError as error:
+                return error
+
+        def sent(result: Ticket | HelpdeskError) -> None:
+            self._sending = False
+            if isinstance(result, ConflictError):
+                self._check_then_send(current)
+                return
+            if isinstance(result, HelpdeskError):
+                self.helpdesk.report_error(result)
+                return
+            self.helpdesk.drafts.discard(self.ticket_id)
+            self._sending = True  # nothing left to save on unmount
+            kind = "Internal note added to" if self.internal else "Reply sent on"
+            self.notify(f"{kind} {result.ticket_number}.")
+            self.dismiss()
+
+        self.call_store(send, sent)

@@ -1,0 +1,106 @@
+"""One ticket: header with both SLA clocks, the conversation, and the actions on it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bson import ObjectId
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, Static
+
+from helpdesk_tui.domain.models import Ticket, User
+from helpdesk_tui.screens.actions import TicketActions
+from helpdesk_tui.widgets.conversation import Conversation, TicketHeader
+
+
+class TicketScreen(TicketActions):
+    BINDINGS = [
+        Binding("r", "reply", "Reply"),
+        Binding("i", "note", "Note"),
+        Binding("s", "status", "Status"),
+        Binding("p", "priority", "Priority"),
+        Binding("a", "take", "Take"),
+        Binding("A", "assign", "Assign", show=False),
+        Binding("t", "tags", "Tags", show=False),
+        Binding("j", "scroll(1)", "Down", show=False),
+        Binding("k", "scroll(-1)", "Up", show=False),
+        Binding("question_mark", "help", "Help"),
+        Binding("q,escape,backspace", "close", "Back"),
+    ]
+
+    def __init__(self, ticket_id: ObjectId) -> None:
+        super().__init__()
+        self.ticket_id = ticket_id
+        self.ticket: Ticket | None = None
+        self.users: dict[ObjectId, User] = {}
+        self.order: dict[str, Any] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield TicketHeader("loading…", id="ticket-header")
+        yield Conversation(id="conversation")
+        yield Static(id="ticket-info")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(Conversation).focus()
+        self.load()
+
+    def load(self) -> None:
+        """One indexed query for the ticket, one batched query for the people in it."""
+        store = self.helpdesk.store
+        ticket_id = self.ticket_id
+
+        def fetch() -> tuple[Ticket, dict[ObjectId, User], dict[str, Any] | None, datetime]:
+            ticket = store.get_ticket(ticket_id)
+            people = [ticket.user, ticket.assigned_to, *(m.sender for m in ticket.messages)]
+            order = store.order_summary(ticket.order) if ticket.order else None
+            return ticket, store.users_by_ids(people), order, store.now()
+
+        self.call_store(fetch, self._loaded, group="load", exclusive=True)
+
+    async def _loaded(
+        self, result: tuple[Ticket, dict[ObjectId, User], dict[str, Any] | None, datetime]
+    ) -> None:
+        self.ticket, self.users, self.order, now = result
+        self.render_header(now)
+        await self.query_one(Conversation).show(self.ticket, self.users, now)
+        count = len(self.ticket.messages)
+        notes = sum(m.is_internal for m in self.ticket.messages)
+        self.query_one("#ticket-info", Static).update(
+            f"{count} messages · {notes} internal notes · r reply · i note · q back"
+        )
+
+    def render_header(self, now: datetime) -> None:
+        if self.ticket is None:
+            return
+        self.query_one(TicketHeader).show(
+            self.ticket,
+            self.users,
+            now,
+            self.helpdesk.store.settings.sla,
+            order=self.order,
+        )
+
+    def tick(self, now: datetime) -> None:
+        self.render_header(now)
+
+    def targets(self) -> list[Ticket]:
+        return [self.ticket] if self.ticket else []
+
+    def after_change(self, tickets: list[Ticket]) -> None:
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        if self.ticket is not None:
+            self.load()  # back from the reply screen: show what was sent
+
+    def action_scroll(self, lines: int) -> None:
+        self.query_one(Conversation).scroll_relative(y=lines * 3, animate=False)
+
+    def action_help(self) -> None:
+        self.helpdesk.show_help(self)
+
+    def action_close(self) -> None:
+        self.dismiss()

@@ -1,0 +1,158 @@
+"""The ticket header and its conversation: customer text always rendered literally."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from bson import ObjectId
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from helpdesk_tui.domain.models import Message, Ticket, User
+from helpdesk_tui.domain.sla import SlaPolicy, evaluate
+from helpdesk_tui.domain.text import literal, one_line
+from helpdesk_tui.widgets.sla_badge import badge, clock_text
+from helpdesk_tui.widgets.ticket_table import ago
+
+
+def _name(users: Mapping[ObjectId, User], user_id: ObjectId | None, missing: str) -> str:
+    if user_id is None:
+        return missing
+    user = users.get(user_id)
+    return user.display if user else f"unknown user …{str(user_id)[-6:]}"
+
+
+def _when(at: datetime | None, now: datetime) -> str:
+    if at is None:
+        return "unknown time"
+    return f"{at:%Y-%m-%d %H:%M} UTC ({ago(now - at)} ago)"
+
+
+class TicketHeader(Static):
+    """Number, subject, status, priority, category, customer, order, assignee, tags, clocks."""
+
+    def show(
+        self,
+        ticket: Ticket,
+        users: Mapping[ObjectId, User],
+        now: datetime,
+        policy: SlaPolicy,
+        *,
+        order: Mapping[str, Any] | None = None,
+        presence: str = "",
+    ) -> None:
+        sla = evaluate(ticket, now, policy)
+        title = Text.assemble(
+            (f"{ticket.ticket_number or '?'}  ", "bold"),
+            badge(sla),
+            "  ",
+            (one_line(ticket.subject or "(no subject)"), "bold"),
+        )
+        grid = Table.grid(padding=(0, 2), expand=True)
+        grid.add_column(ratio=1)
+        grid.add_column(ratio=1)
+        customer = users.get(ticket.user) if ticket.user else None
+        who = (
+            f"{one_line(customer.name)} <{one_line(customer.email)}>"
+            if customer
+            else _name(users, ticket.user, "missing")
+        )
+        order_text = "—"
+        if ticket.order is not None:
+            number = (order or {}).get("orderNumber")
+            order_text = one_line(str(number)) if number else f"…{str(ticket.order)[-8:]}"
+        fields = [
+            ("Status", ticket.status.label),
+            ("Priority", ticket.priority.value),
+            ("Category", ticket.category.value),
+            ("Assignee", one_line(_name(users, ticket.assigned_to, "unassigned"))),
+            ("Customer", who),
+            ("Order", order_text),
+            ("Tags", one_line(", ".join(ticket.tags)) or "—"),
+            ("Created", _when(ticket.created_at, now)),
+        ]
+        cells = [Text.assemble((f"{label}: ", "dim"), value) for label, value in fields]
+        for left, right in zip(cells[::2], cells[1::2], strict=True):
+            grid.add_row(left, right)
+        grid.add_row(
+            clock_text(sla.first_response, _countdown(sla.first_response.remaining)),
+            clock_text(sla.resolution, _countdown(sla.resolution.remaining)),
+        )
+        parts: list[RenderableType] = [title, grid]
+        if presence:
+            parts.append(Text(f"👁 {presence}", style="bold magenta"))
+        for problem in ticket.problems:
+            parts.append(Text(f"⚠ malformed document: {literal(problem)}", style="bold yellow"))
+        self.update(Group(*parts))
+
+
+def _countdown(remaining: Any) -> str:
+    from helpdesk_tui.domain.sla import countdown
+
+    return countdown(remaining) if remaining is not None else ""
+
+
+class MessageView(Static):
+    """One message; internal notes carry a class (and a label) that cannot be missed."""
+
+    def __init__(self, message: Message, author: str, customer: bool, now: datetime) -> None:
+        classes = "message -internal" if message.is_internal else "message"
+        if customer:
+            classes += " -customer"
+        super().__init__(classes=classes)
+        self.message = message
+        self.border_title = f"{'🔒 INTERNAL NOTE · ' if message.is_internal else ''}{author}"
+        self.border_subtitle = _when(message.created_at, now)
+        body = Text(literal(message.content) or "(empty message)")
+        if message.attachments:
+            body.append("\n")
+            for attachment in message.attachments:
+                body.append(f"\n📎 {one_line(attachment)}", style="cyan")
+        self.update(body)
+
+
+class Conversation(VerticalScroll):
+    """The messages in time order; ``show`` mounts only messages not shown yet."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._shown: set[str] = set()
+
+    async def show(self, ticket: Ticket, users: Mapping[ObjectId, User], now: datetime) -> int:
+        new = []
+        if (
+            not self._shown
+            and ticket.description
+            and not (ticket.messages and ticket.messages[0].content == ticket.description)
+        ):
+            opening = Message(
+                content=ticket.description, sender=ticket.user, created_at=ticket.created_at
+            )
+            new.append(
+                MessageView(opening, _name(users, ticket.user, "customer") + " (opened)", True, now)
+            )
+            self._shown.add("description")
+        ordered = sorted(
+            enumerate(ticket.messages),
+            key=lambda pair: (pair[1].created_at is None, pair[1].created_at or now, pair[0]),
+        )
+        for index, message in ordered:
+            key = str(message.id) if message.id else f"index-{index}"
+            if key in self._shown:
+                continue
+            self._shown.add(key)
+            customer = message.sender == ticket.user
+            new.append(
+                MessageView(message, _name(users, message.sender, "unknown sender"), customer, now)
+            )
+        if new:
+            at_end = self.is_vertical_scroll_end or not self._shown
+            await self.mount_all(new)
+            if at_end:
+                self.scroll_end(animate=False)
+        return len(new)
