@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from bson import ObjectId
 from textual.app import App, SystemCommand
+from textual.message import Message
 from textual.screen import Screen
 
+from helpdesk_tui.alerts import Alert, Alerts
 from helpdesk_tui.config import Config, drafts_dir
 from helpdesk_tui.domain.errors import ConflictError, HelpdeskError, PermissionDenied
 from helpdesk_tui.domain.people import Identity
+from helpdesk_tui.domain.text import one_line
 from helpdesk_tui.drafts import Drafts
+from helpdesk_tui.store.live import Batch, Change, FeedMode, LiveFeed
+from helpdesk_tui.store.presence import PresenceStore
 from helpdesk_tui.store.tickets import TicketStore
 from helpdesk_tui.views import View, standard_views
 
@@ -20,6 +27,27 @@ STYLES = Path(__file__).parent / "styles"
 # Countdowns show minutes: repainting more often than this would only write the same text.
 TICK_SECONDS = 15.0
 TICK_SECONDS_UNFOCUSED = 120.0
+# Live changes are handed to the screens at most this often: a burst is one repaint.
+COALESCE_SECONDS = 0.1
+# Back after this long away (terminal unfocused or feed reconnecting): say what changed.
+AWAY_SUMMARY_AFTER = timedelta(minutes=5)
+
+
+class FeedBatch(Message):
+    """Posted by the feed thread (``post_message`` is thread-safe)."""
+
+    def __init__(self, batch: Batch) -> None:
+        super().__init__()
+        self.batch = batch
+
+
+@dataclass
+class TicketsChanged:
+    """What the screens receive: coalesced ids and changes, or ``reload`` if any were lost."""
+
+    ids: set[ObjectId] = field(default_factory=set)
+    changes: list[Change] = field(default_factory=list)
+    reload: bool = False
 
 
 class HelpdeskApp(App[None]):
@@ -37,6 +65,7 @@ class HelpdeskApp(App[None]):
         demo: bool = False,
         clock: Callable[[], datetime] | None = None,
         drafts: Drafts | None = None,
+        activity: Any = None,
     ) -> None:
         super().__init__()
         self.store = store
@@ -48,16 +77,124 @@ class HelpdeskApp(App[None]):
         self.views: list[View] = standard_views(
             me.id, config.views, lambda email: store.user_by_email(email).id
         )
-        self.feed_mode = "demo database" if demo else ""
-        self._tick_interval = TICK_SECONDS
+        self.feed = LiveFeed(
+            store, emit=self._from_feed, poll_interval=config.ui.poll_interval_seconds
+        )
+        self.presence = PresenceStore(store.db, config.mongo.presence, clock=store.clock)
+        self.alerts = Alerts(me.id)
+        self.activity = activity  # the demo's simulated team, if any
+        self._pending = TicketsChanged()
+        self._flush_scheduled = False
+        self._away_since: datetime | None = None
         if config.ui.theme in self.available_themes:
             self.theme = config.ui.theme
+
+    @property
+    def feed_mode(self) -> str:
+        mode = self.feed.mode
+        if mode is FeedMode.POLLING:
+            return f"polling every {self.config.ui.poll_interval_seconds:g}s"
+        return mode.value
 
     def on_mount(self) -> None:
         from helpdesk_tui.screens.queue import QueueScreen
 
+        # The feed opens its stream before the queue's first query (the queue waits for it).
+        self.run_worker(self.feed.run, thread=True, group="feed", name="live feed")
+        if not self.me.read_only:
+            self.run_worker(self.presence.init, thread=True, group="presence")
         self.push_screen(QueueScreen())
-        self._ticker = self.set_interval(self._tick_interval, self.tick)
+        self._ticker = self.set_interval(TICK_SECONDS, self.tick)
+        if self.activity is not None:
+            self.run_worker(self.activity.run, thread=True, group="demo", name="demo team")
+
+    def on_unmount(self) -> None:
+        self.feed.stop()
+        if self.activity is not None:
+            self.activity.stop()
+
+    # --- live updates ------------------------------------------------------------------------
+
+    def _from_feed(self, batch: Batch) -> None:
+        """Called on the feed thread."""
+        self.post_message(FeedBatch(batch))
+
+    def on_feed_batch(self, message: FeedBatch) -> None:
+        batch = message.batch
+        if batch.mode is not None:
+            self._mode_changed(batch.mode, batch.detail)
+        self._pending.changes.extend(batch.changes)
+        self._pending.ids.update(batch.ids)
+        self._pending.reload |= batch.reload
+        if not self._flush_scheduled and (batch.changes or batch.reload):
+            self._flush_scheduled = True
+            self.set_timer(COALESCE_SECONDS, self._flush)
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, TicketsChanged()
+        self._flush_scheduled = False
+        for alert in self.alerts.consider(pending.changes):
+            self.alert(alert)
+        for screen in self.screen_stack:
+            apply = getattr(screen, "apply_changes", None)
+            if apply is not None:
+                apply(pending)
+
+    def _mode_changed(self, mode: FeedMode, detail: str) -> None:
+        for screen in self.screen_stack:
+            update = getattr(screen, "update_top_bar", None)
+            if update is not None:
+                update()
+        if mode is FeedMode.RECONNECTING:
+            self._away_since = self._away_since or self.store.now()
+            self.notify(
+                f"Lost the database ({one_line(detail, 80)}); reconnecting…",
+                severity="warning",
+                timeout=6,
+            )
+        elif self._away_since is not None and mode in (FeedMode.LIVE, FeedMode.POLLING):
+            self.notify("Reconnected: views are up to date again.", timeout=4)
+            self.summarise_away()
+
+    def alert(self, alert: Alert) -> None:
+        """A toast always; the bell and a desktop notification (OSC 9) if configured."""
+        self.notify(
+            alert.text,
+            title=alert.title,
+            severity="warning" if alert.urgent else "information",
+            timeout=8,
+        )
+        if self.config.ui.bell:
+            self.bell()
+        if self.config.ui.desktop_notifications:
+            self.desktop_notify(f"{alert.title}: {alert.text}")
+
+    def desktop_notify(self, text: str) -> None:
+        """OSC 9 (iTerm2, kitty, WezTerm, foot; passes through SSH): plain text only."""
+        driver = self._driver
+        if driver is not None:
+            driver.write(f"\x1b]9;{one_line(text, 200)}\x07")
+
+    def summarise_away(self) -> None:
+        """After a reconnect or a long blur: what changed on my tickets meanwhile."""
+        since, self._away_since = self._away_since, None
+        if since is None:
+            return
+        store, me = self.store, self.me
+
+        def fetch() -> list[str]:
+            return store.changed_since(me.id, since)
+
+        def show(numbers: list[str]) -> None:
+            if numbers:
+                listed = ", ".join(numbers[:6]) + (" …" if len(numbers) > 6 else "")
+                self.notify(
+                    f"{len(numbers)} of your tickets changed: {listed}",
+                    title="While you were away",
+                    timeout=10,
+                )
+
+        self.run_worker(lambda: self.call_from_thread(show, fetch()), thread=True, group="away")
 
     def tick(self) -> None:
         """Advance SLA countdowns on the visible screen (only changed cells repaint)."""
@@ -68,11 +205,17 @@ class HelpdeskApp(App[None]):
     def on_app_blur(self) -> None:
         self._ticker.stop()
         self._ticker = self.set_interval(TICK_SECONDS_UNFOCUSED, self.tick)
+        self._blurred_at = self.store.now()
 
     def on_app_focus(self) -> None:
         self._ticker.stop()
         self.tick()
         self._ticker = self.set_interval(TICK_SECONDS, self.tick)
+        blurred = getattr(self, "_blurred_at", None)
+        if blurred is not None and self.store.now() - blurred >= AWAY_SUMMARY_AFTER:
+            self._away_since = self._away_since or blurred
+            self.summarise_away()
+        self._blurred_at = None
 
     def report_error(self, error: HelpdeskError) -> None:
         """The one place a store or permission error turns into what the agent sees."""

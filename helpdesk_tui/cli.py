@@ -106,7 +106,7 @@ def connect(config: Config) -> TicketStore:
     return TicketStore(client[config.mongo.database], settings_from_config(config))
 
 
-def demo_store(config: Config, *, tickets: int = 300, seed: int = 7) -> TicketStore:
+def demo_store(config: Config, *, tickets: int = 300, seed: int = 7) -> tuple[TicketStore, Any]:
     """The embedded in-memory database, seeded with the demo team and tickets."""
     import mongomock
 
@@ -115,8 +115,9 @@ def demo_store(config: Config, *, tickets: int = 300, seed: int = 7) -> TicketSt
     client: Any = mongomock.MongoClient(tz_aware=True)
     store = TicketStore(client[config.mongo.database], settings_from_config(config))
     store.init_db()
-    demo.load(store, demo.generate(store.now(), tickets=tickets, seed=seed, policy=config.sla))
-    return store
+    data = demo.generate(store.now(), tickets=tickets, seed=seed, policy=config.sla)
+    demo.load(store, data)
+    return store, data
 
 
 def identify(store: TicketStore, config: Config, email: str | None, read_only: bool) -> Identity:
@@ -131,10 +132,13 @@ def identify(store: TicketStore, config: Config, email: str | None, read_only: b
     )
 
 
-def _run_app(store: TicketStore, config: Config, me: Identity, *, demo: bool = False) -> None:
+def _run_app(
+    store: TicketStore, config: Config, me: Identity, *, demo: bool = False, activity: Any = None
+) -> None:
     from helpdesk_tui.app import HelpdeskApp
 
-    HelpdeskApp(store=store, config=config, me=me, demo=demo).run(mouse=config.ui.mouse)
+    app = HelpdeskApp(store=store, config=config, me=me, demo=demo, activity=activity)
+    app.run(mouse=config.ui.mouse)
 
 
 ConfigOpt = Annotated[
@@ -173,16 +177,30 @@ def demo(
     ctx: typer.Context,
     tickets: Annotated[int, typer.Option(min=1, max=20_000, help="Tickets to generate.")] = 300,
     seed: Annotated[int, typer.Option(help="Random seed of the generator.")] = 7,
+    activity: Annotated[
+        bool, typer.Option(help="Simulate other agents and customers (live updates).")
+    ] = True,
 ) -> None:
     """Open the app on an embedded in-memory database full of realistic demo data."""
+    from helpdesk_tui.demo.activity import Activity
     from helpdesk_tui.demo.seed import DEMO_AGENT_EMAIL
+    from helpdesk_tui.store.presence import PresenceStore
 
     opts: Options = ctx.obj
     with clear_errors():
         cfg = _config(ctx)
-        store = demo_store(cfg, tickets=tickets, seed=seed)
+        # The demo shows every SLA state, paused included (a team setting, off by default).
+        cfg = cfg.model_copy(
+            update={"sla": cfg.sla.model_copy(update={"pause_when_waiting": True})}
+        )
+        store, data = demo_store(cfg, tickets=tickets, seed=seed)
         me = identify(store, cfg, opts.email or DEMO_AGENT_EMAIL, opts.read_only)
-        _run_app(store, cfg, me, demo=True)
+        team = None
+        if activity:
+            # The simulated team writes through its own store, as another program would.
+            others = TicketStore(store.db, store.settings)
+            team = Activity(others, PresenceStore(store.db, cfg.mongo.presence), data, me.id)
+        _run_app(store, cfg, me, demo=True, activity=team)
 
 
 @app.command("init-db")

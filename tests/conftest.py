@@ -49,7 +49,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def db() -> Iterator[Any]:
-    client: Any = mongomock.MongoClient()
+    client: Any = mongomock.MongoClient(tz_aware=True)  # as the app opens its clients
     yield client["helpdesk_test"]
     client.close()
 
@@ -100,3 +100,47 @@ def new_ticket(people: People, **overrides: Any) -> NewTicket:
     }
     fields.update(overrides)
     return NewTicket(**fields)
+
+
+# --- the app -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def demo_store(db: Any, clock: FakeClock) -> TicketStore:
+    """A store on the demo generator's data (small: 60 tickets), as of the fixed clock."""
+    from helpdesk_tui.demo import seed
+
+    store = TicketStore(db, StoreSettings(), clock=clock)
+    store.init_db()
+    seed.load(store, seed.generate(clock.now, tickets=60, customers=30, seed=7))
+    return store
+
+
+@pytest.fixture
+def make_app(tmp_path: Any) -> Any:
+    """Build a HelpdeskApp on a store as a given staff member, drafts in a temp dir."""
+    from helpdesk_tui.app import HelpdeskApp
+    from helpdesk_tui.config import Config
+    from helpdesk_tui.demo.seed import DEMO_AGENT_EMAIL
+    from helpdesk_tui.domain.people import Identity
+    from helpdesk_tui.drafts import Drafts
+
+    def make(
+        store: TicketStore,
+        email: str = DEMO_AGENT_EMAIL,
+        *,
+        read_only: bool = False,
+        config: Config | None = None,
+    ) -> HelpdeskApp:
+        config = config or Config()
+        user = store.user_by_email(email)
+        me = Identity.from_user(
+            user,
+            agent_roles=config.roles.agent,
+            supervisor_roles=config.roles.supervisor,
+            read_only=read_only,
+        )
+        drafts = Drafts(tmp_path / "drafts", me.id)
+        return HelpdeskApp(store=store, config=config, me=me, demo=True, drafts=drafts)
+
+    return make

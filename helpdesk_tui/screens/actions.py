@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from bson import ObjectId
 from textual.screen import Screen
+from textual.worker import get_current_worker
 
 from helpdesk_tui.domain.errors import HelpdeskError, InvalidRequest
 from helpdesk_tui.domain.models import Priority, Status, Ticket
@@ -47,7 +48,7 @@ class StoreScreen(Screen[Any]):
             except HelpdeskError as error:
                 self.app.call_from_thread(self.helpdesk.report_error, error)
                 return
-            if done is not None and self.is_attached:
+            if done is not None and self.is_attached and not get_current_worker().is_cancelled:
                 self.app.call_from_thread(done, result)
 
         self.run_worker(work, thread=True, group=group, exclusive=exclusive)
@@ -80,9 +81,13 @@ class TicketActions(StoreScreen):
     def _bulk(self, tickets: list[Ticket], verb: str, change: Callable[[Ticket], Ticket]) -> None:
         """Apply ``change`` to each ticket; say how many succeeded and which were refused."""
 
+        alerts = self.helpdesk.alerts
+
         def run() -> tuple[list[Ticket], list[str]]:
             done, refused = [], []
             for ticket in tickets:
+                if ticket.id is not None:
+                    alerts.mine(ticket.id)  # before the write: its event must not echo back
                 try:
                     done.append(change(ticket))
                 except HelpdeskError as error:

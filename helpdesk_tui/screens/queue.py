@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bson import ObjectId
 from rich.text import Text
@@ -12,9 +13,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input, Static
 
+if TYPE_CHECKING:
+    from helpdesk_tui.app import TicketsChanged
+
+from helpdesk_tui.alerts import Alert
 from helpdesk_tui.domain.models import Ticket, User
+from helpdesk_tui.domain.sla import SlaState
 from helpdesk_tui.domain.text import one_line
 from helpdesk_tui.screens.actions import TicketActions
+from helpdesk_tui.store.presence import Presence
 from helpdesk_tui.store.queries import QueueQuery, SortKey
 from helpdesk_tui.store.tickets import QueuePage, TicketStore
 from helpdesk_tui.views import View
@@ -23,6 +30,17 @@ from helpdesk_tui.widgets.ticket_table import TicketTable
 SORT_CYCLE = (SortKey.DEADLINE, SortKey.PRIORITY, SortKey.UPDATED, SortKey.CREATED, SortKey.NUMBER)
 # Fetch the next page when the cursor comes this close to the end of the window.
 PREFETCH_ROWS = 10
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """One load of the queue, fetched off the event loop."""
+
+    page: QueuePage
+    users: dict[ObjectId, User]
+    counts: dict[str, int]
+    now: datetime
+    presence: dict[ObjectId, list[Presence]]
 
 
 class ViewBar(Static):
@@ -72,6 +90,7 @@ class QueueScreen(TicketActions):
         self.page: QueuePage | None = None
         self.counts: dict[str, int] = {}
         self._loading_more = False
+        self._stale = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="top-bar")
@@ -122,18 +141,27 @@ class QueueScreen(TicketActions):
         limit = max(size, self.table.row_count) if keep_window else size
         views = {v.key: v.query for v in self.views}
 
-        def fetch() -> tuple[QueuePage, dict[ObjectId, User], dict[str, int], datetime]:
+        feed, presence, me = self.helpdesk.feed, self.helpdesk.presence, self.helpdesk.me.id
+
+        def fetch() -> Loaded:
+            feed.ready.wait(timeout=5)  # the stream is open before the view's first query
             page = store.list_queue(query, limit=limit)
             users = _people(store, page.tickets)
-            return page, users, store.count_views(views), store.now()
+            here = presence.others([t.id for t in page.tickets if t.id], me)
+            return Loaded(page, users, store.count_views(views), store.now(), here)
 
         self.call_store(fetch, self._loaded, group="load", exclusive=True)
 
-    def _loaded(
-        self, result: tuple[QueuePage, dict[ObjectId, User], dict[str, int], datetime]
-    ) -> None:
-        page, users, counts, now = result
+    def _loaded(self, result: Loaded) -> None:
+        page, users, counts, now = result.page, result.users, result.counts, result.now
         self.page, self.counts = page, counts
+        self.table.notes = {
+            str(ticket): one_line(entries[0].text, 24)
+            for ticket, entries in result.presence.items()
+        }
+        for ticket in page.tickets:
+            if ticket.id is not None:
+                self.helpdesk.alerts.seed(ticket.id, ticket.assigned_to, None)
         self.table.show(page.tickets, users, now, self.helpdesk.store.settings.sla)
         self.query_one(ViewBar).show(self.views, self.view_index, counts)
         self.update_info()
@@ -184,7 +212,34 @@ class QueueScreen(TicketActions):
         self.call_store(fetch, append, group="more")
 
     def tick(self, now: datetime) -> None:
-        self.table.tick(now)
+        for ticket in self.table.tick(now):
+            if ticket.assigned_to == self.helpdesk.me.id:
+                state = (
+                    "breached its SLA"
+                    if self.table.state_of(ticket) == SlaState.BREACHED
+                    else "is at risk of breaching"
+                )
+                self.helpdesk.alert(
+                    Alert(
+                        ticket.id or ObjectId(),
+                        f"{ticket.ticket_number} {state}",
+                        one_line(ticket.subject, 80),
+                        urgent=True,
+                    )
+                )
+
+    def apply_changes(self, changed: TicketsChanged) -> None:
+        """Live changes: re-query the window (one query per coalesced batch)."""
+        if not self.is_current:
+            self._stale = True  # refresh when the agent comes back to the queue
+            return
+        self.load(keep_window=True)
+
+    def on_screen_resume(self) -> None:
+        if self._stale:
+            self._stale = False
+            self.load(keep_window=True)
+        self.update_top_bar()
 
     # --- TicketActions ---------------------------------------------------------------------
 

@@ -8,7 +8,6 @@ caught too.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from bson import ObjectId
@@ -25,8 +24,10 @@ from helpdesk_tui.domain.text import one_line
 from helpdesk_tui.drafts import Draft
 from helpdesk_tui.screens.actions import StoreScreen
 from helpdesk_tui.screens.dialogs import ChoiceDialog, ConfirmDialog
+from helpdesk_tui.store.presence import HEARTBEAT_SECONDS
 
 if TYPE_CHECKING:
+    from helpdesk_tui.app import TicketsChanged
     from helpdesk_tui.config import CannedResponse
 
 DRAFT_SAVE_DELAY = 0.5  # seconds after the last key press
@@ -112,6 +113,26 @@ class ReplyScreen(StoreScreen):
             return ticket, store.users_by_ids(ids)
 
         self.call_store(fetch, self._opened)
+        self._beat()
+        self.set_interval(HEARTBEAT_SECONDS, self._beat)
+
+    def _beat(self) -> None:
+        me, presence, ticket_id = self.helpdesk.me, self.helpdesk.presence, self.ticket_id
+        self.run_worker(
+            lambda: presence.beat(ticket_id, me.id, me.user.display, "replying"),
+            thread=True,
+            group="presence",
+        )
+
+    def apply_changes(self, changed: TicketsChanged) -> None:
+        """Never touch the draft; say that the ticket moved under us (send will show what)."""
+        if changed.reload or self.ticket_id in changed.ids:
+            self.query_one("#reply-context", Static).update(
+                Text(
+                    "⚠ This ticket changed since you opened it: sending will show what changed.",
+                    style="bold yellow",
+                )
+            )
 
     def _opened(self, result: tuple[Ticket, dict[ObjectId, User]]) -> None:
         self.baseline, self.users = result
@@ -171,7 +192,7 @@ class ReplyScreen(StoreScreen):
             internal=self.internal,
             attachments=self.attachments.value,
             status=self.status_on_send.value if self.status_on_send else None,
-            saved_at=datetime.now(UTC).strftime("%H:%M:%S UTC"),
+            saved_at=self.helpdesk.store.now().strftime("%H:%M UTC"),
         )
 
     def save_draft(self) -> None:
@@ -183,6 +204,10 @@ class ReplyScreen(StoreScreen):
     def on_unmount(self) -> None:
         if not self._sending:
             self.save_draft()
+        me, presence, ticket_id = self.helpdesk.me, self.helpdesk.presence, self.ticket_id
+        self.app.run_worker(
+            lambda: presence.beat(ticket_id, me.id, me.user.display, "viewing"), thread=True
+        )
 
     # --- actions ---------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
 from textual.app import ComposeResult
@@ -12,7 +12,17 @@ from textual.widgets import Footer, Static
 
 from helpdesk_tui.domain.models import Ticket, User
 from helpdesk_tui.screens.actions import TicketActions
+from helpdesk_tui.store.presence import HEARTBEAT_SECONDS, Presence
 from helpdesk_tui.widgets.conversation import Conversation, TicketHeader
+
+if TYPE_CHECKING:
+    from helpdesk_tui.app import TicketsChanged
+
+
+def _reply_screen() -> type:
+    from helpdesk_tui.screens.reply import ReplyScreen
+
+    return ReplyScreen
 
 
 class TicketScreen(TicketActions):
@@ -36,6 +46,7 @@ class TicketScreen(TicketActions):
         self.ticket: Ticket | None = None
         self.users: dict[ObjectId, User] = {}
         self.order: dict[str, Any] | None = None
+        self.presence_text = ""
 
     def compose(self) -> ComposeResult:
         yield TicketHeader("loading…", id="ticket-header")
@@ -46,6 +57,35 @@ class TicketScreen(TicketActions):
     def on_mount(self) -> None:
         self.query_one(Conversation).focus()
         self.load()
+        self.beat()
+        self.set_interval(HEARTBEAT_SECONDS, self.beat)
+
+    def beat(self) -> None:
+        """Tell others I am here, and see who else is (one small upsert, one small find)."""
+        helpdesk, ticket_id = self.helpdesk, self.ticket_id
+        me = helpdesk.me
+
+        def work() -> list[Presence]:
+            if not me.read_only:
+                mode = "replying" if isinstance(helpdesk.screen, _reply_screen()) else "viewing"
+                helpdesk.presence.beat(ticket_id, me.id, me.user.display, mode)
+            return helpdesk.presence.others([ticket_id], me.id).get(ticket_id, [])
+
+        self.call_store(work, self._show_presence, group="presence")
+
+    def _show_presence(self, others: list[Presence]) -> None:
+        self.presence_text = ", ".join(p.text for p in others)
+        self.render_header(self.helpdesk.store.now())
+
+    def on_unmount(self) -> None:
+        if not self.helpdesk.me.read_only:
+            presence, ticket_id, me = self.helpdesk.presence, self.ticket_id, self.helpdesk.me.id
+            self.app.run_worker(lambda: presence.leave(ticket_id, me), thread=True)
+
+    def apply_changes(self, changed: TicketsChanged) -> None:
+        """Someone changed this ticket: show it at once (new messages are appended)."""
+        if changed.reload or self.ticket_id in changed.ids:
+            self.load()
 
     def load(self) -> None:
         """One indexed query for the ticket, one batched query for the people in it."""
@@ -81,6 +121,7 @@ class TicketScreen(TicketActions):
             now,
             self.helpdesk.store.settings.sla,
             order=self.order,
+            presence=self.presence_text,
         )
 
     def tick(self, now: datetime) -> None:

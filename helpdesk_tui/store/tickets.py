@@ -210,6 +210,19 @@ class TicketStore:
         return {name: (result.get(name) or [{}])[0].get("n", 0) for name in queries}
 
     @_db_errors
+    def changed_since(self, agent: ObjectId, since: datetime, limit: int = 50) -> list[str]:
+        """Numbers of the agent's tickets written since ``since``, newest first."""
+        cursor = (
+            self.tickets.find(
+                {"assignedTo": agent, "updatedAt": {"$gt": mongo_time(since)}},
+                {"ticketNumber": 1},
+            )
+            .sort("updatedAt", -1)
+            .limit(limit)
+        )
+        return [str(doc.get("ticketNumber", "?")) for doc in cursor]
+
+    @_db_errors
     def workload(self) -> dict[ObjectId, dict[str, int]]:
         """Per agent: active tickets by status, and how many are breached, in one query."""
         now_ms = epoch_ms(self.now())

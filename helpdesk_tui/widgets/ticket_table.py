@@ -230,15 +230,26 @@ class TicketTable(DataTable[Text]):
 
     # --- updates in place ------------------------------------------------------------------
 
-    def tick(self, now: datetime) -> int:
-        """Advance the clocks: repaint only the cells whose text or colour changes."""
+    def state_of(self, ticket: Ticket) -> SlaState | None:
+        return self._states.get(str(ticket.id))
+
+    def tick(self, now: datetime) -> list[Ticket]:
+        """Advance the clocks, repainting only cells whose text or colour changes.
+
+        Returns the tickets that have just turned at risk or breached.
+        """
         self._now = now
-        changed = 0
+        worse: list[Ticket] = []
         for key, ticket in self.tickets.items():
             sla = evaluate(ticket, now, self.policy)
-            if sla.row_state is not self._states.get(key):
+            before = self._states.get(key)
+            if sla.row_state is not before:
                 self.refresh_row_cells(key)
-                changed += 1
+                if sla.row_state in (SlaState.AT_RISK, SlaState.BREACHED) and before in (
+                    SlaState.ON_TRACK,
+                    SlaState.AT_RISK,
+                ):
+                    worse.append(ticket)
                 continue
             cells = {"sla": badge(sla)}
             if ticket.updated_at is not None:
@@ -251,8 +262,7 @@ class TicketTable(DataTable[Text]):
                     and self._cell_text(key, column) != value.plain
                 ):
                     self.update_cell(key, column, value)
-                    changed += 1
-        return changed
+        return worse
 
     def _cell_text(self, key: str, column: str) -> str | None:
         try:

@@ -1,0 +1,98 @@
+"""Which live changes deserve a notification for me (pure: no Textual, no I/O).
+
+Assigned to me, a customer reply on my ticket, a new urgent unassigned ticket. A small memory
+of each ticket's last known assignee and newest message tells a change from a repeat, for
+change streams and polling alike.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bson import ObjectId
+
+from helpdesk_tui.domain.text import one_line
+from helpdesk_tui.store.live import Change
+
+MEMORY = 5_000  # tickets remembered; old entries fall out (bounded over a day of events)
+
+
+@dataclass(frozen=True)
+class Known:
+    assignee: ObjectId | None
+    last_message: object | None
+
+
+@dataclass(frozen=True)
+class Alert:
+    ticket: ObjectId
+    title: str
+    text: str
+    urgent: bool = False
+
+
+class Alerts:
+    def __init__(self, me: ObjectId) -> None:
+        self.me = me
+        self.known: OrderedDict[ObjectId, Known] = OrderedDict()
+        self.own: set[ObjectId] = set()  # tickets I just changed myself: no echo
+
+    def mine(self, ticket: ObjectId) -> None:
+        self.own.add(ticket)
+
+    def seed(self, ticket: ObjectId, assignee: ObjectId | None, last_message: object) -> None:
+        """Remember what a view showed, so the next change can be compared with it."""
+        self._remember(ticket, Known(assignee, last_message))
+
+    def _remember(self, ticket: ObjectId, known: Known) -> None:
+        self.known[ticket] = known
+        self.known.move_to_end(ticket)
+        while len(self.known) > MEMORY:
+            self.known.popitem(last=False)
+
+    def consider(self, changes: Iterable[Change]) -> list[Alert]:
+        alerts: list[Alert] = []
+        for change in changes:
+            doc = change.doc or {}
+            number = one_line(str(doc.get("ticketNumber") or "a ticket"), 20)
+            subject = one_line(str(doc.get("subject") or ""), 60)
+            assignee = doc.get("assignedTo")
+            newest = change.new_messages[-1] if change.new_messages else None
+            newest_id = newest.get("_id") if newest else None
+            before = self.known.get(change.id)
+            self._remember(
+                change.id,
+                Known(
+                    assignee,
+                    newest_id
+                    if newest_id is not None
+                    else (before.last_message if before else None),
+                ),
+            )
+            if change.id in self.own:
+                self.own.discard(change.id)
+                continue
+            if (
+                assignee == self.me
+                and (before is None or before.assignee != self.me)
+                and (
+                    before is not None or change.kind == "insert" or "assignedTo" in change.updated
+                )
+            ):
+                alerts.append(Alert(change.id, "Assigned to you", f"{number}: {subject}"))
+            elif (
+                assignee == self.me
+                and newest is not None
+                and newest.get("sender") == doc.get("user")
+                and not newest.get("isInternal")
+                and (before is None or before.last_message != newest_id)
+            ):
+                text = one_line(str(newest.get("content", "")), 80)
+                alerts.append(Alert(change.id, f"Customer replied on {number}", text))
+            if change.kind == "insert" and doc.get("priority") == "urgent" and assignee is None:
+                alerts.append(
+                    Alert(change.id, "New urgent ticket", f"{number}: {subject}", urgent=True)
+                )
+        return alerts

@@ -1,0 +1,294 @@
+"""The live feed: one change stream on ``tickets`` (or polling by ``updatedAt``) as batches.
+
+Runs in one thread owned by the app, and hands each batch to ``emit`` (which must be
+thread-safe; the app posts a message). Events are coalesced into batches so a burst costs the
+views one refresh, not a thousand.
+
+Change streams: the pipeline is fixed for the feed's life (identical across resumes). The driver
+resumes once on a resumable error; past that, the loop reopens with the last resume token and
+exponential backoff, reporting ``reconnecting``. Lost history (code 286), a fatal error or an
+invalidate drops the token and tells the views to reload, since events may be missing.
+
+Polling (standalone server, mongomock): ``updatedAt >= last seen - overlap``, de-duplicated by
+a fingerprint of each document, so clock skew between writers and equal millisecond stamps lose
+nothing. Deletes are not seen by polling (the Ticket Service never deletes tickets).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from bson import ObjectId
+from pymongo import DESCENDING
+from pymongo.errors import OperationFailure, PyMongoError
+
+from helpdesk_tui.domain.models import utc
+from helpdesk_tui.store.queries import QUEUE_FIELDS
+from helpdesk_tui.store.tickets import TicketStore
+
+HISTORY_LOST = 286  # ChangeStreamHistoryLost
+FATAL_CODES = frozenset({HISTORY_LOST, 280, 260})  # + ChangeStreamFatalError, InvalidResumeToken
+OPERATIONS = ("insert", "update", "replace", "delete")
+BATCH_WINDOW = 0.1  # seconds: events arriving this close together make one batch
+MAX_BACKOFF = 30.0
+POLL_OVERLAP = timedelta(seconds=5)
+
+
+class FeedMode(StrEnum):
+    STARTING = "starting"
+    LIVE = "live"
+    POLLING = "polling"
+    RECONNECTING = "reconnecting"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One ticket changed. ``doc`` holds the queue fields when the event carried them."""
+
+    id: ObjectId
+    kind: str  # insert, update, replace, delete
+    doc: Mapping[str, Any] | None = None
+    updated: frozenset[str] = frozenset()
+    new_messages: tuple[Mapping[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Batch:
+    changes: tuple[Change, ...] = ()
+    reload: bool = False  # events may have been missed: views must re-query
+    mode: FeedMode | None = None  # set when the mode changed
+    detail: str = ""
+
+    @property
+    def ids(self) -> frozenset[ObjectId]:
+        return frozenset(c.id for c in self.changes)
+
+
+def stream_pipeline() -> list[dict[str, Any]]:
+    """The change-stream pipeline: our four operation types, projected to the queue's needs.
+
+    ``updateDescription.updatedFields`` is kept whole: for a ``$push`` it holds only the new
+    message (``messages.N``), which is what the open ticket and the notifications need.
+    """
+    project: dict[str, Any] = {
+        "operationType": 1,
+        "documentKey": 1,
+        "updateDescription.updatedFields": 1,
+        "updateDescription.removedFields": 1,
+    }
+    project.update({f"fullDocument.{name}": 1 for name in QUEUE_FIELDS})
+    return [{"$match": {"operationType": {"$in": list(OPERATIONS)}}}, {"$project": project}]
+
+
+def change_from_event(event: Mapping[str, Any]) -> Change | None:
+    """A change-stream event as a ``Change``; None for events we do not follow."""
+    kind = event.get("operationType")
+    key = (event.get("documentKey") or {}).get("_id")
+    if kind not in OPERATIONS or not isinstance(key, ObjectId):
+        return None
+    fields = (event.get("updateDescription") or {}).get("updatedFields") or {}
+    messages: list[Mapping[str, Any]] = []
+    for name, value in fields.items():
+        if name.startswith("messages."):
+            messages.append(value)
+        elif name == "messages" and isinstance(value, list):
+            messages.extend(value[-1:])  # a whole-array set: the newest is what matters
+    return Change(
+        id=key,
+        kind=kind,
+        doc=event.get("fullDocument"),
+        updated=frozenset(name.split(".")[0] for name in fields),
+        new_messages=tuple(m for m in messages if isinstance(m, Mapping)),
+    )
+
+
+def supports_change_streams(store: TicketStore) -> bool:
+    """A replica set or sharded cluster has change streams; a standalone (or mongomock) not."""
+    try:
+        hello = store.db.command("hello")
+    except Exception:  # mongomock has no `hello`; an old server says no
+        return False
+    return bool(hello.get("setName")) or hello.get("msg") == "isdbgrid"
+
+
+@dataclass
+class LiveFeed:
+    store: TicketStore
+    emit: Callable[[Batch], None]
+    poll_interval: float = 2.0
+    # How the loop waits; by default it wakes at once when stop() is called.
+    sleep: Callable[[float], Any] | None = None
+    mode: FeedMode = FeedMode.STARTING
+    resume_token: Mapping[str, Any] | None = None
+    ready: threading.Event = field(default_factory=threading.Event)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _wait(self, seconds: float) -> None:
+        if self.sleep is not None:
+            self.sleep(seconds)
+        else:
+            self._stop.wait(seconds)
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def _set_mode(self, mode: FeedMode, detail: str = "", *, reload: bool = False) -> None:
+        if mode is not self.mode or reload:
+            self.mode = mode
+            self.emit(Batch(mode=mode, reload=reload, detail=detail))
+
+    def run(self) -> None:
+        """Follow the collection until ``stop()``: live if the server can, else polling."""
+        try:
+            if supports_change_streams(self.store):
+                self._watch_forever()
+            else:
+                self._poll_forever()
+        finally:
+            self.mode = FeedMode.STOPPED
+            self.ready.set()
+
+    # --- change streams ----------------------------------------------------------------------
+
+    def _watch_forever(self) -> None:
+        backoff = 1.0
+        pipeline = stream_pipeline()
+        while not self.stopped:
+            try:
+                with self.store.tickets.watch(
+                    pipeline,
+                    full_document="updateLookup",
+                    resume_after=self.resume_token,
+                    max_await_time_ms=int(min(self.poll_interval, 1.0) * 1000),
+                ) as stream:
+                    reconnected = self.mode is FeedMode.RECONNECTING
+                    self._set_mode(FeedMode.LIVE, reload=reconnected)
+                    self.ready.set()
+                    backoff = 1.0
+                    self._follow(stream)
+                    if not self.stopped:  # the stream closed: an invalidate
+                        self.resume_token = None
+                        self._set_mode(FeedMode.RECONNECTING, "stream invalidated", reload=True)
+            except OperationFailure as error:
+                if error.code in FATAL_CODES or error.has_error_label(
+                    "NonResumableChangeStreamError"
+                ):
+                    self.resume_token = None  # history is gone: start afresh and reload
+                    self._set_mode(FeedMode.RECONNECTING, _reason(error), reload=True)
+                    continue
+                self._set_mode(FeedMode.RECONNECTING, _reason(error))
+            except PyMongoError as error:
+                self._set_mode(FeedMode.RECONNECTING, _reason(error))
+            self.ready.set()
+            if not self.stopped:
+                self._wait(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+
+    def _follow(self, stream: Any) -> None:
+        """Emit events in batches: the first after a quiet spell at once, a burst every
+        ``BATCH_WINDOW``. Pending events are emitted even if the stream fails, since the
+        resume token already points past them."""
+        pending: list[Change] = []
+        last_emit = 0.0
+        try:
+            while stream.alive and not self.stopped:
+                event = stream.try_next()
+                self.resume_token = stream.resume_token
+                if event is None:
+                    if pending:
+                        self.emit(Batch(changes=tuple(pending)))
+                        pending = []
+                    continue
+                if event.get("operationType") == "invalidate":
+                    break
+                change = change_from_event(event)
+                if change is not None:
+                    pending.append(change)
+                now = time.monotonic()
+                if pending and now - last_emit >= BATCH_WINDOW:
+                    self.emit(Batch(changes=tuple(pending)))
+                    pending, last_emit = [], now
+        finally:
+            if pending:
+                self.emit(Batch(changes=tuple(pending)))
+
+    # --- polling -------------------------------------------------------------------------------
+
+    def _poll_forever(self) -> None:
+        projection = {name: 1 for name in QUEUE_FIELDS}
+        projection["messages"] = {"$slice": -1}  # the newest message, for notifications
+        since = self._latest()
+        seen: dict[str, datetime] = {}
+        self._set_mode(FeedMode.POLLING, f"every {self.poll_interval:g}s")
+        self.ready.set()
+        failing = False
+        while not self.stopped:
+            self._wait(self.poll_interval)
+            if self.stopped:
+                break
+            try:
+                cursor = self.store.tickets.find(
+                    {"updatedAt": {"$gte": since - POLL_OVERLAP}}, projection
+                ).sort("updatedAt", 1)
+                docs = list(cursor)
+            except PyMongoError as error:
+                failing = True
+                self._set_mode(FeedMode.RECONNECTING, _reason(error))
+                continue
+            if failing:
+                failing = False
+                self._set_mode(FeedMode.POLLING, "reconnected", reload=True)
+            changes = []
+            for doc in docs:
+                stamp = doc.get("updatedAt")
+                mark = _fingerprint(doc)
+                if mark in seen:
+                    continue
+                if isinstance(stamp, datetime):
+                    seen[mark] = utc(stamp)
+                    since = max(since, utc(stamp))
+                last = doc.pop("messages", None)
+                new = tuple(last) if isinstance(last, list) else ()
+                # Never updated since it was written: as good as an insert event.
+                kind = "insert" if doc.get("createdAt") == stamp else "update"
+                changes.append(Change(id=doc["_id"], kind=kind, doc=doc, new_messages=new))
+            horizon = since - POLL_OVERLAP
+            for mark in [m for m, at in seen.items() if at < horizon]:
+                del seen[mark]
+            if changes:
+                self.emit(Batch(changes=tuple(changes)))
+
+    def _latest(self) -> datetime:
+        doc = None
+        with contextlib.suppress(PyMongoError):
+            doc = self.store.tickets.find_one(
+                {"updatedAt": {"$type": "date"}}, {"updatedAt": 1}, sort=[("updatedAt", DESCENDING)]
+            )
+        stamp = (doc or {}).get("updatedAt")
+        return utc(stamp) if isinstance(stamp, datetime) else utc(self.store.now())
+
+
+def _fingerprint(doc: Mapping[str, Any]) -> str:
+    return hashlib.blake2b(repr(sorted(doc.items())).encode(), digest_size=12).hexdigest()
+
+
+def _reason(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:120] if text else type(error).__name__
+
+
+def changed_ids(batches: Iterable[Batch]) -> frozenset[ObjectId]:
+    return frozenset(i for b in batches for i in b.ids)
