@@ -69,3 +69,18 @@ class Identity:
             raise PermissionDenied("only a supervisor can reassign another agent's ticket")
         if target not in (None, self.id):
             raise PermissionDenied("only a supervisor can assign tickets to someone else")
+
+
+def spread(
+    tickets: Sequence[ObjectId], loads: dict[ObjectId, int]
+) -> list[tuple[ObjectId, ObjectId]]:
+    """Hand ``tickets`` out one by one to whoever has the lightest load at that moment."""
+    if not loads:
+        return []
+    current = dict(loads)
+    plan = []
+    for ticket in tickets:
+        agent = min(current, key=lambda a: (current[a], str(a)))
+        plan.append((ticket, agent))
+        current[agent] += 1
+    return plan

@@ -53,6 +53,15 @@ class StoreScreen(Screen[Any]):
 
         self.run_worker(work, thread=True, group=group, exclusive=exclusive)
 
+    def _guarded(self, check: Callable[[], None]) -> bool:
+        """Run a permission check; a refusal becomes the usual error notification."""
+        try:
+            check()
+        except HelpdeskError as error:
+            self.helpdesk.report_error(error)
+            return False
+        return True
+
 
 class TicketActions(StoreScreen):
     """Actions on ``targets()``; subclasses say which tickets and what to do afterwards."""
@@ -69,14 +78,6 @@ class TicketActions(StoreScreen):
             self.notify("No ticket here.", severity="warning")
             return None
         return tickets[0]
-
-    def _guarded(self, check: Callable[[], None]) -> bool:
-        try:
-            check()
-        except HelpdeskError as error:
-            self.helpdesk.report_error(error)
-            return False
-        return True
 
     def _bulk(self, tickets: list[Ticket], verb: str, change: Callable[[Ticket], Ticket]) -> None:
         """Apply ``change`` to each ticket; say how many succeeded and which were refused."""

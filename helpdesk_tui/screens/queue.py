@@ -76,13 +76,15 @@ class QueueScreen(TicketActions):
         Binding("space", "select", "Select", show=False),
         Binding("o", "sort", "Sort", show=False),
         Binding("v", "next_view", "View", show=False),
+        Binding("w", "workload", "Workload", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
         *[Binding(str(n), f"view({n - 1})", f"View {n}", show=False) for n in range(1, 10)],
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, focus_view: View | None = None) -> None:
         super().__init__()
+        self.focus_view = focus_view  # opened from the workload screen: one agent's queue
         self.views: list[View] = []
         self.view_index = 0
         self.filter_text = ""
@@ -110,6 +112,8 @@ class QueueScreen(TicketActions):
 
     def on_mount(self) -> None:
         self.views = self.helpdesk.views
+        if self.focus_view is not None:
+            self.views = [self.focus_view, *self.views]
         self.query_one("#filter").display = False
         self.table.focus()
         self.update_top_bar()
@@ -333,7 +337,17 @@ class QueueScreen(TicketActions):
         self.helpdesk.show_help(self)
 
     def action_quit(self) -> None:
-        self.app.exit()
+        if self.focus_view is not None:
+            self.dismiss()  # back to the workload screen
+        else:
+            self.app.exit()
+
+    def action_workload(self) -> None:
+        if not self._guarded(lambda: self.helpdesk.me.require_supervisor("see the team workload")):
+            return
+        from helpdesk_tui.screens.workload import WorkloadScreen
+
+        self.app.push_screen(WorkloadScreen())
 
 
 def _people(store: TicketStore, tickets: tuple[Ticket, ...]) -> dict[ObjectId, User]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,17 @@ from helpdesk_tui.widgets.conversation import Conversation, TicketHeader
 
 if TYPE_CHECKING:
     from helpdesk_tui.app import TicketsChanged
+
+
+@dataclass(frozen=True)
+class Opened:
+    """One load of the ticket screen, fetched off the event loop."""
+
+    ticket: Ticket
+    users: dict[ObjectId, User]
+    order: dict[str, Any] | None
+    now: datetime
+    events: list[dict[str, Any]]
 
 
 def _reply_screen() -> type:
@@ -92,20 +104,32 @@ class TicketScreen(TicketActions):
         store = self.helpdesk.store
         ticket_id = self.ticket_id
 
-        def fetch() -> tuple[Ticket, dict[ObjectId, User], dict[str, Any] | None, datetime]:
+        def fetch() -> Opened:
             ticket = store.get_ticket(ticket_id)
+            events = store.history(ticket_id)
             people = [ticket.user, ticket.assigned_to, *(m.sender for m in ticket.messages)]
+            people += [e.get("actor") for e in events]
+            people += [
+                ObjectId(v)
+                for e in events
+                if e.get("action") == "assign"
+                for v in (e.get("from"), e.get("to"))
+                if isinstance(v, str) and ObjectId.is_valid(v)
+            ]
             order = store.order_summary(ticket.order) if ticket.order else None
-            return ticket, store.users_by_ids(people), order, store.now()
+            return Opened(ticket, store.users_by_ids(people), order, store.now(), events)
 
         self.call_store(fetch, self._loaded, group="load", exclusive=True)
 
-    async def _loaded(
-        self, result: tuple[Ticket, dict[ObjectId, User], dict[str, Any] | None, datetime]
-    ) -> None:
-        self.ticket, self.users, self.order, now = result
+    async def _loaded(self, result: Opened) -> None:
+        self.ticket, self.users, self.order, now = (
+            result.ticket,
+            result.users,
+            result.order,
+            result.now,
+        )
         self.render_header(now)
-        await self.query_one(Conversation).show(self.ticket, self.users, now)
+        await self.query_one(Conversation).show(self.ticket, self.users, now, result.events)
         count = len(self.ticket.messages)
         notes = sum(m.is_internal for m in self.ticket.messages)
         self.query_one("#ticket-info", Static).update(

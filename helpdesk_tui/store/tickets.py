@@ -37,6 +37,7 @@ from helpdesk_tui.domain.models import (
     mongo_time,
     new_message_doc,
     new_ticket_doc,
+    utc,
 )
 from helpdesk_tui.domain.sla import SlaPolicy, evaluate, sort_key
 from helpdesk_tui.domain.workflow import Workflow
@@ -223,9 +224,11 @@ class TicketStore:
         return [str(doc.get("ticketNumber", "?")) for doc in cursor]
 
     @_db_errors
-    def workload(self) -> dict[ObjectId, dict[str, int]]:
-        """Per agent: active tickets by status, and how many are breached, in one query."""
+    def workload(self) -> dict[ObjectId, dict[str, Any]]:
+        """Per agent, in one query: active tickets by status, breached and at-risk counts and
+        the oldest active ticket's creation time."""
         now_ms = epoch_ms(self.now())
+        running = {"$eq": ["$_rank", 0]}
         pipeline = [
             {
                 "$match": {
@@ -238,23 +241,33 @@ class TicketStore:
                 "$group": {
                     "_id": {"agent": "$assignedTo", "status": "$status"},
                     "n": {"$sum": 1},
-                    "breached": {
-                        "$sum": {
-                            "$cond": [
-                                {"$and": [{"$eq": ["$_rank", 0]}, {"$lt": ["$_due", now_ms]}]},
-                                1,
-                                0,
+                    "breached": _count_if({"$and": [running, {"$lt": ["$_due", now_ms]}]}),
+                    "at_risk": _count_if(
+                        {
+                            "$and": [
+                                running,
+                                {"$gte": ["$_due", now_ms]},
+                                {"$lt": ["$_riskAt", now_ms]},
                             ]
                         }
-                    },
+                    ),
+                    "oldest": {"$min": "$createdAt"},
                 }
             },
         ]
-        load: dict[ObjectId, dict[str, int]] = {}
+        load: dict[ObjectId, dict[str, Any]] = {}
         for row in self.tickets.aggregate(pipeline):
-            counts = load.setdefault(row["_id"]["agent"], {"breached": 0})
+            counts = load.setdefault(
+                row["_id"]["agent"], {"breached": 0, "at_risk": 0, "oldest": None}
+            )
             counts[row["_id"]["status"]] = row["n"]
             counts["breached"] += row["breached"]
+            counts["at_risk"] += row["at_risk"]
+            oldest = row.get("oldest")
+            if isinstance(oldest, datetime) and (
+                counts["oldest"] is None or utc(oldest) < counts["oldest"]
+            ):
+                counts["oldest"] = utc(oldest)
         return load
 
     @_db_errors
@@ -595,7 +608,11 @@ class TicketStore:
 
     @_db_errors
     def history(self, ticket_id: ObjectId) -> list[dict[str, Any]]:
-        return list(self.events.find({"ticket": ticket_id}, {"_id": 0}).sort("at", 1))
+        return list(self.events.find({"ticket": ticket_id}).sort("at", 1).limit(500))
+
+
+def _count_if(condition: dict[str, Any]) -> dict[str, Any]:
+    return {"$sum": {"$cond": [condition, 1, 0]}}
 
 
 def _str(value: Any) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +13,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from helpdesk_tui.domain.models import Message, Ticket, User
+from helpdesk_tui.domain.models import Message, Status, Ticket, User, utc
 from helpdesk_tui.domain.sla import SlaPolicy, evaluate
 from helpdesk_tui.domain.text import literal, one_line
 from helpdesk_tui.widgets.sla_badge import badge, clock_text
@@ -116,6 +116,46 @@ class MessageView(Static):
         self.update(body)
 
 
+def describe_event(event: Mapping[str, Any], users: Mapping[ObjectId, User]) -> str | None:
+    """One audit-trail entry as a line; None for entries the conversation already shows."""
+    action = event.get("action")
+    actor = _name(users, event.get("actor"), "someone")
+
+    def person(value: Any) -> str:
+        if value in (None, ""):
+            return "nobody"
+        oid = ObjectId(value) if isinstance(value, str) and ObjectId.is_valid(value) else value
+        return _name(users, oid if isinstance(oid, ObjectId) else None, str(value))
+
+    before, after = event.get("from"), event.get("to")
+    if action == "status":
+        return f"{actor} changed status {_label(before)} → {_label(after)}"
+    if action == "priority":
+        return f"{actor} changed priority {before} → {after}"
+    if action == "assign":
+        return f"{actor} assigned {person(before)} → {person(after)}"
+    if action == "tags":
+        parts = [f"+{t}" for t in str(after or "").split(",") if t]
+        parts += [f"-{t}" for t in str(before or "").split(",") if t]
+        return f"{actor} changed tags {' '.join(parts)}"
+    if action == "created":
+        return f"{actor} opened the ticket"
+    return None
+
+
+def _label(value: Any) -> str:
+    return Status(value).label if value in set(Status) else str(value)
+
+
+class EventLine(Static):
+    """An audit-trail entry between the messages: who changed what, when."""
+
+    def __init__(self, text: str, at: datetime | None) -> None:
+        super().__init__(classes="event")
+        when = f"{at:%Y-%m-%d %H:%M}" if at else "?"
+        self.update(Text.assemble(("· ", "dim"), (when, "dim"), "  ", (literal(text), "italic")))
+
+
 class Conversation(VerticalScroll):
     """The messages in time order; ``show`` mounts only messages not shown yet."""
 
@@ -123,8 +163,15 @@ class Conversation(VerticalScroll):
         super().__init__(**kwargs)
         self._shown: set[str] = set()
 
-    async def show(self, ticket: Ticket, users: Mapping[ObjectId, User], now: datetime) -> int:
-        new = []
+    async def show(
+        self,
+        ticket: Ticket,
+        users: Mapping[ObjectId, User],
+        now: datetime,
+        events: Sequence[Mapping[str, Any]] = (),
+    ) -> int:
+        """Mount what is not shown yet: messages and audit events, in time order."""
+        new: list[tuple[datetime, int, Static]] = []
         if (
             not self._shown
             and ticket.description
@@ -133,26 +180,30 @@ class Conversation(VerticalScroll):
             opening = Message(
                 content=ticket.description, sender=ticket.user, created_at=ticket.created_at
             )
-            new.append(
-                MessageView(opening, _name(users, ticket.user, "customer") + " (opened)", True, now)
-            )
+            author = _name(users, ticket.user, "customer") + " (opened)"
+            new.append((ticket.created_at or now, 0, MessageView(opening, author, True, now)))
             self._shown.add("description")
-        ordered = sorted(
-            enumerate(ticket.messages),
-            key=lambda pair: (pair[1].created_at is None, pair[1].created_at or now, pair[0]),
-        )
-        for index, message in ordered:
+        for index, message in enumerate(ticket.messages):
             key = str(message.id) if message.id else f"index-{index}"
             if key in self._shown:
                 continue
             self._shown.add(key)
-            customer = message.sender == ticket.user
-            new.append(
-                MessageView(message, _name(users, message.sender, "unknown sender"), customer, now)
-            )
+            author = _name(users, message.sender, "unknown sender")
+            view = MessageView(message, author, message.sender == ticket.user, now)
+            new.append((message.created_at or now, 1, view))
+        for event in events:
+            key = f"event-{event.get('_id') or (event.get('at'), event.get('action'))}"
+            text = describe_event(event, users)
+            if text is None or key in self._shown:
+                continue
+            self._shown.add(key)
+            at = event.get("at")
+            at = utc(at) if isinstance(at, datetime) else None
+            new.append((at or now, 2, EventLine(text, at)))
         if new:
-            at_end = self.is_vertical_scroll_end or not self._shown
-            await self.mount_all(new)
+            at_end = self.is_vertical_scroll_end or len(self.children) == 0
+            new.sort(key=lambda item: (item[0], item[1]))
+            await self.mount_all([widget for _, _, widget in new])
             if at_end:
                 self.scroll_end(animate=False)
         return len(new)

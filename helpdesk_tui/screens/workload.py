@@ -1,0 +1,215 @@
+"""The team's load: one row per agent; open their queue or move their tickets to others."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bson import ObjectId
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Static
+
+from helpdesk_tui.domain.models import ACTIVE_STATUSES, Ticket, User
+from helpdesk_tui.domain.people import spread
+from helpdesk_tui.domain.text import one_line
+from helpdesk_tui.screens.actions import StoreScreen
+from helpdesk_tui.screens.dialogs import ChoiceDialog
+from helpdesk_tui.store.queries import QueueQuery
+from helpdesk_tui.views import View
+from helpdesk_tui.widgets.ticket_table import ago
+
+SPREAD = "spread"
+
+
+@dataclass(frozen=True)
+class AgentLoad:
+    user: User
+    counts: dict[str, Any]
+
+    @property
+    def active(self) -> int:
+        return sum(int(self.counts.get(s.value, 0)) for s in ACTIVE_STATUSES)
+
+
+class WorkloadScreen(StoreScreen):
+    BINDINGS = [
+        Binding("enter", "open_queue", "Their queue"),
+        Binding("m", "move", "Move tickets"),
+        Binding("question_mark", "help", "Help"),
+        Binding("q,escape,backspace", "close", "Back"),
+        Binding("j", "cursor(1)", show=False),
+        Binding("k", "cursor(-1)", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loads: list[AgentLoad] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Team workload", style="bold"), id="top-bar")
+        yield DataTable(id="workload-table", cursor_type="row")
+        yield Static(id="workload-info")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for key, label, width in (
+            ("name", "Agent", 20),
+            ("open", "Open", 5),
+            ("in_progress", "In prog", 7),
+            ("waiting", "Waiting", 7),
+            ("active", "Active", 6),
+            ("breached", "✖ Breached", 10),
+            ("at_risk", "▲ At risk", 9),
+            ("oldest", "Oldest", 7),
+            ("role", "Role", 10),
+        ):
+            table.add_column(label, key=key, width=width)
+        table.focus()
+        self.load()
+
+    def load(self) -> None:
+        store, config = self.helpdesk.store, self.helpdesk.config
+
+        def fetch() -> tuple[list[AgentLoad], datetime]:
+            staff = store.staff([*config.roles.agent, *config.roles.supervisor])
+            load = store.workload()
+            rows = [AgentLoad(u, load.get(u.id, {})) for u in staff if u.id is not None]
+            return rows, store.now()
+
+        self.call_store(fetch, self._loaded, group="load", exclusive=True)
+
+    def _loaded(self, result: tuple[list[AgentLoad], datetime]) -> None:
+        self.loads, now = result
+        table = self.query_one(DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        for row in self.loads:
+            c = row.counts
+            oldest = c.get("oldest")
+            breached = int(c.get("breached", 0))
+            at_risk = int(c.get("at_risk", 0))
+            table.add_row(
+                Text(one_line(row.user.display, 20)),
+                str(c.get("open", 0)),
+                str(c.get("in_progress", 0)),
+                str(c.get("waiting", 0)),
+                Text(str(row.active), style="bold"),
+                Text(f"✖ {breached}" if breached else "0", style="bold red" if breached else ""),
+                Text(f"▲ {at_risk}" if at_risk else "0", style="bold yellow" if at_risk else ""),
+                ago(now - oldest) if isinstance(oldest, datetime) else "—",
+                one_line(row.user.role, 10),
+                key=str(row.user.id),
+            )
+        if table.row_count:
+            table.move_cursor(row=min(cursor, table.row_count - 1))
+        total = sum(r.active for r in self.loads)
+        self.query_one("#workload-info", Static).update(
+            Text(f"{len(self.loads)} people · {total} active tickets assigned", style="dim")
+        )
+
+    def _current(self) -> AgentLoad | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        return self.loads[table.cursor_row] if table.cursor_row < len(self.loads) else None
+
+    def apply_changes(self, changed: Any) -> None:
+        if self.is_current:
+            self.load()
+
+    def on_screen_resume(self) -> None:
+        self.load()
+
+    def action_cursor(self, step: int) -> None:
+        table = self.query_one(DataTable)
+        table.move_cursor(row=table.cursor_row + step)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open_queue()
+
+    def action_open_queue(self) -> None:
+        row = self._current()
+        if row is None or row.user.id is None:
+            return
+        from helpdesk_tui.screens.queue import QueueScreen
+
+        view = View(
+            "agent", f"{row.user.display}'s tickets", "Agent", QueueQuery(assignee=row.user.id)
+        )
+        self.app.push_screen(QueueScreen(focus_view=view))
+
+    def action_move(self) -> None:
+        """Move all of one agent's active tickets: to one colleague, or spread evenly."""
+        row = self._current()
+        me = self.helpdesk.me
+        if row is None or row.user.id is None:
+            return
+        if not self._guarded(lambda: me.require_supervisor("move another agent's tickets")):
+            return
+        if not row.active:
+            self.notify(f"{row.user.display} has no active tickets.")
+            return
+        source = row.user.id
+        others = [r for r in self.loads if r.user.id not in (None, source)]
+        agents = self.helpdesk.config.roles.agent
+        loads = {r.user.id: r.active for r in others if r.user.id and r.user.role in agents}
+        options: list[tuple[str, Any, str]] = [
+            (f"Spread across the other agents ({len(loads)}, least loaded first)", SPREAD, "")
+        ]
+        options += [(one_line(r.user.display), r.user.id, f"{r.active} active") for r in others]
+
+        def chosen(target: Any) -> None:
+            if target is not None:
+                self._move(source, row.user.display, target, loads)
+
+        self.app.push_screen(
+            ChoiceDialog(
+                f"Move {row.active} active tickets of {row.user.display} to…",
+                options,
+                filterable=True,
+            ),
+            chosen,
+        )
+
+    def _move(self, source: ObjectId, name: str, target: Any, loads: dict[ObjectId, int]) -> None:
+        store, me = self.helpdesk.store, self.helpdesk.me
+
+        def run() -> tuple[int, list[str]]:
+            query = QueueQuery(statuses=ACTIVE_STATUSES, assignee=source)
+            tickets: list[Ticket] = []
+            while True:  # every page: a sick agent may hold more than one page
+                page = store.list_queue(query, skip=len(tickets), limit=500)
+                tickets += page.tickets
+                if not page.has_more:
+                    break
+            ids = [t.id for t in tickets if t.id is not None]
+            plan = spread(ids, loads) if target == SPREAD else [(i, target) for i in ids]
+            numbers = {t.id: t.ticket_number for t in tickets}
+            moved, refused = 0, []
+            for ticket_id, agent in plan:
+                try:
+                    store.assign(ticket_id, agent, actor=me.id, expected=source)
+                    moved += 1
+                except Exception as error:  # each ticket on its own terms; report the rest
+                    refused.append(f"{numbers.get(ticket_id)}: {error}")
+            return moved, refused
+
+        def report(result: tuple[int, list[str]]) -> None:
+            moved, refused = result
+            text = f"Moved {moved} tickets away from {name}."
+            if refused:
+                text += f" {len(refused)} refused:\n" + "\n".join(refused[:8])
+            self.notify(text, severity="warning" if refused else "information", timeout=10)
+            self.load()
+
+        self.call_store(run, report)
+
+    def action_help(self) -> None:
+        self.helpdesk.show_help(self)
+
+    def action_close(self) -> None:
+        self.dismiss()
