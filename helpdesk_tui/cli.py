@@ -93,12 +93,10 @@ def connect(config: Config) -> TicketStore:
 
     uri = config.mongo.uri.get_secret_value()
     try:
-        client: MongoClient[dict[str, Any]] = MongoClient(
-            uri,
-            appname="helpdesk-tui",
-            tz_aware=True,
-            serverSelectionTimeoutMS=config.mongo.server_selection_timeout_ms,
-        )
+        options: dict[str, Any] = {"appname": "helpdesk-tui", "tz_aware": True}
+        if "serverselectiontimeoutms" not in uri.lower():  # the URI's own setting wins
+            options["serverSelectionTimeoutMS"] = config.mongo.server_selection_timeout_ms
+        client: MongoClient[dict[str, Any]] = MongoClient(uri, **options)
         client.admin.command("ping")
     except (ConfigurationError, PyMongoError, ValueError) as error:
         reason = str(error).splitlines()[0][:160].replace(uri, mask_uri(uri))

@@ -278,10 +278,13 @@ def _ticket(
     doc["messages"] = list(_conversation(rng, doc, now, age, answered, assignee or agents[0]))
     last = doc["messages"][-1]["createdAt"] if doc["messages"] else doc["createdAt"]
     if status.is_done:
-        doc["resolvedAt"] = mongo_time(last + timedelta(minutes=rng.randint(5, 90)))
+        resolved = last + timedelta(minutes=rng.randint(5, 90))
+        doc["resolvedAt"] = mongo_time(min(resolved, now - timedelta(minutes=1), max(last, now)))
         last = doc["resolvedAt"]
         if status is Status.CLOSED:
-            doc["closedAt"] = mongo_time(min(now, last + timedelta(hours=rng.randint(1, 30))))
+            doc["closedAt"] = mongo_time(
+                max(last, min(now, last + timedelta(hours=rng.randint(1, 30))))
+            )
             last = doc["closedAt"]
     doc["updatedAt"] = mongo_time(min(last, now))
     doc["__v"] = len(doc["messages"]) + (1 if doc["tags"] else 0)
@@ -296,6 +299,8 @@ def _conversation(
     answered: bool,
     agent: ObjectId,
 ) -> Iterator[dict[str, Any]]:
+    """The customer's opening message, then agent/customer turns and the odd internal note,
+    all inside the first 80% of the ticket's age (so nothing lies in the future)."""
     created: datetime = doc["createdAt"]
     customer: ObjectId = doc["user"]
     yield new_message_doc(sender=customer, content=doc["description"], now=created)
@@ -303,19 +308,28 @@ def _conversation(
         return
     turns = rng.randint(1, 5)
     step = age / (turns + 2)
-    at = created
+    offset = timedelta(0)
+    script: list[tuple[timedelta, ObjectId, str, bool, list[str]]] = []
     for turn in range(turns):
-        at += step * rng.uniform(0.5, 1.0)
-        yield new_message_doc(sender=agent, content=rng.choice(AGENT_LINES), now=at)
+        offset += step * rng.uniform(0.5, 1.0)
+        script.append((offset, agent, rng.choice(AGENT_LINES), False, []))
         if rng.random() < 0.3:
-            at += timedelta(minutes=rng.randint(1, 30))
-            yield new_message_doc(sender=agent, content=rng.choice(NOTES), now=at, is_internal=True)
+            offset += timedelta(minutes=rng.randint(1, 30))
+            script.append((offset, agent, rng.choice(NOTES), True, []))
         if turn < turns - 1 or doc["status"] == Status.OPEN.value:
-            at += step * rng.uniform(0.3, 0.9)
+            offset += step * rng.uniform(0.3, 0.9)
             attachments = ["photo.jpg"] if rng.random() < 0.15 else []
-            yield new_message_doc(
-                sender=customer, content=rng.choice(CUSTOMER_LINES), now=at, attachments=attachments
-            )
+            script.append((offset, customer, rng.choice(CUSTOMER_LINES), False, attachments))
+    budget = age * 0.8
+    scale = min(1.0, budget / offset) if offset else 1.0
+    for at, sender, content, internal, attachments in script:
+        yield new_message_doc(
+            sender=sender,
+            content=content,
+            now=created + at * scale,
+            is_internal=internal,
+            attachments=attachments,
+        )
 
 
 def _malformed(doc: dict[str, Any]) -> dict[str, Any]:

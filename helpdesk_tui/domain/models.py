@@ -76,6 +76,13 @@ def _to_utc(value: Any) -> Any:
     return utc(value) if isinstance(value, datetime) else value
 
 
+def _bson_date(value: Any) -> Any:
+    """Only a BSON date is a date: Mongoose would not have stored a string or a number."""
+    if value is not None and not isinstance(value, datetime):
+        raise ValueError(f"expected a date, got {type(value).__name__}")
+    return value
+
+
 class _Lenient(BaseModel):
     """Base for models read from MongoDB: camelCase aliases, extra fields ignored."""
 
@@ -141,6 +148,7 @@ class Message(_Lenient):
     created_at: datetime | None = Field(default=None, alias="createdAt")
 
     _utc = field_validator("created_at", mode="after")(_to_utc)
+    _date = field_validator("created_at", mode="before")(_bson_date)
 
     @field_validator("attachments", mode="before")
     @classmethod
@@ -179,6 +187,9 @@ class Ticket(_Lenient):
     last_message_at: datetime | None = Field(default=None, alias="_lastMessageAt")
     last_message_from_customer: bool = Field(default=False, alias="_lastFromCustomer")
 
+    _date = field_validator("resolved_at", "closed_at", "created_at", "updated_at", mode="before")(
+        _bson_date
+    )
     _utc = field_validator(
         "resolved_at",
         "closed_at",

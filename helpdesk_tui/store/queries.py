@@ -132,8 +132,23 @@ def match_filter(query: QueueQuery) -> dict[str, Any]:
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
+# Dates sort above every other scalar type in BSON order, so "$gte the earliest date we accept"
+# is a portable is-a-date test (mongomock lacks the $type expression).
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+# Where a ticket without a readable createdAt ranks: after every real deadline, as in the SLA
+# engine (year 9999 in epoch ms).
+NO_DEADLINE_MS = 253_402_300_799_000
+
+
 def _ms(expression: Any) -> dict[str, Any]:
-    return {"$subtract": [expression, EPOCH]}
+    """A date as epoch milliseconds; anything that is not a date as ``NO_DEADLINE_MS``."""
+    return {
+        "$cond": [
+            {"$gte": [expression, EARLIEST]},
+            {"$subtract": [expression, EPOCH]},
+            NO_DEADLINE_MS,
+        ]
+    }
 
 
 def _by_priority(values: dict[Priority, Any], default: Any) -> dict[str, Any]:
@@ -149,14 +164,15 @@ def _by_priority(values: dict[Priority, Any], default: Any) -> dict[str, Any]:
 
 def deadline_stages(policy: SlaPolicy) -> list[dict[str, Any]]:
     """Stages that add ``_due``/``_riskAt`` (epoch ms), ``_rank`` and the derived message fields."""
+    # A `messages` that is not an array (hand-written document) counts as no messages.
+    messages = {"$cond": [{"$isArray": "$messages"}, "$messages", []]}
     agent_public = {
         "$filter": {
-            "input": {"$ifNull": ["$messages", []]},
+            "input": messages,
             "as": "m",
             "cond": {"$and": [{"$ne": ["$$m.isInternal", True]}, {"$ne": ["$$m.sender", "$user"]}]},
         }
     }
-    messages = {"$ifNull": ["$messages", []]}
     fr = {p: policy.target(p).first_response_minutes * MINUTE_MS for p in Priority}
     res = {p: policy.target(p).resolution_minutes * MINUTE_MS for p in Priority}
     share = 1 - policy.at_risk_share

@@ -354,8 +354,12 @@ class TicketStore:
             try:
                 self.tickets.insert_one(doc)
             except DuplicateKeyError as error:
-                if "ticketNumber" not in str(error):
-                    raise
+                key = (error.details or {}).get("keyPattern") or {}
+                taken = "ticketNumber" in key or "ticketNumber" in str(error)
+                if not taken and not self.tickets.find_one(
+                    {"ticketNumber": doc["ticketNumber"]}, {"_id": 1}
+                ):
+                    raise  # a duplicate of something else: not ours to retry
                 continue  # another writer holds that number: draw the next one
             self._record(doc["_id"], actor, "created", None, doc["ticketNumber"])
             return Ticket.from_mongo(doc)
@@ -488,7 +492,9 @@ class TicketStore:
         """Set or clear the assignee; with ``expected`` only if it is still who the caller saw."""
         ticket_id = as_object_id(ticket_id)
         condition: dict[str, Any] = {}
-        if expected is not Assignee.ANY:
+        if expected is Assignee.UNASSIGNED:
+            condition["assignedTo"] = None
+        elif expected is not Assignee.ANY:
             condition["assignedTo"] = expected
         update: dict[str, Any] = (
             {"$set": {"assignedTo": agent}} if agent else {"$unset": {"assignedTo": ""}}
