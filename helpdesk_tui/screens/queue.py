@@ -30,6 +30,7 @@ from helpdesk_tui.widgets.ticket_table import TicketTable
 SORT_CYCLE = (SortKey.DEADLINE, SortKey.PRIORITY, SortKey.UPDATED, SortKey.CREATED, SortKey.NUMBER)
 # Fetch the next page when the cursor comes this close to the end of the window.
 PREFETCH_ROWS = 10
+PRESENCE_REFRESH_SECONDS = 15
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,8 @@ class QueueScreen(TicketActions):
         self.counts: dict[str, int] = {}
         self._loading_more = False
         self._stale = False
+        self._in_flight = False  # a load is running: live changes wait for it
+        self._again = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="top-bar")
@@ -111,6 +114,8 @@ class QueueScreen(TicketActions):
         return self.views[self.view_index]
 
     def on_mount(self) -> None:
+        # Presence changes are not ticket changes: look again now and then (one small query).
+        self.set_interval(PRESENCE_REFRESH_SECONDS, self.refresh_presence)
         self.views = self.helpdesk.views
         if self.focus_view is not None:
             self.views = [self.focus_view, *self.views]
@@ -154,9 +159,14 @@ class QueueScreen(TicketActions):
             here = presence.others([t.id for t in page.tickets if t.id], me)
             return Loaded(page, users, store.count_views(views), store.now(), here)
 
+        self._in_flight = True
         self.call_store(fetch, self._loaded, group="load", exclusive=True)
 
     def _loaded(self, result: Loaded) -> None:
+        self._in_flight = False
+        if self._again:  # changes arrived during this load: one more, then quiet
+            self._again = False
+            self.load(keep_window=True)
         page, users, counts, now = result.page, result.users, result.counts, result.now
         self.page, self.counts = page, counts
         self.table.notes = {
@@ -215,6 +225,24 @@ class QueueScreen(TicketActions):
 
         self.call_store(fetch, append, group="more")
 
+    def refresh_presence(self) -> None:
+        if not self.is_current or not self.table.tickets:
+            return
+        presence, me = self.helpdesk.presence, self.helpdesk.me.id
+        ids = [t.id for t in self.table.tickets.values() if t.id is not None]
+
+        def show(found: dict[ObjectId, list[Presence]]) -> None:
+            notes = {str(t): one_line(entries[0].text, 24) for t, entries in found.items()}
+            if notes != self.table.notes:
+                changed = set(notes) ^ set(self.table.notes) | {
+                    k for k in notes if notes[k] != self.table.notes.get(k)
+                }
+                self.table.notes = notes
+                for key in changed:
+                    self.table.refresh_row_cells(key)
+
+        self.call_store(lambda: presence.others(ids, me), show, group="presence")
+
     def tick(self, now: datetime) -> None:
         for ticket in self.table.tick(now):
             if ticket.assigned_to == self.helpdesk.me.id:
@@ -236,6 +264,9 @@ class QueueScreen(TicketActions):
         """Live changes: re-query the window (one query per coalesced batch)."""
         if not self.is_current:
             self._stale = True  # refresh when the agent comes back to the queue
+            return
+        if self._in_flight:
+            self._again = True  # at most one load running and one waiting, however many events
             return
         self.load(keep_window=True)
 
