@@ -38,6 +38,12 @@ class Alerts:
         self.me = me
         self.known: OrderedDict[ObjectId, Known] = OrderedDict()
         self.own: set[ObjectId] = set()  # tickets I just changed myself: no echo
+        # Tickets known to be assigned to me (seeded at start from the database, then kept up
+        # to date from the changes). None until seeded: then only explicit evidence counts.
+        self.mine_ids: set[ObjectId] | None = None
+
+    def seed_mine(self, tickets: Iterable[ObjectId]) -> None:
+        self.mine_ids = set(tickets)
 
     def mine(self, ticket: ObjectId) -> None:
         self.own.add(ticket)
@@ -71,16 +77,19 @@ class Alerts:
                     else (before.last_message if before else None),
                 ),
             )
+            if self.mine_ids is not None:
+                was_mine, known = change.id in self.mine_ids, True
+                if assignee == self.me:
+                    self.mine_ids.add(change.id)
+                else:
+                    self.mine_ids.discard(change.id)
+            else:  # not seeded yet: only explicit evidence of a change of assignee counts
+                was_mine = before is not None and before.assignee == self.me
+                known = before is not None or change.kind == "insert"
             if change.id in self.own:
                 self.own.discard(change.id)
                 continue
-            if (
-                assignee == self.me
-                and (before is None or before.assignee != self.me)
-                and (
-                    before is not None or change.kind == "insert" or "assignedTo" in change.updated
-                )
-            ):
+            if assignee == self.me and not was_mine and (known or "assignedTo" in change.updated):
                 alerts.append(Alert(change.id, "Assigned to you", f"{number}: {subject}"))
             elif (
                 assignee == self.me

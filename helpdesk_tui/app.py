@@ -102,12 +102,21 @@ class HelpdeskApp(App[None]):
 
         # The feed opens its stream before the queue's first query (the queue waits for it).
         self.run_worker(self.feed.run, thread=True, group="feed", name="live feed")
+        self.run_worker(self._seed_alerts, thread=True, group="alerts")
         if not self.me.read_only:
             self.run_worker(self.presence.init, thread=True, group="presence")
         self.push_screen(QueueScreen())
         self._ticker = self.set_interval(TICK_SECONDS, self.tick)
         if self.activity is not None:
             self.run_worker(self.activity.run, thread=True, group="demo", name="demo team")
+
+    def _seed_alerts(self) -> None:
+        """What is mine right now, so a ticket that becomes mine later can be announced."""
+        try:
+            mine = self.store.active_ids(self.me.id)
+        except HelpdeskError:
+            return
+        self.call_from_thread(self.alerts.seed_mine, mine)
 
     def on_unmount(self) -> None:
         self.feed.stop()

@@ -93,6 +93,8 @@ class TicketActions(StoreScreen):
                     done.append(change(ticket))
                 except HelpdeskError as error:
                     refused.append(f"{ticket.ticket_number}: {error}")
+                    if ticket.id is not None:
+                        alerts.own.discard(ticket.id)  # nothing written: nothing to mute
             return done, refused
 
         def report(result: tuple[list[Ticket], list[str]]) -> None:

@@ -173,9 +173,6 @@ class QueueScreen(TicketActions):
             str(ticket): one_line(entries[0].text, 24)
             for ticket, entries in result.presence.items()
         }
-        for ticket in page.tickets:
-            if ticket.id is not None:
-                self.helpdesk.alerts.seed(ticket.id, ticket.assigned_to, None)
         self.table.show(page.tickets, users, now, self.helpdesk.store.settings.sla)
         self.query_one(ViewBar).show(self.views, self.view_index, counts)
         self.update_info()
@@ -226,7 +223,7 @@ class QueueScreen(TicketActions):
         self.call_store(fetch, append, group="more")
 
     def refresh_presence(self) -> None:
-        if not self.is_current or not self.table.tickets:
+        if self.app.screen is not self or not self.table.tickets:
             return
         presence, me = self.helpdesk.presence, self.helpdesk.me.id
         ids = [t.id for t in self.table.tickets.values() if t.id is not None]
@@ -262,7 +259,7 @@ class QueueScreen(TicketActions):
 
     def apply_changes(self, changed: TicketsChanged) -> None:
         """Live changes: re-query the window (one query per coalesced batch)."""
-        if not self.is_current:
+        if self.app.screen is not self:
             self._stale = True  # refresh when the agent comes back to the queue
             return
         if self._in_flight:

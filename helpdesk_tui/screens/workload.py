@@ -118,7 +118,7 @@ class WorkloadScreen(StoreScreen):
         return self.loads[table.cursor_row] if table.cursor_row < len(self.loads) else None
 
     def apply_changes(self, changed: Any) -> None:
-        if self.is_current:
+        if self.app.screen is self:
             self.load()
 
     def on_screen_resume(self) -> None:

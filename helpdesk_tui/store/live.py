@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -40,6 +41,7 @@ OPERATIONS = ("insert", "update", "replace", "delete")
 BATCH_WINDOW = 0.1  # seconds: events arriving this close together make one batch
 MAX_BACKOFF = 30.0
 POLL_OVERLAP = timedelta(seconds=5)
+MESSAGE_MEMORY = 20_000  # tickets whose newest message id the poller remembers
 
 
 class FeedMode(StrEnum):
@@ -186,10 +188,12 @@ class LiveFeed:
                 if error.code in FATAL_CODES or error.has_error_label(
                     "NonResumableChangeStreamError"
                 ):
-                    self.resume_token = None  # history is gone: start afresh and reload
+                    # History is gone: start afresh and reload (after the backoff below, so an
+                    # error that recurs on a fresh open cannot spin).
+                    self.resume_token = None
                     self._set_mode(FeedMode.RECONNECTING, _reason(error), reload=True)
-                    continue
-                self._set_mode(FeedMode.RECONNECTING, _reason(error))
+                else:
+                    self._set_mode(FeedMode.RECONNECTING, _reason(error))
             except PyMongoError as error:
                 self._set_mode(FeedMode.RECONNECTING, _reason(error))
             self.ready.set()
@@ -230,8 +234,11 @@ class LiveFeed:
     def _poll_forever(self) -> None:
         projection = {name: 1 for name in QUEUE_FIELDS}
         projection["messages"] = {"$slice": -1}  # the newest message, for notifications
-        since = self._latest()
-        seen: dict[str, datetime] = {}
+        since = started = self._latest()
+        # Per ticket still inside the overlap window: the last fingerprint and stamp reported,
+        # and (longer) the newest message id, to tell a new message from an old one.
+        last: dict[ObjectId, tuple[str, datetime]] = {}
+        newest: OrderedDict[ObjectId, Any] = OrderedDict()
         self._set_mode(FeedMode.POLLING, f"every {self.poll_interval:g}s")
         self.ready.set()
         failing = False
@@ -253,23 +260,48 @@ class LiveFeed:
                 self._set_mode(FeedMode.POLLING, "reconnected", reload=True)
             changes = []
             for doc in docs:
+                ticket_id = doc.get("_id")
                 stamp = doc.get("updatedAt")
-                mark = _fingerprint(doc)
-                if mark in seen:
+                if not isinstance(ticket_id, ObjectId) or not isinstance(stamp, datetime):
                     continue
-                if isinstance(stamp, datetime):
-                    seen[mark] = utc(stamp)
-                    since = max(since, utc(stamp))
-                last = doc.pop("messages", None)
-                new = tuple(last) if isinstance(last, list) else ()
-                # Never updated since it was written: as good as an insert event.
-                kind = "insert" if doc.get("createdAt") == stamp else "update"
-                changes.append(Change(id=doc["_id"], kind=kind, doc=doc, new_messages=new))
+                stamp = utc(stamp)
+                mark = _fingerprint(doc)
+                if last.get(ticket_id, ("", stamp))[0] == mark:
+                    continue  # unchanged since the last poll (still inside the overlap)
+                last[ticket_id] = (mark, stamp)
+                since = max(since, stamp)
+                changes.append(self._polled_change(doc, newest, started))
             horizon = since - POLL_OVERLAP
-            for mark in [m for m, at in seen.items() if at < horizon]:
-                del seen[mark]
+            for ticket_id in [t for t, (_, at) in last.items() if at < horizon]:
+                del last[ticket_id]
             if changes:
                 self.emit(Batch(changes=tuple(changes)))
+
+    @staticmethod
+    def _polled_change(
+        doc: dict[str, Any], newest: OrderedDict[ObjectId, Any], started: datetime
+    ) -> Change:
+        """A polled document as a Change; its newest message counts as new only once."""
+        ticket_id = doc["_id"]
+        tail = doc.pop("messages", None)
+        message = (
+            tail[-1] if isinstance(tail, list) and tail and isinstance(tail[-1], dict) else None
+        )
+        new: tuple[Mapping[str, Any], ...] = ()
+        if message is not None:
+            seen_before = ticket_id in newest
+            if newest.get(ticket_id) != message.get("_id"):
+                sent = message.get("createdAt")
+                fresh = isinstance(sent, datetime) and utc(sent) >= started - POLL_OVERLAP
+                if seen_before or fresh:
+                    new = (message,)
+            newest[ticket_id] = message.get("_id")
+            newest.move_to_end(ticket_id)
+            while len(newest) > MESSAGE_MEMORY:
+                newest.popitem(last=False)
+        # Never updated since it was written: as good as an insert event.
+        kind = "insert" if doc.get("createdAt") == doc.get("updatedAt") else "update"
+        return Change(id=ticket_id, kind=kind, doc=doc, new_messages=new)
 
     def _latest(self) -> datetime:
         doc = None
