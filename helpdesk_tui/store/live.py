@@ -176,14 +176,17 @@ class LiveFeed:
                     resume_after=self.resume_token,
                     max_await_time_ms=int(min(self.poll_interval, 1.0) * 1000),
                 ) as stream:
-                    reconnected = self.mode is FeedMode.RECONNECTING
-                    self._set_mode(FeedMode.LIVE, reload=reconnected)
+                    # Views reload once the new stream is open (so nothing falls in between),
+                    # and only if events may be missing: when views may already have loaded
+                    # and we have no token to resume from. A resume with our token loses none.
+                    missed = self.resume_token is None and self.ready.is_set()
+                    self._set_mode(FeedMode.LIVE, reload=missed)
                     self.ready.set()
                     backoff = 1.0
                     self._follow(stream)
                     if not self.stopped:  # the stream closed: an invalidate
                         self.resume_token = None
-                        self._set_mode(FeedMode.RECONNECTING, "stream invalidated", reload=True)
+                        self._set_mode(FeedMode.RECONNECTING, "stream invalidated")
             except OperationFailure as error:
                 if error.code in FATAL_CODES or error.has_error_label(
                     "NonResumableChangeStreamError"
@@ -191,7 +194,7 @@ class LiveFeed:
                     # History is gone: start afresh and reload (after the backoff below, so an
                     # error that recurs on a fresh open cannot spin).
                     self.resume_token = None
-                    self._set_mode(FeedMode.RECONNECTING, _reason(error), reload=True)
+                    self._set_mode(FeedMode.RECONNECTING, _reason(error))
                 else:
                     self._set_mode(FeedMode.RECONNECTING, _reason(error))
             except PyMongoError as error:
