@@ -245,7 +245,7 @@ class HelpdeskApp(App[None]):
         seen = set()
         for active in screen.active_bindings.values():
             binding = active.binding
-            if not binding.description or binding.system or binding.action in seen:
+            if active.node is not screen or not binding.description or binding.action in seen:
                 continue
             seen.add(binding.action)
             key = self.get_key_display(binding)

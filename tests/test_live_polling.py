@@ -19,7 +19,7 @@ import pytest
 from bson import ObjectId
 from conftest import FakeClock, People, new_ticket
 
-from helpdesk_tui.domain.models import Status
+from helpdesk_tui.domain.models import Priority, Status
 from helpdesk_tui.store.live import (
     OPERATIONS,
     POLL_OVERLAP,
@@ -216,8 +216,8 @@ def test_two_writes_in_the_same_millisecond_are_both_seen(
     stepped_feed: LiveFeed,
     stepper: Stepper,
 ) -> None:
-    ticket = writer.create_ticket(new_ticket(people))
     with running(stepped_feed, stepper):
+        ticket = writer.create_ticket(new_ticket(people))
         assert [c.id for c in _poll(stepper, recorder)] == [ticket.id]
         clock.advance(seconds=1)  # from here on the clock stands still
 
@@ -245,15 +245,19 @@ def test_a_message_older_than_the_feed_is_not_reported_as_new(
     stepped_feed: LiveFeed,
     stepper: Stepper,
 ) -> None:
-    """The first poll re-reads the overlap window before the start: a ticket touched there is
-    reported, but its hour-old newest message is not news (no alert for it)."""
+    """What the overlap window held at start is what the views loaded: not news. A ticket
+    touched just before the start is not re-reported, and when it changes later its hour-old
+    newest message is still not news (no alert for it); a message sent later is."""
     ticket = writer.create_ticket(new_ticket(people))
     writer.add_message(ticket.id, sender=people.customer, content="an hour ago")
     clock.advance(hours=1)
     writer.take(ticket.id, people.agent)
     with running(stepped_feed, stepper):
-        (reread,) = _poll(stepper, recorder)
-        assert reread.id == ticket.id and reread.new_messages == ()
+        assert _poll(stepper, recorder) == []  # the state at start is not reported
+        clock.advance(seconds=1)
+        writer.set_priority(ticket.id, Priority.URGENT)
+        (changed,) = _poll(stepper, recorder)
+        assert changed.id == ticket.id and changed.new_messages == ()
         clock.advance(minutes=1)
         writer.add_message(ticket.id, sender=people.customer, content="just now")
         (replied,) = _poll(stepper, recorder)
@@ -271,11 +275,11 @@ def test_a_writer_whose_clock_is_behind_is_still_seen_within_the_overlap(
 ) -> None:
     first = writer.create_ticket(new_ticket(people, subject="on time"))
     clock.advance(seconds=10)
-    second = writer.create_ticket(new_ticket(people, subject="later"))
     skew = POLL_OVERLAP - timedelta(seconds=1)
     slow = TicketStore(db, StoreSettings(), clock=lambda: clock.now - skew)
     with running(stepped_feed, stepper):
-        assert {c.id for c in _poll(stepper, recorder)} == {second.id}  # first is out of window
+        second = writer.create_ticket(new_ticket(people, subject="later"))
+        assert {c.id for c in _poll(stepper, recorder)} == {second.id}
         slow.take(first.id, people.agent)  # stamped 4 s before the newest write seen
         (late,) = _poll(stepper, recorder)
         assert late.id == first.id and late.kind == "update"

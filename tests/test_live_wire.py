@@ -326,16 +326,18 @@ def test_a_standalone_server_is_followed_by_polling_updated_at() -> None:
     fake.script(
         "find",
         cursor([{"_id": ObjectId(), "updatedAt": latest}], cursor_id=0),  # _latest()
+        cursor([], cursor_id=0),  # the overlap window at start (primed, not reported)
         cursor([polled], cursor_id=0),  # the first poll
     )
     try:
         with running(fake, poll_interval=0.01) as (feed, recorder):
             recorder.wait(lambda r: len(r.changes) == 1, "the polled change")
-            finds = fake.wait_sent("find", 3)
+            finds = fake.wait_sent("find", 4)
             assert feed.mode is FeedMode.POLLING
         assert fake.sent("aggregate") == []  # never tried a change stream
 
-        first, poll = finds[0], finds[1]
+        first, prime, poll = finds[0], finds[1], finds[2]
+        assert prime["filter"] == poll["filter"]  # the same window, read once at start
         assert first["find"] == "tickets"
         assert first["filter"] == {"updatedAt": {"$type": "date"}}
         assert first["sort"] == {"updatedAt": -1} and first["limit"] == 1
@@ -347,7 +349,7 @@ def test_a_standalone_server_is_followed_by_polling_updated_at() -> None:
         assert poll["sort"] == {"updatedAt": 1}
         assert poll["projection"]["messages"] == {"$slice": -1}
         assert "description" not in poll["projection"]
-        assert finds[2]["filter"] == poll["filter"]  # nothing newer seen: same window
+        assert finds[3]["filter"] == poll["filter"]  # nothing newer seen: same window
 
         assert recorder.modes[0] == (FeedMode.POLLING, False)
         (change,) = recorder.changes

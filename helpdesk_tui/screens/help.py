@@ -26,7 +26,8 @@ def binding_rows(screen: Screen[object]) -> list[tuple[str, str]]:
     seen: dict[str, tuple[list[str], str]] = {}
     for active in screen.active_bindings.values():
         binding = active.binding
-        if not binding.description or binding.system:
+        # The screen's and app's own actions; widgets' generic keys are summed up in MOVEMENT.
+        if active.node not in (screen, screen.app) or not binding.description or binding.system:
             continue
         keys, _ = seen.setdefault(binding.action, ([], binding.description))
         keys.append(screen.app.get_key_display(binding))

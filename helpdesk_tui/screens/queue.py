@@ -322,7 +322,9 @@ class QueueScreen(TicketActions):
         box = self.query_one("#filter", Input)
         box.display = True
         box.value = self.filter_text
-        box.focus()
+        # At once, not on the next idle (focus() is deferred): keys typed ahead over a slow
+        # link (`/refund`) must land in the box, not trigger `r` reply.
+        self.set_focus(box)
 
     @on(Input.Submitted, "#filter")
     def _apply_filter(self, event: Input.Submitted) -> None:

@@ -242,6 +242,16 @@ class LiveFeed:
         # and (longer) the newest message id, to tell a new message from an old one.
         last: dict[ObjectId, tuple[str, datetime]] = {}
         newest: OrderedDict[ObjectId, Any] = OrderedDict()
+        # What the overlap window holds at start is what the views load: not news. Remember it
+        # so the first poll reports only what changes from now on.
+        with contextlib.suppress(PyMongoError):
+            for doc in self.store.tickets.find(
+                {"updatedAt": {"$gte": started - POLL_OVERLAP}}, projection
+            ):
+                stamp = doc.get("updatedAt")
+                if isinstance(doc.get("_id"), ObjectId) and isinstance(stamp, datetime):
+                    last[doc["_id"]] = (_fingerprint(doc), utc(stamp))
+                    self._polled_change(doc, newest, started)
         self._set_mode(FeedMode.POLLING, f"every {self.poll_interval:g}s")
         self.ready.set()
         failing = False
