@@ -93,9 +93,10 @@ class HelpdeskApp(App[None]):
     @property
     def feed_mode(self) -> str:
         mode = self.feed.mode
+        text = mode.value
         if mode is FeedMode.POLLING:
-            return f"polling every {self.config.ui.poll_interval_seconds:g}s"
-        return mode.value
+            text = f"polling every {self.config.ui.poll_interval_seconds:g}s"
+        return f"demo database · {text}" if self.demo else text
 
     def on_mount(self) -> None:
         from helpdesk_tui.screens.queue import QueueScreen
@@ -138,9 +139,9 @@ class HelpdeskApp(App[None]):
         self._pending.reload |= batch.reload
         if not self._flush_scheduled and (batch.changes or batch.reload):
             self._flush_scheduled = True
-            self.set_timer(COALESCE_SECONDS, self._flush)
+            self.set_timer(COALESCE_SECONDS, self._deliver_changes)
 
-    def _flush(self) -> None:
+    def _deliver_changes(self) -> None:
         pending, self._pending = self._pending, TicketsChanged()
         self._flush_scheduled = False
         for alert in self.alerts.consider(pending.changes):

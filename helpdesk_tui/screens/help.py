@@ -13,25 +13,33 @@ from textual.widgets import Static
 from helpdesk_tui.domain.sla import SlaState
 from helpdesk_tui.widgets.sla_badge import LOOKS
 
-# Keys that move rather than act, which no binding table lists.
-MOVEMENT = [
-    ("↑ ↓  j k", "move the cursor"),
-    ("PgUp PgDn  g G", "page up/down, top/bottom"),
-    ("ctrl+p", "command palette: every action by name"),
-]
+# Keys that move rather than act, summed up here instead of listing each widget's bindings.
+MOVEMENT = {
+    "QueueScreen": [("↑ ↓  j k", "move the cursor"), ("PgUp PgDn  g G", "page, top, bottom")],
+    "WorkloadScreen": [("↑ ↓  j k", "move the cursor")],
+    "TicketScreen": [("↑ ↓ PgUp PgDn", "scroll the conversation")],
+}
 
 
 def binding_rows(screen: Screen[object]) -> list[tuple[str, str]]:
-    """(keys, description) for each distinct action bound on ``screen`` and the app."""
+    """(keys, description) for each distinct action bound on ``screen``, then the summaries."""
     seen: dict[str, tuple[list[str], str]] = {}
     for active in screen.active_bindings.values():
         binding = active.binding
         # The screen's and app's own actions; widgets' generic keys are summed up in MOVEMENT.
-        if active.node not in (screen, screen.app) or not binding.description or binding.system:
+        if active.node is not screen or not binding.description or binding.system:
             continue
+        if binding.action.startswith("view(") or binding.action == "command_palette":
+            continue  # one row for all of them, below
         keys, _ = seen.setdefault(binding.action, ([], binding.description))
         keys.append(screen.app.get_key_display(binding))
-    return [(" ".join(dict.fromkeys(keys)), description) for keys, description in seen.values()]
+    rows = [(" ".join(dict.fromkeys(keys)), description) for keys, description in seen.values()]
+    views = getattr(screen, "views", None)
+    if views:
+        rows.append((f"1…{min(len(views), 9)}", "switch view"))
+    rows += MOVEMENT.get(type(screen).__name__, [])
+    rows.append(("ctrl+p", "command palette: every action by name"))
+    return rows
 
 
 class HelpScreen(ModalScreen[None]):
@@ -47,8 +55,6 @@ class HelpScreen(ModalScreen[None]):
         table.add_column()
         table.add_row(Text("Keys", style="bold underline"), "")
         for keys, description in binding_rows(self.origin):
-            table.add_row(keys, description)
-        for keys, description in MOVEMENT:
             table.add_row(keys, description)
         table.add_row("", "")
         table.add_row(Text("SLA", style="bold underline"), "")

@@ -186,7 +186,7 @@ class QueueScreen(TicketActions):
         parts.append(f"sort: {(self.sort or self.view.query.sort).label}")
         if self.table.selected:
             parts.append(f"{len(self.table.selected)} selected")
-        self.query_one("#queue-info", Static).update(Text(" · ".join(parts), style="dim"))
+        self.query_one("#queue-info", Static).update(Text(" · ".join(parts)))
 
     @on(DataTable.RowHighlighted)
     def _maybe_fetch_more(self, event: DataTable.RowHighlighted) -> None:

@@ -61,7 +61,7 @@ class ReplyScreen(StoreScreen):
         Binding("ctrl+s", "send", "Send", priority=True),
         Binding("ctrl+t", "toggle_internal", "Reply/Note", priority=True),
         Binding("ctrl+r", "canned", "Canned", priority=True),
-        Binding("ctrl+e", "status_on_send", "Status on send", priority=True),
+        Binding("ctrl+o", "status_on_send", "Status on send", priority=True),
         Binding("ctrl+g", "cancel", "Close", priority=True),
         Binding("escape", "cancel", "Close", show=False),
     ]
@@ -75,6 +75,8 @@ class ReplyScreen(StoreScreen):
         self.users: dict[ObjectId, User] = {}
         self._save_timer: Timer | None = None
         self._sending = False
+        self._closed = False  # cancel already saved (or discarded) the draft
+        self._last_draft: Draft | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("loading…", id="reply-header")
@@ -151,12 +153,15 @@ class ReplyScreen(StoreScreen):
                 f"   to {to}   ({ticket.status.label})",
             )
         )
-        last = next((m for m in reversed(ticket.messages) if not m.is_internal), None)
+        last = next(
+            (m for m in reversed(ticket.messages) if m.sender == ticket.user and not m.is_internal),
+            None,
+        )
         if last is not None:
             who = self.users.get(last.sender) if last.sender else None
             self.query_one("#reply-context", Static).update(
                 Text(
-                    f"last message, {who.display if who else 'unknown'}: "
+                    f"customer wrote, {who.display if who else 'unknown'}: "
                     f"{one_line(last.content, 200)}",
                     style="dim",
                 )
@@ -180,6 +185,7 @@ class ReplyScreen(StoreScreen):
     @on(TextArea.Changed)
     @on(Input.Changed, "#reply-attachments")
     def _changed(self) -> None:
+        self._last_draft = self.draft()
         self.render_mode()
         if self._save_timer is not None:
             self._save_timer.stop()
@@ -196,14 +202,20 @@ class ReplyScreen(StoreScreen):
         )
 
     def save_draft(self) -> None:
+        self._last_draft = self.draft()
+        self._write(self._last_draft)
+
+    def _write(self, draft: Draft) -> None:
         try:
-            self.helpdesk.drafts.save(self.draft())
+            self.helpdesk.drafts.save(draft)
         except OSError as error:
             self.notify(f"Could not save the draft: {error}", severity="error")
 
     def on_unmount(self) -> None:
-        if not self._sending:
-            self.save_draft()
+        # The widgets are gone by now: save what was last read from them (the link may have
+        # dropped or the app quit with this screen open).
+        if not self._sending and not self._closed and self._last_draft is not None:
+            self._write(self._last_draft)
         me, presence, ticket_id = self.helpdesk.me, self.helpdesk.presence, self.ticket_id
         self.app.run_worker(
             lambda: presence.beat(ticket_id, me.id, me.user.display, "viewing"), thread=True
@@ -252,11 +264,12 @@ class ReplyScreen(StoreScreen):
         self.editor.focus()
 
     def action_cancel(self) -> None:
-        self.save_draft()
-        if not self.editor.text.strip():
-            self.helpdesk.drafts.discard(self.ticket_id)
-        elif self.is_attached:
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self.save_draft()  # an empty draft removes the file
+        if self.editor.text.strip():
             self.notify("Draft kept: it will be here when you reply again.")
+        self._closed = True
         self.dismiss()
 
     def action_send(self) -> None:

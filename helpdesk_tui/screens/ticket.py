@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from helpdesk_tui.app import TicketsChanged
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 @dataclass(frozen=True)
 class Opened:
     """One load of the ticket screen, fetched off the event loop."""
@@ -130,10 +134,11 @@ class TicketScreen(TicketActions):
         )
         self.render_header(now)
         await self.query_one(Conversation).show(self.ticket, self.users, now, result.events)
-        count = len(self.ticket.messages)
         notes = sum(m.is_internal for m in self.ticket.messages)
+        public = len(self.ticket.messages) - notes
         self.query_one("#ticket-info", Static).update(
-            f"{count} messages · {notes} internal notes · r reply · i note · q back"
+            f"{_plural(public, 'message')} · {_plural(notes, 'internal note')}"
+            " · r reply · i note · q back"
         )
 
     def render_header(self, now: datetime) -> None:

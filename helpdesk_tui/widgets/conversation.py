@@ -30,7 +30,8 @@ def _name(users: Mapping[ObjectId, User], user_id: ObjectId | None, missing: str
 def _when(at: datetime | None, now: datetime) -> str:
     if at is None:
         return "unknown time"
-    return f"{at:%Y-%m-%d %H:%M} UTC ({ago(now - at)} ago)"
+    age = ago(now - at)
+    return f"{at:%Y-%m-%d %H:%M} UTC ({'just now' if age == 'now' else age + ' ago'})"
 
 
 class TicketHeader(Static):
@@ -76,7 +77,10 @@ class TicketHeader(Static):
             ("Tags", one_line(", ".join(ticket.tags)) or "—"),
             ("Created", _when(ticket.created_at, now)),
         ]
-        cells = [Text.assemble((f"{label}: ", "dim"), value) for label, value in fields]
+        cells = [
+            Text.assemble((f"{label}: ", "dim"), value, no_wrap=True, overflow="ellipsis")
+            for label, value in fields
+        ]
         for left, right in zip(cells[::2], cells[1::2], strict=True):
             grid.add_row(left, right)
         grid.add_row(
@@ -199,7 +203,8 @@ class Conversation(VerticalScroll):
             self._shown.add(key)
             at = event.get("at")
             at = utc(at) if isinstance(at, datetime) else None
-            new.append((at or now, 2, EventLine(text, at)))
+            rank = -1 if event.get("action") == "created" else 2
+            new.append((at or now, rank, EventLine(text, at)))
         if new:
             at_end = self.is_vertical_scroll_end or len(self.children) == 0
             new.sort(key=lambda item: (item[0], item[1]))

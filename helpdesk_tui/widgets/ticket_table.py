@@ -7,7 +7,7 @@ asks for the next page when the cursor nears the end.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bson import ObjectId
@@ -48,6 +48,7 @@ class Column:
     label: str
     width: int
     min_terminal: int  # shown only on terminals at least this wide
+    wide: int = 0  # width on terminals of WIDE columns or more (0: same)
 
 
 COLUMNS = (
@@ -58,12 +59,13 @@ COLUMNS = (
     Column("status", "Status", 8, 0),
     Column("subject", "Subject", 0, 0),  # takes what is left
     Column("customer", "Customer", 16, 100),
-    Column("assignee", "Assignee", 10, 0),
+    Column("assignee", "Assignee", 10, 0, wide=16),
     Column("category", "Category", 8, 140),
     Column("updated", "Updated", 7, 100),
     Column("tags", "Tags", 14, 140),
 )
 MIN_SUBJECT = 12
+WIDE = 120
 
 
 def ago(delta: timedelta) -> str:
@@ -103,7 +105,11 @@ class TicketTable(DataTable[Text]):
     # --- layout --------------------------------------------------------------------------
 
     def _fit(self, width: int) -> tuple[tuple[Column, ...], int]:
-        columns = tuple(c for c in COLUMNS if width >= c.min_terminal)
+        columns = tuple(
+            replace(c, width=c.wide) if c.wide and width >= WIDE else c
+            for c in COLUMNS
+            if width >= c.min_terminal
+        )
         fixed = sum(c.width + 2 for c in columns if c.key != "subject") + 2 + 2  # pad, scrollbar
         return columns, max(width - fixed, MIN_SUBJECT)
 
@@ -200,7 +206,10 @@ class TicketTable(DataTable[Text]):
             "status": Text(STATUS_SHORT[ticket.status], style=style),
             "subject": self._subject(key, ticket),
             "customer": Text(one_line(self._person(ticket.user), 16), style=style),
-            "assignee": Text(one_line(self._person(ticket.assigned_to, "—"), 10), style=style),
+            "assignee": Text(
+                one_line(self._person(ticket.assigned_to, "—"), self._width("assignee")),
+                style=style,
+            ),
             "category": Text(ticket.category.value, style=style),
             "updated": Text(
                 ago(self._now - ticket.updated_at) if ticket.updated_at else "?", style=style
@@ -208,6 +217,9 @@ class TicketTable(DataTable[Text]):
             "tags": Text(one_line(" ".join(ticket.tags), 14), style="cyan"),
         }
         return [values[c.key] for c in self._layout]
+
+    def _width(self, key: str) -> int:
+        return next((c.width for c in self._layout if c.key == key), 10)
 
     def _subject(self, key: str, ticket: Ticket) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
