@@ -1,0 +1,121 @@
+"""Run every benchmark and print one table: figure, target, measured, ok/MISSED.
+
+    .venv/bin/python benchmarks/run.py            # all figures (~4 min)
+    .venv/bin/python benchmarks/run.py --quick    # shorter idle run and fewer repeats (~2 min)
+    .venv/bin/python benchmarks/run.py --only keys,events --json results.json
+
+Each ``bench_*.py`` runs in its own process (so one's imports, caches and garbage do not
+colour the next) and prints one JSON line per figure. The exit status is non-zero if any
+figure could not be measured (a script failed, or reported an error); a missed target is a
+result, not a failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+SCRIPTS = {
+    "startup": "bench_startup.py",
+    "keys": "bench_keys.py",
+    "events": "bench_events.py",
+    "terminal": "bench_terminal_output.py",
+    "db": "bench_db_work.py",
+    "memory": "bench_memory.py",
+}
+# The figures each script must produce (a missing one means it could not be measured).
+EXPECTED = {
+    "startup": [
+        "startup.demo_300",
+        "startup.wire_300",
+        "startup.wire_10000",
+        "startup.wire_100000",
+        "startup.fetch_100000",
+        "startup.in_process_10000",
+    ],
+    "keys": ["keys.move", "keys.open_ticket", "keys.switch_view"],
+    "events": ["events.burst", "events.burst_key"],
+    "terminal": ["terminal.idle", "terminal.move"],
+    "db": ["db.open_app", "db.open_view", "db.open_ticket", "db.event_queue", "db.queue_messages"],
+    "memory": ["memory.start_100000", "memory.events"],
+}
+
+
+def run_script(name: str, quick: bool) -> tuple[list[dict[str, Any]], list[str]]:
+    command = [sys.executable, str(HERE / SCRIPTS[name])] + (["--quick"] if quick else [])
+    print(f"== {name}: {' '.join(Path(c).name for c in command[1:])}", file=sys.stderr, flush=True)
+    started = time.monotonic()
+    process = subprocess.run(command, stdout=subprocess.PIPE, text=True, cwd=HERE.parent)
+    rows, problems = [], []
+    for line in process.stdout.splitlines():
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            problems.append(f"{name}: unreadable result line {line[:80]!r}")
+    if process.returncode != 0:
+        problems.append(f"{name}: exited with status {process.returncode}")
+    for row in rows:
+        if "error" in row:
+            problems.append(f"{row['id']}: could not measure: {row['error']}")
+    ids = {row["id"] for row in rows}
+    problems += [f"{name}: no result for {i}" for i in EXPECTED[name] if i not in ids]
+    print(f"   {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
+    return rows, problems
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    lines = ["| Figure | Target | Measured | Result |", "|---|---|---|---|"]
+    for row in rows:
+        if "error" in row:
+            result, target, measured = "ERROR", "", row["error"]
+        else:
+            result = {True: "ok", False: "MISSED", None: "info"}[row["ok"]]
+            target, measured = row["target"], row["measured"]
+        cells = [row["figure"], target, measured, result]
+        lines.append("| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="20 s idle run, fewer repeats")
+    parser.add_argument("--only", help=f"comma-separated subset of: {', '.join(SCRIPTS)}")
+    parser.add_argument("--json", type=Path, help="also write every result to this file")
+    args = parser.parse_args()
+    names = args.only.split(",") if args.only else list(SCRIPTS)
+    unknown = [n for n in names if n not in SCRIPTS]
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
+
+    started = time.monotonic()
+    rows: list[dict[str, Any]] = []
+    problems: list[str] = []
+    for name in names:
+        found, trouble = run_script(name, args.quick)
+        rows += found
+        problems += trouble
+    print()
+    print(table(rows))
+    missed = [r for r in rows if r.get("ok") is False]
+    print(
+        f"\n{len(rows)} figures, {len(missed)} missed, {len(problems)} not measured; "
+        f"{time.monotonic() - started:.0f} s" + (" (--quick)" if args.quick else "")
+    )
+    for problem in problems:
+        print(f"NOT MEASURED: {problem}")
+    if args.json:
+        args.json.write_text(json.dumps({"rows": rows, "problems": problems}, indent=2))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
