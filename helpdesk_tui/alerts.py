@@ -89,7 +89,13 @@ class Alerts:
             if change.id in self.own:
                 self.own.discard(change.id)
                 continue
-            if assignee == self.me and not was_mine and (known or "assignedTo" in change.updated):
+            # An event that names its changed fields must name assignedTo to be an assignment.
+            explicit = "assignedTo" in change.updated
+            if (
+                assignee == self.me
+                and not was_mine
+                and (explicit or (known and not change.updated))
+            ):
                 alerts.append(Alert(change.id, "Assigned to you", f"{number}: {subject}"))
             elif (
                 assignee == self.me

@@ -87,6 +87,7 @@ class HelpdeskApp(App[None]):
         self._pending = TicketsChanged()
         self._flush_scheduled = False
         self._away_since: datetime | None = None
+        self._seeded = False
         if config.ui.theme in self.available_themes:
             self.theme = config.ui.theme
 
@@ -103,7 +104,6 @@ class HelpdeskApp(App[None]):
 
         # The feed opens its stream before the queue's first query (the queue waits for it).
         self.run_worker(self.feed.run, thread=True, group="feed", name="live feed")
-        self.run_worker(self._seed_alerts, thread=True, group="alerts")
         if not self.me.read_only:
             self.run_worker(self.presence.init, thread=True, group="presence")
         self.push_screen(QueueScreen())
@@ -111,10 +111,16 @@ class HelpdeskApp(App[None]):
         if self.activity is not None:
             self.run_worker(self.activity.run, thread=True, group="demo", name="demo team")
 
+    def queue_painted(self) -> None:
+        """The first rows are on screen: now do the start-up work nobody is waiting for."""
+        if not self._seeded:
+            self._seeded = True
+            self.run_worker(self._seed_alerts, thread=True, group="alerts")
+
     def _seed_alerts(self) -> None:
         """What is mine right now, so a ticket that becomes mine later can be announced."""
         try:
-            mine = self.store.active_ids(self.me.id)
+            mine = self.store.assigned_ids(self.me.id)
         except HelpdeskError:
             return
         self.call_from_thread(self.alerts.seed_mine, mine)
@@ -144,11 +150,13 @@ class HelpdeskApp(App[None]):
     def _deliver_changes(self) -> None:
         pending, self._pending = self._pending, TicketsChanged()
         self._flush_scheduled = False
+        if not self.is_running or self._exit:
+            return  # shutting down: the screens are being torn down
         for alert in self.alerts.consider(pending.changes):
             self.alert(alert)
         for screen in self.screen_stack:
             apply = getattr(screen, "apply_changes", None)
-            if apply is not None:
+            if apply is not None and screen.is_attached:
                 apply(pending)
 
     def _mode_changed(self, mode: FeedMode, detail: str) -> None:
@@ -171,6 +179,7 @@ class HelpdeskApp(App[None]):
         """A toast always; the bell and a desktop notification (OSC 9) if configured."""
         self.notify(
             alert.text,
+            markup=False,  # customer text: never markup
             title=alert.title,
             severity="warning" if alert.urgent else "information",
             timeout=8,
@@ -234,7 +243,7 @@ class HelpdeskApp(App[None]):
             ConflictError: "Someone else got there first",
             PermissionDenied: "Not allowed",
         }.get(type(error), "Could not do that")
-        self.notify(str(error), title=title, severity="error", timeout=8)
+        self.notify(str(error), title=title, severity="error", timeout=8, markup=False)
 
     def show_help(self, screen: Screen[object]) -> None:
         from helpdesk_tui.screens.help import HelpScreen

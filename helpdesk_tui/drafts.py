@@ -42,8 +42,21 @@ class Drafts:
         """The saved draft, or None if there is none or it is unreadable (never raises)."""
         try:
             data = json.loads(self.path(ticket_id).read_text(encoding="utf-8"))
-            return Draft(**{k: v for k, v in data.items() if k in Draft.__dataclass_fields__})
-        except (OSError, ValueError, TypeError):
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict):
+            return None
+        fields = {k: v for k, v in data.items() if k in Draft.__dataclass_fields__}
+        strings = ("ticket_id", "text", "attachments", "saved_at")
+        if any(not isinstance(fields.get(k, ""), str) for k in strings):
+            return None
+        if not isinstance(fields.get("internal", False), bool) or not isinstance(
+            fields.get("status"), str | None
+        ):
+            return None
+        try:
+            return Draft(**fields)
+        except TypeError:
             return None
 
     def save(self, draft: Draft) -> None:

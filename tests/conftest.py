@@ -14,8 +14,9 @@ from bson import ObjectId
 from helpdesk_tui.domain.models import Category, NewTicket, Priority
 from helpdesk_tui.store.tickets import StoreSettings, TicketStore
 
-# A Tuesday, mid-morning UTC: every snapshot and SLA figure in the tests counts from here.
-NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+# A Tuesday, mid-morning UTC: every snapshot and SLA figure in the tests counts from here. It lies
+# in the future on purpose: mongomock expires TTL-indexed documents (presence) by the real clock.
+NOW = datetime(2030, 11, 26, 10, 0, tzinfo=UTC)
 
 
 @dataclass

@@ -176,6 +176,7 @@ class QueueScreen(TicketActions):
         self.table.show(page.tickets, users, now, self.helpdesk.store.settings.sla)
         self.query_one(ViewBar).show(self.views, self.view_index, counts)
         self.update_info()
+        self.call_after_refresh(self.helpdesk.queue_painted)
 
     def update_info(self) -> None:
         total = self.counts.get(self.view.key)

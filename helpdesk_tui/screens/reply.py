@@ -75,7 +75,7 @@ class ReplyScreen(StoreScreen):
         self.users: dict[ObjectId, User] = {}
         self._save_timer: Timer | None = None
         self._sending = False
-        self._closed = False  # cancel already saved (or discarded) the draft
+        self._cancelled = False  # cancel already saved (or discarded) the draft
         self._last_draft: Draft | None = None
 
     def compose(self) -> ComposeResult:
@@ -214,11 +214,21 @@ class ReplyScreen(StoreScreen):
     def on_unmount(self) -> None:
         # The widgets are gone by now: save what was last read from them (the link may have
         # dropped or the app quit with this screen open).
-        if not self._sending and not self._closed and self._last_draft is not None:
+        if not self._sending and not self._cancelled and self._last_draft is not None:
             self._write(self._last_draft)
         me, presence, ticket_id = self.helpdesk.me, self.helpdesk.presence, self.ticket_id
+        still_viewing = any(
+            getattr(screen, "ticket_id", None) == ticket_id and screen is not self
+            for screen in self.app.screen_stack
+        )
+        # Back to the ticket: still viewing it. Back to the queue: gone from the ticket.
         self.app.run_worker(
-            lambda: presence.beat(ticket_id, me.id, me.user.display, "viewing"), thread=True
+            lambda: (
+                presence.beat(ticket_id, me.id, me.user.display, "viewing")
+                if still_viewing
+                else presence.leave(ticket_id, me.id)
+            ),
+            thread=True,
         )
 
     # --- actions ---------------------------------------------------------------------------
@@ -269,7 +279,7 @@ class ReplyScreen(StoreScreen):
         self.save_draft()  # an empty draft removes the file
         if self.editor.text.strip():
             self.notify("Draft kept: it will be here when you reply again.")
-        self._closed = True
+        self._cancelled = True
         self.dismiss()
 
     def action_send(self) -> None:

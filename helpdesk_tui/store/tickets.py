@@ -211,10 +211,11 @@ class TicketStore:
         return {name: (result.get(name) or [{}])[0].get("n", 0) for name in queries}
 
     @_db_errors
-    def active_ids(self, agent: ObjectId) -> list[ObjectId]:
-        """Ids of the agent's active tickets (indexed, ids only)."""
-        query = {"assignedTo": agent, "status": {"$in": [s.value for s in ACTIVE_STATUSES]}}
-        return [doc["_id"] for doc in self.tickets.find(query, {"_id": 1})]
+    def assigned_ids(self, agent: ObjectId, limit: int = 5_000) -> list[ObjectId]:
+        """Ids of the agent's most recently updated tickets, any status (indexed, ids only)."""
+        query = {"assignedTo": agent}
+        cursor = self.tickets.find(query, {"_id": 1}).sort("updatedAt", -1).limit(limit)
+        return [doc["_id"] for doc in cursor]
 
     @_db_errors
     def changed_since(self, agent: ObjectId, since: datetime, limit: int = 50) -> list[str]:

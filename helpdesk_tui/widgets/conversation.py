@@ -110,7 +110,10 @@ class MessageView(Static):
             classes += " -customer"
         super().__init__(classes=classes)
         self.message = message
-        self.border_title = f"{'🔒 INTERNAL NOTE · ' if message.is_internal else ''}{author}"
+        # A Text, not a str: Textual parses a str title as markup, and names are untrusted.
+        title = Text("🔒 INTERNAL NOTE · " if message.is_internal else "")
+        title.append(one_line(author))
+        self.border_title = title
         self.border_subtitle = _when(message.created_at, now)
         body = Text(literal(message.content) or "(empty message)")
         if message.attachments:
@@ -160,6 +163,10 @@ class EventLine(Static):
         self.update(Text.assemble(("· ", "dim"), (when, "dim"), "  ", (literal(text), "italic")))
 
 
+# Messages mounted before the first paint of a ticket; older ones follow right after.
+FIRST_PAINT = 30
+
+
 class Conversation(VerticalScroll):
     """The messages in time order; ``show`` mounts only messages not shown yet."""
 
@@ -206,9 +213,23 @@ class Conversation(VerticalScroll):
             rank = -1 if event.get("action") == "created" else 2
             new.append((at or now, rank, EventLine(text, at)))
         if new:
-            at_end = self.is_vertical_scroll_end or len(self.children) == 0
+            first = len(self.children) == 0
+            at_end = self.is_vertical_scroll_end or first
             new.sort(key=lambda item: (item[0], item[1]))
-            await self.mount_all([widget for _, _, widget in new])
+            widgets = [widget for _, _, widget in new]
+            older: list[Static] = []
+            if first and len(widgets) > FIRST_PAINT:
+                # A long conversation: paint the newest first, mount the history after.
+                older, widgets = widgets[:-FIRST_PAINT], widgets[-FIRST_PAINT:]
+            await self.mount_all(widgets)
             if at_end:
                 self.scroll_end(animate=False)
+            if older:
+                self.call_after_refresh(self._mount_older, older)
         return len(new)
+
+    async def _mount_older(self, older: list[Static]) -> None:
+        at_end = self.is_vertical_scroll_end
+        await self.mount_all(older, before=0)
+        if at_end:
+            self.scroll_end(animate=False)

@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 from bson import ObjectId
 from rich.text import Text
 from textual.binding import Binding
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
-from textual.widgets.data_table import RowDoesNotExist
+from textual.widgets.data_table import ColumnKey, RowDoesNotExist, RowKey
 
 from helpdesk_tui.domain.models import Priority, Status, Ticket, User
 from helpdesk_tui.domain.sla import SlaPolicy, SlaState, evaluate
@@ -273,8 +274,25 @@ class TicketTable(DataTable[Text]):
                     any(c.key == column for c in self._layout)
                     and self._cell_text(key, column) != value.plain
                 ):
-                    self.update_cell(key, column, value)
+                    self._set_cell(key, column, value)
         return worse
+
+    def _set_cell(self, key: str, column: str, value: Text) -> None:
+        """Like ``update_cell`` but repaint only this cell, not the whole table: a ticking
+        countdown must cost a few bytes on the wire, not a screenful (widths are fixed)."""
+        row_key, column_key = RowKey(key), ColumnKey(column)
+        if row_key not in self._row_locations or column_key not in self._column_locations:
+            return
+        self._data[row_key][column_key] = value
+        self._update_count += 1  # invalidates the row caches (CPU), not the terminal
+        self.refresh_coordinate(
+            Coordinate(self._row_locations.get(row_key), self._column_locations.get(column_key))
+        )
+
+    def _set_hover_cursor(self, active: bool) -> None:
+        # Textual repaints the hover row on every cursor key; only a change needs a repaint.
+        if active != self._show_hover_cursor:
+            super()._set_hover_cursor(active)
 
     def _cell_text(self, key: str, column: str) -> str | None:
         try:
@@ -288,14 +306,14 @@ class TicketTable(DataTable[Text]):
         if ticket is None:
             return
         for column, value in zip(self._layout, self._cells(key, ticket), strict=True):
-            self.update_cell(key, column.key, value)
+            self._set_cell(key, column.key, value)
 
     def toggle_selected(self) -> str | None:
         key = self.current_key
         if key is None:
             return None
         self.selected ^= {key}
-        self.update_cell(
+        self._set_cell(
             key, "mark", Text("●" if key in self.selected else " ", style="bold magenta")
         )
         return key

@@ -1,0 +1,614 @@
+"""Live updates in the running app (PRODUCT.md section 5), agent A against agent B.
+
+Agent A runs the app; agent B (or the customer, or a supervisor) writes through a second
+``TicketStore`` on the same database, as another helpdesk-tui or the Ticket Service would. On
+mongomock the app's feed polls every 0.2 s, so every wait below is a bounded loop on what the
+screen shows, never a fixed sleep.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from bson import ObjectId
+from rich.text import Text
+from textual.pilot import Pilot
+from textual.widgets import Static, TextArea
+
+from helpdesk_tui.app import COALESCE_SECONDS, FeedBatch, HelpdeskApp, TicketsChanged
+from helpdesk_tui.config import Config, UiConfig
+from helpdesk_tui.domain.models import Priority, Status
+from helpdesk_tui.screens.dialogs import ChoiceDialog, ConfirmDialog
+from helpdesk_tui.screens.queue import QueueScreen, ViewBar
+from helpdesk_tui.screens.reply import ReplyScreen
+from helpdesk_tui.screens.ticket import TicketScreen
+from helpdesk_tui.store.live import Batch, Change, FeedMode
+from helpdesk_tui.store.queries import QueueQuery
+from helpdesk_tui.store.tickets import StoreSettings, TicketStore
+from helpdesk_tui.widgets.conversation import MessageView
+
+POLL = 0.2
+LIVE = Config(ui=UiConfig(poll_interval_seconds=POLL))
+# One poll, one coalescing window, one store round trip, and slack for a loaded CI machine.
+PROMPTLY = 3.0
+ANA = "ana@helpdesk.example"
+BO = "bo@helpdesk.example"
+SAM = "sam@helpdesk.example"
+
+
+async def until(pilot: Pilot[Any], condition: Callable[[], bool], *, seconds: float = 5.0) -> bool:
+    """Let the app run until ``condition`` holds (True) or ``seconds`` pass (False)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if condition():
+            return True
+        if time.monotonic() > deadline:
+            return False
+        await pilot.pause(0.05)
+
+
+def queue_of(app: HelpdeskApp) -> QueueScreen:
+    screen = next(s for s in app.screen_stack if isinstance(s, QueueScreen))
+    return screen
+
+
+@asynccontextmanager
+async def running(app: HelpdeskApp, size: tuple[int, int]) -> AsyncIterator[Pilot[Any]]:
+    """``run_test``, then a quiet stop: the feed is stopped and its last batch delivered.
+
+    ``run_test`` shuts the app down without ``exit()``, so a coalescing timer still pending
+    would run ``_flush`` against screens already pruned (``NoMatches`` from the queue).
+    """
+    async with app.run_test(size=size) as pilot:
+        yield pilot
+        app.feed.stop()
+        assert await until(pilot, lambda: app.feed.mode is FeedMode.STOPPED)
+        await pilot.pause(COALESCE_SECONDS)
+        assert await until(pilot, lambda: not app._flush_scheduled)
+
+
+async def started(pilot: Pilot[Any]) -> QueueScreen:
+    """The queue has loaded its first view, and the feed has polled at least once.
+
+    Every write a test makes then falls after the feed's starting point, whatever the thread
+    timing: what each test measures is the feed following changes, not its start.
+    """
+    app = pilot.app
+    assert isinstance(app, HelpdeskApp)
+    feed = app.feed
+    waits = [0]
+
+    def sleep(seconds: float) -> None:
+        waits[0] += 1
+        feed._stop.wait(seconds)  # as the feed waits by default: stop() still wakes it
+
+    feed.sleep = sleep
+    assert await until(
+        pilot, lambda: any(isinstance(s, QueueScreen) and s.page for s in app.screen_stack)
+    )
+    assert feed.ready.is_set()
+    assert await until(pilot, lambda: waits[0] >= 2)  # a whole poll between two waits
+    await pilot.pause(2 * COALESCE_SECONDS)  # and its batch handed to the screens
+    return queue_of(app)
+
+
+async def show_view(pilot: Pilot[Any], queue: QueueScreen, key: str) -> None:
+    """Press a view's number key and wait until the table shows exactly that view."""
+    await pilot.press(key)
+    view = queue.views[int(key) - 1]
+    store = queue.helpdesk.store
+
+    def shown() -> bool:
+        expected = {str(t.id) for t in store.list_queue(view.query).tickets}
+        return queue.view is view and set(queue.table.tickets) == expected
+
+    assert await until(pilot, shown)
+
+
+async def open_ticket(pilot: Pilot[Any], ticket_id: ObjectId) -> TicketScreen:
+    screen = TicketScreen(ticket_id)
+    await pilot.app.push_screen(screen)
+    assert await until(pilot, lambda: screen.ticket is not None and bool(messages(screen)))
+    return screen
+
+
+def messages(screen: TicketScreen) -> list[MessageView]:
+    return list(screen.query(MessageView))
+
+
+def plain(widget: Static) -> str:
+    content = widget.content
+    return content.plain if isinstance(content, Text) else str(content)
+
+
+def record_notifications(app: HelpdeskApp) -> list[tuple[str, str]]:
+    """Every notification the app raises from now on, as (title, message)."""
+    seen: list[tuple[str, str]] = []
+    original = app.notify
+
+    def notify(message: str, *args: Any, **kwargs: Any) -> None:
+        seen.append((str(kwargs.get("title", "")), str(message)))
+        original(message, *args, **kwargs)
+
+    app.notify = notify  # type: ignore[method-assign]
+    return seen
+
+
+def count_deliveries(app: HelpdeskApp) -> list[TicketsChanged]:
+    """Every TicketsChanged the app hands to its screens from now on (one per screen)."""
+    delivered: list[TicketsChanged] = []
+    for screen in app.screen_stack:
+        apply = getattr(screen, "apply_changes", None)
+        if apply is None:
+            continue
+
+        def wrapped(changed: TicketsChanged, apply: Any = apply) -> None:
+            delivered.append(changed)
+            apply(changed)
+
+        screen.apply_changes = wrapped  # type: ignore[attr-defined]
+    return delivered
+
+
+@pytest.fixture
+def other(db: Any, clock: Any, demo_store: TicketStore) -> TicketStore:
+    """Agent B's own connection to the same database (the demo data is already there)."""
+    return TicketStore(db, StoreSettings(), clock=clock)
+
+
+def user_id(store: TicketStore, email: str) -> ObjectId:
+    user = store.user_by_email(email)
+    assert user.id is not None
+    return user.id
+
+
+def first_ticket(store: TicketStore, query: QueueQuery) -> ObjectId:
+    tickets = store.list_queue(query).tickets
+    assert tickets, f"the demo data has no ticket for {query}"
+    assert tickets[0].id is not None
+    return tickets[0].id
+
+
+def quiet_ticket(store: TicketStore, condition: dict[str, Any]) -> ObjectId:
+    """A ticket matching ``condition`` untouched for an hour: the feed's first poll skips it."""
+    doc = store.tickets.find_one(
+        {**condition, "updatedAt": {"$lt": store.now() - timedelta(hours=1)}},
+        sort=[("ticketNumber", 1)],
+    )
+    assert doc is not None, f"the demo data has no quiet ticket with {condition}"
+    return doc["_id"]
+
+
+# --- the open ticket -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("writer", ["customer", "agent"])
+async def test_a_reply_by_someone_else_appears_in_the_open_conversation(
+    demo_store: TicketStore, other: TicketStore, make_app: Any, clock: Any, writer: str
+) -> None:
+    ana = user_id(demo_store, ANA)
+    ticket_id = first_ticket(demo_store, QueueQuery(assignee=ana))
+    ticket = demo_store.get_ticket(ticket_id)
+    sender = ticket.user if writer == "customer" else user_id(demo_store, BO)
+    assert sender is not None
+    app = make_app(demo_store, config=LIVE)
+    async with running(app, (120, 40)) as pilot:
+        await started(pilot)
+        screen = await open_ticket(pilot, ticket_id)
+        before = len(messages(screen))
+
+        clock.advance(minutes=1)
+        content = f"Written by the {writer} while Ana reads"
+        other.add_message(ticket_id, sender=sender, content=content)
+        written = time.monotonic()
+
+        assert await until(pilot, lambda: len(messages(screen)) == before + 1, seconds=PROMPTLY)
+        assert time.monotonic() - written < PROMPTLY
+        newest = messages(screen)[-1]
+        assert newest.message.content == content
+        assert ("-customer" in newest.classes) is (writer == "customer")
+        assert app.screen is screen  # nothing was pushed over the ticket
+
+
+# --- the queue -------------------------------------------------------------------------------
+
+
+async def test_a_ticket_taken_by_another_agent_leaves_the_unassigned_view(
+    demo_store: TicketStore, other: TicketStore, make_app: Any, clock: Any
+) -> None:
+    app = make_app(demo_store, config=LIVE)
+    async with running(app, (140, 40)) as pilot:
+        queue = await started(pilot)
+        await show_view(pilot, queue, "2")
+        counts = dict(queue.counts)
+        taken = queue.table.current
+        assert taken is not None and taken.id is not None
+        assert f"Unassigned {counts['unassigned']}" in plain(queue.query_one(ViewBar))
+
+        clock.advance(minutes=1)
+        other.take(taken.id, user_id(demo_store, BO))
+
+        assert await until(pilot, lambda: str(taken.id) not in queue.table.tickets)
+        assert await until(pilot, lambda: queue.counts["unassigned"] == counts["unassigned"] - 1)
+        assert queue.counts["open"] == counts["open"]  # still open, only assigned
+        assert queue.counts["mine"] == counts["mine"]  # Bo's, not Ana's
+        assert queue.table.row_count == counts["unassigned"] - 1
+        assert f"Unassigned {counts['unassigned'] - 1}" in plain(queue.query_one(ViewBar))
+        assert queue.table.current is not None  # the cursor is still on a row
+
+
+async def test_a_ticket_resolved_by_another_agent_leaves_all_open(
+    demo_store: TicketStore, other: TicketStore, make_app: Any, clock: Any
+) -> None:
+    bo = user_id(demo_store, BO)
+    app = make_app(demo_store, config=LIVE)
+    async with running(app, (140, 40)) as pilot:
+        queue = await started(pilot)
+        await show_view(pilot, queue, "3")
+        counts = dict(queue.counts)
+        resolving = next(t for t in queue.table.tickets.values() if t.status is Status.IN_PROGRESS)
+        assert resolving.id is not None
+
+        clock.advance(minutes=1)
+        other.set_status(resolving.id, Status.RESOLVED, actor=bo)
+
+        assert await until(pilot, lambda: str(resolving.id) not in queue.table.tickets)
+        assert await until(pilot, lambda: queue.counts["open"] == counts["open"] - 1)
+        assert queue.counts["resolved"] == counts["resolved"] + 1
+        assert queue.table.row_count == counts["open"] - 1
+
+
+async def test_the_queue_under_an_open_ticket_waits_until_the_agent_returns(
+    demo_store: TicketStore, other: TicketStore, make_app: Any, clock: Any
+) -> None:
+    """Screen.is_current is also true for the screen right under the top one: not a test for it."""
+    bo = user_id(demo_store, BO)
+    app = make_app(demo_store, config=LIVE)
+    async with running(app, (140, 40)) as pilot:
+        queue = await started(pilot)
+        await show_view(pilot, queue, "3")
+        resolving = next(t for t in queue.table.tickets.values() if t.status is Status.IN_PROGRESS)
+        assert resolving.id is not None
+        reading = next(t for t in queue.table.tickets.values() if t.id != resolving.id)
+        assert reading.id is not None
+        await open_ticket(pilot, reading.id)
+        loads: list[bool] = []
+        load = queue.load
+
+        def counting_load(*, keep_window: bool = False) -> None:
+            loads.append(keep_window)
+            load(keep_window=keep_window)
+
+        queue.load = counting_load  # type: ignore[method-assign]
+        delivered = count_deliveries(app)
+
+        clock.advance(minutes=1)
+        other.set_status(resolving.id, Status.RESOLVED, actor=bo)
+        assert await until(pilot, lambda: any(resolving.id in d.ids for d in delivered))
+        await pilot.pause(COALESCE_SECONDS)
+        hidden_loads = len(loads)
+
+        await pilot.press("escape")  # back to the queue: now it catches up
+        assert await until(pilot, lambda: str(resolving.id) not in queue.table.tickets)
+        assert hidden_loads == 0, f"the hidden queue re-queried {hidden_loads} times"
+
+
+# --- a reply half written when someone else replies -------------------------------------------
+
+
+async def test_a_reply_by_someone_else_never_touches_my_draft_and_is_shown_before_sending(
+    demo_store: TicketStore, other: TicketStore, make_app: Any, clock: Any
+) -> None:
+    ana = user_id(demo_store, ANA)
+    ticket_id = first_ticket(demo_store, QueueQuery(assignee=ana))
+    customer = demo_store.get_ticket(ticket_id).user
+    assert customer is not None
+    customer_name = demo_store.users_by_ids([customer])[customer].display
+    app = make_app(demo_store, config=LIVE)
+    async with running(app, (120, 40)) as pilot:
+        await started(pilot)
+        await open_ticket(pilot, ticket_id)
+        await pilot.press("r")
+        assert await until(pilot, lambda: isinstance(app.screen, ReplyScreen))
+        reply = app.screen
+        assert isinstance(reply, ReplyScreen)
+        assert await until(pilot, lambda: reply.baseline is not None)
+        await pilot.press(*"Halfway", "space", *"through")
+        editor = reply.query_one("#reply-editor", TextArea)
+        assert editor.text == "Halfway through"
+        context = reply.query_one("#reply-context", Static)
+        assert "changed since you opened it" not in plain(context)
+
+        clock.advance(minutes=1)
+        other.add_message(ticket_id, sender=customer, content="Any news? I am still waiting")
+
+        assert await until(pilot, lambda: "changed since you opened it" in plain(context))
+        assert editor.text == "Halfway through"
+        assert app.screen is reply  # nothing popped over the editor while typing
+        assert editor.has_focus
+
+        await pilot.press("ctrl+s")
+        assert await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmDialog)
+        body = dialog.body.plain if isinstance(dialog.body, Text) else dialog.body
+        assert f"{customer_name} replied: “Any news? I am still waiting”" in body
+        sent_before = len(demo_store.get_ticket(ticket_id).messages)
+
+        await pilot.press("n")  # review first: nothing is sent, the draft stays
+        assert await until(pilot, lambda: app.screen is reply)
+        assert editor.text == "Halfway through"
+        assert len(demo_store.get_ticket(ticket_id).messages) == sent_before
+
+        await pilot.press("ctrl+s")  # the agent has seen the change: now it goes
+        assert await until(pilot, lambda: not isinstance(app.screen, ReplyScreen))
+        newest = demo_store.get_ticket(ticket_id).messages[-1]
+        assert (newest.sender, newest.content) == (ana, "Halfway through")
+
+
+# --- a burst of events -------------------------------------------------------------------------
+
+
+def update(number: int) -> Change:
+    doc = {"ticketNumber": f"TKT-9{number:05d}", "subject": "burst", "status": "open"}
+    return Change(id=ObjectId(), kind="update", doc=doc)
+
+
+async def test_a_thousand_events_in_one_batch_are_one_delivery_and_input_stays_live(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    app = make_app(demo_store, config=LIVE)
+    async with running(app, (140, 40)) as pilot:
+        queue = await started(pilot)
+        await show_view(pilot, queue, "3")
+        row = queue.table.cursor_row
+        assert row + 1 < queue.table.row_count
+        delivered = count_deliveries(app)
+
+        started_at = time.monotonic()
+        app.post_message(FeedBatch(Batch(changes=tuple(update(n) for n in range(1000)))))
+        await pilot.press("j")
+        assert await until(pilot, lambda: queue.table.cursor_row == row + 1, seconds=1.0)
+        assert time.monotonic() - started_at < 1.0
+
+        assert await until(pilot, lambda: bool(delivered))
+        await pilot.pause(0.3)  # a few coalescing windows: nothing more arrives
+        assert len(delivered) == 1
+        assert len(delivered[0].changes) == 1000
+        assert len(delivered[0].ids) == 1000
+        assert (
+            queue.table.cursor_row == row + 1
+        )  # the reload kept the cursor where the agent put it
+
+
+async def test_a_thousand_single_event_batches_are_coalesced_and_input_stays_live(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    app = make_app(demo_store, config=LIVE)
+    async with running(app, (140, 40)) as pilot:
+        queue = await started(pilot)
+        await show_view(pilot, queue, "3")
+        row = queue.table.cursor_row
+        assert row + 1 < queue.table.row_count
+        delivered = count_deliveries(app)
+
+        started_at = time.monotonic()
+        for number in range(1000):
+            app.post_message(FeedBatch(Batch(changes=(update(number),))))
+        await pilot.press("j")
+        assert await until(pilot, lambda: queue.table.cursor_row == row + 1, seconds=2.0)
+        await pilot.press("2")
+        assert await until(pilot, lambda: queue.view_index == 1, seconds=2.0)
+        assert time.monotonic() - started_at < 2.0
+
+        assert await until(pilot, lambda: sum(len(d.changes) for d in delivered) == 1000)
+        await pilot.pause(0.3)
+        assert 1 <= len(delivered) <= 5, f"{len(delivered)} deliveries for one burst"
+        assert sum(len(d.changes) for d in delivered) == 1000
+        assert not app._pending.changes and not app._flush_scheduled
+
+
+async def test_a_reload_request_is_delivered_even_without_changes(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    app = make_app(demo_store, config=LIVE)
+    async with running(app, (140, 40)) as pilot:
+        await started(pilot)
+        delivered = count_deliveries(app)
+        app.post_message(FeedBatch(Batch(reload=True)))
+        assert await until(pilot, lambda: bool(delivered))
+        assert delivered[0].reload and not delivered[0].changes
+
+
+# --- notifications -----------------------------------------------------------------------------
+
+
+def titled(seen: list[tuple[str, str]], prefix: str) -> list[tuple[str, str]]:
+    return [(title, text) for title, text in seen if title.startswith(prefix)]
+
+
+async def test_a_customer_reply_on_my_ticket_notifies_me_once(
+    demo_store: TicketStore, other: TicketStore, make_app: Any, clock: Any
+) -> None:
+    ana = user_id(demo_store, ANA)
+    ticket_id = first_ticket(demo_store, QueueQuery(assignee=ana))
+    ticket = demo_store.get_ticket(ticket_id)
+    assert ticket.user is not None
+    app = make_app(demo_store, config=LIVE)
+    async with running(app, (140, 40)) as pilot:
+        await started(pilot)
+        seen = record_notifications(app)
+
+        clock.advance(minutes=1)
+        other.add_message(ticket_id, sender=ticket.user, content="Hello? Where is my parcel")
+
+        wanted = f"Customer replied on {ticket.ticket_number}"
+        assert await until(pilot, lambda: bool(titled(seen, wanted)))
+        assert titled(seen, wanted) == [(wanted, "Hello? Where is my parcel")]
+        await pilot.pause(3 * POLL)  # later polls see the same document: no repeat
+        assert len(titled(seen, "Customer replied")) == 1
+
+
+async def test_an_internal_note_or_agent_reply_on_my_ticket_does_not_notify_me(
+    demo_store: TicketStore, other: TicketStore, make_app: Any, clock: Any
+) -> None:
+    ana, bo = user_id(demo_store, ANA), user_id(demo_store, BO)
+    ticket_id = first_ticket(demo_store, QueueQuery(assignee=ana))
+    app = make_app(demo_store, config=LIVE)
+    async with running(app, (140, 40)) as pilot:
+        queue = await started(pilot)
+        seen = record_notifications(app)
+        delivered = count_deliveries(app)
+
+        clock.advance(minutes=1)
+        other.add_message(ticket_id, sender=bo, content="FYI: courier called", internal=True)
+        assert await until(pilot, lambda: any(ticket_id in d.ids for d in delivered))
+        assert queue.is_current
+        assert not titled(seen, "Customer replied")
+
+
+async def test_a_ticket_a_supervisor_assigns_to_me_from_a_view_i_saw_notifies_me(
+    demo_store: TicketStore, other: TicketStore, make_app: Any, clock: Any
+) -> None:
+    ana, sam = user_id(demo_store, ANA), user_id(demo_store, SAM)
+    app = make_app(demo_store, config=LIVE)
+    async with running(app, (140, 40)) as pilot:
+        queue = await started(pilot)
+        await show_view(pilot, queue, "2")  # Ana looks at the unassigned tickets
+        ticket = queue.table.current
+        assert ticket is not None and ticket.id is not None
+        seen = record_notifications(app)
+
+        clock.advance(minutes=1)
+        other.assign(ticket.id, ana, actor=sam, expected=None)
+
+        assert await until(pilot, lambda: bool(titled(seen, "Assigned to you")))
+        assert titled(seen, "Assigned to you") == [
+            ("Assigned to you", f"{ticket.ticket_number}: {ticket.subject}")
+        ]
+
+
+async def test_a_ticket_a_supervisor_assigns_to_me_while_i_look_at_my_tickets_notifies_me(
+    demo_store: TicketStore, other: TicketStore, make_app: Any, clock: Any
+) -> None:
+    """Polling cannot say which fields changed, and no view of mine showed the ticket before."""
+    ana, sam = user_id(demo_store, ANA), user_id(demo_store, SAM)
+    ticket_id = quiet_ticket(demo_store, {"status": "open", "assignedTo": None})
+    app = make_app(demo_store, config=LIVE)
+    async with running(app, (140, 40)) as pilot:
+        queue = await started(pilot)  # the default view: My tickets
+        assert str(ticket_id) not in queue.table.tickets
+        seen = record_notifications(app)
+
+        clock.advance(minutes=1)
+        other.assign(ticket_id, ana, actor=sam, expected=None)
+
+        assert await until(pilot, lambda: str(ticket_id) in queue.table.tickets)  # My tickets
+        assert await until(pilot, lambda: bool(titled(seen, "Assigned to you")))
+        await pilot.pause(2 * POLL)
+        assert len(titled(seen, "Assigned to you")) == 1
+        assert not titled(seen, "Customer replied")  # its old customer message is not news
+
+
+async def test_my_own_take_does_not_notify_me(demo_store: TicketStore, make_app: Any) -> None:
+    ana = user_id(demo_store, ANA)
+    app = make_app(demo_store, config=LIVE)
+    async with running(app, (140, 40)) as pilot:
+        queue = await started(pilot)
+        await show_view(pilot, queue, "2")
+        ticket = queue.table.current
+        assert ticket is not None and ticket.id is not None
+        taken = ticket.id
+        seen = record_notifications(app)
+
+        await pilot.press("a")
+
+        assert await until(pilot, lambda: demo_store.get_ticket(taken).assigned_to == ana)
+        # The feed has seen Ana's write come back (and let it pass without an alert).
+        known = app.alerts.known
+        assert await until(pilot, lambda: taken in known and known[taken].assignee == ana)
+        assert await until(pilot, lambda: str(taken) not in queue.table.tickets)
+        await pilot.pause(2 * POLL)
+        assert taken not in app.alerts.own
+        assert (f"{ticket.ticket_number}: taken.") in [text for _, text in seen]
+        assert not titled(seen, "Assigned to you")
+
+
+async def test_a_priority_change_on_my_ticket_is_not_taken_for_a_customer_reply(
+    demo_store: TicketStore, other: TicketStore, make_app: Any, clock: Any
+) -> None:
+    """A poll reads each ticket's newest message; an old one is not a reply, whatever changed."""
+    ana, sam = user_id(demo_store, ANA), user_id(demo_store, SAM)
+    # Assigned to Ana hours ago; the customer spoke last and is waiting for her answer.
+    ticket_id = quiet_ticket(demo_store, {"status": "open", "assignedTo": None})
+    demo_store.tickets.update_one({"_id": ticket_id}, {"$set": {"assignedTo": ana}})
+    ticket = demo_store.get_ticket(ticket_id)
+    assert ticket.messages and ticket.messages[-1].sender == ticket.user
+    app = make_app(demo_store, config=LIVE)
+    async with running(app, (140, 40)) as pilot:
+        queue = await started(pilot)
+        assert str(ticket_id) in queue.table.tickets  # My tickets
+        seen = record_notifications(app)
+        delivered = count_deliveries(app)
+
+        clock.advance(minutes=1)
+        other.set_priority(ticket_id, Priority.URGENT, actor=sam)
+
+        assert await until(pilot, lambda: any(ticket_id in d.ids for d in delivered))
+        assert not titled(seen, "Customer replied")
+
+
+async def test_a_refused_bulk_change_does_not_mute_the_next_alert_on_that_ticket(
+    demo_store: TicketStore, other: TicketStore, make_app: Any, clock: Any
+) -> None:
+    """Marking a ticket as changed by me before the write must be undone when it is refused."""
+    sam, bo = user_id(demo_store, SAM), user_id(demo_store, BO)
+    app = make_app(demo_store, SAM, config=LIVE)
+    async with running(app, (140, 40)) as pilot:
+        queue = await started(pilot)
+        await show_view(pilot, queue, "3")
+        table = queue.table
+        opened = next(t for t in table.tickets.values() if t.status is Status.OPEN)
+        waiting = next(t for t in table.tickets.values() if t.status is Status.WAITING)
+        assert opened.id is not None and waiting.id is not None
+        table.selected |= {str(opened.id), str(waiting.id)}
+        seen = record_notifications(app)
+
+        # Both to "in progress": allowed from open, refused from waiting.
+        await pilot.press("s")
+        assert await until(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+        await pilot.press("down", "enter")
+        assert await until(pilot, lambda: any("1 of 2 done" in text for _, text in seen))
+        assert demo_store.get_ticket(waiting.id).status is Status.WAITING
+
+        clock.advance(minutes=1)
+        other.assign(waiting.id, sam, actor=bo)
+
+        known = app.alerts.known
+        assert await until(pilot, lambda: waiting.id in known and known[waiting.id].assignee == sam)
+        await pilot.pause(2 * COALESCE_SECONDS)
+        assert titled(seen, "Assigned to you")
+
+
+async def test_a_supervisor_closing_my_resolved_ticket_is_not_an_assignment(
+    demo_store: TicketStore, other: TicketStore, make_app: Any, clock: Any
+) -> None:
+    ana, sam = user_id(demo_store, ANA), user_id(demo_store, SAM)
+    ticket_id = quiet_ticket(demo_store, {"status": "resolved", "assignedTo": ana})
+    app = make_app(demo_store, config=LIVE)
+    async with running(app, (140, 40)) as pilot:
+        await started(pilot)
+        seen = record_notifications(app)
+        delivered = count_deliveries(app)
+
+        clock.advance(minutes=1)
+        other.set_status(ticket_id, Status.CLOSED, actor=sam)
+
+        assert await until(pilot, lambda: any(ticket_id in d.ids for d in delivered))
+        await pilot.pause(COALESCE_SECONDS)
+        assert not titled(seen, "Assigned to you")

@@ -1,0 +1,634 @@
+"""The reply screen driven through the pilot: replies, notes, canned text, status on send,
+limits, drafts that survive a crash, and the "ticket updated" guard (PRODUCT.md section 4).
+
+Ana (agent) replies on her own in-progress ticket TKT-000007 of the demo data. Bo writes
+through a second ``TicketStore`` on the same database, as another helpdesk-tui would. The live
+feed is parked (one poll an hour) so only the guard can notice Bo's writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from bson import ObjectId
+from rich.console import Console
+from rich.text import Text
+from textual.binding import Binding
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from helpdesk_tui.app import HelpdeskApp
+from helpdesk_tui.config import Config, ReplyConfig, UiConfig
+from helpdesk_tui.domain.models import Status
+from helpdesk_tui.screens.dialogs import ChoiceDialog, ConfirmDialog
+from helpdesk_tui.screens.queue import QueueScreen
+from helpdesk_tui.screens.reply import ReplyScreen
+from helpdesk_tui.screens.ticket import TicketScreen
+from helpdesk_tui.store.tickets import StoreSettings, TicketStore
+from helpdesk_tui.widgets.conversation import MessageView
+
+QUIET = Config(ui=UiConfig(poll_interval_seconds=3600))
+NUMBER = "TKT-000007"  # Ana's only active ticket in the demo data: in progress
+ANA = "ana@helpdesk.example"
+BO = "bo@helpdesk.example"
+
+
+@pytest.fixture
+async def make_app(make_app: Any) -> AsyncIterator[Any]:
+    """conftest's factory; every app's feed thread is stopped afterwards, even after a crash.
+
+    A crashed app skips its own unmount, and a parked feed thread would then keep the event
+    loop from closing. (An async fixture: its teardown runs before the loop closes.)
+    """
+    apps: list[HelpdeskApp] = []
+
+    def make(*args: Any, **kwargs: Any) -> HelpdeskApp:
+        app = make_app(*args, **kwargs)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.feed.stop()
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+async def settle(pilot: Pilot[Any], timeout: float = 5.0) -> None:
+    """Let every store call (thread workers, and the ones their callbacks start) finish."""
+    app = pilot.app
+    deadline = time.monotonic() + timeout
+    await pilot.pause()
+    while True:
+        busy = [w for w in app.workers if w.group != "feed" and not w.is_finished]
+        if not busy:
+            break
+        assert time.monotonic() < deadline, f"workers still running: {busy}"
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
+async def until(pilot: Pilot[Any], condition: Callable[[], bool], seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        await pilot.pause(0.02)
+    return True
+
+
+def record_notifications(app: HelpdeskApp) -> list[tuple[str, str, str]]:
+    """Every notification from now on as (severity, title, message)."""
+    seen: list[tuple[str, str, str]] = []
+    original = app.notify
+
+    def notify(message: str, **kwargs: Any) -> None:
+        seen.append(
+            (str(kwargs.get("severity", "information")), str(kwargs.get("title", "")), message)
+        )
+        original(message, **kwargs)
+
+    app.notify = notify  # type: ignore[method-assign]
+    return seen
+
+
+def plain(widget: Static) -> str:
+    """The text a Static shows (a Text, or any Rich renderable rendered without colour)."""
+    content = widget.content
+    if isinstance(content, Text):
+        return content.plain
+    if isinstance(content, str):
+        return content
+    console = Console(width=200, record=True, color_system=None, file=io.StringIO())
+    console.print(content)
+    return console.export_text()
+
+
+def doc(store: TicketStore) -> dict[str, Any]:
+    found = store.tickets.find_one({"ticketNumber": NUMBER})
+    assert found is not None
+    return found
+
+
+def user_id(store: TicketStore, email: str) -> ObjectId:
+    user = store.user_by_email(email)
+    assert user.id is not None
+    return user.id
+
+
+def spy_writes(store: TicketStore, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """The update documents of every write to ``tickets`` from now on."""
+    writes: list[dict[str, Any]] = []
+    for name in ("find_one_and_update", "update_one", "update_many", "replace_one"):
+        original = getattr(store.tickets, name)
+
+        def spy(filter: Any, update: Any, *args: Any, _original: Any = original, **kw: Any) -> Any:
+            writes.append(update)
+            return _original(filter, update, *args, **kw)
+
+        monkeypatch.setattr(store.tickets, name, spy)
+    return writes
+
+
+async def open_ticket(pilot: Pilot[Any]) -> TicketScreen:
+    """From the queue (My tickets), enter on TKT-000007."""
+    await settle(pilot)
+    queue = pilot.app.screen
+    assert isinstance(queue, QueueScreen)
+    key = next(k for k, t in queue.table.tickets.items() if t.ticket_number == NUMBER)
+    queue.table.move_cursor(row=queue.table.get_row_index(key), animate=False)
+    await pilot.press("enter")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, TicketScreen) and screen.ticket is not None
+    return screen
+
+
+async def open_reply(pilot: Pilot[Any], key: str = "r") -> ReplyScreen:
+    """The reply editor on TKT-000007, opened from its ticket screen with ``key``."""
+    if not isinstance(pilot.app.screen, TicketScreen):
+        await open_ticket(pilot)
+    await pilot.press(key)
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ReplyScreen)
+    assert screen.baseline is not None and screen.baseline.ticket_number == NUMBER
+    assert screen.editor.has_focus
+    return screen
+
+
+def key_for(action: str) -> str:
+    """The key ReplyScreen binds to ``action`` (the first one, as the footer shows it)."""
+    for binding in ReplyScreen.BINDINGS:
+        if isinstance(binding, Binding) and binding.action == action:
+            return binding.key.split(",")[0]
+    raise AssertionError(f"no key for {action}")
+
+
+async def press_unless_frozen(pilot: Pilot[Any], key: str, seconds: float = 1.5) -> bool:
+    """Press ``key``; False if the app stopped processing events (it froze).
+
+    A frozen app cannot even shut down, so the screen that hangs is unblocked (its message
+    queue closed) before returning: the test then fails instead of hanging the run.
+    """
+    screen = pilot.app.screen
+    try:
+        await asyncio.wait_for(pilot.press(key), seconds)
+    except TimeoutError:
+        screen._message_queue.put_nowait(None)
+        await asyncio.wait_for(pilot.pause(), seconds)
+        return False
+    return True
+
+
+async def type_text(pilot: Pilot[Any], text: str) -> None:
+    await pilot.press(*["enter" if char == "\n" else char for char in text])
+
+
+def mode(reply: ReplyScreen) -> str:
+    return plain(reply.query_one("#reply-mode", Static))
+
+
+def shown_messages(screen: TicketScreen) -> list[MessageView]:
+    return list(screen.query(MessageView))
+
+
+# --- sending ---------------------------------------------------------------------------------
+
+
+async def test_r_then_ctrl_s_sends_a_public_reply_and_shows_it_on_the_ticket(
+    demo_store: TicketStore, make_app: Any, clock: Any
+) -> None:
+    ana = user_id(demo_store, ANA)
+    before = doc(demo_store)
+    app = make_app(demo_store, config=QUIET)
+    notes = record_notifications(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        ticket = await open_ticket(pilot)
+        count = len(shown_messages(ticket))
+        reply = await open_reply(pilot)
+        assert "PUBLIC REPLY" in mode(reply) and not reply.has_class("-internal")
+        customer = demo_store.users.find_one({"_id": before["user"]})
+        assert f"to {customer['name']} <{customer['email']}>" in plain(
+            reply.query_one("#reply-header", Static)
+        )
+        await type_text(pilot, "Shipped")
+        clock.advance(minutes=2)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+
+        after = doc(demo_store)
+        assert len(after["messages"]) == len(before["messages"]) + 1
+        sent = after["messages"][-1]
+        assert sent["content"] == "Shipped"
+        assert sent["isInternal"] is False
+        assert sent["sender"] == ana
+        assert sent["createdAt"] == clock.now
+        assert after["__v"] == before["__v"] + 1
+        assert after["status"] == before["status"]
+        assert after["updatedAt"] == clock.now
+
+        assert app.screen is ticket
+        assert ("information", "", f"Reply sent on {NUMBER}.") in notes
+        views = shown_messages(ticket)
+        assert len(views) == count + 1
+        assert views[-1].message.id == sent["_id"]
+        assert str(views[-1].content) == sent["content"]
+        assert not views[-1].has_class("-internal")
+        assert views[-1].border_title == "Ana Lima"
+        assert not app.drafts.path(ticket.ticket_id).exists()  # sent: no draft left
+
+
+async def test_i_sends_an_internal_note(demo_store: TicketStore, make_app: Any) -> None:
+    ana = user_id(demo_store, ANA)
+    before = doc(demo_store)
+    app = make_app(demo_store, config=QUIET)
+    notes = record_notifications(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        ticket = await open_ticket(pilot)
+        reply = await open_reply(pilot, "i")
+        assert "INTERNAL NOTE" in mode(reply) and reply.has_class("-internal")
+        await type_text(pilot, "Sent")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        sent = doc(demo_store)["messages"][-1]
+        assert (sent["content"], sent["isInternal"], sent["sender"]) == (
+            "Sent",
+            True,
+            ana,
+        )
+        assert doc(demo_store)["__v"] == before["__v"] + 1
+        assert app.screen is ticket
+        assert ("information", "", f"Internal note added to {NUMBER}.") in notes
+        last = shown_messages(ticket)[-1]
+        assert last.message.id == sent["_id"]
+        assert last.has_class("-internal")
+        assert "INTERNAL NOTE" in (last.border_title or "")
+
+
+async def test_ctrl_t_toggles_between_reply_and_note(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        reply = await open_reply(pilot)
+        await type_text(pilot, "Noted.")
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert reply.internal and reply.has_class("-internal")
+        assert "INTERNAL NOTE" in mode(reply)
+        assert reply.editor.text == "Noted."  # the toggle is not typed into the editor
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert not reply.internal and "PUBLIC REPLY" in mode(reply)
+        await pilot.press("ctrl+t", "ctrl+s")
+        await settle(pilot)
+        sent = doc(demo_store)["messages"][-1]
+        assert (sent["content"], sent["isInternal"]) == ("Noted.", True)
+
+
+async def test_ctrl_r_inserts_a_canned_response_with_placeholders_filled(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    raw = doc(demo_store)
+    customer = demo_store.users.find_one({"_id": raw["user"]})["name"]
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        reply = await open_reply(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ChoiceDialog)
+        assert [label for label, _, _ in dialog.choices] == [c.name for c in app.config.canned]
+        await pilot.press(*"ackn", "enter")
+        await settle(pilot)
+        assert app.screen is reply and reply.editor.has_focus
+        text = reply.editor.text
+        assert text.startswith(f"Hi {customer},")
+        assert f"about {NUMBER}." in text
+        assert text.endswith("Best,\nAna Lima")
+        assert "{" not in text
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert doc(demo_store)["messages"][-1]["content"] == text
+
+
+async def test_enter_in_the_canned_dialog_picks_the_first_response_without_typing(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        reply = await open_reply(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceDialog)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is reply
+        assert "Thanks for reaching out about TKT-000007" in reply.editor.text
+
+
+async def test_status_on_send_sets_the_status_in_the_same_write_as_the_message(
+    demo_store: TicketStore, make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = doc(demo_store)
+    assert before["status"] == "in_progress"
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        ticket = await open_ticket(pilot)
+        reply = await open_reply(pilot)
+        await type_text(pilot, "A photo?")
+        # Cycles: nothing, then each allowed next state, then nothing again.
+        key, seen = key_for("status_on_send"), []
+        for _ in range(3):
+            await pilot.press(key)
+            seen.append(reply.status_on_send)
+        assert seen == [Status.WAITING, Status.RESOLVED, None]
+        assert reply.editor.text == "A photo?"  # not typed
+        await pilot.press(key)
+        assert "then set status: waiting" in mode(reply)
+        writes = spy_writes(demo_store, monkeypatch)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert len(writes) == 1
+        assert set(writes[0]) >= {"$push", "$set", "$inc"}
+        assert writes[0]["$set"]["status"] == "waiting"
+        after = doc(demo_store)
+        assert after["status"] == "waiting"
+        assert after["messages"][-1]["content"] == "A photo?"
+        assert after["__v"] == before["__v"] + 1
+        events = [(e["action"], e["to"]) for e in demo_store.events.find().sort("_id", 1)]
+        assert events[-1] == ("status", "waiting")
+        assert app.screen is ticket
+        assert "Status: waiting" in plain(ticket.query_one("#ticket-header", Static))
+
+
+# --- limits ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["", "   \n  "])
+async def test_an_empty_reply_is_refused_and_nothing_is_written(
+    demo_store: TicketStore, make_app: Any, typed: str
+) -> None:
+    before = doc(demo_store)
+    app = make_app(demo_store, config=QUIET)
+    notes = record_notifications(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        reply = await open_reply(pilot)
+        await type_text(pilot, typed)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is reply
+        assert notes[-1] == (
+            "error",
+            "Could not do that",
+            "The reply is empty: nothing was sent.",
+        )
+    assert doc(demo_store) == before
+
+
+async def test_a_reply_over_the_configured_size_is_refused(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    before = doc(demo_store)
+    config = Config(reply=ReplyConfig(max_chars=20), ui=UiConfig(poll_interval_seconds=3600))
+    app = make_app(demo_store, config=config)
+    notes = record_notifications(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        reply = await open_reply(pilot)
+        reply.editor.insert("x" * 23)  # most of it pasted, the rest typed
+        await type_text(pilot, "xx")
+        assert "25/20" in mode(reply)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is reply
+        assert notes[-1] == (
+            "error",
+            "Could not do that",
+            "The reply is 25 characters; the limit is 20.",
+        )
+        assert doc(demo_store) == before
+        await pilot.press("backspace", "backspace", "backspace", "backspace", "backspace")
+        assert "20/20" in mode(reply)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    assert doc(demo_store)["messages"][-1]["content"] == "x" * 20
+
+
+# --- drafts ----------------------------------------------------------------------------------
+
+
+async def test_a_draft_is_saved_as_you_type_and_restored_after_a_crash(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    before = doc(demo_store)
+    first = make_app(demo_store, config=QUIET)
+    async with first.run_test(size=(120, 40)) as pilot:
+        reply = await open_reply(pilot, "i")
+        path = first.drafts.path(reply.ticket_id)
+        await type_text(pilot, "Half")
+        await pilot.press(key_for("status_on_send"))  # in progress -> waiting, on send
+        assert not path.exists()  # not on every key press: after a pause
+        await type_text(pilot, "\nmore")
+        assert await until(pilot, path.exists, seconds=3)
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        assert saved["text"] == "Half\nmore"
+        assert saved["internal"] is True
+        assert saved["ticket_id"] == str(reply.ticket_id)
+        # The crash: the process dies here; what is on disk is all that survives.
+        on_disk = path.read_text(encoding="utf-8")
+    path.write_text(on_disk, encoding="utf-8")  # undo the orderly exit's own save
+
+    second = make_app(demo_store, config=QUIET)
+    notes = record_notifications(second)
+    async with second.run_test(size=(120, 40)) as pilot:
+        reply = await open_reply(pilot, "r")  # a public reply key: the draft's mode wins
+        assert reply.editor.text == "Half\nmore"
+        assert reply.internal and "INTERNAL NOTE" in mode(reply)
+        assert any(message.startswith("Draft restored") for _, _, message in notes)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not path.exists()
+    sent = doc(demo_store)["messages"][-1]
+    assert (sent["content"], sent["isInternal"]) == ("Half\nmore", True)
+    assert len(doc(demo_store)["messages"]) == len(before["messages"]) + 1
+
+
+async def test_save_draft_writes_the_editor_state_at_once(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        reply = await open_reply(pilot)
+        reply.editor.text = "typed"
+        reply.attachments.value = "photo.jpg, label.pdf"
+        reply.save_draft()
+        draft = app.drafts.load(reply.ticket_id)
+        assert draft is not None
+        assert (draft.text, draft.attachments, draft.internal) == (
+            "typed",
+            "photo.jpg, label.pdf",
+            False,
+        )
+
+
+@pytest.mark.parametrize("key", ["ctrl+g", "escape"])
+async def test_cancel_keeps_the_draft_for_the_next_reply(
+    demo_store: TicketStore, make_app: Any, key: str
+) -> None:
+    before = doc(demo_store)
+    app = make_app(demo_store, config=QUIET)
+    notes = record_notifications(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        ticket = await open_ticket(pilot)
+        await open_reply(pilot)
+        await type_text(pilot, "Later")
+        assert await press_unless_frozen(pilot, key), f"the app froze on {key}"
+        await settle(pilot)
+        assert app.screen is ticket
+        assert ("information", "", "Draft kept: it will be here when you reply again.") in notes
+        draft = app.drafts.load(ticket.ticket_id)
+        assert draft is not None and draft.text == "Later"
+        again = await open_reply(pilot)
+        assert again.editor.text == "Later"
+    assert doc(demo_store) == before
+
+
+async def test_emptying_the_editor_removes_the_saved_draft(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        reply = await open_reply(pilot)
+        path = app.drafts.path(reply.ticket_id)
+        await type_text(pilot, "ok")
+        assert await until(pilot, path.exists, seconds=3)
+        await pilot.press("backspace", "backspace")
+        assert reply.editor.text == ""
+        assert await until(pilot, lambda: not path.exists(), seconds=3)
+
+
+@pytest.mark.parametrize("content", ["null", '{"ticket_id": "x", "text": 5}'])
+async def test_a_corrupt_draft_file_does_not_stop_the_reply_screen_opening(
+    demo_store: TicketStore, make_app: Any, content: str
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        ticket = await open_ticket(pilot)
+        path = app.drafts.path(ticket.ticket_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+        await pilot.press("r")
+        await settle(pilot)
+        assert app.return_code is None  # still running
+        reply = app.screen
+        assert isinstance(reply, ReplyScreen)
+        assert reply.editor.text == ""
+
+
+# --- the "ticket updated" guard --------------------------------------------------------------
+
+
+@pytest.fixture
+def bo_store(db: Any, clock: Any, demo_store: TicketStore) -> TicketStore:
+    """Bo's own connection to the same database."""
+    return TicketStore(db, StoreSettings(), clock=clock)
+
+
+async def bo_replies_meanwhile(
+    pilot: Pilot[Any], bo_store: TicketStore, clock: Any
+) -> tuple[ReplyScreen, dict[str, Any]]:
+    reply = await open_reply(pilot)
+    await type_text(pilot, "Mine")
+    clock.advance(minutes=1)
+    bo = user_id(bo_store, BO)
+    bo_store.add_message(reply.ticket_id, sender=bo, content="I already refunded this one.")
+    theirs = doc(bo_store)
+    clock.advance(minutes=1)
+    await pilot.press("ctrl+s")
+    await settle(pilot)
+    dialog = pilot.app.screen
+    assert isinstance(dialog, ConfirmDialog)
+    assert dialog.title_text == "This ticket was updated"
+    body = dialog.body.plain if isinstance(dialog.body, Text) else dialog.body
+    assert "Bo Nilsson replied: “I already refunded this one.”" in body
+    assert "Mine" not in body
+    assert doc(bo_store) == theirs  # asking writes nothing
+    return reply, theirs
+
+
+async def test_ticket_updated_guard_answer_no_writes_nothing_and_keeps_the_draft(
+    demo_store: TicketStore, bo_store: TicketStore, make_app: Any, clock: Any
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    notes = record_notifications(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        reply, theirs = await bo_replies_meanwhile(pilot, bo_store, clock)
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen is reply
+        assert reply.editor.text == "Mine"
+        assert doc(demo_store) == theirs
+        draft = app.drafts.load(reply.ticket_id)
+        assert draft is not None and draft.text == "Mine"
+        assert notes[-1][2].startswith("Not sent. Your draft is kept")
+        # The agent has now seen Bo's reply: the next send goes through without asking.
+        assert reply.baseline is not None
+        assert reply.baseline.messages[-1].content == "I already refunded this one."
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen)
+    after = doc(demo_store)
+    assert [m["content"] for m in after["messages"][-2:]] == [
+        "I already refunded this one.",
+        "Mine",
+    ]
+
+
+async def test_ticket_updated_guard_answer_yes_sends(
+    demo_store: TicketStore, bo_store: TicketStore, make_app: Any, clock: Any
+) -> None:
+    ana = user_id(demo_store, ANA)
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        reply, theirs = await bo_replies_meanwhile(pilot, bo_store, clock)
+        await pilot.press("y")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TicketScreen)
+        after = doc(demo_store)
+        assert after["messages"][:-1] == theirs["messages"]
+        mine = after["messages"][-1]
+        assert (mine["content"], mine["sender"], mine["isInternal"]) == ("Mine", ana, False)
+        assert after["__v"] == theirs["__v"] + 1
+        assert not app.drafts.path(reply.ticket_id).exists()
+        contents = [str(v.content) for v in shown_messages(screen)]
+        assert contents[-2:] == ["I already refunded this one.", "Mine"]
+
+
+async def test_ticket_updated_guard_also_catches_a_status_change(
+    demo_store: TicketStore, bo_store: TicketStore, make_app: Any, clock: Any
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        reply = await open_reply(pilot)
+        await type_text(pilot, "Done?")
+        clock.advance(minutes=1)
+        bo_store.set_status(reply.ticket_id, Status.RESOLVED, actor=user_id(bo_store, BO))
+        theirs = doc(bo_store)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmDialog)
+        assert "status in progress → resolved" in str(dialog.body)
+        await pilot.press("q")  # q says no, too
+        await settle(pilot)
+        assert app.screen is reply
+    assert doc(demo_store) == theirs
