@@ -118,8 +118,14 @@ def demo_store(db: Any, clock: FakeClock) -> TicketStore:
 
 
 @pytest.fixture
-def make_app(tmp_path: Any) -> Any:
-    """Build a HelpdeskApp on a store as a given staff member, drafts in a temp dir."""
+async def make_app(tmp_path: Any) -> Any:
+    """Build a HelpdeskApp on a store as a given staff member, drafts in a temp dir.
+
+    Every app's feed thread is stopped afterwards, even after a crash: a crashed app skips its
+    own unmount, and a parked feed thread would keep the event loop from closing. (An async
+    fixture, so its teardown runs before the loop closes.)
+    """
+    apps: list[Any] = []
     from helpdesk_tui.app import HelpdeskApp
     from helpdesk_tui.config import Config
     from helpdesk_tui.demo.seed import DEMO_AGENT_EMAIL
@@ -142,6 +148,10 @@ def make_app(tmp_path: Any) -> Any:
             read_only=read_only,
         )
         drafts = Drafts(tmp_path / "drafts", me.id)
-        return HelpdeskApp(store=store, config=config, me=me, demo=True, drafts=drafts)
+        app = HelpdeskApp(store=store, config=config, me=me, demo=True, drafts=drafts)
+        apps.append(app)
+        return app
 
-    return make
+    yield make
+    for app in apps:
+        app.feed.stop()

@@ -7,19 +7,15 @@ the screen only when the test says so, which is what the conflict tests need.
 
 from __future__ import annotations
 
-import io
-import time
-from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 from bson import ObjectId
-from rich.console import Console
+from pilot import plain, record_notifications, settle
 from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
-from helpdesk_tui.app import HelpdeskApp
 from helpdesk_tui.config import Config, UiConfig
 from helpdesk_tui.domain.models import Category, NewTicket, Priority, Status
 from helpdesk_tui.screens.dialogs import ChoiceDialog, TextDialog
@@ -31,78 +27,6 @@ from helpdesk_tui.widgets.conversation import MessageView, TicketHeader
 QUIET = Config(ui=UiConfig(poll_interval_seconds=3600))
 ANA = "ana@helpdesk.example"
 SAM = "sam@helpdesk.example"
-
-
-@pytest.fixture
-async def make_app(make_app: Any) -> AsyncIterator[Any]:
-    """conftest's factory; every app's feed thread is stopped afterwards, even after a crash.
-
-    A crashed app skips its own unmount, and a parked feed thread would then keep the event
-    loop from closing. (An async fixture: its teardown runs before the loop closes.)
-    """
-    apps: list[HelpdeskApp] = []
-
-    def make(*args: Any, **kwargs: Any) -> HelpdeskApp:
-        app = make_app(*args, **kwargs)
-        apps.append(app)
-        return app
-
-    yield make
-    for app in apps:
-        app.feed.stop()
-
-
-# --- helpers ---------------------------------------------------------------------------------
-
-
-async def settle(pilot: Pilot[Any], timeout: float = 5.0) -> None:
-    """Let every store call (thread workers, and the ones their callbacks start) finish."""
-    app = pilot.app
-    deadline = time.monotonic() + timeout
-    await pilot.pause()
-    while True:
-        busy = [w for w in app.workers if w.group != "feed" and not w.is_finished]
-        if not busy:
-            break
-        assert time.monotonic() < deadline, f"workers still running: {busy}"
-        await pilot.pause(0.02)
-    await pilot.pause()
-
-
-async def until(pilot: Pilot[Any], condition: Callable[[], bool], seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        await pilot.pause(0.02)
-    return True
-
-
-def record_notifications(app: HelpdeskApp) -> list[tuple[str, str, str]]:
-    """Every notification from now on as (severity, title, message)."""
-    seen: list[tuple[str, str, str]] = []
-    original = app.notify
-
-    def notify(message: str, **kwargs: Any) -> None:
-        seen.append(
-            (str(kwargs.get("severity", "information")), str(kwargs.get("title", "")), message)
-        )
-        original(message, **kwargs)
-
-    app.notify = notify  # type: ignore[method-assign]
-    return seen
-
-
-def plain(widget: Static) -> str:
-    """The text a Static shows (a Text, or any Rich renderable rendered without colour)."""
-    content = widget.content
-    if isinstance(content, Text):
-        return content.plain
-    if isinstance(content, str):
-        return content
-    console = Console(width=200, record=True, color_system=None, file=io.StringIO())
-    console.print(content)
-    return console.export_text()
 
 
 def header(screen: TicketScreen) -> str:
