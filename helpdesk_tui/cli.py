@@ -16,7 +16,7 @@ from bson import ObjectId
 
 from helpdesk_tui.config import Config, ConfigError, load_config, mask_uri
 from helpdesk_tui.domain.errors import HelpdeskError, InvalidRequest, NotFound
-from helpdesk_tui.domain.models import Category, NewTicket, Priority, Status
+from helpdesk_tui.domain.models import Category, NewTicket, Priority, Status, Ticket
 from helpdesk_tui.domain.people import Identity
 from helpdesk_tui.domain.sla import evaluate
 from helpdesk_tui.domain.text import literal, one_line
@@ -407,7 +407,7 @@ def tickets_reply(
         text = message if message is not None else sys.stdin.read()
         found = store.find_ticket(ticket)
         store.add_message(
-            found.id or ObjectId(),
+            _id_of(found, ticket),
             sender=me.id,
             content=text,
             internal=internal,
@@ -415,6 +415,13 @@ def tickets_reply(
             set_status=status,
         )
         _show(store, cfg, found.ticket_number, as_json)
+
+
+def _id_of(found: Ticket, ref: str) -> ObjectId:
+    """The ticket's ``_id`` (a hand-made document may lack a usable one)."""
+    if found.id is None:
+        raise NotFound(f"ticket {ref} has no ObjectId _id")
+    return found.id
 
 
 @tickets_app.command("assign")
@@ -428,16 +435,19 @@ def tickets_assign(
     with clear_errors():
         store, cfg, me = _session(ctx, write=True)
         found = store.find_ticket(ticket)
-        target = None if agent == "nobody" else me.id if agent == "me" else None
-        if agent not in ("me", "nobody"):
+        target: ObjectId | None
+        if agent == "me":
+            target = me.id
+        elif agent == "nobody":
+            target = None
+        else:
             target = identify(store, cfg, agent, False).id
         me.check_assign(found.assigned_to, target)
-        if found.id is None:
-            raise NotFound(f"ticket {ticket} has no _id")
+        ticket_id = _id_of(found, ticket)
         if target == me.id and found.assigned_to is None:
-            store.take(found.id, me.id)
+            store.take(ticket_id, me.id)
         else:
-            store.assign(found.id, target, actor=me.id, expected=found.assigned_to)
+            store.assign(ticket_id, target, actor=me.id, expected=found.assigned_to)
         _show(store, cfg, found.ticket_number, as_json)
 
 
@@ -452,9 +462,7 @@ def tickets_status(
     with clear_errors():
         store, cfg, me = _session(ctx, write=True)
         found = store.find_ticket(ticket)
-        if found.id is None:
-            raise NotFound(f"ticket {ticket} has no _id")
-        store.set_status(found.id, status, actor=me.id, expected=found.status)
+        store.set_status(_id_of(found, ticket), status, actor=me.id, expected=found.status)
         _show(store, cfg, found.ticket_number, as_json)
 
 

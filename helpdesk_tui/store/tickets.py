@@ -574,16 +574,14 @@ class TicketStore:
         removed = [t for t in _clean_tags(remove) if t not in added]
         if not added and not removed:
             raise InvalidRequest("no tags to change")
-        ticket = self.get_ticket(ticket_id)
+        ticket: Ticket | None = None
         if removed:
             # $addToSet and $pull on one path conflict in a single update: pull first.
-            self.tickets.update_one(
-                {"_id": ticket_id},
-                {
-                    "$pull": {"tags": {"$in": removed}},
-                    "$inc": {"__v": 1},
-                    "$set": {"updatedAt": self.now()},
-                },
+            ticket = self._update(
+                ticket_id,
+                {},
+                {"$pull": {"tags": {"$in": removed}}, "$inc": {"__v": 1}},
+                lambda now: "unreachable",
             )
         if added:
             ticket = self._update(
@@ -592,8 +590,7 @@ class TicketStore:
                 {"$addToSet": {"tags": {"$each": added}}, "$inc": {"__v": 1}},
                 lambda now: "unreachable",
             )
-        else:
-            ticket = self.get_ticket(ticket_id)
+        assert ticket is not None  # one of the two ran: checked above
         self._record(ticket_id, actor, "tags", ",".join(removed) or None, ",".join(added) or None)
         return ticket
 

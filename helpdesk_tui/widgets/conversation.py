@@ -84,8 +84,8 @@ class TicketHeader(Static):
         for left, right in zip(cells[::2], cells[1::2], strict=True):
             grid.add_row(left, right)
         grid.add_row(
-            clock_text(sla.first_response, _countdown(sla.first_response.remaining)),
-            clock_text(sla.resolution, _countdown(sla.resolution.remaining)),
+            clock_text(sla.first_response),
+            clock_text(sla.resolution),
         )
         parts: list[RenderableType] = [title, grid]
         if presence:
@@ -93,12 +93,6 @@ class TicketHeader(Static):
         for problem in ticket.problems:
             parts.append(Text(f"⚠ malformed document: {literal(problem)}", style="bold yellow"))
         self.update(Group(*parts))
-
-
-def _countdown(remaining: Any) -> str:
-    from helpdesk_tui.domain.sla import countdown
-
-    return countdown(remaining) if remaining is not None else ""
 
 
 class MessageView(Static):

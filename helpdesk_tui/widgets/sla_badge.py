@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from rich.style import Style
 from rich.text import Text
 
-from helpdesk_tui.domain.sla import ClockStatus, SlaState, SlaStatus
+from helpdesk_tui.domain.sla import ClockStatus, SlaState, SlaStatus, countdown
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def badge(status: SlaStatus) -> Text:
     return Text(f"{look.symbol} {status.countdown}", style=look.style)
 
 
-def clock_text(clock: ClockStatus, countdown: str) -> Text:
+def clock_text(clock: ClockStatus) -> Text:
     """One clock in the ticket header: ``first response ✓ met`` / ``resolution ▲ 1h 05m``."""
     look = LOOKS[clock.state]
     text = Text(f"{clock.label} ", style="bold")
@@ -52,7 +52,7 @@ def clock_text(clock: ClockStatus, countdown: str) -> Text:
     if clock.state in (SlaState.MET, SlaState.PAUSED) or clock.remaining is None:
         text.append(f"{look.symbol} {word}", style=look.style)
     else:
-        text.append(f"{look.symbol} {look.word} {countdown}", style=look.style)
+        text.append(f"{look.symbol} {look.word} {countdown(clock.remaining)}", style=look.style)
     return text
 
 
