@@ -1,7 +1,24 @@
-"""Shared fixtures: a fresh mongomock database, a fixed movable clock, a store, seeded people."""
+"""Shared fixtures: a real server, a fresh database per test, a fixed movable clock, a store.
+
+Which backend a test gets (the rule):
+
+* ``db`` is a fresh database on one SecantusDB server per test session (a real MongoDB
+  wire-protocol server in a child process, on a free port, with change streams, started by this
+  file, so the README's ``pytest`` needs nothing else). Every store, query, live-feed, app and CLI
+  test runs on it through the real pymongo driver.
+* ``mongo_mock`` is a fresh mongomock database. It earns its place only where the server adds
+  nothing: pure logic that never reaches a query (none of the shipped fixtures use it by
+  default). A test that would pass only on mongomock is a bug.
+* tests/test_live_wire.py drives the real driver against a scripted mockupdb server, to pin the
+  exact wire shapes (pipelines, resume tokens, error codes) that no real server lets us force.
+
+The server's log is kept (its path is printed) when the session fails.
+"""
 
 from __future__ import annotations
 
+import itertools
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -10,8 +27,10 @@ from typing import Any
 import mongomock
 import pytest
 from bson import ObjectId
+from pymongo import MongoClient
 
 from helpdesk_tui.domain.models import Category, NewTicket, Priority
+from helpdesk_tui.store.embedded import EmbeddedServer
 from helpdesk_tui.store.tickets import StoreSettings, TicketStore
 
 # A Tuesday, mid-morning UTC: every snapshot and SLA figure in the tests counts from here. It lies
@@ -48,9 +67,55 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServer]:
+    """One SecantusDB server for the whole test session (in-memory storage)."""
+    log = tmp_path_factory.mktemp("secantus") / "secantusd.log"
+    server = EmbeddedServer(log_path=log).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def client(server: EmbeddedServer) -> Iterator[MongoClient[Any]]:
+    client: MongoClient[Any] = MongoClient(server.uri, tz_aware=True)  # as the app opens its own
+    yield client
+    client.close()
+
+
+_databases = itertools.count()
+
+
 @pytest.fixture
-def db() -> Iterator[Any]:
-    client: Any = mongomock.MongoClient(tz_aware=True)  # as the app opens its clients
+def db(client: MongoClient[Any]) -> Iterator[Any]:
+    """A fresh database on the session's real server, dropped afterwards."""
+    database = client[f"helpdesk_test_{os.getpid()}_{next(_databases)}"]
+    yield database
+    client.drop_database(database.name)
+
+
+@pytest.fixture(scope="session")
+def standalone_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MongoClient[Any]]:
+    """A second server that presents itself as a standalone (no change streams: the app polls)."""
+    log = tmp_path_factory.mktemp("secantus-standalone") / "secantusd.log"
+    server = EmbeddedServer(log_path=log, standalone=True).start()
+    client: MongoClient[Any] = MongoClient(server.uri, tz_aware=True)
+    yield client
+    client.close()
+    server.stop()
+
+
+@pytest.fixture
+def standalone_db(standalone_client: MongoClient[Any]) -> Iterator[Any]:
+    database = standalone_client[f"helpdesk_test_{os.getpid()}_{next(_databases)}"]
+    yield database
+    standalone_client.drop_database(database.name)
+
+
+@pytest.fixture
+def mongo_mock() -> Iterator[Any]:
+    """A fresh mongomock database: pure logic only (see the module docstring)."""
+    client: Any = mongomock.MongoClient(tz_aware=True)
     yield client["helpdesk_test"]
     client.close()
 

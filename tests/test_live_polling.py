@@ -1,4 +1,7 @@
-"""The live feed's polling fallback on mongomock, and the pure change-stream helpers.
+"""The live feed's polling fallback on a standalone server, and the pure change-stream helpers.
+
+The server is a real one (SecantusDB started as a standalone: no replica set, so no change
+streams), as a standalone mongod would be.
 
 The feed runs in a real thread. Most tests drive it poll by poll through its ``sleep`` hook
 (``Stepper``), so each write is followed by exactly one poll and nothing depends on timing; one
@@ -117,6 +120,12 @@ def running(feed: LiveFeed, stepper: Stepper | None = None) -> Iterator[None]:
 
 
 @pytest.fixture
+def db(standalone_db: Any) -> Any:
+    """Every test here runs on the standalone server."""
+    return standalone_db
+
+
+@pytest.fixture
 def writer(db: Any, clock: FakeClock) -> TicketStore:
     """Another agent's store on the same database (same clock unless a test says otherwise)."""
     return TicketStore(db, StoreSettings(), clock=clock)
@@ -150,7 +159,7 @@ def _poll(stepper: Stepper, recorder: Recorder) -> list[Change]:
 # --- polling ------------------------------------------------------------------------------------
 
 
-def test_mongomock_has_no_change_streams_so_the_feed_polls(
+def test_a_standalone_server_has_no_change_streams_so_the_feed_polls(
     store: TicketStore, recorder: Recorder, stepped_feed: LiveFeed, stepper: Stepper
 ) -> None:
     assert supports_change_streams(store) is False
