@@ -22,8 +22,10 @@ from helpdesk_tui.domain.sla import evaluate
 from helpdesk_tui.domain.text import literal, one_line
 from helpdesk_tui.domain.workflow import Workflow
 from helpdesk_tui.export import ticket_json
+from helpdesk_tui.store.connection import open_client
+from helpdesk_tui.store.embedded import EmbeddedServer
 from helpdesk_tui.store.queries import SortKey
-from helpdesk_tui.store.tickets import StoreSettings, TicketStore
+from helpdesk_tui.store.tickets import StoreSettings, TicketStore, system_clock
 from helpdesk_tui.views import find_view, standard_views
 
 app = typer.Typer(
@@ -88,34 +90,42 @@ def _config(ctx: typer.Context) -> Config:
 
 def connect(config: Config) -> TicketStore:
     """A store on the configured server, after a ping (so a bad URI fails here, masked)."""
-    from pymongo import MongoClient
     from pymongo.errors import ConfigurationError, PyMongoError
 
     uri = config.mongo.uri.get_secret_value()
     try:
-        options: dict[str, Any] = {"appname": "helpdesk-tui", "tz_aware": True}
-        if "serverselectiontimeoutms" not in uri.lower():  # the URI's own setting wins
-            options["serverSelectionTimeoutMS"] = config.mongo.server_selection_timeout_ms
-        client: MongoClient[dict[str, Any]] = MongoClient(uri, **options)
-        client.admin.command("ping")
+        client = open_client(uri, timeout_ms=config.mongo.server_selection_timeout_ms)
     except (ConfigurationError, PyMongoError, ValueError) as error:
         reason = str(error).splitlines()[0][:160].replace(uri, mask_uri(uri))
         fail(f"cannot reach MongoDB at {mask_uri(uri)}: {reason}")
     return TicketStore(client[config.mongo.database], settings_from_config(config))
 
 
-def demo_store(config: Config, *, tickets: int = 300, seed: int = 7) -> tuple[TicketStore, Any]:
-    """The embedded in-memory database, seeded with the demo team and tickets."""
-    import mongomock
+def demo_store(
+    config: Config, *, tickets: int = 300, seed: int = 7
+) -> tuple[TicketStore, Any, EmbeddedServer]:
+    """The embedded database (SecantusDB in a child process), seeded with the demo data.
 
+    Returns the store, the generated data and the server, which the caller stops when the app
+    ends. The server starts while the data is generated and the app's modules are imported, so
+    its start-up overlaps ours.
+    """
     from helpdesk_tui.demo import seed as demo
 
-    client: Any = mongomock.MongoClient(tz_aware=True)
-    store = TicketStore(client[config.mongo.database], settings_from_config(config))
-    store.init_db()
-    data = demo.generate(store.now(), tickets=tickets, seed=seed, policy=config.sla)
-    demo.load(store, data)
-    return store, data
+    server = EmbeddedServer().launch()
+    try:
+        data = demo.generate(system_clock(), tickets=tickets, seed=seed, policy=config.sla)
+        import helpdesk_tui.app  # noqa: F401 - imported now, while the server starts
+
+        server.wait_until_listening()
+        client = open_client(server.uri, timeout_ms=10_000)
+        store = TicketStore(client[config.mongo.database], settings_from_config(config))
+        store.init_db()
+        demo.load(store, data)
+    except BaseException:
+        server.stop()
+        raise
+    return store, data, server
 
 
 def identify(store: TicketStore, config: Config, email: str | None, read_only: bool) -> Identity:
@@ -179,7 +189,12 @@ def demo(
         bool, typer.Option(help="Simulate other agents and customers (live updates).")
     ] = True,
 ) -> None:
-    """Open the app on an embedded in-memory database full of realistic demo data."""
+    """Open the app on an embedded in-memory database full of realistic demo data.
+
+    The database is SecantusDB, a MongoDB wire-compatible server (GPL-2.0), run as a child
+    process on a free loopback port and stopped with the app: the demo runs the same live
+    change-stream path as production.
+    """
     from helpdesk_tui.demo.activity import Activity
     from helpdesk_tui.demo.seed import DEMO_AGENT_EMAIL
     from helpdesk_tui.store.presence import PresenceStore
@@ -191,14 +206,17 @@ def demo(
         cfg = cfg.model_copy(
             update={"sla": cfg.sla.model_copy(update={"pause_when_waiting": True})}
         )
-        store, data = demo_store(cfg, tickets=tickets, seed=seed)
-        me = identify(store, cfg, opts.email or DEMO_AGENT_EMAIL, opts.read_only)
-        team = None
-        if activity:
-            # The simulated team writes through its own store, as another program would.
-            others = TicketStore(store.db, store.settings)
-            team = Activity(others, PresenceStore(store.db, cfg.mongo.presence), data, me.id)
-        _run_app(store, cfg, me, demo=True, activity=team)
+        store, data, server = demo_store(cfg, tickets=tickets, seed=seed)
+        try:
+            me = identify(store, cfg, opts.email or DEMO_AGENT_EMAIL, opts.read_only)
+            team = None
+            if activity:
+                # The simulated team writes through its own store, as another program would.
+                others = TicketStore(store.db, store.settings)
+                team = Activity(others, PresenceStore(store.db, cfg.mongo.presence), data, me.id)
+            _run_app(store, cfg, me, demo=True, activity=team)
+        finally:
+            server.stop()
 
 
 @app.command("init-db")

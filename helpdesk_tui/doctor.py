@@ -21,6 +21,25 @@ class Check:
     detail: str
 
 
+def server_flavour(build_info: dict[str, object]) -> str:
+    """Which server answers: MongoDB itself, or a wire-compatible one that says so."""
+    if build_info.get("secantusVersion"):
+        return f"SecantusDB {build_info['secantusVersion']}"
+    return "MongoDB"
+
+
+def flavour_check(build_info: dict[str, object]) -> Check:
+    """The server's flavour, and what it lacks that the app would use."""
+    flavour = server_flavour(build_info)
+    if flavour.startswith("SecantusDB"):
+        return Check(
+            "server flavour",
+            "warn",
+            f"{flavour}: no text indexes (search scans a bounded number of tickets instead)",
+        )
+    return Check("server flavour", "ok", flavour)
+
+
 def run_checks(store: TicketStore, config: Config) -> list[Check]:
     db = store.db
     checks = [Check("connection", "ok", mask_uri(config.mongo.uri.get_secret_value()))]
@@ -30,6 +49,7 @@ def run_checks(store: TicketStore, config: Config) -> list[Check]:
         major = int(version.split(".")[0]) if version[0].isdigit() else 0
         level: Level = "ok" if major >= 6 else "warn"
         checks.append(Check("server version", level, f"MongoDB {version} (6.0+ supported)"))
+        checks.append(flavour_check(info))
         hello = db.command("hello")
         if hello.get("setName"):
             checks.append(Check("change streams", "ok", f"replica set {hello['setName']}: live"))

@@ -6,9 +6,11 @@ Which backend a test gets (the rule):
   wire-protocol server in a child process, on a free port, with change streams, started by this
   file, so the README's ``pytest`` needs nothing else). Every store, query, live-feed, app and CLI
   test runs on it through the real pymongo driver.
-* ``mongo_mock`` is a fresh mongomock database. It earns its place only where the server adds
-  nothing: pure logic that never reaches a query (none of the shipped fixtures use it by
-  default). A test that would pass only on mongomock is a bug.
+* mongomock is gone: it lacks operators our queries use (``$type``), change streams and
+  per-operation atomicity, and the server is fast enough for every test. Pure logic (SLA,
+  models, text, config, alerts) is tested without any database at all.
+* ``standalone_db`` is a database on a second server started as a standalone (no replica set),
+  for the polling fallback.
 * tests/test_live_wire.py drives the real driver against a scripted mockupdb server, to pin the
   exact wire shapes (pipelines, resume tokens, error codes) that no real server lets us force.
 
@@ -24,7 +26,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import mongomock
 import pytest
 from bson import ObjectId
 from pymongo import MongoClient
@@ -34,7 +35,7 @@ from helpdesk_tui.store.embedded import EmbeddedServer
 from helpdesk_tui.store.tickets import StoreSettings, TicketStore
 
 # A Tuesday, mid-morning UTC: every snapshot and SLA figure in the tests counts from here. It lies
-# in the future on purpose: mongomock expires TTL-indexed documents (presence) by the real clock.
+# in the future on purpose: a server's TTL monitor expires presence documents by the real clock.
 NOW = datetime(2030, 11, 26, 10, 0, tzinfo=UTC)
 
 
@@ -110,14 +111,6 @@ def standalone_db(standalone_client: MongoClient[Any]) -> Iterator[Any]:
     database = standalone_client[f"helpdesk_test_{os.getpid()}_{next(_databases)}"]
     yield database
     standalone_client.drop_database(database.name)
-
-
-@pytest.fixture
-def mongo_mock() -> Iterator[Any]:
-    """A fresh mongomock database: pure logic only (see the module docstring)."""
-    client: Any = mongomock.MongoClient(tz_aware=True)
-    yield client["helpdesk_test"]
-    client.close()
 
 
 @pytest.fixture

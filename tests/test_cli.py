@@ -72,7 +72,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def helpdesk(
     db: Any, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> Iterator[Helpdesk]:
-    """The demo team and 40 tickets on mongomock; the CLI's `connect` hands out this store."""
+    """The demo team and 40 tickets on the test server; the CLI's `connect` hands out this store."""
     store = TicketStore(db, StoreSettings(), clock=clock)
     store.init_db()
     data = seed.generate(clock.now, tickets=40, customers=10, seed=7)

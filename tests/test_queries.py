@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from bson import ObjectId
+from bson import MaxKey, ObjectId, Regex, Timestamp
 from conftest import NOW, FakeClock, People, new_ticket
 
 from helpdesk_tui.domain.models import Category, Priority, Status, utc
@@ -568,3 +568,22 @@ def test_a_ticket_without_created_at_does_not_outrank_tickets_with_deadlines(
     assert page.tickets[0].id != undated
     keys = [sort_key(evaluate(t, store.now(), store.settings.sla)) for t in page.tickets]
     assert keys == sorted(keys)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [Timestamp(1_800_000_000, 1), Regex("^2030"), MaxKey(), "2030-11-26T09:00:00Z", 1_900_000_000],
+    ids=["timestamp", "regex", "maxkey", "string", "number"],
+)
+def test_a_created_at_of_another_bson_type_ranks_last_and_the_queue_still_loads(
+    store: TicketStore, queue: dict[str, ObjectId], value: Any
+) -> None:
+    """Only a BSON date is a date: Timestamps, Regex and MaxKey sort above dates in BSON order,
+    so a range test on dates would let them into the date arithmetic and fail the whole page."""
+    odd_id = store.db.tickets.insert_one(odd(createdAt=value)).inserted_id
+
+    page = store.list_queue(QueueQuery())
+
+    ids = [t.id for t in page.tickets]
+    assert odd_id in ids
+    assert ids[-1] == odd_id or all(t.status.value in ("resolved", "closed") for t in page.tickets[ids.index(odd_id) + 1 :])

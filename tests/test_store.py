@@ -1,4 +1,4 @@
-"""TicketStore writes and lookups against mongomock: Mongoose-compatible, targeted, race-safe."""
+"""TicketStore writes and lookups on a real server: Mongoose-compatible, targeted, race-safe."""
 
 from __future__ import annotations
 
@@ -136,14 +136,10 @@ def raw(store: TicketStore, ticket_id: ObjectId | None) -> dict[str, Any]:
 
 
 class Serialized:
-    """A collection whose every call runs under one lock.
+    """A collection whose every call runs under one lock (the base of ``Recorder``).
 
-    A MongoDB server applies each single-document operation atomically; mongomock applies an
-    update as a Python read-modify-write that threads can interleave (``$inc`` loses counts).
-    Serialising each *call* restores the server's guarantee and nothing more: a store that did
-    read-then-write in two calls would still lose updates here. ``latency`` (seconds, slept
-    after each call, outside the lock) stands for the network round trip, which is what lets
-    other writers in between two calls of a non-atomic store.
+    ``latency`` (seconds, slept after each call, outside the lock) widens the gap between two
+    calls of one writer, which is what lets other writers in between.
     """
 
     def __init__(self, inner: Any, latency: float = 0.0) -> None:
@@ -164,23 +160,6 @@ class Serialized:
             return result
 
         return call
-
-
-class ServerDuplicateKeys(Serialized):
-    """mongomock's DuplicateKeyError says only "E11000 Duplicate Key Error"; a server names the
-    index and key. This re-raises it as a server would, so the retry logic can be exercised."""
-
-    def insert_one(self, doc: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
-        try:
-            return self._inner.insert_one(doc, *args, **kwargs)
-        except DuplicateKeyError:
-            number = doc.get("ticketNumber")
-            raise DuplicateKeyError(
-                "E11000 duplicate key error collection: helpdesk_test.tickets index: "
-                f'ticketNumber_1 dup key: {{ ticketNumber: "{number}" }}',
-                11000,
-                {"keyPattern": {"ticketNumber": 1}, "keyValue": {"ticketNumber": number}},
-            ) from None
 
 
 class Recorder(Serialized):
@@ -351,7 +330,6 @@ def test_counter_collection_key_field_and_format_come_from_settings(
 
 
 def test_next_ticket_number_is_atomic_across_threads(store: TicketStore) -> None:
-    store.counters = Serialized(store.counters, latency=0.0005)  # type: ignore[assignment]
     numbers: list[str] = []
     lock = threading.Lock()
 
@@ -404,7 +382,6 @@ def test_create_ticket_skips_a_number_another_writer_already_used(
 def test_create_ticket_retries_when_the_server_reports_the_number_taken(
     store: TicketStore, people: People, db: Any
 ) -> None:
-    store.tickets = ServerDuplicateKeys(store.tickets)  # type: ignore[assignment]
     theirs = db.tickets.insert_one({"ticketNumber": "TKT-000001", "subject": "service"}).inserted_id
 
     created = store.create_ticket(new_ticket(people))
@@ -419,7 +396,6 @@ def test_create_ticket_retries_when_the_server_reports_the_number_taken(
 def test_create_ticket_gives_up_with_a_conflict_after_twenty_taken_numbers(
     store: TicketStore, people: People, db: Any
 ) -> None:
-    store.tickets = ServerDuplicateKeys(store.tickets)  # type: ignore[assignment]
     db.tickets.insert_many([{"ticketNumber": f"TKT-{n:06d}"} for n in range(1, 21)])
 
     with pytest.raises(ConflictError, match="could not allocate"):
@@ -1143,7 +1119,6 @@ def test_refused_writes_leave_no_history(
 def test_concurrent_replies_lose_no_message(
     store: TicketStore, ticket_id: ObjectId, people: People
 ) -> None:
-    store.tickets = Serialized(store.tickets, latency=0.001)  # type: ignore[assignment]
 
     def writer(n: int) -> Callable[[], None]:
         def write() -> None:
@@ -1168,7 +1143,6 @@ def test_concurrent_replies_lose_no_message(
 
 
 def test_take_is_atomic_two_agents_one_winner(store: TicketStore, people: People) -> None:
-    store.tickets = Serialized(store.tickets, latency=0.001)  # type: ignore[assignment]
     for _ in range(20):
         tid = store.create_ticket(new_ticket(people)).id
         assert tid is not None
@@ -1190,7 +1164,6 @@ def test_take_is_atomic_two_agents_one_winner(store: TicketStore, people: People
 def test_concurrent_status_changes_from_the_same_state_one_wins(
     store: TicketStore, people: People
 ) -> None:
-    store.tickets = Serialized(store.tickets, latency=0.001)  # type: ignore[assignment]
     for _ in range(10):
         tid = store.create_ticket(new_ticket(people)).id
         assert tid is not None

@@ -82,6 +82,17 @@ class EmbeddedServer:
         return self._process is not None and self._process.poll() is None
 
     def start(self, *, timeout: float = 30.0) -> EmbeddedServer:
+        """Launch the server and wait until it listens."""
+        self.launch()
+        self.wait_until_listening(timeout)
+        return self
+
+    def launch(self) -> EmbeddedServer:
+        """Start the child process without waiting (the caller can work meanwhile).
+
+        Call from the main thread: the parent-death signal fires when the launching *thread*
+        ends.
+        """
         launcher = launcher_path()
         if launcher is None:
             raise EmbeddedServerError(
@@ -114,10 +125,9 @@ class EmbeddedServer:
             preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
         )
         atexit.register(self.stop)
-        self._wait_until_listening(timeout)
         return self
 
-    def _wait_until_listening(self, timeout: float) -> None:
+    def wait_until_listening(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self.running:

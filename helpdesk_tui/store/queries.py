@@ -17,8 +17,9 @@ first element of a ``$filter`` over ``messages``). Trade-offs:
 * - a paused (waiting) ticket's remaining time is not known without status history, so paused
   tickets rank after running ones.
 
-Only operators a MongoDB 6 server accepts, and that mongomock also implements, are used (no
-``$add`` on dates, no ``$min`` on arrays): dates become epoch milliseconds with ``$subtract``.
+Only operators a MongoDB 6 server accepts are used; "is a date" is the ``$type`` expression
+(BSON order is no test: Timestamps, Regex and MaxKey sort above dates), and dates become epoch
+milliseconds with ``$toLong``.
 """
 
 from __future__ import annotations
@@ -132,9 +133,6 @@ def match_filter(query: QueueQuery) -> dict[str, Any]:
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
-# Dates sort above every other scalar type in BSON order, so "$gte the earliest date we accept"
-# is a portable is-a-date test (mongomock lacks the $type expression).
-EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 # Where a ticket without a readable createdAt ranks: after every real deadline, as in the SLA
 # engine (year 9999 in epoch ms).
 NO_DEADLINE_MS = 253_402_300_799_000
@@ -144,8 +142,8 @@ def _ms(expression: Any) -> dict[str, Any]:
     """A date as epoch milliseconds; anything that is not a date as ``NO_DEADLINE_MS``."""
     return {
         "$cond": [
-            {"$gte": [expression, EARLIEST]},
-            {"$subtract": [expression, EPOCH]},
+            {"$eq": [{"$type": expression}, "date"]},
+            {"$toLong": expression},
             NO_DEADLINE_MS,
         ]
     }
