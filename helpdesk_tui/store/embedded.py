@@ -71,11 +71,16 @@ class EmbeddedServer:
     log_path: Path | None = None
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _log: object = field(default=None, init=False, repr=False)
+    _config: str | None = field(default=None, init=False, repr=False)
 
     @property
     def uri(self) -> str:
         base = f"mongodb://127.0.0.1:{self.port}/"
         return base if self.standalone else f"{base}?replicaSet={REPLICA_SET}"
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
 
     @property
     def running(self) -> bool:
@@ -98,8 +103,15 @@ class EmbeddedServer:
             raise EmbeddedServerError(
                 f"{LAUNCHER} not found: install the demo server with `pip install SecantusDB`"
             )
+        # Always our own (empty) config file: it turns off the launcher's search of the working
+        # directory, ~/.secantus and /etc/secantus for one.
+        handle, config = tempfile.mkstemp(prefix="secantusd-", suffix=".toml")
+        os.close(handle)
+        self._config = config
         command = [
             launcher,
+            "--config",
+            config,
             "--host",
             "127.0.0.1",
             "--port",
@@ -161,6 +173,10 @@ class EmbeddedServer:
             with contextlib.suppress(OSError):
                 self._log.close()  # type: ignore[attr-defined]
             self._log = None
+        if self._config is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self._config)
+            self._config = None
 
     def kill(self) -> None:
         """Stop abruptly, as a crash or a pulled plug would."""
