@@ -21,6 +21,7 @@ from helpdesk_tui.domain.text import one_line
 from helpdesk_tui.drafts import Drafts
 from helpdesk_tui.store.live import Batch, Change, FeedMode, LiveFeed
 from helpdesk_tui.store.presence import PresenceStore
+from helpdesk_tui.store.queue_index import IndexMaintainer
 from helpdesk_tui.store.tickets import TicketStore
 from helpdesk_tui.views import View, standard_views
 
@@ -79,7 +80,10 @@ class HelpdeskApp(App[None]):
             me.id, config.views, lambda email: store.user_by_email(email).id
         )
         self.feed = LiveFeed(
-            store, emit=self._from_feed, poll_interval=config.ui.poll_interval_seconds
+            store,
+            emit=self._from_feed,
+            poll_interval=config.ui.poll_interval_seconds,
+            maintainer=IndexMaintainer(store.queue, store.clock),
         )
         self.presence = PresenceStore(store.db, config.mongo.presence, clock=store.clock)
         self.alerts = Alerts(me.id)

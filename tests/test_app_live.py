@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from bson import ObjectId
+from conftest import as_service
 from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import Static, TextArea
@@ -551,6 +552,7 @@ async def test_a_priority_change_on_my_ticket_is_not_taken_for_a_customer_reply(
     # Assigned to Ana hours ago; the customer spoke last and is waiting for her answer.
     ticket_id = quiet_ticket(demo_store, {"status": "open", "assignedTo": None})
     demo_store.tickets.update_one({"_id": ticket_id}, {"$set": {"assignedTo": ana}})
+    as_service(demo_store, ticket_id)
     ticket = demo_store.get_ticket(ticket_id)
     assert ticket.messages and ticket.messages[-1].sender == ticket.user
     app = make_app(demo_store, config=LIVE)

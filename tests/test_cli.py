@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from bson import ObjectId
-from conftest import FakeClock
+from conftest import FakeClock, as_service
 from test_store import assert_mongoose_valid
 from typer.testing import CliRunner, Result
 
@@ -167,7 +167,10 @@ def test_list_text_shows_one_line_per_ticket_without_control_characters(
 
 
 def test_list_lists_the_malformed_demo_ticket_without_failing(helpdesk: Helpdesk) -> None:
-    helpdesk.db.tickets.update_one({"legacyField": {"$exists": True}}, {"$set": {"status": "open"}})
+    doc = helpdesk.db.tickets.find_one_and_update(
+        {"legacyField": {"$exists": True}}, {"$set": {"status": "open"}}
+    )
+    as_service(helpdesk.store, doc["_id"])
 
     rows = json.loads(ok(run("tickets", "list", "--limit", "100", "--json")))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pymongo
 from pymongo import MongoClient
 
 
@@ -16,7 +17,7 @@ def open_client(uri: str, *, timeout_ms: int = 5_000, ping: bool = True) -> Mong
     options: dict[str, Any] = {"appname": "helpdesk-tui", "tz_aware": True}
     if "serverselectiontimeoutms" not in uri.lower():
         options["serverSelectionTimeoutMS"] = timeout_ms
-    client: MongoClient[Any] = MongoClient(uri, **options)
+    client: MongoClient[Any] = pymongo.MongoClient(uri, **options)
     if ping:
         client.admin.command("ping")
     return client

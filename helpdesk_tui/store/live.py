@@ -33,6 +33,7 @@ from pymongo.errors import OperationFailure, PyMongoError
 
 from helpdesk_tui.domain.models import utc
 from helpdesk_tui.store.queries import QUEUE_FIELDS
+from helpdesk_tui.store.queue_index import IndexMaintainer
 from helpdesk_tui.store.tickets import TicketStore
 
 HISTORY_LOST = 286  # ChangeStreamHistoryLost
@@ -132,6 +133,8 @@ class LiveFeed:
     mode: FeedMode = FeedMode.STARTING
     resume_token: Mapping[str, Any] | None = None
     ready: threading.Event = field(default_factory=threading.Event)
+    # Keeps the queue index true for other writers while this app holds its lease.
+    maintainer: IndexMaintainer | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def stop(self) -> None:
@@ -146,6 +149,21 @@ class LiveFeed:
     @property
     def stopped(self) -> bool:
         return self._stop.is_set()
+
+    def _maintain(self, ids: frozenset[ObjectId] = frozenset()) -> None:
+        """The queue index's share of the loop: renew the lease; apply others' changes."""
+        if self.maintainer is None:
+            return
+        try:
+            self.maintainer.tick()
+            if ids:
+                self.maintainer.changed(ids)
+        except PyMongoError:
+            pass  # the next turn of the loop tries again; pages repair what they find stale
+
+    def _deliver(self, changes: tuple[Change, ...]) -> None:
+        self._maintain(frozenset(c.id for c in changes))
+        self.emit(Batch(changes=changes))
 
     def _set_mode(self, mode: FeedMode, detail: str = "", *, reload: bool = False) -> None:
         if mode is not self.mode or reload:
@@ -162,6 +180,9 @@ class LiveFeed:
         finally:
             self.mode = FeedMode.STOPPED
             self.ready.set()
+            if self.maintainer is not None:
+                with contextlib.suppress(PyMongoError):
+                    self.maintainer.stop()
 
     # --- change streams ----------------------------------------------------------------------
 
@@ -212,11 +233,12 @@ class LiveFeed:
         last_emit = 0.0
         try:
             while stream.alive and not self.stopped:
+                self._maintain()
                 event = stream.try_next()
                 self.resume_token = stream.resume_token
                 if event is None:
                     if pending:
-                        self.emit(Batch(changes=tuple(pending)))
+                        self._deliver(tuple(pending))
                         pending = []
                     continue
                 if event.get("operationType") == "invalidate":
@@ -226,11 +248,11 @@ class LiveFeed:
                     pending.append(change)
                 now = time.monotonic()
                 if pending and now - last_emit >= BATCH_WINDOW:
-                    self.emit(Batch(changes=tuple(pending)))
+                    self._deliver(tuple(pending))
                     pending, last_emit = [], now
         finally:
             if pending:
-                self.emit(Batch(changes=tuple(pending)))
+                self._deliver(tuple(pending))
 
     # --- polling -------------------------------------------------------------------------------
 
@@ -259,6 +281,7 @@ class LiveFeed:
             self._wait(self.poll_interval)
             if self.stopped:
                 break
+            self._maintain()
             try:
                 cursor = self.store.tickets.find(
                     {"updatedAt": {"$gte": since - POLL_OVERLAP}}, projection
@@ -288,7 +311,7 @@ class LiveFeed:
             for ticket_id in [t for t, (_, at) in last.items() if at < horizon]:
                 del last[ticket_id]
             if changes:
-                self.emit(Batch(changes=tuple(changes)))
+                self._deliver(tuple(changes))
 
     @staticmethod
     def _polled_change(

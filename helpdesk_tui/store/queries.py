@@ -277,3 +277,93 @@ def index_plan() -> Sequence[tuple[list[tuple[str, int]], dict[str, Any]]]:
         ([("user", 1), ("createdAt", -1)], {"name": "customer_tickets"}),
         ([("resolvedAt", -1)], {"name": "recently_resolved", "sparse": True}),
     )
+
+
+# --- the queue index (store/queue_index.py) -----------------------------------------------------
+
+_INDEX_SORTS: dict[SortKey, list[tuple[str, int]]] = {
+    SortKey.DEADLINE: [("rank", 1), ("due", 1)],
+    SortKey.PRIORITY: [("prio", 1), ("rank", 1), ("due", 1)],
+    SortKey.UPDATED: [("updatedAt", -1)],
+    SortKey.CREATED: [("createdAt", -1)],
+    SortKey.NUMBER: [("ticketNumber", 1)],
+    SortKey.RESOLVED: [("resolvedAt", -1)],
+}
+_DONE = {Status.RESOLVED, Status.CLOSED}
+
+
+def index_served(query: QueueQuery) -> bool:
+    """Whether the queue index can serve this view (free-text search cannot: it reads tickets)."""
+    return not query.text.strip()
+
+
+def index_filter(query: QueueQuery, now: datetime) -> dict[str, Any]:
+    """The view as a filter on the queue index: its equality prefix first (ESR)."""
+    clauses: dict[str, Any] = {}
+    statuses = set(query.statuses)
+    if statuses == set(ACTIVE_STATUSES):
+        clauses["phase"] = "active"
+    elif statuses == _DONE:
+        clauses["phase"] = "done"
+    elif len(statuses) == 1:
+        clauses["status"] = query.statuses[0].value
+    elif statuses:
+        clauses["status"] = {"$in": [s.value for s in query.statuses]}
+    if isinstance(query.assignee, ObjectId):
+        clauses["assignedTo"] = query.assignee
+    elif query.assignee is Assignee.UNASSIGNED:
+        clauses["assignedTo"] = None
+    if query.priorities:
+        clauses["priority"] = {"$in": [p.value for p in query.priorities]}
+    if query.categories:
+        clauses["category"] = {"$in": [c.value for c in query.categories]}
+    if len(query.tags) == 1:
+        clauses["tags"] = query.tags[0]  # equality on the multikey index
+    elif query.tags:
+        clauses["tags"] = {"$all": list(query.tags)}
+    if query.ids:
+        clauses["_id"] = {"$in": list(query.ids)}
+    if query.breaching:
+        clauses["rank"] = 0
+        clauses["riskAt"] = {"$lt": mongo_time(now)}
+    return clauses
+
+
+def index_sort(query: QueueQuery) -> list[tuple[str, int]]:
+    keys = _INDEX_SORTS[query.sort]
+    if query.descending:
+        keys = [(name, -direction) for name, direction in keys]
+    return [*keys, ("_id", -1 if query.descending else 1)]
+
+
+def rows_pipeline(ids: Sequence[Any], policy: SlaPolicy) -> list[dict[str, Any]]:
+    """The queue rows of these tickets (by ``_id``: index-backed), without ``messages``."""
+    return [
+        {"$match": {"_id": {"$in": list(ids)}}},
+        *deadline_stages(policy),
+        {"$project": {name: 1 for name in (*QUEUE_FIELDS, *DERIVED_FIELDS)}},
+    ]
+
+
+def index_hint(
+    filter: dict[str, Any],
+    sort: list[tuple[str, int]],
+    plan: Sequence[tuple[list[tuple[str, int]], dict[str, Any]]],
+) -> str | None:
+    """The index that serves ``filter`` + ``sort`` without a blocking sort: its keys are some of
+    the filter's equality fields, then exactly the sort (either direction). Named as a hint, so
+    every server (including planners that would pick a shorter prefix) runs the same plan."""
+    equal = {
+        k
+        for k, v in filter.items()
+        if not (isinstance(v, dict) and any(o.startswith("$") for o in v))
+    }
+    best: tuple[int, str] | None = None
+    flipped = [(k, -d) for k, d in sort]
+    for keys, options in plan:
+        prefix, suffix = keys[: len(keys) - len(sort)], keys[len(keys) - len(sort) :]
+        if suffix not in (sort, flipped) or not {k for k, _ in prefix} <= equal:
+            continue
+        if best is None or len(prefix) > best[0]:
+            best = (len(prefix), options["name"])
+    return best[1] if best else None

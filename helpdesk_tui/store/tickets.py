@@ -9,6 +9,7 @@ the current state is a compare-and-set in the update's filter; losing the race r
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -48,9 +49,16 @@ from helpdesk_tui.store.queries import (
     count_pipeline,
     deadline_stages,
     epoch_ms,
+    index_filter,
+    index_hint,
     index_plan,
+    index_served,
+    index_sort,
     queue_pipeline,
+    rows_pipeline,
 )
+from helpdesk_tui.store.queue_index import QueueIndex
+from helpdesk_tui.store.queue_index import index_plan as queue_index_plan
 
 Clock = Callable[[], datetime]
 P = ParamSpec("P")
@@ -73,6 +81,8 @@ class StoreSettings:
     orders: str = "orders"
     events: str = "ticket_events"
     counters: str = "counters"
+    queue_index: str = "queue_index"
+    meta: str = "helpdesk_meta"
     counter_key: str = "ticketNumber"
     counter_field: str = "seq"
     number_format: str = "TKT-{seq:06d}"
@@ -145,7 +155,13 @@ class TicketStore:
         self.orders: Collection[Any] = db[self.settings.orders]
         self.events: Collection[Any] = db[self.settings.events]
         self.counters: Collection[Any] = db[self.settings.counters]
+        self.queue = QueueIndex(
+            db[self.settings.queue_index], db[self.settings.meta], self.tickets, self.settings.sla
+        )
         self._user_cache: dict[ObjectId, User] = {}
+        # Whether some app keeps the queue index true for other writers, checked every few s.
+        self._maintained_until = 0.0
+        self.maintained_by_us = False
 
     def now(self) -> datetime:
         return mongo_time(self.clock())
@@ -163,6 +179,8 @@ class TicketStore:
             f"{self.settings.events}."
             + self.events.create_index([("ticket", 1), ("at", 1)], name="ticket_timeline")
         )
+        created += [f"{self.settings.queue_index}.{name}" for name in self.queue.init()]
+        self.queue.catch_up(self.now())  # builds the index if it has never been built
         return created
 
     # --- reads -------------------------------------------------------------------------------
@@ -190,25 +208,71 @@ class TicketStore:
             raise NotFound(f"no ticket {ref}")
         return Ticket.from_mongo(doc)
 
+    def _fresh_index(self) -> None:
+        """Catch the queue index up unless a running app keeps it true (checked every 5 s)."""
+        if self.maintained_by_us or time.monotonic() < self._maintained_until:
+            return
+        now = self.now()
+        if self.queue.maintained(now):
+            self._maintained_until = time.monotonic() + 5
+        else:
+            self.queue.catch_up(now)
+
     @_db_errors
     def list_queue(self, query: QueueQuery, *, skip: int = 0, limit: int = 200) -> QueuePage:
-        """One page of a view, sorted by the database (next deadline first by default)."""
+        """One page of a view, most urgent first by default.
+
+        Served by the queue index: the page's ids from an index that matches the view's filter
+        and sort, then those tickets by ``_id``; about a page of documents examined whatever the
+        collection's size. Entries found stale are repaired and the page re-sorted. Free-text
+        search reads the tickets (see ``queue_pipeline``).
+        """
         now = self.now()
-        pipeline = queue_pipeline(query, now, self.settings.sla, skip=skip, limit=limit)
-        tickets = [Ticket.from_mongo(doc) for doc in self.tickets.aggregate(pipeline)]
-        if query.sort is SortKey.DEADLINE and self.settings.sla.business_hours is not None:
-            # The server ranked by calendar hours; business hours can reorder within the page.
-            tickets.sort(key=lambda t: sort_key(evaluate(t, now, self.settings.sla)))
+        if not index_served(query):
+            pipeline = queue_pipeline(query, now, self.settings.sla, skip=skip, limit=limit)
+            tickets = [Ticket.from_mongo(doc) for doc in self.tickets.aggregate(pipeline)]
+            if query.sort is SortKey.DEADLINE:
+                tickets.sort(key=lambda t: sort_key(evaluate(t, now, self.settings.sla)))
+            return QueuePage(tuple(tickets), skip, limit)
+        self._fresh_index()
+        where, order = index_filter(query, now), index_sort(query)
+        for _ in range(2):  # a second pass only after repairing stale entries
+            cursor = self.queue.entries.find(where, {"updatedAt": 1}).sort(order)
+            if hint := index_hint(where, order, queue_index_plan()):
+                cursor = cursor.hint(hint)
+            entries = list(cursor.skip(max(skip, 0)).limit(max(limit, 1)))
+            ids = [e["_id"] for e in entries]
+            pipeline = rows_pipeline(ids, self.settings.sla)
+            docs = {d["_id"]: d for d in self.tickets.aggregate(pipeline)}
+            stale = [
+                i
+                for i, e in zip(ids, entries, strict=True)
+                if i not in docs or _index_time(docs[i].get("updatedAt")) != e.get("updatedAt")
+            ]
+            if not stale:
+                break
+            self.queue.refresh(stale)
+        tickets = [Ticket.from_mongo(docs[i]) for i in ids if i in docs]
         return QueuePage(tuple(tickets), skip, limit)
 
     @_db_errors
     def count_views(self, queries: Mapping[str, QueueQuery]) -> dict[str, int]:
-        """How many tickets each view holds, in one round trip."""
+        """How many tickets each view holds: an index-only count per view."""
         if not queries:
             return {}
-        pipeline = count_pipeline(dict(queries), self.now(), self.settings.sla)
-        result = next(iter(self.tickets.aggregate(pipeline)), {})
-        return {name: (result.get(name) or [{}])[0].get("n", 0) for name in queries}
+        now = self.now()
+        counts: dict[str, int] = {}
+        searched = {n: q for n, q in queries.items() if not index_served(q)}
+        if searched:
+            pipeline = count_pipeline(searched, now, self.settings.sla)
+            result = next(iter(self.tickets.aggregate(pipeline)), {})
+            counts = {n: (result.get(n) or [{}])[0].get("n", 0) for n in searched}
+        if len(searched) < len(queries):
+            self._fresh_index()
+        for name, query in queries.items():
+            if name not in searched:
+                counts[name] = self.queue.entries.count_documents(index_filter(query, now))
+        return {name: counts[name] for name in queries}
 
     @_db_errors
     def assigned_ids(self, agent: ObjectId, limit: int = 5_000) -> list[ObjectId]:
@@ -352,6 +416,7 @@ class TicketStore:
             for i, doc in enumerate(tickets)
         ]
         self.tickets.insert_many(numbered, ordered=False)
+        self.queue.apply(numbered)
         return len(numbered)
 
     @_db_errors
@@ -368,6 +433,7 @@ class TicketStore:
                 ):
                     raise  # a duplicate of something else: not ours to retry
                 continue  # another writer holds that number: draw the next one
+            self.queue.apply([doc])
             self._record(doc["_id"], actor, "created", None, doc["ticketNumber"])
             return Ticket.from_mongo(doc)
         raise ConflictError("could not allocate a free ticket number after 20 tries")
@@ -385,6 +451,7 @@ class TicketStore:
             {"_id": ticket_id, **condition}, update, return_document=ReturnDocument.AFTER
         )
         if doc is not None:
+            self.queue.apply([doc])
             return Ticket.from_mongo(doc)
         current = self.tickets.find_one({"_id": ticket_id}, {"messages": 0})
         if current is None:
@@ -619,6 +686,13 @@ class TicketStore:
     @_db_errors
     def history(self, ticket_id: ObjectId) -> list[dict[str, Any]]:
         return list(self.events.find({"ticket": ticket_id}).sort("at", 1).limit(500))
+
+
+def _index_time(value: Any) -> datetime:
+    """A ticket's ``updatedAt`` as the queue index stores it."""
+    from helpdesk_tui.store.queue_index import _date
+
+    return _date(value)
 
 
 def _count_if(condition: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,343 @@
+"""The queue index: one small document per ticket, in a collection of ours, that orders the queue.
+
+Why. The default order of every view is the next SLA deadline, which the Ticket Service does not
+store: it follows from ``createdAt``, the priority's targets (business hours included) and
+whether an agent has answered. Computing it in an aggregation ranks every ticket a view matches
+on every page load, so the server's work grows with the backlog. Here the deadline is computed
+once per ticket *write* (by the SLA engine, so business hours are exact) and kept in
+``queue_index`` beside what the views filter on. A page is then two index-backed queries: the
+ids of one page from an index whose prefix is the view's equality filter and whose suffix is the
+sort (``rank, due, _id``), and those tickets by ``_id``. Counts are ``count_documents`` on index
+prefixes. Nothing of ours is ever written to ``tickets``.
+
+Keeping it true (who writes it):
+
+* Our own writes: the store that changes a ticket derives its entry from the document the write
+  returned and upserts it (one extra write), so the writer sees its change at once.
+* Other writers (the Ticket Service, a script): one running app holds a lease
+  (``helpdesk_meta``, renewed by its live feed) and applies the change stream's events to the
+  index; the others only read. With no app running nothing applies events, so the lease holder
+  first catches up from the tickets written since the last sync point (``updatedAt`` index,
+  with an overlap) and moves the sync point forward as it goes.
+* Every upsert is conditional on the ticket's ``updatedAt`` (never older over newer), so two
+  apps (a lease that changed hands, a writer and the lease holder) applying the same change in
+  any order end in the same entry.
+
+Failure modes and their repair:
+
+* A stale entry (an event missed, two writes in one millisecond): every page compares the
+  tickets it fetched with their entries; an entry whose ``updatedAt`` differs is re-derived from
+  the ticket and written back, and the page re-sorted.
+* An entry whose ticket was deleted: dropped when a page finds no ticket for it.
+* A ticket without an entry (written while no app ran, before a catch-up): found by the
+  catch-up; ``doctor`` compares the counts; ``init-db`` rebuilds the whole index.
+* A change of the SLA policy (targets, business hours): the policy's fingerprint is stored with
+  the sync point; an app with another policy rebuilds the index when it takes the lease.
+  (Teams whose agents run different SLA settings on one database would fight over it: the
+  settings are a team's, not an agent's.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
+from pymongo.collection import Collection
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from helpdesk_tui.domain.models import ACTIVE_STATUSES, Priority, Status, Ticket, mongo_time, utc
+from helpdesk_tui.domain.sla import ClockKind, SlaPolicy, due_at, evaluate, sort_key
+
+# Where a ticket without a deadline sorts: after every real one.
+FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+LEASE_SECONDS = 30
+CATCH_UP_OVERLAP = timedelta(minutes=5)
+
+# What deriving an entry needs of a ticket: never message text.
+DERIVE_PROJECTION: dict[str, Any] = {
+    name: 1
+    for name in (
+        "ticketNumber",
+        "user",
+        "priority",
+        "status",
+        "category",
+        "assignedTo",
+        "tags",
+        "createdAt",
+        "updatedAt",
+        "resolvedAt",
+        "closedAt",
+    )
+} | {"messages.sender": 1, "messages.isInternal": 1, "messages.createdAt": 1}
+
+ACTIVE = frozenset(s.value for s in ACTIVE_STATUSES)
+DONE = frozenset((Status.RESOLVED.value, Status.CLOSED.value))
+
+
+def phase_of(status: Any) -> str:
+    if status in ACTIVE:
+        return "active"
+    if status in DONE:
+        return "done"
+    return "other"  # an unknown or missing status: in no standard view, flagged on the ticket
+
+
+def policy_fingerprint(policy: SlaPolicy) -> str:
+    text = json.dumps(policy.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def derive(doc: Mapping[str, Any], policy: SlaPolicy) -> dict[str, Any]:
+    """The index entry of a ticket document (which may be malformed: never raises)."""
+    ticket = Ticket.from_mongo(doc)
+    created = ticket.created_at
+    status = evaluate(ticket, created or EPOCH, policy)  # deadlines do not depend on "now"
+    rank, _ = sort_key(status)
+    due = status.next.due if status.next is not None and status.next.due else None
+    risk = None
+    if created is not None and status.next is not None:
+        target = policy.target(ticket.priority)
+        share = 1 - policy.at_risk_share
+        moments = []
+        for clock in (status.first_response, status.resolution):
+            if not clock.running:
+                continue
+            minutes = (
+                target.first_response_minutes
+                if clock.kind is ClockKind.FIRST_RESPONSE
+                else target.resolution_minutes
+            )
+            try:
+                moments.append(
+                    due_at(created, timedelta(minutes=minutes * share), policy.business_hours)
+                )
+            except (OverflowError, ValueError):
+                pass
+        risk = min(moments, default=None)
+    raw_status = doc.get("status")
+    assignee = doc.get("assignedTo")
+    tags = doc.get("tags")
+    priority = doc.get("priority")
+    return {
+        "status": raw_status if isinstance(raw_status, str) else None,
+        "phase": phase_of(raw_status),
+        "assignedTo": assignee,
+        "priority": priority if isinstance(priority, str) else None,
+        "prio": ticket.priority.rank if priority in {p.value for p in Priority} else 2,
+        "category": doc.get("category") if isinstance(doc.get("category"), str) else None,
+        "tags": [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else [],
+        "rank": rank,
+        "due": mongo_time(due) if due else FAR_FUTURE,
+        "riskAt": mongo_time(risk) if risk else FAR_FUTURE,
+        "ticketNumber": doc.get("ticketNumber") if isinstance(doc.get("ticketNumber"), str) else "",
+        "createdAt": mongo_time(created) if created else None,
+        "updatedAt": _date(doc.get("updatedAt")),
+        "resolvedAt": _date(doc.get("resolvedAt")),
+    }
+
+
+def _date(value: Any) -> datetime:
+    return mongo_time(utc(value)) if isinstance(value, datetime) else EPOCH
+
+
+def index_plan() -> Sequence[tuple[list[tuple[str, int]], dict[str, Any]]]:
+    """Indexes on ``queue_index``: equality prefix of a view, then its sort (ESR)."""
+    deadline = [("rank", ASCENDING), ("due", ASCENDING), ("_id", ASCENDING)]
+    return (
+        ([("phase", 1), *deadline], {"name": "qi_phase_deadline"}),
+        ([("assignedTo", 1), ("phase", 1), *deadline], {"name": "qi_assignee_deadline"}),
+        ([("status", 1), *deadline], {"name": "qi_status_deadline"}),
+        ([("tags", 1), ("phase", 1), *deadline], {"name": "qi_tags_deadline"}),
+        ([("phase", 1), ("prio", 1), *deadline], {"name": "qi_phase_priority"}),
+        ([("phase", 1), ("rank", 1), ("riskAt", 1)], {"name": "qi_phase_risk"}),
+        (
+            [("assignedTo", 1), ("phase", 1), ("rank", 1), ("riskAt", 1)],
+            {"name": "qi_assignee_risk"},
+        ),
+        ([("phase", 1), ("updatedAt", DESCENDING), ("_id", 1)], {"name": "qi_phase_updated"}),
+        ([("phase", 1), ("createdAt", DESCENDING), ("_id", 1)], {"name": "qi_phase_created"}),
+        ([("phase", 1), ("ticketNumber", 1), ("_id", 1)], {"name": "qi_phase_number"}),
+        ([("phase", 1), ("resolvedAt", DESCENDING), ("_id", 1)], {"name": "qi_phase_resolved"}),
+    )
+
+
+@dataclass
+class QueueIndex:
+    """Reads and maintains ``queue_index`` (see the module docstring)."""
+
+    entries: Collection[Any]
+    meta: Collection[Any]
+    tickets: Collection[Any]
+    policy: SlaPolicy
+
+    def init(self) -> list[str]:
+        return [self.entries.create_index(keys, **options) for keys, options in index_plan()]
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def apply(self, docs: Iterable[Mapping[str, Any]], *, current: bool = False) -> None:
+        """Upsert the entries of these ticket documents, never an older over a newer one.
+
+        ``current``: the documents were just read, so they are the truth now whatever their
+        ``updatedAt`` says (a writer whose clock is behind stamps an older time on a newer
+        state); their entries are written unconditionally.
+        """
+        operations = []
+        for doc in docs:
+            if "_id" not in doc:
+                continue
+            entry = derive(doc, self.policy)
+            where: dict[str, Any] = {"_id": doc["_id"]}
+            if not current:
+                where["updatedAt"] = {"$lte": entry["updatedAt"]}
+            operations.append(UpdateOne(where, {"$set": entry}, upsert=True))
+        if not operations:
+            return
+        try:
+            self.entries.bulk_write(operations, ordered=False)
+        except BulkWriteError as error:
+            # A duplicate key here means the entry is newer than this change: keep it.
+            others = [e for e in error.details.get("writeErrors", []) if e.get("code") != 11000]
+            if others:
+                raise
+
+    def remove(self, ids: Iterable[Any]) -> None:
+        ids = list(ids)
+        if ids:
+            self.entries.delete_many({"_id": {"$in": ids}})
+
+    def refresh(self, ids: Iterable[Any]) -> None:
+        """Re-derive these tickets' entries from the tickets (repair; missing ones removed)."""
+        wanted = list(ids)
+        if not wanted:
+            return
+        docs = list(self.tickets.find({"_id": {"$in": wanted}}, DERIVE_PROJECTION))
+        self.apply(docs, current=True)
+        found = {d["_id"] for d in docs}
+        self.remove(i for i in wanted if i not in found)
+
+    def rebuild(self, now: datetime, batch: int = 1_000) -> int:
+        """Derive every ticket's entry (init-db, or a changed SLA policy). Idempotent.
+
+        ``now`` is the writers' clock (the store's), in which ``updatedAt`` is written.
+        """
+        count = 0
+        pending: list[Mapping[str, Any]] = []
+        started = now
+        for doc in self.tickets.find({}, DERIVE_PROJECTION):
+            pending.append(doc)
+            if len(pending) >= batch:
+                self.apply(pending)
+                count, pending = count + len(pending), []
+        self.apply(pending)
+        count += len(pending)
+        self._set_sync(started - CATCH_UP_OVERLAP)
+        return count
+
+    def catch_up(self, now: datetime) -> int:
+        """Apply the tickets written since the last sync point (or rebuild if there is none)."""
+        sync = self.meta.find_one({"_id": "queue_index.sync"})
+        if sync is None or sync.get("policy") != policy_fingerprint(self.policy):
+            return self.rebuild(now)
+        since = utc(sync["until"]) - CATCH_UP_OVERLAP
+        started = now
+        docs = list(self.tickets.find({"updatedAt": {"$gte": since}}, DERIVE_PROJECTION))
+        self.apply(docs)
+        self._set_sync(started)
+        return len(docs)
+
+    def maintained(self, now: datetime) -> bool:
+        """Whether a running app holds the lease (and so applies other writers' changes)."""
+        lease = self.meta.find_one({"_id": "queue_index.lease"}, {"until": 1})
+        return bool(
+            lease and isinstance(lease.get("until"), datetime) and utc(lease["until"]) > utc(now)
+        )
+
+    def _set_sync(self, until: datetime) -> None:
+        self.meta.update_one(
+            {"_id": "queue_index.sync"},
+            {"$set": {"until": mongo_time(until), "policy": policy_fingerprint(self.policy)}},
+            upsert=True,
+        )
+
+    def mark_synced(self, until: datetime) -> None:
+        """The lease holder has applied every change up to ``until``."""
+        self._set_sync(until)
+
+    # --- the lease -----------------------------------------------------------------------------
+
+    def take_lease(self, holder: str, now: datetime) -> bool:
+        """Hold (or renew) the right to apply other writers' changes; False if another has it."""
+        now = mongo_time(now)
+        try:
+            doc = self.meta.find_one_and_update(
+                {
+                    "_id": "queue_index.lease",
+                    "$or": [{"holder": holder}, {"until": {"$lt": now}}],
+                },
+                {"$set": {"holder": holder, "until": now + timedelta(seconds=LEASE_SECONDS)}},
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
+        except DuplicateKeyError:
+            return False  # held by another app, still valid
+        return bool(doc and doc.get("holder") == holder)
+
+    def release_lease(self, holder: str) -> None:
+        self.meta.delete_one({"_id": "queue_index.lease", "holder": holder})
+
+
+def new_holder() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass
+class IndexMaintainer:
+    """The live feed's side of the index: hold the lease, catch up, apply others' changes.
+
+    ``tick`` is called by the feed's loop (at least once a second); ``changed`` with the ids of
+    every batch of changes the feed saw. Only the lease holder reads or writes anything.
+    """
+
+    index: QueueIndex
+    clock: Any
+    holder: str = ""
+    renew_every: float = 10.0
+    _holding: bool = False
+    _last: datetime | None = None
+
+    def __post_init__(self) -> None:
+        self.holder = self.holder or new_holder()
+
+    @property
+    def holding(self) -> bool:
+        return self._holding
+
+    def tick(self) -> None:
+        now = mongo_time(self.clock())
+        if self._last is not None and (now - self._last).total_seconds() < self.renew_every:
+            return
+        self._last = now
+        had = self._holding
+        self._holding = self.index.take_lease(self.holder, now)
+        if self._holding and not had:
+            self.index.catch_up(now)
+        elif self._holding:
+            self.index.mark_synced(now)
+
+    def changed(self, ids: Iterable[Any]) -> None:
+        if self._holding:
+            self.index.refresh(ids)
+
+    def stop(self) -> None:
+        if self._holding:
+            self.index.release_lease(self.holder)
+            self._holding = False
