@@ -64,7 +64,9 @@ def main() -> None:
             check=True,
         )
         try:
-            code = "import sys; from helpdesk_tui.cli import main; sys.argv[0]='helpdesk-tui'; main()"
+            code = (
+                "import sys; from helpdesk_tui.cli import main; sys.argv[0]='helpdesk-tui'; main()"
+            )
             old = measure([PYTHON, "-c", code], args.runs, env={"PYTHONPATH": str(tree)})
             emit(
                 "demo-startup-old",

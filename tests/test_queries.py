@@ -594,4 +594,6 @@ def test_a_created_at_of_another_bson_type_ranks_last_and_the_queue_still_loads(
 
     ids = [t.id for t in page.tickets]
     assert odd_id in ids
-    assert ids[-1] == odd_id or all(t.status.value in ("resolved", "closed") for t in page.tickets[ids.index(odd_id) + 1 :])
+    assert ids[-1] == odd_id or all(
+        t.status.value in ("resolved", "closed") for t in page.tickets[ids.index(odd_id) + 1 :]
+    )

@@ -151,22 +151,27 @@ def _date(value: Any) -> datetime:
 def index_plan() -> Sequence[tuple[list[tuple[str, int]], dict[str, Any]]]:
     """Indexes on ``queue_index``: equality prefix of a view, then its sort (ESR)."""
     deadline = [("rank", ASCENDING), ("due", ASCENDING), ("_id", ASCENDING)]
-    return (
+    plan: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
+        # The default order (next deadline) for every standard view's equality prefix.
         ([("phase", 1), *deadline], {"name": "qi_phase_deadline"}),
         ([("assignedTo", 1), ("phase", 1), *deadline], {"name": "qi_assignee_deadline"}),
         ([("status", 1), *deadline], {"name": "qi_status_deadline"}),
+        ([("assignedTo", 1), ("status", 1), *deadline], {"name": "qi_assignee_status_deadline"}),
         ([("tags", 1), ("phase", 1), *deadline], {"name": "qi_tags_deadline"}),
-        ([("phase", 1), ("prio", 1), *deadline], {"name": "qi_phase_priority"}),
+        # The Breaching count: running tickets past their at-risk moment.
         ([("phase", 1), ("rank", 1), ("riskAt", 1)], {"name": "qi_phase_risk"}),
-        (
-            [("assignedTo", 1), ("phase", 1), ("rank", 1), ("riskAt", 1)],
-            {"name": "qi_assignee_risk"},
-        ),
-        ([("phase", 1), ("updatedAt", DESCENDING), ("_id", 1)], {"name": "qi_phase_updated"}),
-        ([("phase", 1), ("createdAt", DESCENDING), ("_id", 1)], {"name": "qi_phase_created"}),
-        ([("phase", 1), ("ticketNumber", 1), ("_id", 1)], {"name": "qi_phase_number"}),
         ([("phase", 1), ("resolvedAt", DESCENDING), ("_id", 1)], {"name": "qi_phase_resolved"}),
-    )
+    ]
+    # The other sorts (`o`) for the two large views, All open and My tickets; other views
+    # sorted so walk the closest index (ordered, but reading the entries that do not match).
+    for prefix, tag in (([("phase", 1)], "phase"), ([("assignedTo", 1), ("phase", 1)], "assignee")):
+        plan += [
+            ([*prefix, ("prio", 1), *deadline], {"name": f"qi_{tag}_priority"}),
+            ([*prefix, ("updatedAt", DESCENDING), ("_id", 1)], {"name": f"qi_{tag}_updated"}),
+            ([*prefix, ("createdAt", DESCENDING), ("_id", 1)], {"name": f"qi_{tag}_created"}),
+            ([*prefix, ("ticketNumber", 1), ("_id", 1)], {"name": f"qi_{tag}_number"}),
+        ]
+    return tuple(plan)
 
 
 @dataclass

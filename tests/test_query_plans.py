@@ -1,0 +1,174 @@
+"""The queries the app really sends, explained by a server that executes them (issue 14).
+
+The store's client is watched with pymongo's command monitoring while it loads a page and the
+counts of every standard view (sorted each way the queue offers); each captured command is then
+explained on the same server. MongoDB's index rules are what is asserted: a page's query names
+(as a hint) an index whose keys are the view's equality fields followed by exactly its sort
+(ESR), which a MongoDB server walks in order and stops after skip + limit keys, and the server
+uses it; the rows of a page are read by ``_id`` (a page of documents); a count is an index scan
+of the view's filter. SecantusDB itself does not stop early on an index that gives the order (it
+sorts what the index matched, 'SORT' over 'IXSCAN'), so its documents examined per page are
+the view's matching entries: benchmarks/bench_server_work.py reports that figure.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from bson import ObjectId
+from conftest import NOW, FakeClock
+from pymongo import MongoClient, monitoring
+
+from helpdesk_tui.demo import seed
+from helpdesk_tui.store.embedded import EmbeddedServer
+from helpdesk_tui.store.queries import SortKey
+from helpdesk_tui.store.tickets import StoreSettings, TicketStore
+from helpdesk_tui.views import standard_views
+
+PAGE = 40
+TICKETS = 1_200
+
+
+class Commands(monitoring.CommandListener):
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, dict[str, Any]]] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.seen.append((event.command_name, dict(event.command)))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+_names = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def watched(server: EmbeddedServer) -> Iterator[tuple[TicketStore, Commands, ObjectId]]:
+    """1,200 demo tickets (most of them resolved or closed, as in a helpdesk's history)."""
+    commands = Commands()
+    client: MongoClient[Any] = MongoClient(server.uri, tz_aware=True, event_listeners=[commands])
+    db = client[f"plans_{next(_names)}"]
+    clock = FakeClock(now=NOW)
+    store = TicketStore(db, StoreSettings(), clock=clock)
+    store.init_db()
+    data = seed.generate(NOW - timedelta(minutes=1), tickets=TICKETS, customers=300, seed=3)
+    seed.load(store, data)
+    me = store.user_by_email(seed.DEMO_AGENT_EMAIL).id
+    assert me is not None
+    yield store, commands, me
+    client.drop_database(db.name)
+    client.close()
+
+
+def explain(store: TicketStore, command: dict[str, Any]) -> dict[str, Any]:
+    body = {k: v for k, v in command.items() if not k.startswith("$") and k != "lsid"}
+    return store.db.command("explain", body, verbosity="executionStats")
+
+
+def stages(plan: dict[str, Any]) -> list[str]:
+    found = [plan.get("stage", "")]
+    for key in ("inputStage", "queryPlan"):
+        if isinstance(plan.get(key), dict):
+            found += stages(plan[key])
+    for child in plan.get("inputStages", []):
+        found += stages(child)
+    return found
+
+
+def winning(explained: dict[str, Any]) -> dict[str, Any]:
+    if "queryPlanner" in explained:
+        return explained["queryPlanner"]["winningPlan"]
+    return explained["stages"][0]["$cursor"]["queryPlanner"]["winningPlan"]
+
+
+def stats(explained: dict[str, Any]) -> dict[str, Any]:
+    if "executionStats" in explained and "totalDocsExamined" in explained["executionStats"]:
+        return explained["executionStats"]
+    return explained["stages"][0]["$cursor"]["executionStats"]
+
+
+def index_keys(store: TicketStore, name: str) -> list[tuple[str, int]]:
+    info = store.queue.entries.index_information()[name]
+    return [(k, int(d)) for k, d in info["key"]]
+
+
+def is_operator(value: Any) -> bool:
+    return isinstance(value, dict) and any(str(k).startswith("$") for k in value)
+
+
+def index_used(plan: dict[str, Any]) -> str | None:
+    if plan.get("stage") == "IXSCAN":
+        return plan.get("indexName")
+    child = plan.get("inputStage")
+    return index_used(child) if isinstance(child, dict) else None
+
+
+def views(me: ObjectId) -> list[Any]:
+    return [v.query for v in standard_views(me)]
+
+
+SHAPES = [(view, SortKey.DEADLINE) for view in range(6)] + [
+    (view, sort)
+    for view in (0, 2)  # My tickets, All open
+    for sort in (SortKey.PRIORITY, SortKey.UPDATED, SortKey.CREATED, SortKey.NUMBER)
+]
+
+
+@pytest.mark.parametrize(("view", "sort"), SHAPES)
+def test_a_page_of_every_view_is_served_by_an_index_in_its_order_and_reads_about_a_page(
+    watched: tuple[TicketStore, Commands, ObjectId], view: int, sort: SortKey
+) -> None:
+    store, commands, me = watched
+    query = views(me)[view]
+    if query.sort is not SortKey.RESOLVED:
+        query = query.__class__(**{**query.__dict__, "sort": sort})
+    matching = store.queue.entries.count_documents({})
+    commands.seen.clear()
+
+    page = store.list_queue(query, skip=PAGE, limit=PAGE)  # the second page
+
+    finds = [c for name, c in commands.seen if name == "find" and c["find"] == "queue_index"]
+    rows = [c for name, c in commands.seen if name == "aggregate" and c["aggregate"] == "tickets"]
+    assert len(finds) == 1 and len(rows) == 1, commands.seen
+    find = finds[0]
+    keys = index_keys(store, find["hint"])
+    equality = {k for k, v in find["filter"].items() if not is_operator(v)}
+    prefix = list(itertools.takewhile(lambda key: key[0] in equality, keys))
+    rest = keys[len(prefix) :]
+    sort = [(k, d) for k, d in find["sort"].items() if k not in equality]
+    assert {k for k, _ in prefix} == equality, (keys, find)  # E: every equality field
+    assert rest in (sort, [(k, -d) for k, d in sort]), (keys, find)  # S: then the sort
+    plan = explain(store, find)
+    assert index_used(winning(plan)) == find["hint"]
+    ids = rows[0]["pipeline"][0]["$match"]["_id"]["$in"]
+    assert len(ids) == len(page.tickets) <= PAGE
+    row_plan = explain(store, rows[0])
+    assert stats(row_plan)["totalDocsExamined"] <= PAGE
+    assert matching == TICKETS
+
+
+def test_counts_of_every_view_are_index_scans_of_the_view_filter(
+    watched: tuple[TicketStore, Commands, ObjectId],
+) -> None:
+    store, commands, me = watched
+    commands.seen.clear()
+
+    counts = store.count_views({str(i): q for i, q in enumerate(views(me))})
+
+    sent = [
+        c for name, c in commands.seen if name == "aggregate" and c["aggregate"] == "queue_index"
+    ]
+    assert len(sent) == 6
+    assert not [c for name, c in commands.seen if c.get("aggregate") == "tickets"]
+    for command, count in zip(sent, counts.values(), strict=True):
+        plan = explain(store, command)
+        assert "IXSCAN" in stages(winning(plan)), winning(plan)
+        assert stats(plan)["totalKeysExamined"] <= count + 1
