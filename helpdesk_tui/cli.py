@@ -224,8 +224,10 @@ def init_db(ctx: typer.Context) -> None:
     """Create the indexes the app needs (idempotent; never drops anything)."""
     with clear_errors():
         store = connect(_config(ctx))
-        for name in store.init_db():
+        for name in store.init_db(rebuild=True):
             typer.echo(f"index ok: {name}")
+        entries = store.queue.entries.count_documents({})
+        typer.echo(f"queue index built: {entries} tickets")
 
 
 @app.command()

@@ -73,6 +73,10 @@ def run_checks(store: TicketStore, config: Config) -> list[Check]:
             )
         else:
             checks.append(Check("indexes", "ok", f"{len(index_plan())} queue indexes present"))
+        fine, detail = store.queue.check(store.now())
+        if not fine:
+            detail += ": run `helpdesk-tui init-db` to rebuild it"
+        checks.append(Check("queue index", "ok" if fine else "warn", detail))
         checks.append(
             Check(
                 "collections",

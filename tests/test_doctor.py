@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from conftest import NOW
 from pydantic import SecretStr
 
 from helpdesk_tui.config import Config
@@ -15,9 +16,7 @@ URI = "mongodb://helpdesk:s3cret-pw@127.0.0.1:1/?replicaSet=secantus"
 
 def config() -> Config:
     cfg = Config()
-    return cfg.model_copy(
-        update={"mongo": cfg.mongo.model_copy(update={"uri": SecretStr(URI)})}
-    )
+    return cfg.model_copy(update={"mongo": cfg.mongo.model_copy(update={"uri": SecretStr(URI)})})
 
 
 def by_name(store: TicketStore) -> dict[str, Any]:
@@ -57,3 +56,25 @@ def test_doctor_never_prints_the_password(store: TicketStore) -> None:
 
     assert "s3cret-pw" not in text
     assert "127.0.0.1:1" in text
+
+
+def test_doctor_reports_a_queue_index_behind_the_tickets_and_init_db_repairs_it(
+    store: TicketStore, db: Any
+) -> None:
+    from conftest import People, new_ticket
+
+    people = People(*(db.users.insert_one({"name": n}).inserted_id for n in "abcd"))
+    ticket = store.create_ticket(new_ticket(people))
+    assert by_name(store)["queue index"].level == "ok"
+    db.tickets.update_one({"_id": ticket.id}, {"$set": {"status": "waiting", "updatedAt": NOW}})
+    db.tickets.insert_one({"subject": "by hand", "updatedAt": NOW})
+
+    check = by_name(store)["queue index"]
+    assert check.level == "warn"
+    assert "1 entries for 2 tickets" in check.detail and "init-db" in check.detail
+
+    store.init_db(rebuild=True)
+
+    assert by_name(store)["queue index"].level == "ok"
+    entry = db.queue_index.find_one({"_id": ticket.id})
+    assert entry["status"] == "waiting"

@@ -259,6 +259,27 @@ class QueueIndex:
         self._set_sync(started)
         return len(docs)
 
+    def check(self, now: datetime, sample: int = 50) -> tuple[bool, str]:
+        """For doctor: whether the index covers the tickets and is in step with the latest."""
+        tickets = self.tickets.count_documents({})
+        entries = self.entries.count_documents({})
+        recent = list(
+            self.tickets.find({}, {"updatedAt": 1}).sort("updatedAt", DESCENDING).limit(sample)
+        )
+        known = {
+            e["_id"]: e.get("updatedAt")
+            for e in self.entries.find(
+                {"_id": {"$in": [d["_id"] for d in recent]}}, {"updatedAt": 1}
+            )
+        }
+        behind = sum(1 for d in recent if known.get(d["_id"]) != _date(d.get("updatedAt")))
+        lease = "kept live by a running app" if self.maintained(now) else "no app keeps it live"
+        text = (
+            f"{entries} entries for {tickets} tickets; "
+            f"{behind} of the {len(recent)} latest behind; {lease}"
+        )
+        return entries == tickets and behind == 0, text
+
     def maintained(self, now: datetime) -> bool:
         """Whether a running app holds the lease (and so applies other writers' changes)."""
         lease = self.meta.find_one({"_id": "queue_index.lease"}, {"until": 1})

@@ -169,8 +169,9 @@ class TicketStore:
     # --- schema ------------------------------------------------------------------------------
 
     @_db_errors
-    def init_db(self) -> list[str]:
-        """Create the indexes our queries need. Idempotent; never drops anything."""
+    def init_db(self, *, rebuild: bool = False) -> list[str]:
+        """Create the indexes our queries need and bring the queue index up to date
+        (``rebuild``: derive every ticket's entry again). Idempotent; never drops anything."""
         created = [
             f"{self.settings.tickets}.{self.tickets.create_index(keys, **options)}"
             for keys, options in index_plan()
@@ -180,7 +181,10 @@ class TicketStore:
             + self.events.create_index([("ticket", 1), ("at", 1)], name="ticket_timeline")
         )
         created += [f"{self.settings.queue_index}.{name}" for name in self.queue.init()]
-        self.queue.catch_up(self.now())  # builds the index if it has never been built
+        if rebuild:
+            self.queue.rebuild(self.now())
+        else:
+            self.queue.catch_up(self.now())  # builds the index if it has never been built
         return created
 
     # --- reads -------------------------------------------------------------------------------
