@@ -35,7 +35,7 @@ from helpdesk_tui.store.live import (
     stream_pipeline,
     supports_change_streams,
 )
-from helpdesk_tui.store.queries import QUEUE_FIELDS
+from helpdesk_tui.store.queries import DERIVED_FIELDS, QUEUE_FIELDS
 from helpdesk_tui.store.tickets import StoreSettings, TicketStore
 
 JOIN_TIMEOUT = 5.0
@@ -355,14 +355,16 @@ def test_stream_pipeline_matches_our_operations_and_projects_queue_fields_only()
     pipeline = stream_pipeline()
     assert pipeline[0] == {"$match": {"operationType": {"$in": list(OPERATIONS)}}}
     assert set(OPERATIONS) == {"insert", "update", "replace", "delete"}
-    project = pipeline[1]["$project"]
-    assert len(pipeline) == 2 and set(pipeline[1]) == {"$project"}
+    assert set(pipeline[1]["$addFields"]) == {f"fullDocument.{n}" for n in DERIVED_FIELDS}
+    project = pipeline[2]["$project"]
+    assert len(pipeline) == 3 and set(pipeline[2]) == {"$project"}
     assert set(project) == {
         "operationType",
         "documentKey",
         "updateDescription.updatedFields",
         "updateDescription.removedFields",
         *(f"fullDocument.{name}" for name in QUEUE_FIELDS),
+        *(f"fullDocument.{name}" for name in DERIVED_FIELDS),
     }
     assert set(project.values()) == {1}  # a pure inclusion projection
     assert "fullDocument" not in project
@@ -374,10 +376,10 @@ def test_stream_pipeline_matches_our_operations_and_projects_queue_fields_only()
 def test_stream_pipeline_is_identical_on_every_call_and_not_shared() -> None:
     first = stream_pipeline()
     assert first == stream_pipeline()
-    first[1]["$project"]["fullDocument.messages"] = 1
+    first[2]["$project"]["fullDocument.messages"] = 1
     first.append({"$limit": 1})
     assert stream_pipeline() == stream_pipeline()
-    assert "fullDocument.messages" not in stream_pipeline()[1]["$project"]
+    assert "fullDocument.messages" not in stream_pipeline()[2]["$project"]
 
 
 TICKET = ObjectId()

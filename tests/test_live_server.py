@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from typing import Any
 import procs
 import pytest
 from bson import ObjectId
-from conftest import FakeClock, People, new_ticket
+from conftest import NOW, FakeClock, People, new_ticket
 from pymongo import MongoClient
 
 from helpdesk_tui.domain.models import Status
@@ -217,3 +217,37 @@ def test_processes_taking_next_share_the_unassigned_tickets_without_overlap(
     assert len(taken) == len(set(taken)) == 24
     assert set(taken) == tickets
     assert store.tickets.count_documents({"assignedTo": None, "status": Status.OPEN.value}) == 0
+
+
+def test_an_event_carries_everything_a_queue_row_shows(
+    store: TicketStore, people: People, clock: FakeClock
+) -> None:
+    """The stream's own expressions give the row's message-derived fields: no read per event."""
+    ticket = store.create_ticket(new_ticket(people))
+    recorder = Recorder()
+    feed = LiveFeed(store, emit=recorder, poll_interval=0.2)
+    with following(feed):
+        clock.advance(minutes=5)
+        store.add_message(ticket.id, sender=people.customer, content="more detail")
+        clock.advance(minutes=5)
+        store.add_message(ticket.id, sender=people.agent, content="note", internal=True)
+        clock.advance(minutes=5)
+        store.add_message(ticket.id, sender=people.agent, content="on it")
+        clock.advance(minutes=5)
+        store.add_message(ticket.id, sender=people.customer, content="thanks")
+        wait_until(lambda: len(recorder.changes) >= 4, "four events")
+        store.tickets.delete_one({"_id": ticket.id})
+        wait_until(lambda: len(recorder.changes) >= 5, "the delete")
+
+    from helpdesk_tui.domain.models import Ticket
+
+    rows = [Ticket.from_mongo(c.doc) for c in recorder.changes[:4] if c.doc is not None]
+    assert len(rows) == 4
+    last = rows[-1]
+    assert last.message_count == 4
+    assert last.first_response_at == NOW + timedelta(minutes=15)
+    assert last.last_message_at == NOW + timedelta(minutes=20)
+    assert last.last_message_from_customer is True
+    assert rows[1].last_message_from_customer is False  # an internal note was last
+    assert rows[1].first_response_at is None
+    assert recorder.changes[-1].kind == "delete" and recorder.changes[-1].doc is None

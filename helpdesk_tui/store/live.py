@@ -32,7 +32,7 @@ from pymongo import DESCENDING
 from pymongo.errors import OperationFailure, PyMongoError
 
 from helpdesk_tui.domain.models import utc
-from helpdesk_tui.store.queries import QUEUE_FIELDS
+from helpdesk_tui.store.queries import DERIVED_FIELDS, QUEUE_FIELDS, row_fields
 from helpdesk_tui.store.queue_index import IndexMaintainer
 from helpdesk_tui.store.tickets import TicketStore
 
@@ -89,7 +89,15 @@ def stream_pipeline() -> list[dict[str, Any]]:
         "updateDescription.removedFields": 1,
     }
     project.update({f"fullDocument.{name}": 1 for name in QUEUE_FIELDS})
-    return [{"$match": {"operationType": {"$in": list(OPERATIONS)}}}, {"$project": project}]
+    project.update({f"fullDocument.{name}": 1 for name in DERIVED_FIELDS})
+    # What a queue row needs from the messages, computed by the server from the looked-up
+    # document, so the event alone can place the row: no read of ours per event.
+    derived = {f"fullDocument.{k}": v for k, v in row_fields("fullDocument.").items()}
+    return [
+        {"$match": {"operationType": {"$in": list(OPERATIONS)}}},
+        {"$addFields": derived},
+        {"$project": project},
+    ]
 
 
 def change_from_event(event: Mapping[str, Any]) -> Change | None:
@@ -105,10 +113,13 @@ def change_from_event(event: Mapping[str, Any]) -> Change | None:
             messages.append(value)
         elif name == "messages" and isinstance(value, list):
             messages.extend(value[-1:])  # a whole-array set: the newest is what matters
+    doc = event.get("fullDocument")
+    if kind == "delete" or not isinstance(doc, Mapping) or "_id" not in doc:
+        doc = None  # deleted, or gone before the lookup: the derived fields stand alone
     return Change(
         id=key,
         kind=kind,
-        doc=event.get("fullDocument"),
+        doc=doc,
         updated=frozenset(name.split(".")[0] for name in fields),
         new_messages=tuple(m for m in messages if isinstance(m, Mapping)),
     )

@@ -149,6 +149,40 @@ def _ms(expression: Any) -> dict[str, Any]:
     }
 
 
+def row_fields(root: str = "") -> dict[str, Any]:
+    """Expressions of what a queue row needs from ``messages`` (never the messages themselves):
+    first agent public reply, count, newest message time, and whether the customer wrote last.
+
+    ``root`` is a path prefix, e.g. ``"fullDocument."`` inside a change-stream pipeline.
+    """
+    messages = {"$cond": [{"$isArray": f"${root}messages"}, f"${root}messages", []]}
+    agent_public = {
+        "$filter": {
+            "input": messages,
+            "as": "m",
+            "cond": {
+                "$and": [{"$ne": ["$$m.isInternal", True]}, {"$ne": ["$$m.sender", f"${root}user"]}]
+            },
+        }
+    }
+
+    def last(field: str) -> dict[str, Any]:
+        return {
+            "$arrayElemAt": [{"$map": {"input": messages, "as": "m", "in": f"$$m.{field}"}}, -1]
+        }
+
+    return {
+        "_firstResponseAt": {
+            "$arrayElemAt": [{"$map": {"input": agent_public, "as": "m", "in": "$$m.createdAt"}}, 0]
+        },
+        "_messageCount": {"$size": messages},
+        "_lastMessageAt": last("createdAt"),
+        "_lastFromCustomer": {
+            "$and": [{"$gt": [{"$size": messages}, 0]}, {"$eq": [last("sender"), f"${root}user"]}]
+        },
+    }
+
+
 def _by_priority(values: dict[Priority, Any], default: Any) -> dict[str, Any]:
     return {
         "$switch": {

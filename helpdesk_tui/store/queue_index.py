@@ -19,9 +19,9 @@ Keeping it true (who writes it):
   index; the others only read. With no app running nothing applies events, so the lease holder
   first catches up from the tickets written since the last sync point (``updatedAt`` index,
   with an overlap) and moves the sync point forward as it goes.
-* Every upsert is conditional on the ticket's ``updatedAt`` (never older over newer), so two
-  apps (a lease that changed hands, a writer and the lease holder) applying the same change in
-  any order end in the same entry.
+* Every entry is derived from a document as written or as just read, and upserted whole. The
+  lease holder re-reads the ticket for every change it sees, so whatever order two writers'
+  own upserts landed in, the current state is back within one event.
 
 Failure modes and their repair:
 
@@ -188,22 +188,21 @@ class QueueIndex:
 
     # --- writing -------------------------------------------------------------------------------
 
-    def apply(self, docs: Iterable[Mapping[str, Any]], *, current: bool = False) -> None:
-        """Upsert the entries of these ticket documents, never an older over a newer one.
+    def apply(self, docs: Iterable[Mapping[str, Any]]) -> None:
+        """Upsert the entries of these ticket documents (each as it was just written or read).
 
-        ``current``: the documents were just read, so they are the truth now whatever their
-        ``updatedAt`` says (a writer whose clock is behind stamps an older time on a newer
-        state); their entries are written unconditionally.
+        Unconditional: ``updatedAt`` cannot order two versions (a writer whose clock is behind
+        stamps an older time on a newer state), so nothing here compares them. Two writers
+        applying their own results in the opposite order of their writes leave the older one
+        for a moment; the lease holder re-reads the ticket on that write's event and puts the
+        current state back (and a page that reads the entry repairs it too).
         """
         operations = []
         for doc in docs:
             if "_id" not in doc:
                 continue
             entry = derive(doc, self.policy)
-            where: dict[str, Any] = {"_id": doc["_id"]}
-            if not current:
-                where["updatedAt"] = {"$lte": entry["updatedAt"]}
-            operations.append(UpdateOne(where, {"$set": entry}, upsert=True))
+            operations.append(UpdateOne({"_id": doc["_id"]}, {"$set": entry}, upsert=True))
         if not operations:
             return
         try:
@@ -225,7 +224,7 @@ class QueueIndex:
         if not wanted:
             return
         docs = list(self.tickets.find({"_id": {"$in": wanted}}, DERIVE_PROJECTION))
-        self.apply(docs, current=True)
+        self.apply(docs)
         found = {d["_id"] for d in docs}
         self.remove(i for i in wanted if i not in found)
 

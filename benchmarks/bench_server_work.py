@@ -1,0 +1,226 @@
+"""Server work on a server that executes the queries (SecantusDB in a child process).
+
+Figures (issue 14), all from one SecantusDB per size, seeded with the demo generator:
+
+* ``server.first_rows_N``: the real ``helpdesk-tui`` process (``--uri``) in a 120x40 pty, fork
+  to the first ticket row on the terminal, at N = 300 and 10,000 tickets (100,000 with
+  ``--full``: SecantusDB's own planner is slow there, so it measures the engine too).
+* ``server.page_N``: what the app's start asks of the server in process: one page of My tickets
+  and the counts of the six views (wall time on SecantusDB), with ``explain``'s documents
+  examined for the page query and, for comparison, the old ranking aggregation over tickets.
+* ``server.cpu_per_update_K``: SecantusDB's CPU seconds (from /proc) per outside ticket update
+  with K = 0, 1, 5, 10 apps connected (300 tickets): K ``helpdesk-tui`` processes each on its
+  own pty; 30 updates by another client; idle CPU over the same span subtracted.
+* ``server.ops_per_update_K``: server operations (``serverStatus.opcounters``: query, getmore,
+  command, insert, update, delete) per outside update, less the writer's own.
+
+    python benchmarks/bench_server_work.py [--quick] [--full]
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import emit, fail, note, quick
+from _pty import PtyApp, console_script
+from pymongo import MongoClient, monitoring
+
+from helpdesk_tui.demo import seed
+from helpdesk_tui.store.connection import open_client
+from helpdesk_tui.store.embedded import EmbeddedServer
+from helpdesk_tui.store.queries import QueueQuery, queue_pipeline
+from helpdesk_tui.store.tickets import StoreSettings, TicketStore
+from helpdesk_tui.views import standard_views
+
+ROW = b"TKT-"
+DB = "helpdesk"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+class Counter(monitoring.CommandListener):
+    """Counts the commands a client sends (the writer's own share of the opcounters)."""
+
+    count = 0
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.count += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+
+
+def seeded(tickets: int) -> tuple[EmbeddedServer, TicketStore, Any]:
+    server = EmbeddedServer().start()
+    client = open_client(server.uri, timeout_ms=60_000)
+    store = TicketStore(client[DB], StoreSettings())
+    store.init_db()
+    started = time.monotonic()
+    data = seed.generate(datetime.now(UTC), tickets=tickets, customers=min(tickets, 2_000), seed=7)
+    for start in range(0, len(data.tickets), 2_000):  # batches: one insert_many per 2,000
+        part = data.tickets[start : start + 2_000]
+        users = data.users if start == 0 else []
+        store.import_demo(users, part)
+    note(f"seeded {tickets} tickets in {time.monotonic() - started:.1f} s")
+    return server, store, data
+
+
+def app_argv(server: EmbeddedServer, email: str) -> list[str]:
+    return [*console_script(), "--uri", server.uri, "--db", DB, "--as", email]
+
+
+def opcount(store: TicketStore) -> int:
+    counters = store.db.client.admin.command("serverStatus")["opcounters"]
+    return sum(
+        int(counters.get(k, 0))
+        for k in ("query", "getmore", "command", "insert", "update", "delete")
+    )
+
+
+def first_rows(tickets: int) -> None:
+    server, store, _ = seeded(tickets)
+    try:
+        app = PtyApp(app_argv(server, seed.DEMO_AGENT_EMAIL))
+        try:
+            seconds = app.wait_for(ROW, timeout=300) - app.started
+        finally:
+            app.close()
+        emit(
+            f"server.first_rows_{tickets}",
+            f"App start to first rows, {tickets:,} tickets (SecantusDB)",
+            "< 1 s",
+            f"{seconds:.2f} s",
+            seconds < 1.0,
+            value=seconds,
+        )
+        me = store.user_by_email(seed.DEMO_AGENT_EMAIL).id
+        assert me is not None
+        views = {v.key: v.query for v in standard_views(me)}
+        started = time.monotonic()
+        page = store.list_queue(views["mine"], limit=200)
+        counts = store.count_views(views)
+        seconds = time.monotonic() - started
+        query = QueueQuery()  # All open: the largest view
+        from helpdesk_tui.store.queries import index_filter, index_hint, index_sort
+        from helpdesk_tui.store.queue_index import index_plan
+
+        where, order = index_filter(query, store.now()), index_sort(query)
+        cursor = store.queue.entries.find(where, {"updatedAt": 1}).sort(order).limit(200)
+        if hint := index_hint(where, order, index_plan()):
+            cursor = cursor.hint(hint)
+        examined = cursor.explain()["executionStats"]["totalDocsExamined"]
+        started = time.monotonic()
+        list(store.tickets.aggregate(queue_pipeline(query, store.now(), store.settings.sla)))
+        old = time.monotonic() - started
+        emit(
+            f"server.page_{tickets}",
+            f"Start queries (page of My tickets + 6 counts), {tickets:,} tickets (SecantusDB)",
+            "",
+            f"{seconds * 1000:.0f} ms ({len(page.tickets)} rows, {counts['open']} open); "
+            f"All open page: {examined} queue-index entries examined by SecantusDB "
+            f"(no early stop); the old ranking aggregation: {old * 1000:.0f} ms",
+            None,
+            value=seconds,
+        )
+    finally:
+        server.stop()
+
+
+def cpu_per_update(apps: list[int], updates: int) -> None:
+    server, store, data = seeded(300)
+    sent = Counter()
+    writer_client = MongoClient(server.uri, tz_aware=True, event_listeners=[sent])
+    writer = TicketStore(writer_client[DB], StoreSettings())
+    customer = next(u["_id"] for u in data.users if u.get("role") == "customer")
+    agents = [u["email"] for u in data.users if u.get("role") in ("agent", "supervisor")]
+    open_ids = [d["_id"] for d in store.tickets.find({"status": "open"}, {"_id": 1}).limit(updates)]
+    running: list[PtyApp] = []
+    pid = server.pid
+    assert pid is not None
+    try:
+        for k in apps:
+            while len(running) < k:
+                app = PtyApp(app_argv(server, agents[len(running) % len(agents)]))
+                app.wait_for(ROW, timeout=120)
+                running.append(app)
+            for app in running:
+                app.wait_quiet(1.0, timeout=10)
+            span = updates * 0.2 + 3
+            idle_cpu = cpu_seconds(pid)
+            end = time.monotonic() + span
+            while time.monotonic() < end:
+                for app in running:
+                    app.pump(0.05)
+            idle = cpu_seconds(pid) - idle_cpu
+            ops_before, cpu_before = opcount(store), cpu_seconds(pid)
+            sent.count = 0
+            for i in range(updates):
+                writer.add_message(open_ids[i % len(open_ids)], sender=customer, content="+1")
+                until = time.monotonic() + 0.2
+                while time.monotonic() < until:
+                    for app in running:
+                        app.pump(0.02)
+                    if not running:
+                        time.sleep(0.02)
+            end = time.monotonic() + 3
+            while time.monotonic() < end:
+                for app in running:
+                    app.pump(0.05)
+                if not running:
+                    time.sleep(0.05)
+            cpu = cpu_seconds(pid) - cpu_before
+            ops = opcount(store) - ops_before - sent.count - 1  # less the writer's, serverStatus
+            per = max(cpu - idle, 0.0) / updates
+            emit(
+                f"server.cpu_per_update_{k}",
+                f"SecantusDB CPU per outside update, {k} app(s) connected, 300 tickets",
+                "< +10 ms per app",
+                f"{per * 1000:.1f} ms (idle {idle * 1000 / updates:.1f} ms per update-span)",
+                None,
+                value=per,
+            )
+            emit(
+                f"server.ops_per_update_{k}",
+                f"Server operations per outside update beyond the writer's, {k} app(s)",
+                "0 when no refill",
+                f"{ops / updates:.1f}",
+                None,
+                value=ops / updates,
+            )
+    finally:
+        for app in running:
+            app.close()
+        server.stop()
+
+
+def main() -> None:
+    sizes = [300] if quick() else [300, 10_000]
+    if "--full" in sys.argv:
+        sizes.append(100_000)
+    for size in sizes:
+        try:
+            first_rows(size)
+        except Exception as error:  # a figure that could not be measured is reported
+            fail(f"server.first_rows_{size}", f"first rows at {size}", repr(error))
+    try:
+        cpu_per_update([0, 1] if quick() else [0, 1, 5, 10], 10 if quick() else 30)
+    except Exception as error:
+        fail("server.cpu_per_update", "server CPU per update", repr(error))
+
+
+if __name__ == "__main__":
+    main()
