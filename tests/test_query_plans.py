@@ -116,9 +116,7 @@ def views(me: ObjectId) -> list[Any]:
     return [v.query for v in standard_views(me)]
 
 
-SHAPES = [(view, SortKey.DEADLINE) for view in range(6)] + [
-    (2, sort) for sort in (SortKey.PRIORITY, SortKey.UPDATED)  # All open, sorted otherwise
-]
+SHAPES = [(view, SortKey.DEADLINE) for view in range(6)]
 
 
 @pytest.mark.parametrize(("view", "sort"), SHAPES)

@@ -301,15 +301,12 @@ def count_pipeline(
 
 
 def index_plan() -> Sequence[tuple[list[tuple[str, int]], dict[str, Any]]]:
-    """The indexes on ``tickets`` that the queue's ``$match`` stages use."""
+    """The indexes on ``tickets`` our reads need (the views are served by ``queue_index``)."""
     return (
         ([("ticketNumber", 1)], {"unique": True, "name": "ticketNumber_1"}),
-        ([("status", 1), ("assignedTo", 1), ("createdAt", 1)], {"name": "queue_status_assignee"}),
-        ([("assignedTo", 1), ("status", 1)], {"name": "queue_assignee_status"}),
-        ([("tags", 1), ("status", 1)], {"name": "queue_tags"}),
-        ([("updatedAt", 1)], {"name": "poll_updatedAt"}),
+        ([("updatedAt", 1)], {"name": "poll_updatedAt"}),  # polling, catch-up
+        ([("assignedTo", 1), ("updatedAt", -1)], {"name": "assignee_updated"}),  # away, alerts
         ([("user", 1), ("createdAt", -1)], {"name": "customer_tickets"}),
-        ([("resolvedAt", -1)], {"name": "recently_resolved", "sparse": True}),
     )
 
 

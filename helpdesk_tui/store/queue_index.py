@@ -157,18 +157,13 @@ def index_plan() -> Sequence[tuple[list[tuple[str, int]], dict[str, Any]]]:
         ([("assignedTo", 1), ("phase", 1), *deadline], {"name": "qi_assignee_deadline"}),
         ([("status", 1), *deadline], {"name": "qi_status_deadline"}),
         ([("assignedTo", 1), ("status", 1), *deadline], {"name": "qi_assignee_status_deadline"}),
-        ([("tags", 1), ("phase", 1), *deadline], {"name": "qi_tags_deadline"}),
         # The Breaching count: running tickets past their at-risk moment.
         ([("phase", 1), ("rank", 1), ("riskAt", 1)], {"name": "qi_phase_risk"}),
         ([("phase", 1), ("resolvedAt", DESCENDING), ("_id", 1)], {"name": "qi_phase_resolved"}),
     ]
-    # The other sorts (`o`) of All open: a view sorted otherwise walks its equality index and
-    # sorts what matched (bounded by the view's size, not the collection's). Every index here
-    # is written on every ticket change, so they are few.
-    plan += [
-        ([("phase", 1), ("prio", 1), *deadline], {"name": "qi_phase_priority"}),
-        ([("phase", 1), ("updatedAt", DESCENDING), ("_id", 1)], {"name": "qi_phase_updated"}),
-    ]
+    # Every index here is written on every ticket change, so they are few: the other sorts
+    # (`o`) and tag views walk their view's equality index and sort what matched (bounded by the
+    # view's size, not the collection's).
     return tuple(plan)
 
 
@@ -210,6 +205,23 @@ class QueueIndex:
             others = [e for e in error.details.get("writeErrors", []) if e.get("code") != 11000]
             if others:
                 raise
+
+    def add_new(self, docs: Sequence[Mapping[str, Any]]) -> None:
+        """Entries for tickets just inserted (a bulk import): one insert, not an upsert each."""
+        entries = [{"_id": d["_id"], **derive(d, self.policy)} for d in docs if "_id" in d]
+        if not entries:
+            return
+        try:
+            self.entries.insert_many(entries, ordered=False)
+        except BulkWriteError as error:
+            taken = {
+                entries[e["index"]]["_id"]
+                for e in error.details.get("writeErrors", [])
+                if e.get("code") == 11000
+            }
+            if len(taken) < len(error.details.get("writeErrors", [])):
+                raise
+            self.apply([d for d in docs if d.get("_id") in taken])  # already there: replace
 
     def remove(self, ids: Iterable[Any]) -> None:
         ids = list(ids)

@@ -29,7 +29,6 @@ from helpdesk_tui.domain.errors import (
     StoreUnavailable,
 )
 from helpdesk_tui.domain.models import (
-    ACTIVE_STATUSES,
     NewTicket,
     Priority,
     Status,
@@ -47,8 +46,6 @@ from helpdesk_tui.store.queries import (
     QueueQuery,
     SortKey,
     count_pipeline,
-    deadline_stages,
-    epoch_ms,
     index_filter,
     index_hint,
     index_plan,
@@ -316,38 +313,27 @@ class TicketStore:
 
     @_db_errors
     def workload(self) -> dict[ObjectId, dict[str, Any]]:
-        """Per agent, in one query: active tickets by status, breached and at-risk counts and
-        the oldest active ticket's creation time."""
-        now_ms = epoch_ms(self.now())
-        running = {"$eq": ["$_rank", 0]}
+        """Per agent, in one query over the queue index: active tickets by status, breached and
+        at-risk counts and the oldest active ticket's creation time."""
+        self._fresh_index()
+        now = self.now()
+        running = {"$eq": ["$rank", 0]}
         pipeline = [
-            {
-                "$match": {
-                    "status": {"$in": [s.value for s in ACTIVE_STATUSES]},
-                    "assignedTo": {"$ne": None},
-                }
-            },
-            *deadline_stages(self.settings.sla),
+            {"$match": {"phase": "active", "assignedTo": {"$ne": None}}},
             {
                 "$group": {
                     "_id": {"agent": "$assignedTo", "status": "$status"},
                     "n": {"$sum": 1},
-                    "breached": _count_if({"$and": [running, {"$lt": ["$_due", now_ms]}]}),
+                    "breached": _count_if({"$and": [running, {"$lt": ["$due", now]}]}),
                     "at_risk": _count_if(
-                        {
-                            "$and": [
-                                running,
-                                {"$gte": ["$_due", now_ms]},
-                                {"$lt": ["$_riskAt", now_ms]},
-                            ]
-                        }
+                        {"$and": [running, {"$gte": ["$due", now]}, {"$lt": ["$riskAt", now]}]}
                     ),
                     "oldest": {"$min": "$createdAt"},
                 }
             },
         ]
         load: dict[ObjectId, dict[str, Any]] = {}
-        for row in self.tickets.aggregate(pipeline):
+        for row in self.queue.entries.aggregate(pipeline):
             counts = load.setdefault(
                 row["_id"]["agent"], {"breached": 0, "at_risk": 0, "oldest": None}
             )
@@ -436,7 +422,7 @@ class TicketStore:
             for i, doc in enumerate(tickets)
         ]
         self.tickets.insert_many(numbered, ordered=False)
-        self.queue.apply(numbered)
+        self.queue.add_new(numbered)
         return len(numbered)
 
     @_db_errors
