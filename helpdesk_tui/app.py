@@ -26,8 +26,9 @@ from helpdesk_tui.store.tickets import TicketStore
 from helpdesk_tui.views import View, standard_views
 
 STYLES = Path(__file__).parent / "styles"
-# Countdowns show minutes: repainting more often than this would only write the same text.
-TICK_SECONDS = 15.0
+# A countdown changes when its minute turns, so look every second; a tick writes to the
+# terminal only for a cell whose text changed (nothing on most ticks).
+TICK_SECONDS = 1.0
 TICK_SECONDS_UNFOCUSED = 120.0
 # Live changes are handed to the screens at most this often: a burst is one repaint.
 COALESCE_SECONDS = 0.1

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bson import ObjectId
-from rich.text import Text
+from rich.text import Span, Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -47,6 +47,8 @@ class Loaded:
 class ViewBar(Static):
     """``1 Mine 12  2 Unassigned 40  …``: the current view highlighted, short names when narrow."""
 
+    _shown: tuple[str, list[Span]] = ("", [])
+
     def show(self, views: list[View], current: int, counts: dict[str, int]) -> None:
         narrow = self.size.width and self.size.width < 100
         text = Text(no_wrap=True, overflow="ellipsis")
@@ -59,7 +61,9 @@ class ViewBar(Static):
                 style += " red" if index != current else ""
             text.append(label + " ", style=style.strip())
             text.append(" ")
-        self.update(text)
+        if (text.plain, text.spans) != self._shown:  # a repaint only when it looks different
+            self._shown = (text.plain, text.spans)
+            self.update(text)
 
 
 class QueueScreen(TicketActions):
@@ -96,6 +100,7 @@ class QueueScreen(TicketActions):
         self._stale = False
         self._in_flight = False  # a load is running: live changes wait for it
         self._again = False
+        self._info = ""
 
     def compose(self) -> ComposeResult:
         yield Static(id="top-bar")
@@ -187,7 +192,10 @@ class QueueScreen(TicketActions):
         parts.append(f"sort: {(self.sort or self.view.query.sort).label}")
         if self.table.selected:
             parts.append(f"{len(self.table.selected)} selected")
-        self.query_one("#queue-info", Static).update(Text(" · ".join(parts)))
+        info = " · ".join(parts)
+        if info != self._info:  # counts and the like: repaint the line only when it changed
+            self._info = info
+            self.query_one("#queue-info", Static).update(Text(info))
 
     @on(DataTable.RowHighlighted)
     def _maybe_fetch_more(self, event: DataTable.RowHighlighted) -> None:
