@@ -23,6 +23,7 @@ from helpdesk_tui.store.live import Batch, Change, FeedMode, LiveFeed
 from helpdesk_tui.store.presence import PresenceStore
 from helpdesk_tui.store.queue_index import IndexMaintainer
 from helpdesk_tui.store.tickets import TicketStore
+from helpdesk_tui.terminal_output import install as write_only_changes
 from helpdesk_tui.views import View, standard_views
 
 STYLES = Path(__file__).parent / "styles"
@@ -70,6 +71,7 @@ class HelpdeskApp(App[None]):
         drafts: Drafts | None = None,
         activity: Any = None,
     ) -> None:
+        write_only_changes()  # a changed cell costs its characters, not the line before it
         super().__init__()
         self.store = store
         self.config = config

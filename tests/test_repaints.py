@@ -69,8 +69,11 @@ async def test_countdown_cell_repaints_exactly_when_its_minute_turns_and_nothing
 
         # 60 s after it was updated: "now" -> "1m"; 59m 00s -> 58m 59s left: "59m" -> "58m".
         assert {s for s, seen in by_second.items() if seen} == {60, 61}
-        assert by_second[60] == [(table, (cell_region(table, 0, "updated"),))]
-        assert by_second[61] == [(table, (cell_region(table, 0, "sla"),))]
+        updated, sla = cell_region(table, 0, "updated"), cell_region(table, 0, "sla")
+        pad = table.cell_padding
+        # Only the characters that change: "now" -> "1m" (3 cells), "● 59m" -> "● 58m" (one).
+        assert by_second[60] == [(table, (Region(updated.x + pad, updated.y, 3, 1),))]
+        assert by_second[61] == [(table, (Region(sla.x + pad + 3, sla.y, 1, 1),))]
         assert table.get_cell_at(Coordinate(0, 1)).plain == "● 58m"
         assert table.get_cell(table.current_key or "", "updated").plain == "1m"
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bson import ObjectId
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -121,7 +122,7 @@ class TicketTable(DataTable[Text]):
             for c in COLUMNS
             if width >= c.min_terminal
         )
-        fixed = sum(c.width + 2 for c in columns if c.key != "subject") + 2 + 2  # pad, scrollbar
+        fixed = sum(c.width + 2 for c in columns if c.key != "subject") + 2  # its padding
         return columns, max(width - fixed, MIN_SUBJECT)
 
     def on_resize(self) -> None:
@@ -406,11 +407,20 @@ class TicketTable(DataTable[Text]):
         row_key, column_key = RowKey(key), ColumnKey(column)
         if row_key not in self._row_locations or column_key not in self._column_locations:
             return
+        before = self._data[row_key].get(column_key)
         self._data[row_key][column_key] = value
         self._update_count += 1  # invalidates the row caches (CPU), not the terminal
         row, column_index = self._row_locations.get(row_key), self._column_locations.get(column_key)
-        if row is not None and column_index is not None:
-            self.refresh_coordinate(Coordinate(row, column_index))
+        if row is None or column_index is None:
+            return
+        cell = self._get_cell_region(Coordinate(row, column_index))
+        old = before.plain if isinstance(before, Text) else ""
+        start, end = _changed_span(old, value.plain)
+        # Only the characters that differ ("2h 14m" -> "2h 13m": one), within the cell.
+        x = cell.x + self.cell_padding + start
+        width = min(end - start, cell.right - self.cell_padding - x)
+        if width > 0:
+            self._refresh_region(Region(x, cell.y, width, cell.height))
 
     def _cell_text(self, key: str, column: str) -> str | None:
         try:
@@ -444,6 +454,22 @@ class TicketTable(DataTable[Text]):
         self.selected ^= {key}
         self._set_cell(key, "mark", Text("●" if key in self.selected else " "))
         return key
+
+
+def _changed_span(old: str, new: str) -> tuple[int, int]:
+    """The cells from the first to the last that differ between two left-aligned texts."""
+    same = 0
+    for a, b in zip(old, new, strict=False):
+        if a != b:
+            break
+        same += 1
+    start, end = cell_len(new[:same]), max(cell_len(old), cell_len(new))
+    if cell_len(old) == cell_len(new):
+        tail = 0
+        while tail < min(len(old), len(new)) - same and old[-1 - tail] == new[-1 - tail]:
+            tail += 1
+        end -= cell_len(new[len(new) - tail :]) if tail else 0
+    return start, end
 
 
 def _merge_runs(strip: Strip) -> Strip:
