@@ -10,6 +10,7 @@ from typing import Any
 
 from bson import ObjectId
 from textual.app import App, SystemCommand
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 
@@ -227,7 +228,10 @@ class HelpdeskApp(App[None]):
         """Advance SLA countdowns on the visible screen (only changed cells repaint)."""
         tick = getattr(self.screen, "tick", None)
         if tick is not None:
-            tick(self.store.now())
+            try:
+                tick(self.store.now())
+            except NoMatches:  # the screen is still being built, or being torn down
+                return
 
     def on_app_blur(self) -> None:
         self._ticker.stop()

@@ -16,7 +16,7 @@ from textual.widget import Widget
 
 from helpdesk_tui.config import Config, UiConfig
 from helpdesk_tui.domain.models import Priority
-from helpdesk_tui.screens.queue import QueueScreen
+from helpdesk_tui.screens.queue import QueueScreen, ViewBar
 from helpdesk_tui.widgets.ticket_table import TicketTable
 
 QUIET = Config(ui=UiConfig(poll_interval_seconds=3600))
@@ -140,3 +140,25 @@ async def test_scrolling_past_the_last_visible_row_scrolls_half_a_page(
         scrolled = table.scroll_y
         await pilot.press(*["j"] * (visible // 2 - 1))
         assert table.scroll_y == scrolled  # the next steps repaint two rows, not the table
+
+
+async def test_a_changed_count_repaints_its_digits_in_the_view_bar_not_the_bar(
+    make_app: Any, demo_store: Any, repaints: list[Repaint]
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        queue = app.screen
+        assert isinstance(queue, QueueScreen)
+        bar = queue.query_one(ViewBar)
+        before = bar.render_line(0).text
+        counts = dict(queue.counts)
+        repaints.clear()
+        bar.show(queue.views, queue.view_index, counts)  # the same: nothing repainted
+        assert repaints == []
+        counts["unassigned"] = 8  # was 7
+        bar.show(queue.views, queue.view_index, counts)
+        await pilot.pause()
+        column = before.index("Unassigned 7") + len("Unassigned ")
+        assert repaints == [(bar, (Region(column, 0, 1, 1),))]
+        assert "Unassigned 8" in bar.render_line(0).text

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bson import ObjectId
-from rich.text import Span, Text
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -25,6 +25,7 @@ from helpdesk_tui.store.presence import Presence
 from helpdesk_tui.store.queries import QueueQuery, SortKey
 from helpdesk_tui.store.tickets import QueuePage, TicketStore
 from helpdesk_tui.views import View
+from helpdesk_tui.widgets.line import Line
 from helpdesk_tui.widgets.ticket_table import TicketTable
 
 SORT_CYCLE = (SortKey.DEADLINE, SortKey.PRIORITY, SortKey.UPDATED, SortKey.CREATED, SortKey.NUMBER)
@@ -44,10 +45,8 @@ class Loaded:
     presence: dict[ObjectId, list[Presence]]
 
 
-class ViewBar(Static):
+class ViewBar(Line):
     """``1 Mine 12  2 Unassigned 40  …``: the current view highlighted, short names when narrow."""
-
-    _shown: tuple[str, list[Span]] = ("", [])
 
     def show(self, views: list[View], current: int, counts: dict[str, int]) -> None:
         narrow = self.size.width and self.size.width < 100
@@ -61,9 +60,7 @@ class ViewBar(Static):
                 style += " red" if index != current else ""
             text.append(label + " ", style=style.strip())
             text.append(" ")
-        if (text.plain, text.spans) != self._shown:  # a repaint only when it looks different
-            self._shown = (text.plain, text.spans)
-            self.update(text)
+        self.set_text(text)
 
 
 class QueueScreen(TicketActions):
@@ -100,14 +97,13 @@ class QueueScreen(TicketActions):
         self._stale = False
         self._in_flight = False  # a load is running: live changes wait for it
         self._again = False
-        self._info = ""
 
     def compose(self) -> ComposeResult:
         yield Static(id="top-bar")
         yield ViewBar(id="view-bar")
         yield Input(placeholder="filter: ticket number, subject words or #tag", id="filter")
         yield TicketTable(id="queue-table")
-        yield Static(id="queue-info")
+        yield Line(id="queue-info")
         yield Footer()
 
     @property
@@ -192,10 +188,7 @@ class QueueScreen(TicketActions):
         parts.append(f"sort: {(self.sort or self.view.query.sort).label}")
         if self.table.selected:
             parts.append(f"{len(self.table.selected)} selected")
-        info = " · ".join(parts)
-        if info != self._info:  # counts and the like: repaint the line only when it changed
-            self._info = info
-            self.query_one("#queue-info", Static).update(Text(info))
+        self.query_one("#queue-info", Line).set_text(Text(" · ".join(parts)))
 
     @on(DataTable.RowHighlighted)
     def _maybe_fetch_more(self, event: DataTable.RowHighlighted) -> None:
