@@ -95,6 +95,10 @@ async def test_cursor_move_repaints_the_two_rows_and_nothing_else(
         assert {widget for widget, _ in seen} == {table}
         painted = {region for _, regions in seen for region in regions}
         assert painted == {row_region(table, row), row_region(table, row + 1)}
+        # Each row is one run of text in one style: colour codes once per row, not per cell.
+        header = table.header_height
+        for line in (header + row, header + row + 1):
+            assert len(list(table.render_line(line))) == 1
 
 
 async def test_live_update_of_one_ticket_repaints_its_row_only(
