@@ -41,7 +41,15 @@ EXPECTED = {
     ],
     "keys": ["keys.move", "keys.open_ticket", "keys.switch_view"],
     "events": ["events.burst", "events.burst_key"],
-    "terminal": ["terminal.idle", "terminal.move"],
+    "terminal": [
+        "terminal.idle",
+        "terminal.activity",
+        "terminal.move",
+        "terminal.move_scroll",
+        "terminal.switch",
+        "terminal.idle_80x24",
+        "terminal.move_80x24",
+    ],
     "db": ["db.open_app", "db.open_view", "db.open_ticket", "db.event_queue", "db.queue_messages"],
     "memory": ["memory.start_100000", "memory.events"],
 }

@@ -10,6 +10,7 @@ from typing import Any
 
 from bson import ObjectId
 from textual.app import App, SystemCommand
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 
@@ -23,11 +24,13 @@ from helpdesk_tui.store.live import Batch, Change, FeedMode, LiveFeed
 from helpdesk_tui.store.presence import PresenceStore
 from helpdesk_tui.store.queue_index import IndexMaintainer
 from helpdesk_tui.store.tickets import TicketStore
+from helpdesk_tui.terminal_output import install as write_only_changes
 from helpdesk_tui.views import View, standard_views
 
 STYLES = Path(__file__).parent / "styles"
-# Countdowns show minutes: repainting more often than this would only write the same text.
-TICK_SECONDS = 15.0
+# A countdown changes when its minute turns, so look every second; a tick writes to the
+# terminal only for a cell whose text changed (nothing on most ticks).
+TICK_SECONDS = 1.0
 TICK_SECONDS_UNFOCUSED = 120.0
 # Live changes are handed to the screens at most this often: a burst is one repaint.
 COALESCE_SECONDS = 0.1
@@ -69,6 +72,7 @@ class HelpdeskApp(App[None]):
         drafts: Drafts | None = None,
         activity: Any = None,
     ) -> None:
+        write_only_changes()  # a changed cell costs its characters, not the line before it
         super().__init__()
         self.store = store
         self.config = config
@@ -224,7 +228,10 @@ class HelpdeskApp(App[None]):
         """Advance SLA countdowns on the visible screen (only changed cells repaint)."""
         tick = getattr(self.screen, "tick", None)
         if tick is not None:
-            tick(self.store.now())
+            try:
+                tick(self.store.now())
+            except NoMatches:  # the screen is still being built, or being torn down
+                return
 
     def on_app_blur(self) -> None:
         self._ticker.stop()

@@ -146,7 +146,7 @@ def _run_app(
     from helpdesk_tui.app import HelpdeskApp
 
     app = HelpdeskApp(store=store, config=config, me=me, demo=demo, activity=activity)
-    app.run(mouse=config.ui.mouse)
+    app.run(mouse=config.ui.mouse_on(os.environ))
 
 
 ConfigOpt = Annotated[

@@ -94,12 +94,20 @@ class WorkflowConfig(_Section):
 
 
 class UiConfig(_Section):
-    mouse: bool = True
+    # None: on, except in an SSH session (``$SSH_CONNECTION``), where every mouse movement
+    # the terminal reports crosses the link and may repaint a row.
+    mouse: bool | None = None
     page_size: int = Field(default=200, ge=10, le=2000)
     poll_interval_seconds: float = Field(default=2.0, ge=0.2)
     bell: bool = False
     desktop_notifications: bool = False
     theme: str = Field(default="textual-dark", min_length=1)
+
+    def mouse_on(self, environ: Mapping[str, str]) -> bool:
+        """Whether to ask the terminal for mouse reports: ``mouse`` if set, else off over SSH."""
+        if self.mouse is not None:
+            return self.mouse
+        return not environ.get("SSH_CONNECTION")
 
 
 class ReplyConfig(_Section):

@@ -96,6 +96,9 @@ async def started(pilot: Pilot[Any]) -> QueueScreen:
         pilot, lambda: any(isinstance(s, QueueScreen) and s.page for s in app.screen_stack)
     )
     assert feed.ready.is_set()
+    # Alerts know which tickets were mine at start-up (seeded after the first paint): an
+    # assignment racing that seeding would otherwise count as "already mine".
+    assert await until(pilot, lambda: app.alerts.mine_ids is not None)
     if feed.mode is not FeedMode.LIVE:
         assert await until(pilot, lambda: waits[0] >= 2)  # a whole poll between two waits
     await pilot.pause(2 * COALESCE_SECONDS)  # and its batch handed to the screens

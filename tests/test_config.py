@@ -53,7 +53,7 @@ def test_defaults_with_no_file(tmp_path: Path) -> None:
     assert config.mongo.counter.format.format(seq=123) == "TKT-000123"
     assert config.sla.targets == DEFAULT_TARGETS
     assert config.sla.business_hours is None
-    assert config.ui.page_size == 200 and config.ui.mouse is True
+    assert config.ui.page_size == 200 and config.ui.mouse is None
     assert {c.name for c in config.canned} >= {"Acknowledge"}
     assert config.views == [] and config.warnings == []
 
@@ -106,6 +106,15 @@ def test_example_commented_sections_load_when_uncommented(tmp_path: Path) -> Non
 
 
 # --- friendly sections ----------------------------------------------------------------------
+
+
+def test_mouse_is_off_by_default_in_an_ssh_session_unless_configured(tmp_path: Path) -> None:
+    ssh = {"SSH_CONNECTION": "10.0.0.2 50000 10.0.0.1 22"}
+    default = Config()
+    assert default.ui.mouse_on({}) is True
+    assert default.ui.mouse_on(ssh) is False
+    assert load_text(tmp_path, "[ui]\nmouse = true\n").ui.mouse_on(ssh) is True
+    assert load_text(tmp_path, "[ui]\nmouse = false\n").ui.mouse_on({}) is False
 
 
 def test_partial_sla_targets_keep_other_defaults(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from helpdesk_tui.store.presence import Presence
 from helpdesk_tui.store.queries import QueueQuery, SortKey
 from helpdesk_tui.store.tickets import QueuePage, TicketStore
 from helpdesk_tui.views import View
+from helpdesk_tui.widgets.line import Line
 from helpdesk_tui.widgets.ticket_table import TicketTable
 
 SORT_CYCLE = (SortKey.DEADLINE, SortKey.PRIORITY, SortKey.UPDATED, SortKey.CREATED, SortKey.NUMBER)
@@ -44,7 +45,7 @@ class Loaded:
     presence: dict[ObjectId, list[Presence]]
 
 
-class ViewBar(Static):
+class ViewBar(Line):
     """``1 Mine 12  2 Unassigned 40  …``: the current view highlighted, short names when narrow."""
 
     def show(self, views: list[View], current: int, counts: dict[str, int]) -> None:
@@ -59,7 +60,7 @@ class ViewBar(Static):
                 style += " red" if index != current else ""
             text.append(label + " ", style=style.strip())
             text.append(" ")
-        self.update(text)
+        self.set_text(text)
 
 
 class QueueScreen(TicketActions):
@@ -102,7 +103,7 @@ class QueueScreen(TicketActions):
         yield ViewBar(id="view-bar")
         yield Input(placeholder="filter: ticket number, subject words or #tag", id="filter")
         yield TicketTable(id="queue-table")
-        yield Static(id="queue-info")
+        yield Line(id="queue-info")
         yield Footer()
 
     @property
@@ -187,7 +188,7 @@ class QueueScreen(TicketActions):
         parts.append(f"sort: {(self.sort or self.view.query.sort).label}")
         if self.table.selected:
             parts.append(f"{len(self.table.selected)} selected")
-        self.query_one("#queue-info", Static).update(Text(" · ".join(parts)))
+        self.query_one("#queue-info", Line).set_text(Text(" · ".join(parts)))
 
     @on(DataTable.RowHighlighted)
     def _maybe_fetch_more(self, event: DataTable.RowHighlighted) -> None:

@@ -37,6 +37,8 @@ def _when(at: datetime | None, now: datetime) -> str:
 class TicketHeader(Static):
     """Number, subject, status, priority, category, customer, order, assignee, tags, clocks."""
 
+    _shown: tuple[object, ...] = ()  # what the last update showed
+
     def show(
         self,
         ticket: Ticket,
@@ -92,6 +94,13 @@ class TicketHeader(Static):
             parts.append(Text(f"👁 {presence}", style="bold magenta"))
         for problem in ticket.problems:
             parts.append(Text(f"⚠ malformed document: {literal(problem)}", style="bold yellow"))
+        # The clock ticks every second: repaint only when something shown changed.
+        looks = [title, *cells, clock_text(sla.first_response), clock_text(sla.resolution)]
+        looks += [p for p in parts[2:] if isinstance(p, Text)]
+        signature = tuple((t.plain, tuple(t.spans), str(t.style)) for t in looks)
+        if signature == self._shown:
+            return
+        self._shown = signature
         self.update(Group(*parts))
 
 

@@ -11,11 +11,18 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bson import ObjectId
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
+from textual._two_way_dict import TwoWayDict
 from textual.binding import Binding
 from textual.coordinate import Coordinate
+from textual.geometry import Region, Size
+from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, RowDoesNotExist, RowKey
+from textual.widgets.data_table import ColumnKey, Row, RowDoesNotExist, RowKey
 
 from helpdesk_tui.domain.models import Priority, Status, Ticket, User
 from helpdesk_tui.domain.sla import SlaPolicy, SlaState, evaluate
@@ -27,12 +34,6 @@ PRIORITY_SHORT = {
     Priority.HIGH: "high",
     Priority.MEDIUM: "med",
     Priority.LOW: "low",
-}
-PRIORITY_STYLE = {
-    Priority.URGENT: "bold",
-    Priority.HIGH: "bold",
-    Priority.MEDIUM: "",
-    Priority.LOW: "dim",
 }
 STATUS_SHORT = {
     Status.OPEN: "open",
@@ -67,6 +68,8 @@ COLUMNS = (
 )
 MIN_SUBJECT = 12
 WIDE = 120
+# Rows out of sight are re-evaluated this often (the visible ones on every tick).
+FULL_TICK = timedelta(seconds=15)
 
 
 def ago(delta: timedelta) -> str:
@@ -82,7 +85,12 @@ def ago(delta: timedelta) -> str:
 
 
 class TicketTable(DataTable[Text]):
-    """Rows keyed by ticket id; ``show`` replaces the window, ``tick`` advances the clocks."""
+    """Rows keyed by ticket id; ``show`` replaces the window, ``tick`` advances the clocks.
+
+    Quiet on the wire (agents work over SSH): every change repaints only the rows or cells
+    whose text or colour changed. Cells are plain text and each row takes one style (its SLA
+    colour), so a painted row is one run of characters, not a styled segment per cell.
+    """
 
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False),
@@ -102,6 +110,9 @@ class TicketTable(DataTable[Text]):
         self._layout: tuple[Column, ...] = ()
         self._subject_width = 30
         self._states: dict[str, SlaState] = {}
+        self._painted: dict[str, SlaState] = {}  # the state (colour) each row was painted in
+        self._last_full: datetime | None = None  # the last tick that evaluated every row
+        self._show_hover_cursor = False
 
     # --- layout --------------------------------------------------------------------------
 
@@ -111,7 +122,7 @@ class TicketTable(DataTable[Text]):
             for c in COLUMNS
             if width >= c.min_terminal
         )
-        fixed = sum(c.width + 2 for c in columns if c.key != "subject") + 2 + 2  # pad, scrollbar
+        fixed = sum(c.width + 2 for c in columns if c.key != "subject") + 2  # its padding
         return columns, max(width - fixed, MIN_SUBJECT)
 
     def on_resize(self) -> None:
@@ -163,7 +174,11 @@ class TicketTable(DataTable[Text]):
         *,
         append: bool = False,
     ) -> None:
-        """Show this window of the view, keeping the cursor on the same ticket if it is here."""
+        """Show this window of the view, keeping the cursor on the same ticket if it is here.
+
+        Rows that look the same as before at the same place are not repainted: a live update
+        that changes one ticket repaints that row (and the rows it moved past), not the table.
+        """
         self.users, self._now, self.policy = users, now, policy
         cursor, row = self.current_key, self.cursor_row
         fresh = {str(t.id): t for t in tickets}
@@ -177,45 +192,95 @@ class TicketTable(DataTable[Text]):
             self._layout, self._subject_width = self._fit(self.size.width or self.app.size.width)
             self._rebuild()
             return
-        self.clear()
-        self._add(fresh.values())
+        self._replace_rows([(key, self._cells(key, ticket)) for key, ticket in fresh.items()])
         self.restore_cursor(cursor, fallback=row)
+
+    def _replace_rows(self, rows: list[tuple[str, list[Text]]]) -> None:
+        """Swap the rows in place and repaint the positions whose row looks different."""
+        before = [
+            (key.value, [cell.plain for cell in self._data[key].values()])
+            for key in (row.key for row in self.ordered_rows)
+        ]
+        old_states = dict(self._painted)
+        columns = [c.key for c in self.ordered_columns]
+        self._data = {RowKey(k): dict(zip(columns, cells, strict=True)) for k, cells in rows}
+        self.rows = {RowKey(k): Row(RowKey(k), 1) for k, _ in rows}
+        self._row_locations = TwoWayDict({RowKey(k): i for i, (k, _) in enumerate(rows)})
+        self._update_count += 1  # new keys for the render caches (CPU, not the terminal)
+        self._painted = {k: self._states[k] for k, _ in rows if k in self._states}
+        if len(before) != len(rows):
+            self._require_update_dimensions = True
+            self.check_idle()
+        for index in range(max(len(before), len(rows))):
+            old = before[index] if index < len(before) else None
+            new = (rows[index][0], [c.plain for c in rows[index][1]]) if index < len(rows) else None
+            if (
+                old == new
+                and new is not None
+                and old_states.get(new[0]) is self._states.get(new[0])
+            ):
+                continue
+            self._refresh_line(index)
+        if self.cursor_row >= len(rows) and rows:
+            self.cursor_coordinate = Coordinate(len(rows) - 1, 0)
+
+    def _refresh_region(self, region: Region) -> TicketTable:
+        """Repaint a region of the rows, clipped to them: not the scrollbar beside them."""
+        if not self.window_region.overlaps(region):
+            return self
+        rows = Region(0, 0, self.scrollable_content_region.width, self.size.height)
+        region = region.translate(-self.scroll_offset).intersection(rows)
+        if region:
+            self.refresh(region)
+        return self
+
+    def _refresh_line(self, index: int) -> None:
+        header = self.header_height if self.show_header else 0
+        self._refresh_region(Region(0, header + index, self.size.width, 1))
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        """Rows are one line and columns have fixed widths: only the height can change, and
+        a changed height must not repaint the whole table (Textual's ``virtual_size`` does)."""
+        width = sum(c.get_render_width(self) for c in self.columns.values())
+        height = self.row_count + (self.header_height if self.show_header else 0)
+        size = Size(width, height)
+        if size == self.virtual_size:
+            return
+        if size.width != self.virtual_size.width or not self.virtual_size.height:
+            self.virtual_size = size
+            return
+        bars = (self.show_vertical_scrollbar, self.show_horizontal_scrollbar)
+        self.set_reactive(Widget.virtual_size, size)
+        self._scroll_update(size)
+        if (self.show_vertical_scrollbar, self.show_horizontal_scrollbar) != bars:
+            self.refresh(layout=True)  # a scrollbar came or went: the rows are wider or not
 
     def _add(self, tickets: Iterable[Ticket]) -> None:
         if self._now is None or not self._layout:
             return
-        rows, keys = [], []
         for ticket in tickets:
             key = str(ticket.id)
-            rows.append(self._cells(key, ticket))
-            keys.append(key)
-        for key, cells in zip(keys, rows, strict=True):
-            self.add_row(*cells, key=key)
+            self.add_row(*self._cells(key, ticket), key=key)
+            self._painted[key] = self._states[key]
 
     def _cells(self, key: str, ticket: Ticket) -> list[Text]:
+        """Plain text: the row's SLA colour is applied once, in ``_get_row_style``."""
         assert self._now is not None
         sla = evaluate(ticket, self._now, self.policy)
         self._states[key] = sla.row_state
-        style = row_style(sla.row_state)
+        assignee_width = self._width("assignee")
         values = {
-            "mark": Text("●" if key in self.selected else " ", style="bold magenta"),
-            "sla": badge(sla),
-            "number": Text(ticket.ticket_number or "?", style=style),
-            "priority": Text(
-                PRIORITY_SHORT[ticket.priority], style=PRIORITY_STYLE[ticket.priority]
-            ),
-            "status": Text(STATUS_SHORT[ticket.status], style=style),
+            "mark": Text("●" if key in self.selected else " "),
+            "sla": Text(badge(sla).plain),
+            "number": Text(ticket.ticket_number or "?"),
+            "priority": Text(PRIORITY_SHORT[ticket.priority]),
+            "status": Text(STATUS_SHORT[ticket.status]),
             "subject": self._subject(key, ticket),
-            "customer": Text(one_line(self._person(ticket.user), 16), style=style),
-            "assignee": Text(
-                one_line(self._person(ticket.assigned_to, "—"), self._width("assignee")),
-                style=style,
-            ),
-            "category": Text(ticket.category.value, style=style),
-            "updated": Text(
-                ago(self._now - ticket.updated_at) if ticket.updated_at else "?", style=style
-            ),
-            "tags": Text(one_line(" ".join(ticket.tags), 14), style="cyan"),
+            "customer": Text(one_line(self._person(ticket.user), 16)),
+            "assignee": Text(one_line(self._person(ticket.assigned_to, "—"), assignee_width)),
+            "category": Text(ticket.category.value),
+            "updated": Text(ago(self._now - ticket.updated_at) if ticket.updated_at else "?"),
+            "tags": Text(one_line(" ".join(ticket.tags), 14)),
         }
         return [values[c.key] for c in self._layout]
 
@@ -225,12 +290,12 @@ class TicketTable(DataTable[Text]):
     def _subject(self, key: str, ticket: Ticket) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
         if ticket.is_broken:
-            text.append("⚠ ", style="bold yellow")
+            text.append("⚠ ")
         if ticket.last_message_from_customer and not ticket.status.is_done:
-            text.append("↩ ", style="bold cyan")  # the customer spoke last
+            text.append("↩ ")  # the customer spoke last
         note = self.notes.get(key)
         if note:
-            text.append(f"[{note}] ", style="bold magenta")
+            text.append(f"[{note}] ")
         text.append(one_line(ticket.subject or "(no subject)"))
         text.truncate(self._subject_width, overflow="ellipsis")
         return text
@@ -241,6 +306,42 @@ class TicketTable(DataTable[Text]):
         user = self.users.get(user_id)
         return user.display if user else str(user_id)[-6:]
 
+    # --- painting --------------------------------------------------------------------------
+
+    def _get_row_style(self, row_index: int, base_style: Style) -> Style:
+        """A row's one style: its SLA colour (breached red, at risk yellow, ...)."""
+        if row_index < 0:
+            return super()._get_row_style(row_index, base_style)
+        key = self._row_locations.get_key(row_index)
+        state = self._painted.get(key.value or "") if key is not None else None
+        return base_style + row_style(state) if state is not None else base_style
+
+    def render_line(self, y: int) -> Strip:
+        """One segment per run of equal look: the cells' styles differ only by their
+        position metadata, and each segment would cost its own colour codes on the wire."""
+        return _merge_runs(super().render_line(y))
+
+    def _set_hover_cursor(self, active: bool) -> None:
+        # No hover highlight: the row under the mouse is never repainted for it.
+        self._show_hover_cursor = False
+
+    def watch_hover_coordinate(self, old: Coordinate, value: Coordinate) -> None:
+        pass  # no hover highlight, so nothing to repaint
+
+    def _scroll_cursor_into_view(self, animate: bool = False) -> None:
+        """Scroll by half a page when the cursor leaves the visible rows, not a row a step:
+        a scroll repaints every visible row, so holding ``j`` pays for it once in half a page."""
+        header = self.header_height if self.show_header else 0
+        visible = max(self.scrollable_content_region.height - header, 1)
+        top = round(self.scroll_y)
+        row = self.cursor_row
+        if top <= row < top + visible:
+            return
+        half = max(visible // 2, 1)
+        target = row - half if row >= top + visible else row - visible + half + 1
+        target = max(0, min(target, self.row_count - visible))
+        self.scroll_to(y=target, animate=False, force=True, immediate=True)
+
     # --- updates in place ------------------------------------------------------------------
 
     def state_of(self, ticket: Ticket) -> SlaState | None:
@@ -249,11 +350,25 @@ class TicketTable(DataTable[Text]):
     def tick(self, now: datetime) -> list[Ticket]:
         """Advance the clocks, repainting only cells whose text or colour changes.
 
+        Called every second: the visible rows are evaluated each time, so a countdown changes
+        when its minute turns; the whole window every ``FULL_TICK`` (rows out of sight only
+        need to be right when they scroll in, and for the alerts).
         Returns the tickets that have just turned at risk or breached.
         """
         self._now = now
+        full = (
+            self._last_full is None or now - self._last_full >= FULL_TICK or now < self._last_full
+        )
+        if full:
+            self._last_full = now
+            keys: Iterable[str] = list(self.tickets)
+        else:
+            keys = self._visible_keys()
         worse: list[Ticket] = []
-        for key, ticket in self.tickets.items():
+        for key in keys:
+            ticket = self.tickets.get(key)
+            if ticket is None:
+                continue
             sla = evaluate(ticket, now, self.policy)
             before = self._states.get(key)
             if sla.row_state is not before:
@@ -264,11 +379,9 @@ class TicketTable(DataTable[Text]):
                 ):
                     worse.append(ticket)
                 continue
-            cells = {"sla": badge(sla)}
+            cells = {"sla": Text(badge(sla).plain)}
             if ticket.updated_at is not None:
-                cells["updated"] = Text(
-                    ago(now - ticket.updated_at), style=row_style(sla.row_state)
-                )
+                cells["updated"] = Text(ago(now - ticket.updated_at))
             for column, value in cells.items():
                 if (
                     any(c.key == column for c in self._layout)
@@ -277,22 +390,37 @@ class TicketTable(DataTable[Text]):
                     self._set_cell(key, column, value)
         return worse
 
+    def _visible_keys(self) -> list[str]:
+        header = self.header_height if self.show_header else 0
+        top = round(self.scroll_y)
+        height = max(self.scrollable_content_region.height - header, 0)
+        keys = []
+        for index in range(top, min(top + height, self.row_count)):
+            key = self._row_locations.get_key(index)
+            if key is not None and key.value is not None:
+                keys.append(key.value)
+        return keys
+
     def _set_cell(self, key: str, column: str, value: Text) -> None:
         """Like ``update_cell`` but repaint only this cell, not the whole table: a ticking
         countdown must cost a few bytes on the wire, not a screenful (widths are fixed)."""
         row_key, column_key = RowKey(key), ColumnKey(column)
         if row_key not in self._row_locations or column_key not in self._column_locations:
             return
+        before = self._data[row_key].get(column_key)
         self._data[row_key][column_key] = value
         self._update_count += 1  # invalidates the row caches (CPU), not the terminal
-        self.refresh_coordinate(
-            Coordinate(self._row_locations.get(row_key), self._column_locations.get(column_key))
-        )
-
-    def _set_hover_cursor(self, active: bool) -> None:
-        # Textual repaints the hover row on every cursor key; only a change needs a repaint.
-        if active != self._show_hover_cursor:
-            super()._set_hover_cursor(active)
+        row, column_index = self._row_locations.get(row_key), self._column_locations.get(column_key)
+        if row is None or column_index is None:
+            return
+        cell = self._get_cell_region(Coordinate(row, column_index))
+        old = before.plain if isinstance(before, Text) else ""
+        start, end = _changed_span(old, value.plain)
+        # Only the characters that differ ("2h 14m" -> "2h 13m": one), within the cell.
+        x = cell.x + self.cell_padding + start
+        width = min(end - start, cell.right - self.cell_padding - x)
+        if width > 0:
+            self._refresh_region(Region(x, cell.y, width, cell.height))
 
     def _cell_text(self, key: str, column: str) -> str | None:
         try:
@@ -302,18 +430,64 @@ class TicketTable(DataTable[Text]):
         return value.plain if isinstance(value, Text) else str(value)
 
     def refresh_row_cells(self, key: str) -> None:
+        """Rebuild one row's cells; repaint the row if it looks different (text or colour)."""
         ticket = self.tickets.get(key)
-        if ticket is None:
+        row_key = RowKey(key)
+        index = self._row_locations.get(row_key)
+        if ticket is None or index is None:
             return
-        for column, value in zip(self._layout, self._cells(key, ticket), strict=True):
-            self._set_cell(key, column.key, value)
+        cells = self._cells(key, ticket)
+        old = [cell.plain for cell in self._data[row_key].values()]
+        state = self._states.get(key)
+        if old == [c.plain for c in cells] and self._painted.get(key) is state:
+            return
+        self._data[row_key] = dict(zip([c.key for c in self.ordered_columns], cells, strict=True))
+        if state is not None:
+            self._painted[key] = state
+        self._update_count += 1
+        self._refresh_line(index)
 
     def toggle_selected(self) -> str | None:
         key = self.current_key
         if key is None:
             return None
         self.selected ^= {key}
-        self._set_cell(
-            key, "mark", Text("●" if key in self.selected else " ", style="bold magenta")
-        )
+        self._set_cell(key, "mark", Text("●" if key in self.selected else " "))
         return key
+
+
+def _changed_span(old: str, new: str) -> tuple[int, int]:
+    """The cells from the first to the last that differ between two left-aligned texts."""
+    same = 0
+    for a, b in zip(old, new, strict=False):
+        if a != b:
+            break
+        same += 1
+    start, end = cell_len(new[:same]), max(cell_len(old), cell_len(new))
+    if cell_len(old) == cell_len(new):
+        tail = 0
+        while tail < min(len(old), len(new)) - same and old[-1 - tail] == new[-1 - tail]:
+            tail += 1
+        end -= cell_len(new[len(new) - tail :]) if tail else 0
+    return start, end
+
+
+def _merge_runs(strip: Strip) -> Strip:
+    """Join neighbouring segments that look the same, keeping the first one's metadata
+    (its row, for mouse clicks)."""
+    merged: list[Segment] = []
+    look: Style | None = None
+    for segment in strip:
+        text, style, control = segment
+        if control is not None or style is None:
+            merged.append(segment)
+            look = None
+            continue
+        plain = style.clear_meta_and_links()
+        if merged and look is not None and plain == look:
+            last = merged[-1]
+            merged[-1] = Segment(last.text + text, last.style)
+        else:
+            merged.append(segment)
+            look = plain
+    return Strip(merged, strip.cell_length)
