@@ -391,13 +391,22 @@ class TicketStore:
     def next_ticket_number(self) -> str:
         """Allocate a number atomically from the shared counter document (upserted)."""
         s = self.settings
-        doc = self.counters.find_one_and_update(
-            {"_id": s.counter_key},
-            {"$inc": {s.counter_field: 1}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
-        return s.number_format.format(seq=int(doc[s.counter_field]))
+        for _ in range(5):
+            # Two first-ever allocations racing to create the counter: MongoDB may answer one
+            # with a duplicate key, SecantusDB with no document; either way the counter exists
+            # now, so the next try increments it.
+            try:
+                doc = self.counters.find_one_and_update(
+                    {"_id": s.counter_key},
+                    {"$inc": {s.counter_field: 1}},
+                    upsert=True,
+                    return_document=ReturnDocument.AFTER,
+                )
+            except DuplicateKeyError:
+                continue
+            if doc is not None:
+                return s.number_format.format(seq=int(doc[s.counter_field]))
+        raise ConflictError("could not allocate a ticket number: the counter is contended")
 
     @_db_errors
     def import_demo(
