@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,11 +13,12 @@ import typer
 from bson import ObjectId
 
 from helpdesk_tui.config import Config, ConfigError, load_config, mask_uri
+from helpdesk_tui.crash import CRASH_EXIT, crash_line, debugging, record_crash
 from helpdesk_tui.domain.errors import HelpdeskError, InvalidRequest, NotFound
 from helpdesk_tui.domain.models import Category, NewTicket, Priority, Status, Ticket
 from helpdesk_tui.domain.people import Identity
 from helpdesk_tui.domain.sla import evaluate
-from helpdesk_tui.domain.text import literal, one_line
+from helpdesk_tui.domain.text import json_text, literal, one_line
 from helpdesk_tui.domain.workflow import Workflow
 from helpdesk_tui.export import ticket_json
 from helpdesk_tui.store.connection import open_client
@@ -49,7 +48,8 @@ class Options:
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    typer.echo(f"helpdesk-tui: {message}", err=True)
+    """One line on stderr (by the rendering rule: messages quote database and user text)."""
+    typer.echo(f"helpdesk-tui: {one_line(message)}", err=True)
     raise typer.Exit(code)
 
 
@@ -147,6 +147,8 @@ def _run_app(
 
     app = HelpdeskApp(store=store, config=config, me=me, demo=demo, activity=activity)
     app.run(mouse=config.ui.mouse)
+    if app.return_code:  # a crash: the app printed its one line and wrote the log
+        raise typer.Exit(app.return_code)
 
 
 ConfigOpt = Annotated[
@@ -285,7 +287,8 @@ def _session(ctx: typer.Context, *, write: bool = False) -> tuple[TicketStore, C
 
 
 def _emit(as_json: bool, data: Any, text: Callable[[], str]) -> None:
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False) if as_json else text())
+    # JSON escapes ESC itself; json_text also escapes C1 and bidi characters it writes raw.
+    typer.echo(json_text(data) if as_json else text())
 
 
 @tickets_app.command("list")
@@ -317,7 +320,7 @@ def tickets_list(
                 sla = evaluate(t, now, cfg.sla)
                 who = row["assignee"]["name"] if row["assignee"] else "-"
                 lines.append(
-                    f"{t.ticket_number:<11} {sla.row_state.value:<9} {sla.countdown:>8}  "
+                    f"{one_line(t.ticket_number):<11} {sla.row_state.value:<9} {sla.countdown:>8}  "
                     f"{t.priority.value:<6} {t.status.value:<11} {one_line(who, 14):<14} "
                     f"{one_line(t.subject, 50)}"
                 )
@@ -336,7 +339,7 @@ def _show(store: TicketStore, cfg: Config, ticket_ref: str, as_json: bool) -> No
         who = data["assignee"]["name"] if data["assignee"] else "unassigned"
         customer = data["customer"] or {}
         lines = [
-            f"{ticket.ticket_number}  {one_line(ticket.subject)}",
+            f"{one_line(ticket.ticket_number)}  {one_line(ticket.subject)}",
             f"status {ticket.status.label} · priority {ticket.priority.value} · "
             f"category {ticket.category.value} · assignee {one_line(who)}",
             f"customer {one_line(customer.get('name') or '?')} "
@@ -344,7 +347,7 @@ def _show(store: TicketStore, cfg: Config, ticket_ref: str, as_json: bool) -> No
             f"SLA {data['sla']['state']} {data['sla']['countdown']}   tags: "
             + (", ".join(one_line(t) for t in ticket.tags) or "-"),
         ]
-        lines += [f"warning: {p}" for p in ticket.problems]
+        lines += [f"warning: {one_line(p)}" for p in ticket.problems]
         for m in data["messages"]:
             sender = (m["sender"] or {}).get("name") or "unknown"
             kind = "NOTE " if m["isInternal"] else ""
@@ -487,15 +490,13 @@ def tickets_status(
 
 
 def main() -> None:
-    """Console entry point: a crash prints one line unless HELPDESK_TUI_DEBUG is set."""
+    """Console entry point: a crash prints one line (no data: the error's message may hold
+    customer text) and writes the traceback to the private crash log, unless
+    HELPDESK_TUI_DEBUG is set."""
     try:
         app()
     except Exception as error:  # a bug of ours: still one line for the user
-        if os.environ.get("HELPDESK_TUI_DEBUG"):
+        if debugging():
             raise
-        typer.echo(
-            f"helpdesk-tui: internal error: {type(error).__name__}: {error} "
-            "(set HELPDESK_TUI_DEBUG=1 for the traceback)",
-            err=True,
-        )
-        sys.exit(70)
+        typer.echo(crash_line(error, record_crash(error)), err=True)
+        sys.exit(CRASH_EXIT)

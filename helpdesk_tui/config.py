@@ -244,6 +244,11 @@ def config_path(explicit: Path | None, env: Mapping[str, str]) -> Path | None:
     return default if default.is_file() else None
 
 
+def state_dir(env: Mapping[str, str] | None = None) -> Path:
+    """The app's private state directory: ``$XDG_STATE_HOME/helpdesk-tui``."""
+    return _xdg(os.environ if env is None else env, "XDG_STATE_HOME", ".local/state")
+
+
 def drafts_dir(config: Config, env: Mapping[str, str] | None = None) -> Path:
     """Where reply drafts live: ``reply.drafts_dir`` or ``$XDG_STATE_HOME/helpdesk-tui/drafts``."""
     if config.reply.drafts_dir is not None:

@@ -15,7 +15,7 @@ from textual.worker import get_current_worker
 
 from helpdesk_tui.domain.errors import HelpdeskError, InvalidRequest
 from helpdesk_tui.domain.models import Priority, Status, Ticket
-from helpdesk_tui.domain.text import one_line
+from helpdesk_tui.domain.text import literal, one_line
 from helpdesk_tui.screens.dialogs import ChoiceDialog, TextDialog
 
 if TYPE_CHECKING:
@@ -246,7 +246,8 @@ class TicketActions(StoreScreen):
         tickets = self._targets_for("tag several tickets")
         if tickets is None:
             return
-        current = " ".join(tickets[0].tags) if len(tickets) == 1 else ""
+        # Shown by the rendering rule; a word typed back as shown means that existing tag.
+        current = " ".join(literal(t) for t in tickets[0].tags) if len(tickets) == 1 else ""
 
         def chosen(text: str | None) -> None:
             if text is None:
@@ -294,11 +295,16 @@ def _id(ticket: Ticket) -> ObjectId:
 
 
 def parse_tag_edit(text: str, current: tuple[str, ...] | list[str]) -> tuple[list[str], list[str]]:
-    """``+a -b`` edits; plain words replace the current list (for one ticket) or add (bulk)."""
+    """``+a -b`` edits; plain words replace the current list (for one ticket) or add (bulk).
+
+    The dialog shows tags by the rendering rule (``\\x1b`` for ESC): a word that is the shown
+    form of a current tag stands for that tag, so editing never rewrites a tag by accident.
+    """
+    shown = {literal(tag): tag for tag in current}
     words = text.split()
     if any(w[0] in "+-" for w in words):
-        add = [w[1:] for w in words if w.startswith("+") and len(w) > 1]
-        remove = [w[1:] for w in words if w.startswith("-") and len(w) > 1]
+        add = [shown.get(w[1:], w[1:]) for w in words if w.startswith("+") and len(w) > 1]
+        remove = [shown.get(w[1:], w[1:]) for w in words if w.startswith("-") and len(w) > 1]
         return add, remove
-    wanted = list(dict.fromkeys(words))
+    wanted = list(dict.fromkeys(shown.get(w, w) for w in words))
     return [t for t in wanted if t not in current], [t for t in current if t not in wanted]

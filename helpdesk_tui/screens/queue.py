@@ -52,7 +52,8 @@ class ViewBar(Static):
         text = Text(no_wrap=True, overflow="ellipsis")
         for index, view in enumerate(views):
             count = counts.get(view.key)
-            label = f" {index + 1} {view.short if narrow else view.name}"
+            # A view can be named after an agent (from the workload screen): database text.
+            label = f" {index + 1} {one_line(view.short if narrow else view.name)}"
             label += f" {count}" if count is not None else ""
             style = "reverse bold" if index == current else ""
             if view.key == "breaching" and count:
@@ -181,7 +182,9 @@ class QueueScreen(TicketActions):
     def update_info(self) -> None:
         total = self.counts.get(self.view.key)
         shown = self.table.row_count
-        parts = [f"{self.view.name}: {shown}" + (f" of {total}" if total is not None else "")]
+        parts = [
+            f"{one_line(self.view.name)}: {shown}" + (f" of {total}" if total is not None else "")
+        ]
         if self.filter_text:
             parts.append(f"filter “{one_line(self.filter_text, 30)}”")
         parts.append(f"sort: {(self.sort or self.view.query.sort).label}")

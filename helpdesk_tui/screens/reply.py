@@ -148,7 +148,7 @@ class ReplyScreen(StoreScreen):
         to = f"{one_line(customer.name)} <{one_line(customer.email)}>" if customer else "?"
         self.query_one("#reply-header", Static).update(
             Text.assemble(
-                (f"{ticket.ticket_number}  ", "bold"),
+                (f"{one_line(ticket.ticket_number)}  ", "bold"),
                 (one_line(ticket.subject, 60), "bold"),
                 f"   to {to}   ({ticket.status.label})",
             )
@@ -161,7 +161,7 @@ class ReplyScreen(StoreScreen):
             who = self.users.get(last.sender) if last.sender else None
             self.query_one("#reply-context", Static).update(
                 Text(
-                    f"customer wrote, {who.display if who else 'unknown'}: "
+                    f"customer wrote, {one_line(who.display) if who else 'unknown'}: "
                     f"{one_line(last.content, 200)}",
                     style="dim",
                 )
@@ -264,11 +264,12 @@ class ReplyScreen(StoreScreen):
             return
         ticket = self.baseline
         customer = self.users.get(ticket.user) if ticket and ticket.user else None
+        # Database values go into the editor (and on to the customer): by the rendering rule.
         text = canned.render(
-            customer_name=customer.name if customer else "there",
-            ticket_number=ticket.ticket_number if ticket else "",
-            agent_name=self.helpdesk.me.user.display,
-            subject=ticket.subject if ticket else "",
+            customer_name=one_line(customer.name) if customer else "there",
+            ticket_number=one_line(ticket.ticket_number) if ticket else "",
+            agent_name=one_line(self.helpdesk.me.user.display),
+            subject=one_line(ticket.subject) if ticket else "",
         )
         self.editor.insert(text)
         self.editor.focus()

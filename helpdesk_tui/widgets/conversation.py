@@ -49,7 +49,7 @@ class TicketHeader(Static):
     ) -> None:
         sla = evaluate(ticket, now, policy)
         title = Text.assemble(
-            (f"{ticket.ticket_number or '?'}  ", "bold"),
+            (f"{one_line(ticket.ticket_number or '?')}  ", "bold"),
             badge(sla),
             "  ",
             (one_line(ticket.subject or "(no subject)"), "bold"),
@@ -89,7 +89,7 @@ class TicketHeader(Static):
         )
         parts: list[RenderableType] = [title, grid]
         if presence:
-            parts.append(Text(f"👁 {presence}", style="bold magenta"))
+            parts.append(Text(f"👁 {one_line(presence)}", style="bold magenta"))
         for problem in ticket.problems:
             parts.append(Text(f"⚠ malformed document: {literal(problem)}", style="bold yellow"))
         self.update(Group(*parts))

@@ -200,7 +200,7 @@ class TicketTable(DataTable[Text]):
         values = {
             "mark": Text("●" if key in self.selected else " ", style="bold magenta"),
             "sla": badge(sla),
-            "number": Text(ticket.ticket_number or "?", style=style),
+            "number": Text(one_line(ticket.ticket_number or "?"), style=style),
             "priority": Text(
                 PRIORITY_SHORT[ticket.priority], style=PRIORITY_STYLE[ticket.priority]
             ),
