@@ -14,6 +14,7 @@ from textual.app import App, SystemCommand
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.worker import WorkerFailed
 
 from helpdesk_tui.alerts import Alert, Alerts
 from helpdesk_tui.config import Config, drafts_dir
@@ -95,6 +96,7 @@ class HelpdeskApp(App[None]):
         self._flush_scheduled = False
         self._away_since: datetime | None = None
         self._seeded = False
+        self._crash_line: str | None = None
         if config.ui.theme in self.available_themes:
             self.theme = config.ui.theme
 
@@ -277,11 +279,20 @@ class HelpdeskApp(App[None]):
         if self._exception is None:  # run_test re-raises it for the test framework
             self._exception = error
             self._exception_event.set()
-        if not self._exit_renderables:
-            self._exit_renderables.append(Text(crash_line(error, record_crash(error))))
-        else:
-            record_crash(error)
+        # A worker's failure wraps the real error (whose traceback is the useful one).
+        cause = error.error if isinstance(error, WorkerFailed) else error
+        path = record_crash(cause)
+        if self._crash_line is None:
+            self._crash_line = crash_line(cause, path)
         self._close_messages_no_wait()
+
+    def _print_error_renderables(self) -> None:
+        if self._crash_line is None:
+            super()._print_error_renderables()
+            return
+        self._exit_renderables.clear()
+        # One line even when longer than the terminal is wide (the terminal folds it).
+        self.error_console.print(Text(self._crash_line), soft_wrap=True)
 
     def report_error(self, error: HelpdeskError) -> None:
         """The one place a store or permission error turns into what the agent sees."""
