@@ -36,9 +36,7 @@ CRASHING_DEMO = textwrap.dedent(
 
 def run_crashing_demo(tmp_path: Path, **env: str) -> tuple[Terminal, list[str], int]:
     secrets_file = tmp_path / "secrets.json"
-    terminal = Terminal(
-        python("-c", CRASHING_DEMO, str(secrets_file)), clean_env(tmp_path, **env)
-    )
+    terminal = Terminal(python("-c", CRASHING_DEMO, str(secrets_file)), clean_env(tmp_path, **env))
     try:
         terminal.wait_for(b"My tickets")
         terminal.settle()
