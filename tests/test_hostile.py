@@ -162,3 +162,35 @@ def test_tags_shown_escaped_in_the_dialog_map_back_to_the_stored_tag() -> None:
 
     assert parse_tag_edit(f"{shown} new", current) == (["new"], [])
     assert parse_tag_edit("-clip\\x1b]52;c;eA==\\x07", current) == ([], [current[1]])
+
+
+# --- paging: a row can move onto the next page (issue 12, item 3) ------------------------------
+
+
+async def test_next_page_holding_an_already_shown_row_does_not_crash_or_duplicate_it(
+    store: TicketStore, people: People, db: Any, make_app: Any, clock: Any
+) -> None:
+    from datetime import timedelta
+
+    from helpdesk_tui.domain.models import Priority
+    from helpdesk_tui.widgets.ticket_table import TicketTable
+
+    for _ in range(45):
+        make_ticket(store, people, db)
+    config = Config(ui=UiConfig(poll_interval_seconds=3600, page_size=20))
+    app = make_app(store, AGENT, config=config)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await press(pilot, "2")  # Unassigned: 20 of 45 rows shown
+        table = app.screen.query_one(TicketTable)
+        assert table.row_count == 20
+        # Another writer adds an older, more urgent ticket: it sorts first, so every row
+        # moves down one and the next page (skip 20) starts with the row shown last.
+        older = store.create_ticket(new_ticket(people, priority=Priority.URGENT))
+        db.tickets.update_one(
+            {"_id": older.id}, {"$set": {"createdAt": clock.now - timedelta(days=3)}}
+        )
+        await press(pilot, "G")  # to the end: the next page is fetched
+        assert app.is_running
+        keys = [row.key.value for row in table.ordered_rows]
+        assert len(keys) == len(set(keys)) == 39  # 20 + the 19 new ones, none twice

@@ -168,6 +168,11 @@ class TicketTable(DataTable[Text]):
         cursor, row = self.current_key, self.cursor_row
         fresh = {str(t.id): t for t in tickets}
         if append:
+            # Rows move between pages while we read them (another writer inserted or
+            # re-prioritised a ticket): a row already shown is refreshed, not added twice.
+            for key in fresh.keys() & self.tickets.keys():
+                self.tickets[key] = fresh.pop(key)
+                self.refresh_row_cells(key)
             self.tickets.update(fresh)
             self._add(fresh.values())
             return
