@@ -12,7 +12,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from bson import ObjectId
 
-from helpdesk_tui.config import Config, ConfigError, load_config, mask_uri
+from helpdesk_tui.config import Config, ConfigError, load_config, mask_secrets, mask_uri
 from helpdesk_tui.crash import CRASH_EXIT, crash_line, debugging, record_crash
 from helpdesk_tui.domain.errors import HelpdeskError, InvalidRequest, NotFound
 from helpdesk_tui.domain.models import Category, NewTicket, Priority, Status, Ticket
@@ -96,7 +96,7 @@ def connect(config: Config) -> TicketStore:
     try:
         client = open_client(uri, timeout_ms=config.mongo.server_selection_timeout_ms)
     except (ConfigurationError, PyMongoError, ValueError) as error:
-        reason = str(error).splitlines()[0][:160].replace(uri, mask_uri(uri))
+        reason = mask_secrets(str(error).splitlines()[0], uri)[:160]
         fail(f"cannot reach MongoDB at {mask_uri(uri)}: {reason}")
     return TicketStore(client[config.mongo.database], settings_from_config(config))
 

@@ -580,3 +580,26 @@ def test_main_entry_point_turns_a_crash_into_one_line_without_its_data_and_a_pri
     assert log.stat().st_mode & 0o777 == 0o600
     assert log.parent.stat().st_mode & 0o777 == 0o700
     assert "Traceback" in log.read_text() and customer in log.read_text()
+
+
+def test_doctor_masks_every_secret_of_the_uri_even_in_a_driver_error(
+    helpdesk: Helpdesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pymongo.errors import OperationFailure
+
+    uri = (
+        "mongodb://AKIA:pw1@h/?authMechanism=MONGODB-AWS"
+        "&authMechanismProperties=AWS_SESSION_TOKEN:tok123&tlsCertificateKeyFilePassword=kp9"
+    )
+
+    def refused() -> None:
+        raise OperationFailure(f"authentication failed for {uri} (session token tok123)")
+
+    monkeypatch.setattr(helpdesk.db.client, "server_info", refused, raising=False)
+
+    result = run("--uri", uri, "doctor")
+
+    for secret in ("pw1", "tok123", "kp9"):
+        assert secret not in result.output
+    assert "AWS_SESSION_TOKEN:****" in result.stdout
+    assert "tlsCertificateKeyFilePassword=****" in result.stdout
