@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -93,11 +94,19 @@ def connect(config: Config) -> TicketStore:
     from pymongo.errors import ConfigurationError, PyMongoError
 
     uri = config.mongo.uri.get_secret_value()
-    try:
-        client = open_client(uri, timeout_ms=config.mongo.server_selection_timeout_ms)
-    except (ConfigurationError, PyMongoError, ValueError) as error:
-        reason = mask_secrets(str(error).splitlines()[0], uri)[:160]
-        fail(f"cannot reach MongoDB at {mask_uri(uri)}: {reason}")
+    # pymongo warns (UserWarning, several lines) about unknown URI options: say each in one
+    # line, or inside the error line if there is one (it may be the cause).
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        try:
+            client = open_client(uri, timeout_ms=config.mongo.server_selection_timeout_ms)
+        except (ConfigurationError, PyMongoError, ValueError, OSError) as error:
+            # OSError: an unreadable tlsCAFile / tlsCertificateKeyFile.
+            reason = mask_secrets(str(error).splitlines()[0], uri)[:160]
+            hint = f" ({mask_secrets(str(warned[0].message), uri)[:100]})" if warned else ""
+            fail(f"cannot reach MongoDB at {mask_uri(uri)}: {reason}{hint}")
+    for warning in warned:
+        typer.echo(f"helpdesk-tui: warning: {mask_secrets(str(warning.message), uri)}", err=True)
     return TicketStore(client[config.mongo.database], settings_from_config(config))
 
 
@@ -427,7 +436,7 @@ def tickets_reply(
     """Reply to the customer (or leave an internal note)."""
     with clear_errors():
         store, cfg, me = _session(ctx, write=True)
-        text = message if message is not None else sys.stdin.read()
+        text = _message_text(message)
         found = store.find_ticket(ticket)
         store.add_message(
             _id_of(found, ticket),
@@ -438,6 +447,24 @@ def tickets_reply(
             set_status=status,
         )
         _show(store, cfg, found.ticket_number, as_json)
+
+
+def _message_text(message: str | None) -> str:
+    """``--message`` or all of stdin, as UTF-8 text; anything else is a usage error (exit 2)."""
+    if message is not None:
+        return message
+    stream = sys.stdin
+    if stream is None or stream.closed:
+        fail("no message: pass --message TEXT or pipe the text on stdin; nothing was sent", 2)
+    try:
+        buffer = getattr(stream, "buffer", None)
+        raw = buffer.read() if buffer is not None else stream.read().encode("utf-8", "replace")
+    except (OSError, ValueError) as error:
+        fail(f"cannot read the message from stdin ({error}); nothing was sent", 2)
+    try:
+        return str(raw.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        fail(f"the message is not UTF-8 text (byte {error.start}); nothing was sent", 2)
 
 
 def _id_of(found: Ticket, ref: str) -> ObjectId:
@@ -493,6 +520,12 @@ def main() -> None:
     """Console entry point: a crash prints one line (no data: the error's message may hold
     customer text) and writes the traceback to the private crash log, unless
     HELPDESK_TUI_DEBUG is set."""
+    for position, argument in enumerate(sys.argv[1:], 1):
+        try:
+            argument.encode("utf-8")
+        except UnicodeEncodeError:  # undecodable bytes in argv (surrogate escapes)
+            typer.echo(f"helpdesk-tui: argument {position} is not UTF-8 text", err=True)
+            sys.exit(2)
     try:
         app()
     except Exception as error:  # a bug of ours: still one line for the user

@@ -77,6 +77,10 @@ def build(db: Any, now: datetime) -> None:
                 },
             ]
         )
+    # Malformed people: an agent whose _id is a string (hand-written), for `--as`.
+    db.users.insert_one(
+        {"_id": "agent-by-hand", "name": "Hand Made", "email": "hand@staff.test", "role": "agent"}
+    )
     everyone = ObjectId()
     db.users.insert_one(
         {"_id": everyone, "name": f"Eve{ALL}", "email": f"eve{ALL}@mail.test", "role": "customer"}
