@@ -97,3 +97,18 @@ def test_pymongo_warnings_do_not_make_an_error_more_than_one_line(tmp_path: Path
     line = one_line(done.stderr)
     assert "cannot reach MongoDB" in line
     assert "Unknown option" in line  # pymongo's warning, folded into the line
+
+
+def test_a_non_utf8_argument_is_a_usage_error_in_one_line(tmp_path: Path) -> None:
+    argv: list[str | bytes] = [*python("-c", "from helpdesk_tui.cli import main; main()")]
+    argv += ["tickets", "list", "-s", b"caf\xe9"]
+    done = subprocess.run(
+        argv,
+        env=clean_env(tmp_path),
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.returncode == 2, done.stderr
+    assert "not UTF-8" in one_line(done.stderr)
