@@ -255,7 +255,7 @@ class QueueScreen(TicketActions):
                 self.helpdesk.alert(
                     Alert(
                         ticket.id or ObjectId(),
-                        f"{ticket.ticket_number} {state}",
+                        f"{ticket.label} {state}",
                         one_line(ticket.subject, 80),
                         urgent=True,
                     )
@@ -298,7 +298,14 @@ class QueueScreen(TicketActions):
 
     def action_open(self) -> None:
         ticket = self.table.current
-        if ticket is None or ticket.id is None:
+        if ticket is None:
+            return
+        if ticket.id is None:
+            self.notify(
+                f"{ticket.label}: malformed document (its _id is not an ObjectId); "
+                "it cannot be opened here",
+                severity="warning",
+            )
             return
         from helpdesk_tui.screens.ticket import TicketScreen
 
@@ -314,7 +321,7 @@ class QueueScreen(TicketActions):
             if ticket is None or ticket.id is None:
                 self.notify("No unassigned open ticket left. Nice work.")
                 return
-            self.notify(f"{ticket.ticket_number} is yours now.")
+            self.notify(f"{ticket.label} is yours now.")
             self.load(keep_window=True)
             from helpdesk_tui.screens.ticket import TicketScreen
 

@@ -368,7 +368,7 @@ class ReplyScreen(StoreScreen):
             self.helpdesk.drafts.discard(self.ticket_id)
             self._sending = True  # nothing left to save on unmount
             kind = "Internal note added to" if self.internal else "Reply sent on"
-            self.notify(f"{kind} {result.ticket_number}.")
+            self.notify(f"{kind} {result.label}.")
             self.dismiss()
 
         self.call_store(send, sent)

@@ -188,8 +188,13 @@ class Conversation(VerticalScroll):
             author = _name(users, ticket.user, "customer") + " (opened)"
             new.append((ticket.created_at or now, 0, MessageView(opening, author, True, now)))
             self._shown.add("description")
+        copies: dict[str, int] = {}
         for index, message in enumerate(ticket.messages):
             key = str(message.id) if message.id else f"index-{index}"
+            # Two messages with one _id (a malformed document): both are shown.
+            copies[key] = copies.get(key, 0) + 1
+            if copies[key] > 1:
+                key = f"{key}#{copies[key]}"
             if key in self._shown:
                 continue
             self._shown.add(key)

@@ -81,6 +81,14 @@ def ago(delta: timedelta) -> str:
     return f"{minutes // (24 * 60)}d"
 
 
+def row_key(ticket: Ticket) -> str:
+    """A ticket's row key: its ``_id``; without a readable one (a hand-written string ``_id``),
+    what the document has, so two such tickets stay two rows."""
+    if ticket.id is not None:
+        return str(ticket.id)
+    return f"no-id:{ticket.problem_with('_id') or ''}:{ticket.ticket_number}:{ticket.created_at}"
+
+
 class TicketTable(DataTable[Text]):
     """Rows keyed by ticket id; ``show`` replaces the window, ``tick`` advances the clocks."""
 
@@ -166,7 +174,7 @@ class TicketTable(DataTable[Text]):
         """Show this window of the view, keeping the cursor on the same ticket if it is here."""
         self.users, self._now, self.policy = users, now, policy
         cursor, row = self.current_key, self.cursor_row
-        fresh = {str(t.id): t for t in tickets}
+        fresh = {row_key(t): t for t in tickets}
         if append:
             # Rows move between pages while we read them (another writer inserted or
             # re-prioritised a ticket): a row already shown is refreshed, not added twice.
@@ -191,7 +199,7 @@ class TicketTable(DataTable[Text]):
             return
         rows, keys = [], []
         for ticket in tickets:
-            key = str(ticket.id)
+            key = row_key(ticket)
             rows.append(self._cells(key, ticket))
             keys.append(key)
         for key, cells in zip(keys, rows, strict=True):
@@ -249,7 +257,7 @@ class TicketTable(DataTable[Text]):
     # --- updates in place ------------------------------------------------------------------
 
     def state_of(self, ticket: Ticket) -> SlaState | None:
-        return self._states.get(str(ticket.id))
+        return self._states.get(row_key(ticket))
 
     def tick(self, now: datetime) -> list[Ticket]:
         """Advance the clocks, repainting only cells whose text or colour changes.
