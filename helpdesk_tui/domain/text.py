@@ -53,6 +53,9 @@ def literal(text: object) -> str:
 
 def one_line(text: object, width: int | None = None) -> str:
     """``literal`` text folded onto one line, for table cells and CLI listings."""
+    if width is not None and isinstance(text, str):
+        # Work on what can show, not on a 15 MB message (room for whitespace to fold).
+        text = text[: width * 8 + 64]
     flat = " ".join(literal(text).split())
     if width is not None and len(flat) > width:
         return flat[: max(width - 1, 0)] + "…"

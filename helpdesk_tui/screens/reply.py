@@ -97,6 +97,9 @@ class ReplyScreen(StoreScreen):
         return self.query_one("#reply-attachments", Input)
 
     def on_mount(self) -> None:
+        refusal = self.helpdesk.drafts.refusal(self.ticket_id)
+        if refusal is not None:
+            self.notify(f"Draft: {refusal}.", severity="warning", timeout=10)
         draft = self.helpdesk.drafts.load(self.ticket_id)
         if draft is not None and not draft.is_empty:
             self.editor.text = draft.text
@@ -208,8 +211,13 @@ class ReplyScreen(StoreScreen):
     def _write(self, draft: Draft) -> None:
         try:
             self.helpdesk.drafts.save(draft)
-        except OSError as error:
-            self.notify(f"Could not save the draft: {error}", severity="error")
+        except OSError as error:  # DraftError: too large, or the directory is unusable
+            said = f"Could not save the draft: {error}"
+            if said != getattr(self, "_draft_error", None):  # once, not at every pause
+                self._draft_error = said
+                self.notify(said, severity="error", timeout=10)
+        else:
+            self._draft_error = None
 
     def on_unmount(self) -> None:
         # The widgets are gone by now: save what was last read from them (the link may have
@@ -365,7 +373,9 @@ class ReplyScreen(StoreScreen):
             if isinstance(result, HelpdeskError):
                 self.helpdesk.report_error(result)
                 return
-            self.helpdesk.drafts.discard(self.ticket_id)
+            problem = self.helpdesk.drafts.discard(self.ticket_id)
+            if problem is not None:  # the reply is sent: say so, and what is left behind
+                self.notify(f"Sent, but {problem}.", severity="warning", timeout=10)
             self._sending = True  # nothing left to save on unmount
             kind = "Internal note added to" if self.internal else "Reply sent on"
             self.notify(f"{kind} {result.label}.")

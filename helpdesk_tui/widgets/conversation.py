@@ -95,6 +95,12 @@ class TicketHeader(Static):
         self.update(Group(*parts))
 
 
+# A message longer than this shows its first part (a 15 MB message would take the screen
+# half a minute to lay out); ``e`` on the ticket shows ten times more at each press.
+PREVIEW_CHARS = 20_000
+MORE_FACTOR = 10
+
+
 class MessageView(Static):
     """One message; internal notes carry a class (and a label) that cannot be missed."""
 
@@ -109,7 +115,30 @@ class MessageView(Static):
         title.append(one_line(author))
         self.border_title = title
         self.border_subtitle = _when(message.created_at, now)
-        body = Text(literal(message.content) or "(empty message)")
+        self.shown_chars = PREVIEW_CHARS
+        self._show_body()
+
+    @property
+    def truncated(self) -> bool:
+        return len(self.message.content) > self.shown_chars
+
+    def show_more(self) -> bool:
+        """Show ``MORE_FACTOR`` times more of a long message; False if all of it is shown."""
+        if not self.truncated:
+            return False
+        self.shown_chars *= MORE_FACTOR
+        self._show_body()
+        return True
+
+    def _show_body(self) -> None:
+        message, content = self.message, self.message.content
+        body = Text(literal(content[: self.shown_chars]) or "(empty message)")
+        if self.truncated:
+            rest = len(content) - self.shown_chars
+            body.append(
+                f"\n… {rest:,} more characters not shown: press e to show more",
+                style="bold yellow",
+            )
         if message.attachments:
             body.append("\n")
             for attachment in message.attachments:
