@@ -86,8 +86,14 @@ async def test_two_tickets_with_string_ids_are_two_rows_and_enter_says_why_not(
         await open_row(pilot, "HAND-2")
         assert isinstance(app.screen, QueueScreen)
         assert "HAND-2: malformed document (its _id is not an ObjectId)" in toasts(app)[-1]
-        await press(pilot, "a")  # take: says why not, changes nothing
-        assert "HAND-2: malformed document" in toasts(app)[-1]
+        for key in ("a", "r", "i", "s", "t", "p"):  # each says why not, in one line
+            await press(pilot, key)
+            if not isinstance(app.screen, QueueScreen):  # a dialog: choose or type, enter
+                await press(pilot, *(" +x" if key == "t" else ""), "enter")
+            said = toasts(app)[-1]
+            assert "HAND-2: malformed document" in said, (key, said)
+            assert "\n" not in said, (key, said)
+            assert isinstance(app.screen, QueueScreen)
     assert db.tickets.find_one({"_id": "hand-HAND-2"}).get("assignedTo") is None
 
 

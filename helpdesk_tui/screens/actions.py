@@ -289,6 +289,8 @@ class TicketActions(StoreScreen):
         ticket = self._one()
         if ticket is None or not self._guarded(self.helpdesk.me.require_write):
             return
+        if not self._guarded(lambda: _id(ticket)):
+            return
         from helpdesk_tui.screens.reply import ReplyScreen
 
         self.app.push_screen(ReplyScreen(_id(ticket), internal=internal))
