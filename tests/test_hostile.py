@@ -42,8 +42,7 @@ def toasts(app: Any) -> list[str]:
     """What each toast shows, rendered as the Toast widget renders it (markup and all)."""
     # The title is plain text in Toast.render; the message is what markup could break.
     return [
-        Toast(replace(notification, title="")).render().plain
-        for notification in app._notifications
+        Toast(replace(notification, title="")).render().plain for notification in app._notifications
     ]
 
 
