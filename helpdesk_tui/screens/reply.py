@@ -373,6 +373,8 @@ class ReplyScreen(StoreScreen):
             if isinstance(result, HelpdeskError):
                 self.helpdesk.report_error(result)
                 return
+            if self._save_timer is not None:
+                self._save_timer.stop()  # a pending save must not bring the draft back
             problem = self.helpdesk.drafts.discard(self.ticket_id)
             if problem is not None:  # the reply is sent: say so, and what is left behind
                 self.notify(f"Sent, but {problem}.", severity="warning", timeout=10)
