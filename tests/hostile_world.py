@@ -1,19 +1,15 @@
 """A helpdesk whose data attacks the terminal: every field of tickets, users and presence holds
 escape sequences, C1 controls, bidi overrides or Rich markup (issue 12).
 
-    python tests/hostile_world.py [helpdesk-tui arguments...]
-
-runs the real CLI (``cli.main``) with ``connect`` handing out this embedded database, so the
-app, ``tickets list`` and ``tickets show`` run exactly as for a user. Used by test_hostile_pty.
+``build(db, now)`` writes it into a database of the tests' server; the tests then run the real
+``helpdesk-tui`` (app and CLI) on that database in a pseudo-terminal, as a user would.
 """
 
 from __future__ import annotations
 
-import sys
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-import mongomock
 from bson import ObjectId
 
 ATTACKS = {
@@ -141,28 +137,6 @@ def build(db: Any, now: datetime) -> None:
                 "agent": agents["osc2"] if name != "osc2" else agents["osc52"],
                 "name": f"Presence{attack}",
                 "mode": "viewing",
-                "at": now + timedelta(days=3650),  # never stale (mongomock TTL uses real time)
+                "at": now + timedelta(days=3650),  # never stale, never expired by the TTL
             }
         )
-
-
-def main(argv: list[str]) -> None:
-    from helpdesk_tui import cli
-    from helpdesk_tui.store.tickets import TicketStore
-
-    client: Any = mongomock.MongoClient(tz_aware=True)
-    db = client["helpdesk"]
-    now = datetime.now(UTC).replace(microsecond=0)
-
-    def connect(config: Any) -> TicketStore:
-        store = TicketStore(client[config.mongo.database], cli.settings_from_config(config))
-        return store
-
-    build(db, now)
-    cli.connect = connect  # type: ignore[assignment]
-    sys.argv = ["helpdesk-tui", "--uri", "mongodb://localhost/", "--db", "helpdesk", *argv]
-    cli.main()
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])

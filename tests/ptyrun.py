@@ -128,3 +128,8 @@ class Terminal:
 
 def python(*code: str) -> list[str]:
     return [sys.executable, *code]
+
+
+def helpdesk_tui(*args: str) -> list[str]:
+    """The real ``helpdesk-tui`` entry point (``cli.main``) with ``args``."""
+    return python("-c", "from helpdesk_tui.cli import main; main()", *args)

@@ -5,21 +5,30 @@ from __future__ import annotations
 
 import os
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from hostile_world import SUPERVISOR_EMAIL
-from ptyrun import ROOT, clean_env, python
+import pytest
+from hostile_world import SUPERVISOR_EMAIL, build
+from ptyrun import clean_env, helpdesk_tui, python
 from typer.testing import CliRunner
 
 import helpdesk_tui.cli as cli
 
-WORLD = str(ROOT / "tests" / "hostile_world.py")
 TICKET = "T-11[/]"  # a ticket of the hostile world with a plain enough number to type
 
 
-def world(home: Path, *args: str, **kwargs: object) -> subprocess.CompletedProcess[bytes]:
+@pytest.fixture
+def on_server(db: Any, server: Any) -> list[str]:
+    """The hostile world in a fresh database of the tests' server; the options to reach it."""
+    build(db, datetime.now(UTC))
+    return ["--uri", server.uri, "--db", db.name]
+
+
+def run_cli(home: Path, *args: str, **kwargs: object) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
-        python(WORLD, *args),
+        helpdesk_tui(*args),
         env=clean_env(home),
         capture_output=True,
         timeout=60,
@@ -37,19 +46,32 @@ def one_line(stderr: bytes) -> str:
     return lines[0]
 
 
-def test_non_utf8_bytes_on_stdin_are_refused_in_one_line_with_exit_2(tmp_path: Path) -> None:
-    done = world(
-        tmp_path, "--as", SUPERVISOR_EMAIL, "tickets", "reply", TICKET, input=b"caf\xe9 \xff\n"
+def test_non_utf8_bytes_on_stdin_are_refused_in_one_line_with_exit_2(
+    tmp_path: Path, on_server: list[str], db: Any
+) -> None:
+    done = run_cli(
+        tmp_path,
+        *on_server,
+        "--as",
+        SUPERVISOR_EMAIL,
+        "tickets",
+        "reply",
+        TICKET,
+        input=b"caf\xe9 \xff\n",
     )
 
     assert done.returncode == 2, done.stderr
     assert "not UTF-8" in one_line(done.stderr)
     assert done.stdout == b""
+    assert len(db.tickets.find_one({"ticketNumber": TICKET})["messages"]) == 3  # none added
 
 
-def test_closed_stdin_without_message_is_a_usage_error_in_one_line(tmp_path: Path) -> None:
-    done = world(
+def test_closed_stdin_without_message_is_a_usage_error_in_one_line(
+    tmp_path: Path, on_server: list[str]
+) -> None:
+    done = run_cli(
         tmp_path,
+        *on_server,
         "--as",
         SUPERVISOR_EMAIL,
         "tickets",
@@ -63,8 +85,10 @@ def test_closed_stdin_without_message_is_a_usage_error_in_one_line(tmp_path: Pat
     assert "--message" in one_line(done.stderr)
 
 
-def test_as_a_user_whose_id_is_a_string_is_refused_in_one_line(tmp_path: Path) -> None:
-    done = world(tmp_path, "--as", "hand@staff.test", "tickets", "list")
+def test_as_a_user_whose_id_is_a_string_is_refused_in_one_line(
+    tmp_path: Path, on_server: list[str]
+) -> None:
+    done = run_cli(tmp_path, *on_server, "--as", "hand@staff.test", "tickets", "list")
 
     assert done.returncode == 1, done.stderr
     assert "hand@staff.test" in one_line(done.stderr)

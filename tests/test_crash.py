@@ -6,19 +6,21 @@ import json
 import re
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ptyrun import Terminal, clean_env, python
 
-# The real CLI (``helpdesk-tui demo``) with a bug planted where the ticket screen receives its
-# data: the ticket, its customer and their messages are all in scope when it raises.
+# The real CLI (``helpdesk-tui --uri ...`` on the demo data) with a bug planted where the ticket
+# screen receives its data: the ticket, its customer and their messages are in scope when it
+# raises.
 CRASHING_DEMO = textwrap.dedent(
     """
     import json, sys
     from helpdesk_tui import cli
     from helpdesk_tui.screens.ticket import TicketScreen
 
-    SEEN = sys.argv[1]
+    SEEN, URI, DB, EMAIL = sys.argv[1:5]
 
     def loaded_with_a_bug(self, result):
         customer = result.users[result.ticket.user]
@@ -28,15 +30,26 @@ CRASHING_DEMO = textwrap.dedent(
         raise RuntimeError(f"cannot show {customer.email}: {result.ticket.subject}")
 
     TicketScreen._loaded = loaded_with_a_bug
-    sys.argv = ["helpdesk-tui", "demo", "--tickets", "20", "--no-activity"]
+    sys.argv = ["helpdesk-tui", "--uri", URI, "--db", DB, "--as", EMAIL]
     cli.main()
     """
 )
 
 
-def run_crashing_demo(tmp_path: Path, **env: str) -> tuple[Terminal, list[str], int]:
+@pytest.fixture
+def demo_uri(demo_store: Any, server: Any) -> list[str]:
+    """The demo team and tickets in a fresh database of the tests' server."""
+    from helpdesk_tui.demo.seed import DEMO_AGENT_EMAIL
+
+    return [server.uri, demo_store.db.name, DEMO_AGENT_EMAIL]
+
+
+def run_crashing_demo(
+    tmp_path: Path, demo_uri: list[str], **env: str
+) -> tuple[Terminal, list[str], int]:
     secrets_file = tmp_path / "secrets.json"
-    terminal = Terminal(python("-c", CRASHING_DEMO, str(secrets_file)), clean_env(tmp_path, **env))
+    argv = python("-c", CRASHING_DEMO, str(secrets_file), *demo_uri)
+    terminal = Terminal(argv, clean_env(tmp_path, **env))
     try:
         terminal.wait_for(b"My tickets")
         terminal.settle()
@@ -50,9 +63,9 @@ def run_crashing_demo(tmp_path: Path, **env: str) -> tuple[Terminal, list[str], 
 
 
 def test_a_crash_in_the_app_prints_one_line_without_customer_data_and_logs_it_privately(
-    tmp_path: Path,
+    tmp_path: Path, demo_uri: list[str]
 ) -> None:
-    terminal, secrets, status = run_crashing_demo(tmp_path)
+    terminal, secrets, status = run_crashing_demo(tmp_path, demo_uri)
 
     assert status == 70
     written = terminal.output.decode("utf-8", "replace")
@@ -76,9 +89,8 @@ def test_a_crash_in_the_app_prints_one_line_without_customer_data_and_logs_it_pr
     assert secrets[1] in details  # the details are all there, in the private file
 
 
-@pytest.mark.parametrize("debug", ["1"])
-def test_helpdesk_tui_debug_still_shows_the_traceback(tmp_path: Path, debug: str) -> None:
-    terminal, _, status = run_crashing_demo(tmp_path, HELPDESK_TUI_DEBUG=debug)
+def test_helpdesk_tui_debug_still_shows_the_traceback(tmp_path: Path, demo_uri: list[str]) -> None:
+    terminal, _, status = run_crashing_demo(tmp_path, demo_uri, HELPDESK_TUI_DEBUG="1")
 
     assert status == 70
     assert b"Traceback" in terminal.output

@@ -188,12 +188,21 @@ async def test_next_page_holding_an_already_shown_row_does_not_crash_or_duplicat
         await press(pilot, "2")  # Unassigned: 20 of 45 rows shown
         table = app.screen.query_one(TicketTable)
         assert table.row_count == 20
-        # Another writer adds an older, more urgent ticket: it sorts first, so every row
-        # moves down one and the next page (skip 20) starts with the row shown last.
-        older = store.create_ticket(new_ticket(people, priority=Priority.URGENT))
-        db.tickets.update_one(
-            {"_id": older.id}, {"$set": {"createdAt": clock.now - timedelta(days=3)}}
-        )
+        # Another writer adds an older, more urgent ticket just before the next page is read
+        # (after the window was loaded, before a live reload could show it): it sorts first,
+        # so every row moves down one and the next page (skip 20) starts with the row shown
+        # last.
+        read_page = store.list_queue
+
+        def another_writer_first(query: Any, *, skip: int = 0, limit: int = 200) -> Any:
+            if skip:
+                older = store.create_ticket(new_ticket(people, priority=Priority.URGENT))
+                db.tickets.update_one(
+                    {"_id": older.id}, {"$set": {"createdAt": clock.now - timedelta(days=3)}}
+                )
+            return read_page(query, skip=skip, limit=limit)
+
+        store.list_queue = another_writer_first  # type: ignore[method-assign]
         await press(pilot, "G")  # to the end: the next page is fetched
         assert app.is_running
         keys = [row.key.value for row in table.ordered_rows]

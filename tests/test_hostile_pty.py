@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
-from hostile_world import ALL, ATTACKS, FORBIDDEN, SUPERVISOR_EMAIL
-from ptyrun import ROOT, Terminal, clean_env, python
+from hostile_world import ALL, ATTACKS, FORBIDDEN, SUPERVISOR_EMAIL, build
+from ptyrun import Terminal, clean_env, helpdesk_tui
 
-WORLD = str(ROOT / "tests" / "hostile_world.py")
 DOWN, ESCAPE, CTRL_R, CTRL_S = "\x1b[B", "\x1b", "\x12", "\x13"
 
 
@@ -29,8 +30,17 @@ def home(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_hostile_data_never_reaches_the_terminal_raw_through_every_screen(home: Path) -> None:
-    terminal = Terminal(python(WORLD, "--as", SUPERVISOR_EMAIL), clean_env(home))
+@pytest.fixture
+def world(db: Any, server: Any) -> list[str]:
+    """The hostile helpdesk in a fresh database; the options that open it as the supervisor."""
+    build(db, datetime.now(UTC).replace(microsecond=0))
+    return ["--uri", server.uri, "--db", db.name, "--as", SUPERVISOR_EMAIL]
+
+
+def test_hostile_data_never_reaches_the_terminal_raw_through_every_screen(
+    home: Path, world: list[str]
+) -> None:
+    terminal = Terminal(helpdesk_tui(*world), clean_env(home))
     try:
         terminal.wait_for(b"All open")
         terminal.settle()
@@ -116,9 +126,9 @@ def test_hostile_data_never_reaches_the_terminal_raw_through_every_screen(home: 
     ids=["list", "list-json", "show", "show-json"],
 )
 def test_hostile_data_never_reaches_the_terminal_raw_from_the_cli(
-    home: Path, args: list[str]
+    home: Path, world: list[str], args: list[str]
 ) -> None:
-    terminal = Terminal(python(WORLD, "--as", SUPERVISOR_EMAIL, *args), clean_env(home))
+    terminal = Terminal(helpdesk_tui(*world, *args), clean_env(home))
     try:
         status = terminal.wait_exit(timeout=30)
     finally:

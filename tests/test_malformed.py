@@ -159,9 +159,10 @@ async def test_a_ticket_without_a_number_is_named_in_toasts(
     ("field", "value", "write"),
     [
         ("tags", "not-a-list", lambda s, i, p: s.change_tags(i, add=["x"], actor=p.agent)),
+        ("tags", "not-a-list", lambda s, i, p: s.change_tags(i, remove=["y"], actor=p.agent)),
         ("messages", "hello", lambda s, i, p: s.add_message(i, sender=p.agent, content="Hi")),
     ],
-    ids=["add-tag", "reply"],
+    ids=["add-tag", "remove-tag", "reply"],
 )
 def test_array_writes_on_a_field_that_is_not_a_list_are_refused_in_one_line(
     store: TicketStore, people: People, db: Any, field: str, value: str, write: Any

@@ -459,10 +459,10 @@ class TicketStore:
             doc = self.tickets.find_one_and_update(
                 {"_id": ticket_id, **condition}, update, return_document=ReturnDocument.AFTER
             )
-        except (TypeError, AttributeError, OperationFailure) as error:
+        except OperationFailure as error:
             # An array update on a field that is not an array (``tags: "x"``, ``messages:
-            # "hello"``): the server answers BadValue/TypeMismatch, mongomock raises.
-            if isinstance(error, OperationFailure) and error.code not in MALFORMED_CODES:
+            # "hello"``): the server answers BadValue/TypeMismatch.
+            if error.code not in MALFORMED_CODES:
                 raise
             arrays = sorted(
                 {k for op in ("$push", "$addToSet", "$pull") for k in update.get(op, {})}
