@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from bson import ObjectId
-from conftest import People, new_ticket
+from conftest import People, as_service, new_ticket
 from pilot import settle
 from textual.pilot import Pilot
 from textual.widgets import Input, Label
@@ -35,6 +35,7 @@ def make_ticket(store: TicketStore, people: People, db: Any, **fields: Any) -> O
     assert ticket.id is not None
     if fields:
         db.tickets.update_one({"_id": ticket.id}, {"$set": fields})
+        as_service(store, ticket.id)  # the queue index learns of the write, as the app would
     return ticket.id
 
 

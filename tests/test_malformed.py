@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from bson import ObjectId
-from conftest import People
+from conftest import People, as_service
 from pilot import plain, settle
 from test_hostile import AGENT, PARKED, SUPERVISOR, WIDE, make_ticket, press, toasts
 from typer.testing import CliRunner
@@ -76,6 +76,7 @@ async def test_two_tickets_with_string_ids_are_two_rows_and_enter_says_why_not(
                 "updatedAt": clock.now,
             }
         )
+    as_service(store, "hand-HAND-1", "hand-HAND-2")
     app = make_app(store, SUPERVISOR, config=PARKED)
     async with app.run_test(size=WIDE) as pilot:
         await settle(pilot)
