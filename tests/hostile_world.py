@@ -50,7 +50,8 @@ SUPERVISOR_EMAIL = "sam@helpdesk.test"
 
 
 def build(db: Any, now: datetime) -> None:
-    """Users, tickets and presence entries with an attack in every field shown anywhere."""
+    """Users, tickets and presence entries with an attack in every field shown anywhere, in a
+    database set up as ``helpdesk-tui init-db`` leaves it (run last: it builds the queue index)."""
     sam, agents, customers = ObjectId(), {}, {}
     db.users.insert_one(
         {"_id": sam, "name": f"Sam{ALL}", "email": SUPERVISOR_EMAIL, "role": "supervisor"}
@@ -140,3 +141,6 @@ def build(db: Any, now: datetime) -> None:
                 "at": now + timedelta(days=3650),  # never stale, never expired by the TTL
             }
         )
+    from helpdesk_tui.store.tickets import StoreSettings, TicketStore
+
+    TicketStore(db, StoreSettings()).init_db()
