@@ -9,16 +9,20 @@ from pathlib import Path
 from typing import Any
 
 from bson import ObjectId
+from rich.text import Text
 from textual.app import App, SystemCommand
 from textual.css.query import NoMatches
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.worker import WorkerFailed
 
 from helpdesk_tui.alerts import Alert, Alerts
 from helpdesk_tui.config import Config, drafts_dir
+from helpdesk_tui.crash import CRASH_EXIT, crash_line, debugging, record_crash
 from helpdesk_tui.domain.errors import ConflictError, HelpdeskError, PermissionDenied
 from helpdesk_tui.domain.people import Identity
-from helpdesk_tui.domain.text import one_line
+from helpdesk_tui.domain.text import literal, one_line
 from helpdesk_tui.drafts import Drafts
 from helpdesk_tui.store.live import Batch, Change, FeedMode, LiveFeed
 from helpdesk_tui.store.presence import PresenceStore
@@ -96,6 +100,7 @@ class HelpdeskApp(App[None]):
         self._flush_scheduled = False
         self._away_since: datetime | None = None
         self._seeded = False
+        self._crash_line: str | None = None
         if config.ui.theme in self.available_themes:
             self.theme = config.ui.theme
 
@@ -247,6 +252,54 @@ class HelpdeskApp(App[None]):
             self._away_since = self._away_since or blurred
             self.summarise_away()
         self._blurred_at = None
+
+    # --- the rendering rule and crashes: one place each --------------------------------------
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast (``Widget.notify`` lands here too) is plain text with escapes shown.
+
+        Toasts carry ticket numbers, names, tags and error text from the database: markup
+        there would crash (``[/]``) or act (``[@click=app.quit]``). ``markup`` is ignored.
+        """
+        super().notify(
+            literal(message), title=literal(title), severity=severity, timeout=timeout, markup=False
+        )
+
+    def _handle_exception(self, error: Exception) -> None:
+        """A bug: exit 70 with one line on screen; the traceback goes to the private log.
+
+        Textual's own handler prints a traceback with local variables, i.e. customer data.
+        """
+        if debugging():
+            super()._handle_exception(error)
+            self._return_code = CRASH_EXIT
+            return
+        self._return_code = CRASH_EXIT
+        if self._exception is None:  # run_test re-raises it for the test framework
+            self._exception = error
+            self._exception_event.set()
+        # A worker's failure wraps the real error (whose traceback is the useful one).
+        cause = error.error if isinstance(error, WorkerFailed) else error
+        path = record_crash(cause)
+        if self._crash_line is None:
+            self._crash_line = crash_line(cause, path)
+        self._close_messages_no_wait()
+
+    def _print_error_renderables(self) -> None:
+        if self._crash_line is None:
+            super()._print_error_renderables()
+            return
+        self._exit_renderables.clear()
+        # One line even when longer than the terminal is wide (the terminal folds it).
+        self.error_console.print(Text(self._crash_line), soft_wrap=True)
 
     def report_error(self, error: HelpdeskError) -> None:
         """The one place a store or permission error turns into what the agent sees."""

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import os
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -14,12 +13,13 @@ from typing import Annotated, Any, NoReturn
 import typer
 from bson import ObjectId
 
-from helpdesk_tui.config import Config, ConfigError, load_config, mask_uri
+from helpdesk_tui.config import Config, ConfigError, load_config, mask_secrets, mask_uri
+from helpdesk_tui.crash import CRASH_EXIT, crash_line, debugging, record_crash
 from helpdesk_tui.domain.errors import HelpdeskError, InvalidRequest, NotFound
 from helpdesk_tui.domain.models import Category, NewTicket, Priority, Status, Ticket
 from helpdesk_tui.domain.people import Identity
 from helpdesk_tui.domain.sla import evaluate
-from helpdesk_tui.domain.text import literal, one_line
+from helpdesk_tui.domain.text import json_text, literal, one_line
 from helpdesk_tui.domain.workflow import Workflow
 from helpdesk_tui.export import ticket_json
 from helpdesk_tui.store.connection import open_client
@@ -49,7 +49,8 @@ class Options:
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    typer.echo(f"helpdesk-tui: {message}", err=True)
+    """One line on stderr (by the rendering rule: messages quote database and user text)."""
+    typer.echo(f"helpdesk-tui: {one_line(message)}", err=True)
     raise typer.Exit(code)
 
 
@@ -93,11 +94,19 @@ def connect(config: Config) -> TicketStore:
     from pymongo.errors import ConfigurationError, PyMongoError
 
     uri = config.mongo.uri.get_secret_value()
-    try:
-        client = open_client(uri, timeout_ms=config.mongo.server_selection_timeout_ms)
-    except (ConfigurationError, PyMongoError, ValueError) as error:
-        reason = str(error).splitlines()[0][:160].replace(uri, mask_uri(uri))
-        fail(f"cannot reach MongoDB at {mask_uri(uri)}: {reason}")
+    # pymongo warns (UserWarning, several lines) about unknown URI options: say each in one
+    # line, or inside the error line if there is one (it may be the cause).
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        try:
+            client = open_client(uri, timeout_ms=config.mongo.server_selection_timeout_ms)
+        except (ConfigurationError, PyMongoError, ValueError, OSError) as error:
+            # OSError: an unreadable tlsCAFile / tlsCertificateKeyFile.
+            reason = mask_secrets(str(error).splitlines()[0], uri)[:160]
+            hint = f" ({mask_secrets(str(warned[0].message), uri)[:100]})" if warned else ""
+            fail(f"cannot reach MongoDB at {mask_uri(uri)}: {reason}{hint}")
+    for warning in warned:
+        typer.echo(f"helpdesk-tui: warning: {mask_secrets(str(warning.message), uri)}", err=True)
     return TicketStore(client[config.mongo.database], settings_from_config(config))
 
 
@@ -147,6 +156,8 @@ def _run_app(
 
     app = HelpdeskApp(store=store, config=config, me=me, demo=demo, activity=activity)
     app.run(mouse=config.ui.mouse_on(os.environ))
+    if app.return_code:  # a crash: the app printed its one line and wrote the log
+        raise typer.Exit(app.return_code)
 
 
 ConfigOpt = Annotated[
@@ -285,7 +296,8 @@ def _session(ctx: typer.Context, *, write: bool = False) -> tuple[TicketStore, C
 
 
 def _emit(as_json: bool, data: Any, text: Callable[[], str]) -> None:
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False) if as_json else text())
+    # JSON escapes ESC itself; json_text also escapes C1 and bidi characters it writes raw.
+    typer.echo(json_text(data) if as_json else text())
 
 
 @tickets_app.command("list")
@@ -317,7 +329,7 @@ def tickets_list(
                 sla = evaluate(t, now, cfg.sla)
                 who = row["assignee"]["name"] if row["assignee"] else "-"
                 lines.append(
-                    f"{t.ticket_number:<11} {sla.row_state.value:<9} {sla.countdown:>8}  "
+                    f"{one_line(t.ticket_number):<11} {sla.row_state.value:<9} {sla.countdown:>8}  "
                     f"{t.priority.value:<6} {t.status.value:<11} {one_line(who, 14):<14} "
                     f"{one_line(t.subject, 50)}"
                 )
@@ -336,7 +348,7 @@ def _show(store: TicketStore, cfg: Config, ticket_ref: str, as_json: bool) -> No
         who = data["assignee"]["name"] if data["assignee"] else "unassigned"
         customer = data["customer"] or {}
         lines = [
-            f"{ticket.ticket_number}  {one_line(ticket.subject)}",
+            f"{one_line(ticket.ticket_number)}  {one_line(ticket.subject)}",
             f"status {ticket.status.label} · priority {ticket.priority.value} · "
             f"category {ticket.category.value} · assignee {one_line(who)}",
             f"customer {one_line(customer.get('name') or '?')} "
@@ -344,7 +356,7 @@ def _show(store: TicketStore, cfg: Config, ticket_ref: str, as_json: bool) -> No
             f"SLA {data['sla']['state']} {data['sla']['countdown']}   tags: "
             + (", ".join(one_line(t) for t in ticket.tags) or "-"),
         ]
-        lines += [f"warning: {p}" for p in ticket.problems]
+        lines += [f"warning: {one_line(p)}" for p in ticket.problems]
         for m in data["messages"]:
             sender = (m["sender"] or {}).get("name") or "unknown"
             kind = "NOTE " if m["isInternal"] else ""
@@ -424,7 +436,7 @@ def tickets_reply(
     """Reply to the customer (or leave an internal note)."""
     with clear_errors():
         store, cfg, me = _session(ctx, write=True)
-        text = message if message is not None else sys.stdin.read()
+        text = _message_text(message)
         found = store.find_ticket(ticket)
         store.add_message(
             _id_of(found, ticket),
@@ -435,6 +447,24 @@ def tickets_reply(
             set_status=status,
         )
         _show(store, cfg, found.ticket_number, as_json)
+
+
+def _message_text(message: str | None) -> str:
+    """``--message`` or all of stdin, as UTF-8 text; anything else is a usage error (exit 2)."""
+    if message is not None:
+        return message
+    stream = sys.stdin
+    if stream is None or stream.closed:
+        fail("no message: pass --message TEXT or pipe the text on stdin; nothing was sent", 2)
+    try:
+        buffer = getattr(stream, "buffer", None)
+        raw = buffer.read() if buffer is not None else stream.read().encode("utf-8", "replace")
+    except (OSError, ValueError) as error:
+        fail(f"cannot read the message from stdin ({error}); nothing was sent", 2)
+    try:
+        return str(raw.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        fail(f"the message is not UTF-8 text (byte {error.start}); nothing was sent", 2)
 
 
 def _id_of(found: Ticket, ref: str) -> ObjectId:
@@ -487,15 +517,19 @@ def tickets_status(
 
 
 def main() -> None:
-    """Console entry point: a crash prints one line unless HELPDESK_TUI_DEBUG is set."""
+    """Console entry point: a crash prints one line (no data: the error's message may hold
+    customer text) and writes the traceback to the private crash log, unless
+    HELPDESK_TUI_DEBUG is set."""
+    for position, argument in enumerate(sys.argv[1:], 1):
+        try:
+            argument.encode("utf-8")
+        except UnicodeEncodeError:  # undecodable bytes in argv (surrogate escapes)
+            typer.echo(f"helpdesk-tui: argument {position} is not UTF-8 text", err=True)
+            sys.exit(2)
     try:
         app()
     except Exception as error:  # a bug of ours: still one line for the user
-        if os.environ.get("HELPDESK_TUI_DEBUG"):
+        if debugging():
             raise
-        typer.echo(
-            f"helpdesk-tui: internal error: {type(error).__name__}: {error} "
-            "(set HELPDESK_TUI_DEBUG=1 for the traceback)",
-            err=True,
-        )
-        sys.exit(70)
+        typer.echo(crash_line(error, record_crash(error)), err=True)
+        sys.exit(CRASH_EXIT)

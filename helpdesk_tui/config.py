@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from string import Formatter
 from typing import Any
+from urllib.parse import unquote
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_core import ErrorDetails
@@ -252,6 +253,11 @@ def config_path(explicit: Path | None, env: Mapping[str, str]) -> Path | None:
     return default if default.is_file() else None
 
 
+def state_dir(env: Mapping[str, str] | None = None) -> Path:
+    """The app's private state directory: ``$XDG_STATE_HOME/helpdesk-tui``."""
+    return _xdg(os.environ if env is None else env, "XDG_STATE_HOME", ".local/state")
+
+
 def drafts_dir(config: Config, env: Mapping[str, str] | None = None) -> Path:
     """Where reply drafts live: ``reply.drafts_dir`` or ``$XDG_STATE_HOME/helpdesk-tui/drafts``."""
     if config.reply.drafts_dir is not None:
@@ -260,28 +266,92 @@ def drafts_dir(config: Config, env: Mapping[str, str] | None = None) -> Path:
 
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://)?(.*)$", re.DOTALL)
-_QUERY_PASSWORD = re.compile(r"(?i)(password=)[^&;]*")
+# An option whose value is a credential: any password, secret, token or key (a key *file* is a
+# path, but its password is a secret).
+_SECRET_OPTION = re.compile(r"(?i)pass|secret|token|credential|key(?!file$)|signature|sas")
+# authMechanismProperties values that are names, not credentials (everything else is masked:
+# AWS_SESSION_TOKEN and whatever a future mechanism adds).
+_PLAIN_PROPERTIES = frozenset(
+    {"SERVICE_NAME", "CANONICALIZE_HOST_NAME", "SERVICE_REALM", "SERVICE_HOST", "ENVIRONMENT"}
+)
+MASK = "****"
+
+
+def _mask_properties(value: str, secrets: list[str]) -> str:
+    masked = []
+    for item in value.split(","):
+        name, colon, setting = item.partition(":")
+        if colon and unquote(name).strip().upper() in _PLAIN_PROPERTIES:
+            masked.append(item)
+        elif colon:
+            secrets.append(setting)
+            masked.append(f"{name}:{MASK}")
+        else:  # e.g. a percent-encoded ':' — mask it all rather than guess
+            secrets.append(item)
+            masked.append(MASK)
+    return ",".join(masked)
+
+
+def _mask_query(rest: str, secrets: list[str]) -> str:
+    head, question, query = rest.partition("?")
+    if not question:
+        return rest
+    parts = re.split(r"([&;])", query)
+    for index, part in enumerate(parts):
+        key, equals, value = part.partition("=")
+        name = unquote(key).strip().lower()
+        if not equals or not value:
+            continue
+        if name == "authmechanismproperties":
+            parts[index] = f"{key}={_mask_properties(value, secrets)}"
+        elif _SECRET_OPTION.search(name):
+            secrets.append(value)
+            parts[index] = f"{key}={MASK}"
+    return head + question + "".join(parts)
+
+
+def _masked(uri: str) -> tuple[str, list[str]]:
+    """The URI with every secret-bearing part masked, and the raw secrets it held."""
+    secrets: list[str] = []
+    scheme, rest = _SCHEME.match(str(uri)).groups()  # type: ignore[union-attr]
+    authority = rest.partition("/")[0]
+    if "@" in authority:
+        userinfo, _, hosts = authority.rpartition("@")
+        rest = hosts + rest[len(authority) :]
+    elif "@" in rest:
+        # An unescaped '/' or '?' in the password: mask more rather than leak it.
+        userinfo, _, rest = rest.partition("@")
+    else:
+        userinfo = None
+    rest = _mask_query(rest, secrets)
+    if userinfo is not None:
+        user, colon, password = userinfo.partition(":")
+        secrets.append(password)
+        rest = f"{user}:{MASK}@{rest}" if colon else f"{user}@{rest}"
+    return (scheme or "") + rest, secrets
 
 
 def mask_uri(uri: str) -> str:
-    """The URI with any password replaced by ``****``; never raises, never leaks."""
+    """The URI with every secret masked (``****``): the password in userinfo, any option that
+    holds a password, secret, token or key (``tlsCertificateKeyFilePassword``, ...), and the
+    values of ``authMechanismProperties`` (``AWS_SESSION_TOKEN``); never raises, never leaks."""
     try:
-        scheme, rest = _SCHEME.match(str(uri)).groups()  # type: ignore[union-attr]
-        authority = rest.partition("/")[0]
-        if "@" in authority:
-            userinfo, _, hosts = authority.rpartition("@")
-            rest = hosts + rest[len(authority) :]
-        elif "@" in rest:
-            # An unescaped '/' or '?' in the password: mask more rather than leak it.
-            userinfo, _, rest = rest.partition("@")
-        else:
-            userinfo = None
-        if userinfo is not None:
-            user, colon, _ = userinfo.partition(":")
-            rest = f"{user}:****@{rest}" if colon else f"{user}@{rest}"
-        return (scheme or "") + _QUERY_PASSWORD.sub(r"\1****", rest)
+        return _masked(uri)[0]
     except Exception:
-        return "****"
+        return MASK
+
+
+def mask_secrets(text: str, uri: str) -> str:
+    """``text`` (e.g. a driver's error message) with the URI and each secret in it masked,
+    raw or percent-decoded, wherever they appear."""
+    try:
+        masked, secrets = _masked(uri)
+    except Exception:
+        return MASK
+    text = text.replace(uri, masked)
+    for secret in sorted({*secrets, *map(unquote, secrets)} - {""}, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text
 
 
 def _describe(error: ErrorDetails) -> str:

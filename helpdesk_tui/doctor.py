@@ -7,7 +7,7 @@ from typing import Literal
 
 from pymongo.errors import OperationFailure, PyMongoError
 
-from helpdesk_tui.config import Config, mask_uri
+from helpdesk_tui.config import Config, mask_secrets, mask_uri
 from helpdesk_tui.store.queries import index_plan
 from helpdesk_tui.store.tickets import TicketStore
 
@@ -41,6 +41,12 @@ def flavour_check(build_info: dict[str, object]) -> Check:
 
 
 def run_checks(store: TicketStore, config: Config) -> list[Check]:
+    """Every check; a detail quoting the server or the driver has the URI's secrets masked."""
+    uri = config.mongo.uri.get_secret_value()
+    return [Check(c.name, c.level, mask_secrets(c.detail, uri)) for c in _checks(store, config)]
+
+
+def _checks(store: TicketStore, config: Config) -> list[Check]:
     db = store.db
     checks = [Check("connection", "ok", mask_uri(config.mongo.uri.get_secret_value()))]
     try:

@@ -552,20 +552,54 @@ def test_server_selection_timeout_in_the_uri_is_honoured(
     assert seen == [0.3]
 
 
-def test_main_entry_point_turns_a_crash_into_one_line(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def test_main_entry_point_turns_a_crash_into_one_line_without_its_data_and_a_private_log(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    customer = "eve.secret@example.com"
+
     def boom() -> None:
-        raise RuntimeError("something broke")
+        email = customer  # customer data in scope and in the message
+        raise RuntimeError(f"something broke for {email}")
 
     monkeypatch.setattr(cli, "app", boom)
     monkeypatch.delenv("HELPDESK_TUI_DEBUG", raising=False)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
     with pytest.raises(SystemExit) as exited:
         cli.main()
 
     assert exited.value.code == 70
-    err = capsys.readouterr().err
+    captured = capsys.readouterr()
+    err = captured.err
     assert err.count("\n") == 1
-    assert "internal error: RuntimeError: something broke" in err
+    assert customer not in err + captured.out
+    assert "internal error (RuntimeError)" in err
     assert "HELPDESK_TUI_DEBUG" in err
+    log = tmp_path / "state" / "helpdesk-tui" / "crash.log"
+    assert str(log) in err
+    assert log.stat().st_mode & 0o777 == 0o600
+    assert log.parent.stat().st_mode & 0o777 == 0o700
+    assert "Traceback" in log.read_text() and customer in log.read_text()
+
+
+def test_doctor_masks_every_secret_of_the_uri_even_in_a_driver_error(
+    helpdesk: Helpdesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pymongo.errors import OperationFailure
+
+    uri = (
+        "mongodb://AKIA:pw1@h/?authMechanism=MONGODB-AWS"
+        "&authMechanismProperties=AWS_SESSION_TOKEN:tok123&tlsCertificateKeyFilePassword=kp9"
+    )
+
+    def refused() -> None:
+        raise OperationFailure(f"authentication failed for {uri} (session token tok123)")
+
+    monkeypatch.setattr(helpdesk.db.client, "server_info", refused, raising=False)
+
+    result = run("--uri", uri, "doctor")
+
+    for secret in ("pw1", "tok123", "kp9"):
+        assert secret not in result.output
+    assert "AWS_SESSION_TOKEN:****" in result.stdout
+    assert "tlsCertificateKeyFilePassword=****" in result.stdout

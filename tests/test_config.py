@@ -367,6 +367,23 @@ def test_query_string_password_warns(tmp_path: Path) -> None:
         ("", ""),
         ("not a uri", "not a uri"),
         ("user:pw@host", "user:****@host"),
+        # every other secret-bearing part (issue 12, item 6)
+        ("mongodb://h/?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:secret",
+         "mongodb://h/?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:****"),
+        ("mongodb://h/?authMechanismProperties=SERVICE_NAME:mongodb,AWS_SESSION_TOKEN:tok,CANONICALIZE_HOST_NAME:true",
+         "mongodb://h/?authMechanismProperties=SERVICE_NAME:mongodb,AWS_SESSION_TOKEN:****,CANONICALIZE_HOST_NAME:true"),
+        ("mongodb://h/?authMechanismProperties=AWS_SESSION_TOKEN%3Asecret",
+         "mongodb://h/?authMechanismProperties=****"),
+        ("mongodb://AKIA:sk@h/?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:st",
+         "mongodb://AKIA:****@h/?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:****"),
+        ("mongodb://h/?tls=true&tlsCertificateKeyFile=/etc/c.pem&tlsCertificateKeyFilePassword=kp",
+         "mongodb://h/?tls=true&tlsCertificateKeyFile=/etc/c.pem&tlsCertificateKeyFilePassword=****"),
+        ("mongodb://h/?sslClientCertificateKeyPassword=kp&proxyHost=p&proxyPassword=pp",
+         "mongodb://h/?sslClientCertificateKeyPassword=****&proxyHost=p&proxyPassword=****"),
+        ("mongodb://h/?apiToken=t1;clientSecret=s1;accessKey=k1;appname=x",
+         "mongodb://h/?apiToken=****;clientSecret=****;accessKey=****;appname=x"),
+        ("mongodb://u:p@h1,h2/db?replicaSet=rs&authSource=admin&password=q",
+         "mongodb://u:****@h1,h2/db?replicaSet=rs&authSource=admin&password=****"),
     ],
 )  # fmt: skip
 def test_mask_uri(uri: str, masked: str) -> None:
@@ -378,3 +395,15 @@ def test_mask_uri_never_raises_or_leaks(garbage: object) -> None:
     result = mask_uri(garbage)  # type: ignore[arg-type]
     assert isinstance(result, str)
     assert "pw" not in result
+
+
+def test_mask_secrets_removes_each_secret_from_a_driver_message_raw_or_decoded() -> None:
+    from helpdesk_tui.config import mask_secrets
+
+    uri = "mongodb://u:p%40ssw0rd@h/?authMechanismProperties=AWS_SESSION_TOKEN:st0ken"
+    message = f"auth failed for {uri}; password p@ssw0rd rejected; token st0ken expired"
+
+    masked = mask_secrets(message, uri)
+
+    assert "p@ssw0rd" not in masked and "p%40ssw0rd" not in masked and "st0ken" not in masked
+    assert masked.startswith("auth failed for mongodb://u:****@h/")

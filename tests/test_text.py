@@ -96,3 +96,78 @@ def test_one_line_counts_escaped_control_characters_towards_the_width() -> None:
 
     assert len(cell) == 6
     assert "\x1b" not in cell
+
+
+# --- the one rendering rule: bidi/zero-width, markup, JSON ----------------------------------
+
+ATTACKS = {
+    "osc52 clipboard": "\x1b]52;c;ZXZpbA==\x07",
+    "osc2 title st": "\x1b]2;PWNED\x1b\\",
+    "osc8 link": "\x1b]8;;https://evil.example\x1b\\x\x1b]8;;\x1b\\",
+    "dcs": "\x1bP1$r\x1b\\",
+    "csi clear": "\x1b[2J\x1b[3J",
+    "c1 csi": "\x9b2J",
+    "c1 osc": "\x9d0;t\x9c",
+}
+
+
+@pytest.mark.parametrize("attack", list(ATTACKS.values()), ids=list(ATTACKS))
+def test_literal_leaves_no_escape_or_c1_control_in_any_attack(attack: str) -> None:
+    shown = literal(f"Eve{attack}")
+
+    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in shown)
+
+
+@pytest.mark.parametrize(
+    ("char", "shown"),
+    [
+        ("\u202e", "\\u202e"),  # right-to-left override
+        ("\u202a", "\\u202a"),
+        ("\u2066", "\\u2066"),  # left-to-right isolate
+        ("\u2069", "\\u2069"),
+        ("\u200b", "\\u200b"),  # zero-width space
+        ("\u200f", "\\u200f"),  # right-to-left mark
+        ("\ufeff", "\\ufeff"),  # zero-width no-break space (BOM)
+        ("\u2028", "\\u2028"),  # line separator
+        ("\u2029", "\\u2029"),
+        ("\u061c", "\\u061c"),  # Arabic letter mark
+        ("\udc80", "\\udc80"),  # a lone surrogate from undecodable input
+    ],
+)
+def test_literal_spells_out_bidi_and_zero_width_formatting(char: str, shown: str) -> None:
+    assert literal(f"invoice{char}fdp.exe") == f"invoice{shown}fdp.exe"
+
+
+def test_literal_accepts_a_non_string_from_a_malformed_document() -> None:
+    assert literal(42) == "42"
+    assert one_line(None) == "None"
+
+
+def test_safe_content_never_parses_markup() -> None:
+    from helpdesk_tui.widgets.safe import safe
+
+    content = safe("[/]x [bold]b[/bold] [@click=app.quit]q[/]")
+
+    assert content.plain == "[/]x [bold]b[/bold] [@click=app.quit]q[/]"
+    assert not content.spans
+
+
+def test_safe_content_spells_out_escapes() -> None:
+    from helpdesk_tui.widgets.safe import safe, safe_text
+
+    assert safe("a\x1b]2;t\x1b\\").plain == "a\\x1b]2;t\\x1b\\"
+    assert safe_text("\u202eabc", style="bold").plain == "\\u202eabc"
+
+
+def test_json_text_escapes_c1_and_bidi_that_json_dumps_writes_raw() -> None:
+    import json
+
+    from helpdesk_tui.domain.text import json_text
+
+    data = {"name": "Eve\x9b2J\u202e\x1b]0;t\x07\x7f\udc80", "city": "Zürich"}
+
+    out = json_text(data)
+
+    assert all(c not in out for c in "\x9b\u202e\x1b\x07\x7f\udc80")
+    assert "Zürich" in out  # ordinary non-ASCII stays readable
+    assert json.loads(out)["name"] == data["name"]

@@ -220,6 +220,12 @@ class Ticket(_Lenient):
             message = Message.from_mongo(item)
             problems.extend(f"messages[{index}].{p}" for p in message.problems)
             messages.append(message)
+        seen: dict[Any, int] = {}
+        for index, message in enumerate(messages):
+            if message.id is not None and message.id in seen:
+                problems.append(f"messages[{index}]._id: same _id as messages[{seen[message.id]}]")
+            elif message.id is not None:
+                seen[message.id] = index
         prepared: dict[str, Any] = {"messages": tuple(messages)}
         if "_firstResponseAt" not in data:
             first = first_response(messages, data.get("user"))
@@ -233,6 +239,17 @@ class Ticket(_Lenient):
     @property
     def is_broken(self) -> bool:
         return bool(self.problems)
+
+    def problem_with(self, key: str) -> str | None:
+        """What is wrong with the stored field ``key`` (its MongoDB name), if anything."""
+        return next((p for p in self.problems if p.partition(":")[0] == key), None)
+
+    @property
+    def label(self) -> str:
+        """How messages name this ticket: its number, or what identifies it without one."""
+        if self.ticket_number:
+            return self.ticket_number
+        return f"ticket …{str(self.id)[-6:]} (no number)" if self.id else "a ticket with no number"
 
     @property
     def public_messages(self) -> tuple[Message, ...]:

@@ -32,7 +32,13 @@ class Identity:
         supervisor_roles: Sequence[str],
         read_only: bool = False,
     ) -> Identity:
-        """Map ``users.role`` to our roles; a customer (or unknown role) is refused."""
+        """Map ``users.role`` to our roles; a customer (or unknown role) is refused, and so is
+        a user without an ObjectId ``_id`` (hand-written): nothing could be assigned to them."""
+        if user.id is None:
+            raise PermissionDenied(
+                f"{user.email or user.name or 'this user'} has no ObjectId _id in users "
+                "(a hand-written document?); fix the document or use another account"
+            )
         if user.role in supervisor_roles:
             return cls(user, Role.SUPERVISOR, read_only)
         if user.role in agent_roles:

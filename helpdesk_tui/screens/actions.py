@@ -15,8 +15,9 @@ from textual.worker import get_current_worker
 
 from helpdesk_tui.domain.errors import HelpdeskError, InvalidRequest
 from helpdesk_tui.domain.models import Priority, Status, Ticket
-from helpdesk_tui.domain.text import one_line
+from helpdesk_tui.domain.text import literal, one_line
 from helpdesk_tui.screens.dialogs import ChoiceDialog, TextDialog
+from helpdesk_tui.store.queries import Assignee
 
 if TYPE_CHECKING:
     from helpdesk_tui.app import HelpdeskApp
@@ -92,7 +93,10 @@ class TicketActions(StoreScreen):
                 try:
                     done.append(change(ticket))
                 except HelpdeskError as error:
-                    refused.append(f"{ticket.ticket_number}: {error}")
+                    said = str(error)
+                    refused.append(
+                        said if said.startswith(ticket.label) else f"{ticket.label}: {said}"
+                    )
                     if ticket.id is not None:
                         alerts.own.discard(ticket.id)  # nothing written: nothing to mute
             return done, refused
@@ -100,7 +104,9 @@ class TicketActions(StoreScreen):
         def report(result: tuple[list[Ticket], list[str]]) -> None:
             done, refused = result
             if len(tickets) == 1 and not refused:
-                self.notify(f"{done[0].ticket_number}: {verb}.")
+                self.notify(f"{done[0].label}: {verb}.")
+            elif len(tickets) == 1:
+                self.notify(one_line(refused[0]), severity="error", timeout=8)  # one line
             elif not refused:
                 self.notify(f"{verb}: {len(done)} tickets.")
             else:
@@ -139,7 +145,7 @@ class TicketActions(StoreScreen):
             if not allowed:
                 self.notify(f"{tickets[0].status.label} is final: no status follows it.")
                 return
-            title = f"Move {tickets[0].ticket_number} from {tickets[0].status.label} to…"
+            title = f"Move {tickets[0].label} from {tickets[0].status.label} to…"
         else:
             allowed = tuple(Status)
             title = f"Move {len(tickets)} tickets to… (each only where its workflow allows)"
@@ -181,11 +187,11 @@ class TicketActions(StoreScreen):
         if ticket is None or not self._guarded(me.require_write):
             return
         if ticket.assigned_to == me.id:
-            self.notify(f"{ticket.ticket_number} is already yours.")
+            self.notify(f"{ticket.label} is already yours.")
             return
         if ticket.assigned_to is not None and not me.is_supervisor:
             self.helpdesk.report_error(
-                InvalidRequest(f"{ticket.ticket_number} belongs to someone else; ask a supervisor")
+                InvalidRequest(f"{ticket.label} belongs to someone else; ask a supervisor")
             )
             return
         store = self.helpdesk.store
@@ -223,7 +229,7 @@ class TicketActions(StoreScreen):
                 )
                 options.append((one_line(user.display), user.id, hint))
             title = (
-                f"Assign {tickets[0].ticket_number} to…"
+                f"Assign {tickets[0].label} to…"
                 if len(tickets) == 1
                 else f"Assign {len(tickets)} tickets to…"
             )
@@ -237,7 +243,7 @@ class TicketActions(StoreScreen):
             self._bulk(
                 tickets,
                 f"assigned to {who.display if who else 'nobody'}",
-                lambda t: store.assign(_id(t), agent, actor=me.id, expected=t.assigned_to),
+                lambda t: store.assign(_id(t), agent, actor=me.id, expected=_seen_assignee(t)),
             )
 
         self.call_store(load, pick)
@@ -246,7 +252,8 @@ class TicketActions(StoreScreen):
         tickets = self._targets_for("tag several tickets")
         if tickets is None:
             return
-        current = " ".join(tickets[0].tags) if len(tickets) == 1 else ""
+        # Shown by the rendering rule; a word typed back as shown means that existing tag.
+        current = " ".join(literal(t) for t in tickets[0].tags) if len(tickets) == 1 else ""
 
         def chosen(text: str | None) -> None:
             if text is None:
@@ -282,23 +289,39 @@ class TicketActions(StoreScreen):
         ticket = self._one()
         if ticket is None or not self._guarded(self.helpdesk.me.require_write):
             return
+        if not self._guarded(lambda: _id(ticket)):
+            return
         from helpdesk_tui.screens.reply import ReplyScreen
 
         self.app.push_screen(ReplyScreen(_id(ticket), internal=internal))
 
 
+def _seen_assignee(ticket: Ticket) -> ObjectId | Assignee | None:
+    """The assignee to compare-and-set on; an unreadable one (``assignedTo: "bob"``) is
+    replaced whatever it holds, so a supervisor can repair the ticket by assigning it."""
+    return Assignee.ANY if ticket.problem_with("assignedTo") else ticket.assigned_to
+
+
 def _id(ticket: Ticket) -> ObjectId:
     if ticket.id is None:
-        raise InvalidRequest(f"{ticket.ticket_number or 'this ticket'} has no _id")
+        raise InvalidRequest(
+            f"{ticket.label}: malformed document (its _id is not an ObjectId); "
+            "it cannot be changed here"
+        )
     return ticket.id
 
 
 def parse_tag_edit(text: str, current: tuple[str, ...] | list[str]) -> tuple[list[str], list[str]]:
-    """``+a -b`` edits; plain words replace the current list (for one ticket) or add (bulk)."""
+    """``+a -b`` edits; plain words replace the current list (for one ticket) or add (bulk).
+
+    The dialog shows tags by the rendering rule (``\\x1b`` for ESC): a word that is the shown
+    form of a current tag stands for that tag, so editing never rewrites a tag by accident.
+    """
+    shown = {literal(tag): tag for tag in current}
     words = text.split()
     if any(w[0] in "+-" for w in words):
-        add = [w[1:] for w in words if w.startswith("+") and len(w) > 1]
-        remove = [w[1:] for w in words if w.startswith("-") and len(w) > 1]
+        add = [shown.get(w[1:], w[1:]) for w in words if w.startswith("+") and len(w) > 1]
+        remove = [shown.get(w[1:], w[1:]) for w in words if w.startswith("-") and len(w) > 1]
         return add, remove
-    wanted = list(dict.fromkeys(words))
+    wanted = list(dict.fromkeys(shown.get(w, w) for w in words))
     return [t for t in wanted if t not in current], [t for t in current if t not in wanted]

@@ -1,4 +1,9 @@
-"""Small modal dialogs: pick one of a list, type a line, confirm. ``q``/``escape`` cancel."""
+"""Small modal dialogs: pick one of a list, type a line, confirm. ``q``/``escape`` cancel.
+
+Titles, option labels, hints and placeholders often carry database text (names, e-mails,
+ticket numbers, tags): the dialogs render every one of them through the rendering rule
+themselves, so no caller can forget.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
+
+from helpdesk_tui.domain.text import literal
+from helpdesk_tui.widgets.safe import safe
 
 T = TypeVar("T")
 
@@ -44,7 +52,7 @@ class ChoiceDialog(_Dialog[T], Generic[T]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(self.title_text, id="dialog-title")
+            yield Label(safe(self.title_text), id="dialog-title")
             if self.filterable:
                 yield Input(placeholder="type to filter…", id="dialog-filter")
             yield OptionList(*self._options(""), id="dialog-options")
@@ -56,9 +64,9 @@ class ChoiceDialog(_Dialog[T], Generic[T]):
         for index, (label, _value, hint) in enumerate(self.choices):
             if needle and needle not in f"{label} {hint}".lower():
                 continue
-            prompt = Text(label)
+            prompt = Text(literal(label))
             if hint:
-                prompt.append(f"  {hint}", style="dim")
+                prompt.append(f"  {literal(hint)}", style="dim")
             options.append(Option(prompt, id=str(index)))
         return options
 
@@ -110,9 +118,9 @@ class TextDialog(_Dialog[str]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(self.title_text, id="dialog-title")
-            yield Input(self.value, placeholder=self.placeholder, id="dialog-input")
-            yield Static(self.help or "enter accept · esc cancel", id="dialog-help")
+            yield Label(safe(self.title_text), id="dialog-title")
+            yield Input(self.value, placeholder=literal(self.placeholder), id="dialog-input")
+            yield Static(safe(self.help or "enter accept · esc cancel"), id="dialog-help")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)
@@ -134,9 +142,10 @@ class ConfirmDialog(_Dialog[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(self.title_text, id="dialog-title")
-            yield Static(self.body, id="dialog-body")
-            yield Static(f"{self.yes} · {self.no}", id="dialog-help")
+            yield Label(safe(self.title_text), id="dialog-title")
+            body = self.body if isinstance(self.body, Text) else safe(self.body)
+            yield Static(body, id="dialog-body")
+            yield Static(safe(f"{self.yes} · {self.no}"), id="dialog-help")
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)

@@ -53,7 +53,8 @@ class ViewBar(Line):
         text = Text(no_wrap=True, overflow="ellipsis")
         for index, view in enumerate(views):
             count = counts.get(view.key)
-            label = f" {index + 1} {view.short if narrow else view.name}"
+            # A view can be named after an agent (from the workload screen): database text.
+            label = f" {index + 1} {one_line(view.short if narrow else view.name)}"
             label += f" {count}" if count is not None else ""
             style = "reverse bold" if index == current else ""
             if view.key == "breaching" and count:
@@ -182,7 +183,9 @@ class QueueScreen(TicketActions):
     def update_info(self) -> None:
         total = self.counts.get(self.view.key)
         shown = self.table.row_count
-        parts = [f"{self.view.name}: {shown}" + (f" of {total}" if total is not None else "")]
+        parts = [
+            f"{one_line(self.view.name)}: {shown}" + (f" of {total}" if total is not None else "")
+        ]
         if self.filter_text:
             parts.append(f"filter “{one_line(self.filter_text, 30)}”")
         parts.append(f"sort: {(self.sort or self.view.query.sort).label}")
@@ -253,7 +256,7 @@ class QueueScreen(TicketActions):
                 self.helpdesk.alert(
                     Alert(
                         ticket.id or ObjectId(),
-                        f"{ticket.ticket_number} {state}",
+                        f"{ticket.label} {state}",
                         one_line(ticket.subject, 80),
                         urgent=True,
                     )
@@ -296,7 +299,14 @@ class QueueScreen(TicketActions):
 
     def action_open(self) -> None:
         ticket = self.table.current
-        if ticket is None or ticket.id is None:
+        if ticket is None:
+            return
+        if ticket.id is None:
+            self.notify(
+                f"{ticket.label}: malformed document (its _id is not an ObjectId); "
+                "it cannot be opened here",
+                severity="warning",
+            )
             return
         from helpdesk_tui.screens.ticket import TicketScreen
 
@@ -312,7 +322,7 @@ class QueueScreen(TicketActions):
             if ticket is None or ticket.id is None:
                 self.notify("No unassigned open ticket left. Nice work.")
                 return
-            self.notify(f"{ticket.ticket_number} is yours now.")
+            self.notify(f"{ticket.label} is yours now.")
             self.load(keep_window=True)
             from helpdesk_tui.screens.ticket import TicketScreen
 

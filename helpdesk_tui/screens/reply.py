@@ -97,6 +97,9 @@ class ReplyScreen(StoreScreen):
         return self.query_one("#reply-attachments", Input)
 
     def on_mount(self) -> None:
+        refusal = self.helpdesk.drafts.refusal(self.ticket_id)
+        if refusal is not None:
+            self.notify(f"Draft: {refusal}.", severity="warning", timeout=10)
         draft = self.helpdesk.drafts.load(self.ticket_id)
         if draft is not None and not draft.is_empty:
             self.editor.text = draft.text
@@ -148,7 +151,7 @@ class ReplyScreen(StoreScreen):
         to = f"{one_line(customer.name)} <{one_line(customer.email)}>" if customer else "?"
         self.query_one("#reply-header", Static).update(
             Text.assemble(
-                (f"{ticket.ticket_number}  ", "bold"),
+                (f"{one_line(ticket.ticket_number)}  ", "bold"),
                 (one_line(ticket.subject, 60), "bold"),
                 f"   to {to}   ({ticket.status.label})",
             )
@@ -161,7 +164,7 @@ class ReplyScreen(StoreScreen):
             who = self.users.get(last.sender) if last.sender else None
             self.query_one("#reply-context", Static).update(
                 Text(
-                    f"customer wrote, {who.display if who else 'unknown'}: "
+                    f"customer wrote, {one_line(who.display) if who else 'unknown'}: "
                     f"{one_line(last.content, 200)}",
                     style="dim",
                 )
@@ -208,8 +211,13 @@ class ReplyScreen(StoreScreen):
     def _write(self, draft: Draft) -> None:
         try:
             self.helpdesk.drafts.save(draft)
-        except OSError as error:
-            self.notify(f"Could not save the draft: {error}", severity="error")
+        except OSError as error:  # DraftError: too large, or the directory is unusable
+            said = f"Could not save the draft: {error}"
+            if said != getattr(self, "_draft_error", None):  # once, not at every pause
+                self._draft_error = said
+                self.notify(said, severity="error", timeout=10)
+        else:
+            self._draft_error = None
 
     def on_unmount(self) -> None:
         # The widgets are gone by now: save what was last read from them (the link may have
@@ -264,11 +272,12 @@ class ReplyScreen(StoreScreen):
             return
         ticket = self.baseline
         customer = self.users.get(ticket.user) if ticket and ticket.user else None
+        # Database values go into the editor (and on to the customer): by the rendering rule.
         text = canned.render(
-            customer_name=customer.name if customer else "there",
-            ticket_number=ticket.ticket_number if ticket else "",
-            agent_name=self.helpdesk.me.user.display,
-            subject=ticket.subject if ticket else "",
+            customer_name=one_line(customer.name) if customer else "there",
+            ticket_number=one_line(ticket.ticket_number) if ticket else "",
+            agent_name=one_line(self.helpdesk.me.user.display),
+            subject=one_line(ticket.subject) if ticket else "",
         )
         self.editor.insert(text)
         self.editor.focus()
@@ -364,10 +373,14 @@ class ReplyScreen(StoreScreen):
             if isinstance(result, HelpdeskError):
                 self.helpdesk.report_error(result)
                 return
-            self.helpdesk.drafts.discard(self.ticket_id)
+            if self._save_timer is not None:
+                self._save_timer.stop()  # a pending save must not bring the draft back
+            problem = self.helpdesk.drafts.discard(self.ticket_id)
+            if problem is not None:  # the reply is sent: say so, and what is left behind
+                self.notify(f"Sent, but {problem}.", severity="warning", timeout=10)
             self._sending = True  # nothing left to save on unmount
             kind = "Internal note added to" if self.internal else "Reply sent on"
-            self.notify(f"{kind} {result.ticket_number}.")
+            self.notify(f"{kind} {result.label}.")
             self.dismiss()
 
         self.call_store(send, sent)

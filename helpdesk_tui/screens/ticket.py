@@ -14,7 +14,7 @@ from textual.widgets import Footer, Static
 from helpdesk_tui.domain.models import Ticket, User
 from helpdesk_tui.screens.actions import TicketActions
 from helpdesk_tui.store.presence import HEARTBEAT_SECONDS, Presence
-from helpdesk_tui.widgets.conversation import Conversation, TicketHeader
+from helpdesk_tui.widgets.conversation import Conversation, MessageView, TicketHeader
 
 if TYPE_CHECKING:
     from helpdesk_tui.app import TicketsChanged
@@ -50,6 +50,7 @@ class TicketScreen(TicketActions):
         Binding("a", "take", "Take"),
         Binding("A", "assign", "Assign", show=False),
         Binding("t", "tags", "Tags", show=False),
+        Binding("e", "more", "Show more", show=False),
         Binding("j", "scroll(1)", "Down", show=False),
         Binding("k", "scroll(-1)", "Up", show=False),
         Binding("question_mark", "help", "Help"),
@@ -165,6 +166,11 @@ class TicketScreen(TicketActions):
     def on_screen_resume(self) -> None:
         if self.ticket is not None:
             self.load()  # back from the reply screen: show what was sent
+
+    def action_more(self) -> None:
+        """Show more of every long message cut short on this ticket."""
+        if not any([view.show_more() for view in self.query(MessageView)]):
+            self.notify("Every message is shown in full.", timeout=3)
 
     def action_scroll(self, lines: int) -> None:
         self.query_one(Conversation).scroll_relative(y=lines * 3, animate=False)

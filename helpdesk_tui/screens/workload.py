@@ -101,7 +101,7 @@ class WorkloadScreen(StoreScreen):
                 Text(f"✖ {breached}" if breached else "0", style="bold red" if breached else ""),
                 Text(f"▲ {at_risk}" if at_risk else "0", style="bold yellow" if at_risk else ""),
                 ago(now - oldest) if isinstance(oldest, datetime) else "—",
-                one_line(row.user.role, 10),
+                Text(one_line(row.user.role, 10)),  # a str cell would be parsed as markup
                 key=str(row.user.id),
             )
         if table.row_count:

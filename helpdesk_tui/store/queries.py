@@ -100,7 +100,12 @@ class QueueQuery:
 def match_filter(query: QueueQuery) -> dict[str, Any]:
     """The indexed ``$match`` of a view (also the change-stream/poll relevance filter)."""
     clauses: list[dict[str, Any]] = []
-    if query.statuses:
+    if query.statuses == ACTIVE_STATUSES:
+        # Every ticket not done, a status we cannot read included ("escalated", null,
+        # missing): it must show up somewhere (flagged ⚠), not vanish from every view.
+        done = [s.value for s in Status if s.is_done]
+        clauses.append({"status": {"$nin": done}})
+    elif query.statuses:
         clauses.append({"status": {"$in": [s.value for s in query.statuses]}})
     if isinstance(query.assignee, ObjectId):
         clauses.append({"assignedTo": query.assignee})

@@ -83,15 +83,18 @@ DONE = frozenset((Status.RESOLVED.value, Status.CLOSED.value))
 
 
 def phase_of(status: Any) -> str:
-    if status in ACTIVE:
-        return "active"
-    if status in DONE:
-        return "done"
-    return "other"  # an unknown or missing status: in no standard view, flagged on the ticket
+    # An unknown or missing status ("escalated", null) is not done: it stays in the active
+    # views, flagged ⚠ on its row, rather than vanishing from every view (issue 12).
+    return "done" if status in DONE else "active"
+
+
+# Bumped when ``derive`` changes what it writes (2: unknown statuses are "active"), so the
+# fingerprint differs and an existing index is rebuilt like after a policy change.
+ENTRY_FORMAT = 2
 
 
 def policy_fingerprint(policy: SlaPolicy) -> str:
-    text = json.dumps(policy.model_dump(mode="json"), sort_keys=True)
+    text = json.dumps(policy.model_dump(mode="json"), sort_keys=True) + f"|{ENTRY_FORMAT}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

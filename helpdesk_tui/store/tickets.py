@@ -118,6 +118,8 @@ def _db_errors(method: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+# BadValue, TypeMismatch: e.g. $push to a field that is not an array.
+MALFORMED_CODES = (2, 14)
 TOO_LARGE = "this ticket is at MongoDB's 16 MB document limit; open a follow-up ticket"
 
 
@@ -462,16 +464,38 @@ class TicketStore:
     ) -> Ticket:
         """Apply ``update`` iff the ticket still matches ``condition``; else explain who won."""
         update.setdefault("$set", {})["updatedAt"] = self.now()
-        doc = self.tickets.find_one_and_update(
-            {"_id": ticket_id, **condition}, update, return_document=ReturnDocument.AFTER
-        )
+        try:
+            doc = self.tickets.find_one_and_update(
+                {"_id": ticket_id, **condition}, update, return_document=ReturnDocument.AFTER
+            )
+        except OperationFailure as error:
+            # An array update on a field that is not an array (``tags: "x"``, ``messages:
+            # "hello"``): the server answers BadValue/TypeMismatch.
+            if error.code not in MALFORMED_CODES:
+                raise
+            arrays = sorted(
+                {k for op in ("$push", "$addToSet", "$pull") for k in update.get(op, {})}
+            )
+            stored = self.tickets.find_one({"_id": ticket_id}, {"ticketNumber": 1}) or {}
+            name = Ticket.from_mongo(stored).label if stored else f"ticket {ticket_id}"
+            raise InvalidRequest(
+                f"{name}: malformed document ({', '.join(arrays) or 'a field'} is not a list); "
+                "it was not changed"
+            ) from error
         if doc is not None:
             self.queue.apply([doc])
             return Ticket.from_mongo(doc)
         current = self.tickets.find_one({"_id": ticket_id}, {"messages": 0})
         if current is None:
             raise NotFound(f"ticket {ticket_id} no longer exists")
-        raise ConflictError(conflict(Ticket.from_mongo(current)))
+        now = Ticket.from_mongo(current)
+        for key in condition:
+            # Not someone else: the stored value is one we cannot read (status "escalated",
+            # assignedTo "bob"), so it never matches what we expected.
+            problem = now.problem_with(key)
+            if problem is not None:
+                raise InvalidRequest(f"{now.label}: malformed {problem}; it was not changed")
+        raise ConflictError(conflict(now))
 
     @_db_errors
     def add_message(

@@ -51,7 +51,7 @@ class TicketHeader(Static):
     ) -> None:
         sla = evaluate(ticket, now, policy)
         title = Text.assemble(
-            (f"{ticket.ticket_number or '?'}  ", "bold"),
+            (f"{one_line(ticket.ticket_number or '?')}  ", "bold"),
             badge(sla),
             "  ",
             (one_line(ticket.subject or "(no subject)"), "bold"),
@@ -91,7 +91,7 @@ class TicketHeader(Static):
         )
         parts: list[RenderableType] = [title, grid]
         if presence:
-            parts.append(Text(f"👁 {presence}", style="bold magenta"))
+            parts.append(Text(f"👁 {one_line(presence)}", style="bold magenta"))
         for problem in ticket.problems:
             parts.append(Text(f"⚠ malformed document: {literal(problem)}", style="bold yellow"))
         # The clock ticks every second: repaint only when something shown changed.
@@ -102,6 +102,12 @@ class TicketHeader(Static):
             return
         self._shown = signature
         self.update(Group(*parts))
+
+
+# A message longer than this shows its first part (a 15 MB message would take the screen
+# half a minute to lay out); ``e`` on the ticket shows ten times more at each press.
+PREVIEW_CHARS = 20_000
+MORE_FACTOR = 10
 
 
 class MessageView(Static):
@@ -118,7 +124,30 @@ class MessageView(Static):
         title.append(one_line(author))
         self.border_title = title
         self.border_subtitle = _when(message.created_at, now)
-        body = Text(literal(message.content) or "(empty message)")
+        self.shown_chars = PREVIEW_CHARS
+        self._show_body()
+
+    @property
+    def truncated(self) -> bool:
+        return len(self.message.content) > self.shown_chars
+
+    def show_more(self) -> bool:
+        """Show ``MORE_FACTOR`` times more of a long message; False if all of it is shown."""
+        if not self.truncated:
+            return False
+        self.shown_chars *= MORE_FACTOR
+        self._show_body()
+        return True
+
+    def _show_body(self) -> None:
+        message, content = self.message, self.message.content
+        body = Text(literal(content[: self.shown_chars]) or "(empty message)")
+        if self.truncated:
+            rest = len(content) - self.shown_chars
+            body.append(
+                f"\n… {rest:,} more characters not shown: press e to show more",
+                style="bold yellow",
+            )
         if message.attachments:
             body.append("\n")
             for attachment in message.attachments:
@@ -197,8 +226,13 @@ class Conversation(VerticalScroll):
             author = _name(users, ticket.user, "customer") + " (opened)"
             new.append((ticket.created_at or now, 0, MessageView(opening, author, True, now)))
             self._shown.add("description")
+        copies: dict[str, int] = {}
         for index, message in enumerate(ticket.messages):
             key = str(message.id) if message.id else f"index-{index}"
+            # Two messages with one _id (a malformed document): both are shown.
+            copies[key] = copies.get(key, 0) + 1
+            if copies[key] > 1:
+                key = f"{key}#{copies[key]}"
             if key in self._shown:
                 continue
             self._shown.add(key)

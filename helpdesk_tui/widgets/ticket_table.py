@@ -84,6 +84,14 @@ def ago(delta: timedelta) -> str:
     return f"{minutes // (24 * 60)}d"
 
 
+def row_key(ticket: Ticket) -> str:
+    """A ticket's row key: its ``_id``; without a readable one (a hand-written string ``_id``),
+    what the document has, so two such tickets stay two rows."""
+    if ticket.id is not None:
+        return str(ticket.id)
+    return f"no-id:{ticket.problem_with('_id') or ''}:{ticket.ticket_number}:{ticket.created_at}"
+
+
 class TicketTable(DataTable[Text]):
     """Rows keyed by ticket id; ``show`` replaces the window, ``tick`` advances the clocks.
 
@@ -181,8 +189,13 @@ class TicketTable(DataTable[Text]):
         """
         self.users, self._now, self.policy = users, now, policy
         cursor, row = self.current_key, self.cursor_row
-        fresh = {str(t.id): t for t in tickets}
+        fresh = {row_key(t): t for t in tickets}
         if append:
+            # Rows move between pages while we read them (another writer inserted or
+            # re-prioritised a ticket): a row already shown is refreshed, not added twice.
+            for key in fresh.keys() & self.tickets.keys():
+                self.tickets[key] = fresh.pop(key)
+                self.refresh_row_cells(key)
             self.tickets.update(fresh)
             self._add(fresh.values())
             return
@@ -259,7 +272,7 @@ class TicketTable(DataTable[Text]):
         if self._now is None or not self._layout:
             return
         for ticket in tickets:
-            key = str(ticket.id)
+            key = row_key(ticket)
             self.add_row(*self._cells(key, ticket), key=key)
             self._painted[key] = self._states[key]
 
@@ -272,7 +285,7 @@ class TicketTable(DataTable[Text]):
         values = {
             "mark": Text("●" if key in self.selected else " "),
             "sla": Text(badge(sla).plain),
-            "number": Text(ticket.ticket_number or "?"),
+            "number": Text(one_line(ticket.ticket_number or "?")),
             "priority": Text(PRIORITY_SHORT[ticket.priority]),
             "status": Text(STATUS_SHORT[ticket.status]),
             "subject": self._subject(key, ticket),
@@ -345,7 +358,7 @@ class TicketTable(DataTable[Text]):
     # --- updates in place ------------------------------------------------------------------
 
     def state_of(self, ticket: Ticket) -> SlaState | None:
-        return self._states.get(str(ticket.id))
+        return self._states.get(row_key(ticket))
 
     def tick(self, now: datetime) -> list[Ticket]:
         """Advance the clocks, repainting only cells whose text or colour changes.
