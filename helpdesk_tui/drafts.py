@@ -1,7 +1,9 @@
 """Reply drafts on local disk, so a crash or a dropped SSH link loses nothing typed.
 
-One JSON file per (agent, ticket), written atomically (temp file + rename) with mode 0600:
-drafts hold customer data and live in the agent's own XDG state directory.
+One JSON file per (agent, ticket, mode), written atomically (temp file + rename) with mode
+0600: drafts hold customer data and live in the agent's own XDG state directory. A public reply
+and an internal note on the same ticket are two drafts in two files, so text written for one
+audience can never be restored into the other without the agent saying so.
 """
 
 from __future__ import annotations
@@ -35,13 +37,19 @@ class Drafts:
         self.directory = directory
         self.agent = agent
 
-    def path(self, ticket_id: ObjectId | str) -> Path:
-        return self.directory / f"{self.agent}-{ticket_id}.json"
+    def path(self, ticket_id: ObjectId | str, *, internal: bool = False) -> Path:
+        """The file of one draft: a reply and a note on the same ticket never share one."""
+        mode = "note" if internal else "reply"
+        return self.directory / f"{self.agent}-{ticket_id}-{mode}.json"
 
-    def load(self, ticket_id: ObjectId | str) -> Draft | None:
-        """The saved draft, or None if there is none or it is unreadable (never raises)."""
+    def load(self, ticket_id: ObjectId | str, *, internal: bool = False) -> Draft | None:
+        """The saved draft of that mode, or None if there is none or it is unreadable.
+
+        Never raises. The file decides the mode: a draft read from the note file is a note,
+        whatever its ``internal`` field says.
+        """
         try:
-            data = json.loads(self.path(ticket_id).read_text(encoding="utf-8"))
+            data = json.loads(self.path(ticket_id, internal=internal).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
         if not isinstance(data, dict):
@@ -54,15 +62,16 @@ class Drafts:
             fields.get("status"), str | None
         ):
             return None
+        fields["internal"] = internal
         try:
             return Draft(**fields)
         except TypeError:
             return None
 
     def save(self, draft: Draft) -> None:
-        """Write atomically; an empty draft removes the file instead."""
+        """Write atomically to the file of the draft's mode; an empty draft removes it instead."""
         if draft.is_empty:
-            self.discard(draft.ticket_id)
+            self.discard(draft.ticket_id, internal=draft.internal)
             return
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, temp = tempfile.mkstemp(dir=self.directory, prefix=".draft-", suffix=".json")
@@ -70,10 +79,10 @@ class Drafts:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump(asdict(draft), handle, ensure_ascii=False)
             os.chmod(temp, 0o600)
-            os.replace(temp, self.path(draft.ticket_id))
+            os.replace(temp, self.path(draft.ticket_id, internal=draft.internal))
         except OSError:
             Path(temp).unlink(missing_ok=True)
             raise
 
-    def discard(self, ticket_id: ObjectId | str) -> None:
-        self.path(ticket_id).unlink(missing_ok=True)
+    def discard(self, ticket_id: ObjectId | str, *, internal: bool = False) -> None:
+        self.path(ticket_id, internal=internal).unlink(missing_ok=True)

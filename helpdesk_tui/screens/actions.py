@@ -39,14 +39,20 @@ class StoreScreen(Screen[Any]):
         *,
         group: str = "store",
         exclusive: bool = False,
+        failed: Callable[[], Any] | None = None,
     ) -> None:
-        """Run ``call`` in a thread; hand its result to ``done`` on the event loop."""
+        """Run ``call`` in a thread; hand its result to ``done`` on the event loop.
+
+        On a store error the app reports it, then ``failed`` (if given) runs on the event loop.
+        """
 
         def work() -> None:
             try:
                 result = call()
             except HelpdeskError as error:
                 self.app.call_from_thread(self.helpdesk.report_error, error)
+                if failed is not None and self.is_attached:
+                    self.app.call_from_thread(failed)
                 return
             if done is not None and self.is_attached and not get_current_worker().is_cancelled:
                 self.app.call_from_thread(done, result)
