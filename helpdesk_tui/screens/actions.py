@@ -7,69 +7,20 @@ A bulk action updates each ticket on its own terms and reports what was refused 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any
 
 from bson import ObjectId
-from textual.screen import Screen
-from textual.worker import get_current_worker
 
 from helpdesk_tui.domain.errors import HelpdeskError, InvalidRequest
 from helpdesk_tui.domain.models import Priority, Status, Ticket
 from helpdesk_tui.domain.text import one_line
+from helpdesk_tui.screens.base import HelpdeskScreen
 from helpdesk_tui.screens.dialogs import ChoiceDialog, TextDialog
 
-if TYPE_CHECKING:
-    from helpdesk_tui.app import HelpdeskApp
-
-R = TypeVar("R")
 NOBODY = "nobody"
 
 
-class StoreScreen(Screen[Any]):
-    """A screen that talks to the store off the event loop."""
-
-    @property
-    def helpdesk(self) -> HelpdeskApp:
-        return cast("HelpdeskApp", self.app)
-
-    def call_store(
-        self,
-        call: Callable[[], R],
-        done: Callable[[R], Any] | None = None,
-        *,
-        group: str = "store",
-        exclusive: bool = False,
-        failed: Callable[[], Any] | None = None,
-    ) -> None:
-        """Run ``call`` in a thread; hand its result to ``done`` on the event loop.
-
-        On a store error the app reports it, then ``failed`` (if given) runs on the event loop.
-        """
-
-        def work() -> None:
-            try:
-                result = call()
-            except HelpdeskError as error:
-                self.app.call_from_thread(self.helpdesk.report_error, error)
-                if failed is not None and self.is_attached:
-                    self.app.call_from_thread(failed)
-                return
-            if done is not None and self.is_attached and not get_current_worker().is_cancelled:
-                self.app.call_from_thread(done, result)
-
-        self.run_worker(work, thread=True, group=group, exclusive=exclusive)
-
-    def _guarded(self, check: Callable[[], None]) -> bool:
-        """Run a permission check; a refusal becomes the usual error notification."""
-        try:
-            check()
-        except HelpdeskError as error:
-            self.helpdesk.report_error(error)
-            return False
-        return True
-
-
-class TicketActions(StoreScreen):
+class TicketActions(HelpdeskScreen):
     """Actions on ``targets()``; subclasses say which tickets and what to do afterwards."""
 
     def targets(self) -> list[Ticket]:
@@ -228,6 +179,8 @@ class TicketActions(StoreScreen):
                     f"{counts.get('breached', 0)} breached"
                 )
                 options.append((one_line(user.display), user.id, hint))
+                if user.id is not None:
+                    names[user.id] = user.display
             title = (
                 f"Assign {tickets[0].ticket_number} to…"
                 if len(tickets) == 1
@@ -235,14 +188,15 @@ class TicketActions(StoreScreen):
             )
             self.app.push_screen(ChoiceDialog(title, options, filterable=True), chosen)
 
+        names: dict[ObjectId, str] = {}
+
         def chosen(choice: ObjectId | str | None) -> None:
             if choice is None:
                 return
             agent = choice if isinstance(choice, ObjectId) else None
-            who = store.users_by_ids([agent]).get(agent) if isinstance(agent, ObjectId) else None
             self._bulk(
                 tickets,
-                f"assigned to {who.display if who else 'nobody'}",
+                f"assigned to {names.get(agent, 'them') if agent else 'nobody'}",
                 lambda t: store.assign(_id(t), agent, actor=me.id, expected=t.assigned_to),
             )
 
@@ -290,7 +244,7 @@ class TicketActions(StoreScreen):
             return
         from helpdesk_tui.screens.reply import ReplyScreen
 
-        self.app.push_screen(ReplyScreen(_id(ticket), internal=internal))
+        self.app.push_screen(ReplyScreen(_id(ticket), internal=internal, ticket=ticket))
 
 
 def _id(ticket: Ticket) -> ObjectId:

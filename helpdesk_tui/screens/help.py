@@ -11,6 +11,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from helpdesk_tui.domain.sla import SlaState
+from helpdesk_tui.screens.base import TakesKeys
 from helpdesk_tui.widgets.sla_badge import LOOKS
 
 # Keys that move rather than act, summed up here instead of listing each widget's bindings.
@@ -42,8 +43,8 @@ def binding_rows(screen: Screen[object]) -> list[tuple[str, str]]:
     return rows
 
 
-class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("q,escape,question_mark", "close", "Close")]
+class HelpScreen(TakesKeys, ModalScreen[None]):
+    BINDINGS = [Binding("q,escape,question_mark", "close", "Close", priority=True)]
 
     def __init__(self, origin: Screen[object]) -> None:
         super().__init__()

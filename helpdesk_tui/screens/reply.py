@@ -24,12 +24,12 @@ from helpdesk_tui.domain.errors import ConflictError, HelpdeskError, InvalidRequ
 from helpdesk_tui.domain.models import Status, Ticket, User
 from helpdesk_tui.domain.text import one_line
 from helpdesk_tui.drafts import Draft
-from helpdesk_tui.screens.actions import StoreScreen
+from helpdesk_tui.messages import TicketsChanged
+from helpdesk_tui.screens.base import HelpdeskScreen
 from helpdesk_tui.screens.dialogs import ChoiceDialog, ConfirmDialog
 from helpdesk_tui.store.presence import HEARTBEAT_SECONDS
 
 if TYPE_CHECKING:
-    from helpdesk_tui.app import TicketsChanged
     from helpdesk_tui.config import CannedResponse
 
 DRAFT_SAVE_DELAY = 0.5  # seconds after the last key press
@@ -72,7 +72,7 @@ def describe_changes(
     return changes
 
 
-class ReplyScreen(StoreScreen):
+class ReplyScreen(HelpdeskScreen):
     BINDINGS = [
         Binding("ctrl+s", "send", "Send", priority=True),
         Binding("ctrl+t", "toggle_internal", "Reply/Note", priority=True),
@@ -80,16 +80,25 @@ class ReplyScreen(StoreScreen):
         Binding("ctrl+o", "status_on_send", "Status on send", priority=True),
         Binding("ctrl+l", "other_draft", "Other draft", show=False, priority=True),
         Binding("ctrl+g", "cancel", "Close", priority=True),
-        Binding("escape", "cancel", "Close", show=False),
+        Binding("escape", "cancel", "Close", show=False, priority=True),
     ]
+    # Every binding is a control key or escape: all of them act while the editor has focus.
+    TYPING_ACTIONS = frozenset(
+        {"send", "toggle_internal", "canned", "status_on_send", "other_draft", "cancel"}
+    )
 
     # Public reply or internal note: the key that opened the screen decides, ctrl+t changes it,
     # nothing else does (a restored draft never does). The mode bar follows it at once.
     internal: reactive[bool] = reactive(False, init=False)
 
-    def __init__(self, ticket_id: ObjectId, *, internal: bool = False) -> None:
+    def __init__(
+        self, ticket_id: ObjectId, *, internal: bool = False, ticket: Ticket | None = None
+    ) -> None:
+        """``ticket``: what the opening screen knows of it (number, status) before the load."""
         super().__init__()
         self.ticket_id = ticket_id
+        self.summary = ticket
+        self._send_when_loaded: Outgoing | None = None
         self.set_reactive(ReplyScreen.internal, internal)
         self.other: Draft | None = None  # a saved draft of the other mode, offered on ctrl+l
         self.status_on_send: Status | None = None
@@ -135,7 +144,7 @@ class ReplyScreen(StoreScreen):
             self.notify(f"Draft restored (saved {draft.saved_at or 'earlier'}).")
         other = drafts.load(self.draft_key, internal=not self.internal)
         self.other = other if other is not None and not other.is_empty else None
-        self.editor.focus()
+        self.set_focus(self.editor)  # now: keys typed ahead land in the editor
         self.render_mode()
         self.render_context()
         store, ticket_id = self.helpdesk.store, self.ticket_id
@@ -145,19 +154,17 @@ class ReplyScreen(StoreScreen):
             ids = [ticket.user, ticket.assigned_to, *(m.sender for m in ticket.messages)]
             return ticket, store.users_by_ids(ids)
 
-        self.call_store(fetch, self._opened)
+        self.call_store(fetch, self._opened, failed=self._open_failed)
         self._beat()
         self.set_interval(HEARTBEAT_SECONDS, self._beat)
 
     def _beat(self) -> None:
         me, presence, ticket_id = self.helpdesk.me, self.helpdesk.presence, self.ticket_id
-        self.run_worker(
-            lambda: presence.beat(ticket_id, me.id, me.user.display, "replying"),
-            thread=True,
-            group="presence",
+        self.call_store(
+            lambda: presence.beat(ticket_id, me.id, me.user.display, "replying"), group="presence"
         )
 
-    def apply_changes(self, changed: TicketsChanged) -> None:
+    def on_tickets_changed(self, changed: TicketsChanged) -> None:
         """Never touch the draft; say that the ticket moved under us (send will show what)."""
         if changed.reload or self.ticket_id in changed.ids:
             self._changed_under_us = True
@@ -169,6 +176,14 @@ class ReplyScreen(StoreScreen):
         self.baseline, self.users = result
         self.render_header()
         self.render_context()
+        outgoing, self._send_when_loaded = self._send_when_loaded, None
+        if outgoing is not None:  # ctrl+s came before the ticket: send what was captured then
+            self._check_then_send(self.baseline, outgoing)
+
+    def _open_failed(self) -> None:
+        if self._send_when_loaded is not None:
+            self._send_when_loaded = None
+            self._lock(False)  # nothing was sent; the draft is kept
 
     def render_header(self) -> None:
         ticket = self.baseline
@@ -284,17 +299,17 @@ class ReplyScreen(StoreScreen):
             self._write(self._last_draft)
         me, presence, ticket_id = self.helpdesk.me, self.helpdesk.presence, self.ticket_id
         still_viewing = any(
-            getattr(screen, "ticket_id", None) == ticket_id and screen is not self
+            isinstance(screen, HelpdeskScreen) and screen.viewing_ticket == ticket_id
             for screen in self.app.screen_stack
         )
         # Back to the ticket: still viewing it. Back to the queue: gone from the ticket.
-        self.app.run_worker(
+        self.helpdesk.call_store(
             lambda: (
                 presence.beat(ticket_id, me.id, me.user.display, "viewing")
                 if still_viewing
                 else presence.leave(ticket_id, me.id)
             ),
-            thread=True,
+            group="presence",
         )
 
     # --- actions ---------------------------------------------------------------------------
@@ -331,14 +346,15 @@ class ReplyScreen(StoreScreen):
         self.render_context()
 
     def action_status_on_send(self) -> None:
-        if self.baseline is None or self._sending:
+        known = self.baseline or self.summary
+        if known is None or self._sending:
             return
-        allowed = list(self.helpdesk.store.settings.workflow.allowed(self.baseline.status))
+        allowed = list(self.helpdesk.store.settings.workflow.allowed(known.status))
         cycle: list[Status | None] = [None, *allowed]
         index = cycle.index(self.status_on_send) if self.status_on_send in cycle else 0
         self.status_on_send = cycle[(index + 1) % len(cycle)]
         if not allowed:
-            self.notify(f"No status can follow {self.baseline.status.label}.")
+            self.notify(f"No status can follow {known.status.label}.")
         self.render_mode()
 
     def action_canned(self) -> None:
@@ -389,8 +405,6 @@ class ReplyScreen(StoreScreen):
                 InvalidRequest(f"The reply is {len(text):,} characters; the limit is {limit:,}.")
             )
             return
-        if self.baseline is None:
-            return
         self.save_draft()
         outgoing = Outgoing(
             text=text,
@@ -399,6 +413,9 @@ class ReplyScreen(StoreScreen):
             status=self.status_on_send,
         )
         self._lock(True)
+        if self.baseline is None:
+            self._send_when_loaded = outgoing  # the ticket is still loading: send on arrival
+            return
         self._check_then_send(self.baseline, outgoing)
 
     def _lock(self, sending: bool) -> None:
@@ -412,8 +429,10 @@ class ReplyScreen(StoreScreen):
         """Re-read the ticket; if someone changed it, show what and ask; else send."""
         store, me = self.helpdesk.store, self.helpdesk.me
 
+        ticket_id = self.ticket_id
+
         def fetch() -> tuple[Ticket, dict[ObjectId, User]]:
-            current = store.get_ticket(self.ticket_id)
+            current = store.get_ticket(ticket_id)
             ids = [current.assigned_to, *(m.sender for m in current.messages)]
             return current, store.users_by_ids(ids)
 

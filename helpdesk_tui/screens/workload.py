@@ -15,7 +15,8 @@ from textual.widgets import DataTable, Footer, Static
 from helpdesk_tui.domain.models import ACTIVE_STATUSES, Ticket, User
 from helpdesk_tui.domain.people import spread
 from helpdesk_tui.domain.text import one_line
-from helpdesk_tui.screens.actions import StoreScreen
+from helpdesk_tui.messages import TicketsChanged
+from helpdesk_tui.screens.base import HelpdeskScreen
 from helpdesk_tui.screens.dialogs import ChoiceDialog
 from helpdesk_tui.store.queries import QueueQuery
 from helpdesk_tui.views import View
@@ -34,14 +35,15 @@ class AgentLoad:
         return sum(int(self.counts.get(s.value, 0)) for s in ACTIVE_STATUSES)
 
 
-class WorkloadScreen(StoreScreen):
+class WorkloadScreen(HelpdeskScreen):
+    # Priority: each key acts on this screen as soon as it is current (see screens/base.py).
     BINDINGS = [
-        Binding("enter", "open_queue", "Their queue"),
-        Binding("m", "move", "Move tickets"),
-        Binding("question_mark", "help", "Help"),
-        Binding("q,escape,backspace", "close", "Back"),
-        Binding("j", "cursor(1)", show=False),
-        Binding("k", "cursor(-1)", show=False),
+        Binding("enter", "open_queue", "Their queue", priority=True),
+        Binding("m", "move", "Move tickets", priority=True),
+        Binding("question_mark", "help", "Help", priority=True),
+        Binding("q,escape,backspace", "close", "Back", priority=True),
+        Binding("j", "cursor(1)", show=False, priority=True),
+        Binding("k", "cursor(-1)", show=False, priority=True),
     ]
 
     def __init__(self) -> None:
@@ -68,7 +70,7 @@ class WorkloadScreen(StoreScreen):
             ("role", "Role", 10),
         ):
             table.add_column(label, key=key, width=width)
-        table.focus()
+        self.set_focus(table)
         self.load()
 
     def load(self) -> None:
@@ -117,7 +119,7 @@ class WorkloadScreen(StoreScreen):
             return None
         return self.loads[table.cursor_row] if table.cursor_row < len(self.loads) else None
 
-    def apply_changes(self, changed: Any) -> None:
+    def on_tickets_changed(self, changed: TicketsChanged) -> None:
         if self.app.screen is self:
             self.load()
 
