@@ -77,7 +77,9 @@ class HelpdeskApp(StoreCalls, App[None]):
         self.me = me
         self.demo = demo
         self.clock = clock or store.clock
-        self.drafts = drafts or Drafts(drafts_dir(config), me.id)
+        # Drafts are filed by database (the demo's apart) and ticket number: both stay.
+        scope = f"demo-{store.database_name}" if demo else store.database_name
+        self.drafts = drafts or Drafts(drafts_dir(config), me.id, scope=scope)
         self.views: list[View] = standard_views(
             me.id, config.views, lambda email: store.user_by_email(email).id
         )

@@ -8,8 +8,10 @@ audience can never be restored into the other without the agent saying so.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -32,15 +34,29 @@ class Draft:
         return not self.text.strip() and not self.attachments.strip()
 
 
+def _safe(name: str) -> str:
+    """``name`` as a file-name part: it comes from the database (a ticket number), so anything
+    but letters, digits, ``.``, ``_`` and ``-`` is replaced, and a hash keeps names apart."""
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]", "_", name)[:80].lstrip(".")
+    if cleaned == name:
+        return name
+    return f"{cleaned}~{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+
+
 class Drafts:
-    def __init__(self, directory: Path, agent: ObjectId) -> None:
+    """The drafts of one agent on one database (``scope``), each filed under a key that stays
+    across restarts: the ticket number, not an id the demo makes anew at each start."""
+
+    def __init__(self, directory: Path, agent: ObjectId, scope: str = "") -> None:
         self.directory = directory
         self.agent = agent
+        self.scope = scope
 
-    def path(self, ticket_id: ObjectId | str, *, internal: bool = False) -> Path:
+    def path(self, ticket: ObjectId | str, *, internal: bool = False) -> Path:
         """The file of one draft: a reply and a note on the same ticket never share one."""
         mode = "note" if internal else "reply"
-        return self.directory / f"{self.agent}-{ticket_id}-{mode}.json"
+        scope = f"{_safe(self.scope)}-" if self.scope else ""
+        return self.directory / f"{self.agent}-{scope}{_safe(str(ticket))}-{mode}.json"
 
     def load(self, ticket_id: ObjectId | str, *, internal: bool = False) -> Draft | None:
         """The saved draft of that mode, or None if there is none or it is unreadable.

@@ -22,6 +22,7 @@ from textual.widgets import Static
 
 from helpdesk_tui.config import Config, ReplyConfig, UiConfig
 from helpdesk_tui.domain.models import Status
+from helpdesk_tui.drafts import Drafts
 from helpdesk_tui.screens.dialogs import ChoiceDialog, ConfirmDialog
 from helpdesk_tui.screens.queue import QueueScreen
 from helpdesk_tui.screens.reply import ReplyScreen
@@ -471,6 +472,37 @@ async def test_a_draft_is_saved_as_you_type_and_restored_after_a_crash(
     assert len(doc(demo_store)["messages"]) == len(before["messages"]) + 1
 
 
+async def test_a_draft_is_written_while_the_agent_keeps_typing_not_only_after_a_pause(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        reply = await open_reply(pilot)
+        path = app.drafts.path(reply.draft_key)
+        # A steady typist: a key every 0.1 s, never the half-second pause a debounce waits for.
+        for char in "steady typing":
+            await pilot.press(char if char != " " else "space")
+            await pilot.pause(0.1)
+            if path.exists():
+                break
+        assert path.exists(), "nothing saved while typing on"
+        assert json.loads(path.read_text(encoding="utf-8"))["text"].startswith("st")
+
+
+async def test_drafts_are_filed_by_database_and_ticket_number(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        reply = await open_reply(pilot)
+        assert reply.draft_key == NUMBER
+        await type_text(pilot, "kept")
+        reply.save_draft()
+    assert app.drafts.load(NUMBER) is not None
+    scoped = Drafts(app.drafts.directory, app.drafts.agent, scope="helpdesk")
+    assert NUMBER in scoped.path(NUMBER).name and "helpdesk" in scoped.path(NUMBER).name
+
+
 async def test_save_draft_writes_the_editor_state_at_once(
     demo_store: TicketStore, make_app: Any
 ) -> None:
@@ -504,7 +536,7 @@ async def test_cancel_keeps_the_draft_for_the_next_reply(
         await settle(pilot)
         assert app.screen is ticket
         assert ("information", "", "Draft kept: it will be here when you reply again.") in notes
-        draft = app.drafts.load(app.screen_stack[-1].ticket_id)
+        draft = app.drafts.load(NUMBER)
         assert draft is not None and draft.text == "Later"
         again = await open_reply(pilot)
         assert again.editor.text == "Later"
@@ -531,8 +563,8 @@ async def test_a_corrupt_draft_file_does_not_stop_the_reply_screen_opening(
 ) -> None:
     app = make_app(demo_store, config=QUIET)
     async with app.run_test(size=(120, 40)) as pilot:
-        ticket = await open_ticket(pilot)
-        path = app.drafts.path(ticket.ticket_id)
+        await open_ticket(pilot)
+        path = app.drafts.path(NUMBER)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content, encoding="utf-8")
         await pilot.press("r")
@@ -618,7 +650,7 @@ async def test_ticket_updated_guard_answer_yes_sends(
         mine = after["messages"][-1]
         assert (mine["content"], mine["sender"], mine["isInternal"]) == ("Mine", ana, False)
         assert after["__v"] == theirs["__v"] + 1
-        assert not app.drafts.path(reply.ticket_id).exists()
+        assert not app.drafts.path(reply.draft_key).exists()
         contents = [str(v.content) for v in shown_messages(screen)]
         assert contents[-2:] == ["I already refunded this one.", "Mine"]
 

@@ -82,6 +82,26 @@ def test_the_file_decides_the_mode_not_the_field_inside_it(drafts: Drafts) -> No
     assert drafts.load(TICKET) is None
 
 
+def test_a_ticket_number_with_path_characters_stays_inside_the_drafts_directory(
+    drafts: Drafts,
+) -> None:
+    hostile = "../../etc/TKT-1\x1b[2J"
+    drafts.save(full_draft(ticket_id=hostile, text="x"))
+    path = drafts.path(hostile)
+    assert path.parent == drafts.directory and "/" not in path.name
+    loaded = drafts.load(hostile)
+    assert loaded is not None and loaded.text == "x"
+    assert drafts.path(hostile) != drafts.path("_.._etc_TKT-1__2J")  # no collisions
+
+
+def test_drafts_of_two_databases_are_kept_apart(tmp_path: Path) -> None:
+    agent = ObjectId()
+    live, demo = Drafts(tmp_path, agent, scope="helpdesk"), Drafts(tmp_path, agent, scope="demo")
+    live.save(full_draft(ticket_id="TKT-000007", text="live"))
+    assert demo.load("TKT-000007") is None
+    assert live.load("TKT-000007") is not None
+
+
 def test_no_draft_loads_as_none(drafts: Drafts) -> None:
     assert drafts.load(TICKET) is None
     assert not drafts.directory.exists()  # looking creates nothing

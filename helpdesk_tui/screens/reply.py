@@ -32,7 +32,9 @@ from helpdesk_tui.store.presence import HEARTBEAT_SECONDS
 if TYPE_CHECKING:
     from helpdesk_tui.config import CannedResponse
 
-DRAFT_SAVE_DELAY = 0.5  # seconds after the last key press
+# A draft is written at most this long after a change, even while the agent keeps typing: a
+# killed process loses at most the last half second.
+DRAFT_SAVE_DELAY = 0.5
 
 
 @dataclass(frozen=True)
@@ -130,8 +132,10 @@ class ReplyScreen(HelpdeskScreen):
 
     @property
     def draft_key(self) -> str:
-        """What the drafts of this ticket are filed under."""
-        return str(self.ticket_id)
+        """What the drafts of this ticket are filed under: its number, which stays across
+        restarts (with the database, in ``Drafts.scope``); the id only if no number is known."""
+        known = self.summary or self.baseline
+        return known.ticket_number if known and known.ticket_number else str(self.ticket_id)
 
     def on_mount(self) -> None:
         drafts = self.helpdesk.drafts
@@ -262,9 +266,12 @@ class ReplyScreen(HelpdeskScreen):
     def _changed(self) -> None:
         self._last_draft = self.draft()
         self.render_mode()
-        if self._save_timer is not None:
-            self._save_timer.stop()
-        self._save_timer = self.set_timer(DRAFT_SAVE_DELAY, self.save_draft)
+        if self._save_timer is None:  # not restarted by each key: typing on still saves
+            self._save_timer = self.set_timer(DRAFT_SAVE_DELAY, self._timed_save)
+
+    def _timed_save(self) -> None:
+        self._save_timer = None
+        self.save_draft()
 
     def draft(self) -> Draft:
         return Draft(
@@ -386,6 +393,7 @@ class ReplyScreen(HelpdeskScreen):
             return  # the send closes the screen itself; closing now would leave a sent draft
         if self._save_timer is not None:
             self._save_timer.stop()
+            self._save_timer = None
         self.save_draft()  # an empty draft removes the file
         if self.editor.text.strip():
             self.notify("Draft kept: it will be here when you reply again.")
