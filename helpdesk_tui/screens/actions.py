@@ -13,6 +13,7 @@ from bson import ObjectId
 
 from helpdesk_tui.domain.errors import HelpdeskError, InvalidRequest
 from helpdesk_tui.domain.models import Priority, Status, Ticket
+from helpdesk_tui.domain.tags import parse_tag_edit
 from helpdesk_tui.domain.text import one_line
 from helpdesk_tui.screens.base import HelpdeskScreen
 from helpdesk_tui.screens.dialogs import ChoiceDialog, TextDialog
@@ -211,7 +212,11 @@ class TicketActions(HelpdeskScreen):
         def chosen(text: str | None) -> None:
             if text is None:
                 return
-            add, remove = parse_tag_edit(text, tickets[0].tags if len(tickets) == 1 else ())
+            try:
+                add, remove = parse_tag_edit(text, tickets[0].tags if len(tickets) == 1 else ())
+            except InvalidRequest as error:
+                self.helpdesk.report_error(error)
+                return
             if not add and not remove:
                 self.notify("Tags unchanged.")
                 return
@@ -227,7 +232,7 @@ class TicketActions(HelpdeskScreen):
                 "Tags",
                 value=current,
                 placeholder="vip refund   or   +vip -refund",
-                help="space-separated tags replace the list; +tag adds, -tag removes",
+                help="edit the list (space-separated); or +tag adds, -tag removes",
             ),
             chosen,
         )
@@ -251,14 +256,3 @@ def _id(ticket: Ticket) -> ObjectId:
     if ticket.id is None:
         raise InvalidRequest(f"{ticket.ticket_number or 'this ticket'} has no _id")
     return ticket.id
-
-
-def parse_tag_edit(text: str, current: tuple[str, ...] | list[str]) -> tuple[list[str], list[str]]:
-    """``+a -b`` edits; plain words replace the current list (for one ticket) or add (bulk)."""
-    words = text.split()
-    if any(w[0] in "+-" for w in words):
-        add = [w[1:] for w in words if w.startswith("+") and len(w) > 1]
-        remove = [w[1:] for w in words if w.startswith("-") and len(w) > 1]
-        return add, remove
-    wanted = list(dict.fromkeys(words))
-    return [t for t in wanted if t not in current], [t for t in current if t not in wanted]

@@ -210,10 +210,8 @@ class ReplyScreen(HelpdeskScreen):
             kind = "an internal note" if self.other.internal else "a public reply"
             here = "note" if self.internal else "reply"
             text.append(
-                f"⚠ You also have {kind} draft on this ticket "
-                f"({'internal note' if self.other.internal else 'public reply'} draft: "
-                f"“{one_line(self.other.text, 50)}”). ctrl+l brings its text into this {here}; "
-                "otherwise it stays where it is.\n",
+                f"⚠ You also have {kind} draft on this ticket: “{one_line(self.other.text, 50)}”. "
+                f"ctrl+l brings its text into this {here}; otherwise it stays where it is.\n",
                 style="bold yellow",
             )
         if self._changed_under_us:
