@@ -131,7 +131,8 @@ class TicketActions(HelpdeskScreen):
                 lambda t: store.set_priority(_id(t), priority, actor=me.id),
             )
 
-        self.app.push_screen(ChoiceDialog("Priority", options), chosen)
+        current = tickets[0].priority if len(tickets) == 1 else None
+        self.app.push_screen(ChoiceDialog("Priority", options, current=current), chosen)
 
     def action_take(self) -> None:
         ticket = self._one()
@@ -187,7 +188,10 @@ class TicketActions(HelpdeskScreen):
                 if len(tickets) == 1
                 else f"Assign {len(tickets)} tickets to…"
             )
-            self.app.push_screen(ChoiceDialog(title, options, filterable=True), chosen)
+            current = (tickets[0].assigned_to or NOBODY) if len(tickets) == 1 else None
+            self.app.push_screen(
+                ChoiceDialog(title, options, filterable=True, current=current), chosen
+            )
 
         names: dict[ObjectId, str] = {}
 

@@ -46,12 +46,19 @@ class ChoiceDialog(_Dialog[T], Generic[T]):
     TYPING_ACTIONS = frozenset({"cancel", "choose", "down", "up"})
 
     def __init__(
-        self, title: str, options: Sequence[tuple[str, T, str]], *, filterable: bool = False
+        self,
+        title: str,
+        options: Sequence[tuple[str, T, str]],
+        *,
+        filterable: bool = False,
+        current: object = None,
     ) -> None:
+        """``current``: the value the thing has now; the list opens on it (marked "current")."""
         super().__init__()
         self.title_text = title
         self.choices = list(options)
         self.filterable = filterable
+        self.current = current
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -68,6 +75,8 @@ class ChoiceDialog(_Dialog[T], Generic[T]):
             if needle and needle not in f"{label} {hint}".lower():
                 continue
             prompt = Text(label)
+            if self.current is not None and _value == self.current:
+                prompt.append("  (current)", style="bold")
             if hint:
                 prompt.append(f"  {hint}", style="dim")
             options.append(Option(prompt, id=str(index)))
@@ -76,8 +85,9 @@ class ChoiceDialog(_Dialog[T], Generic[T]):
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#dialog-filter" if self.filterable else "#dialog-options"))
         options = self.query_one(OptionList)
-        if options.option_count and options.highlighted is None:
-            options.highlighted = 0
+        at = next((i for i, (_, value, _) in enumerate(self.choices) if value == self.current), 0)
+        if options.option_count:
+            options.highlighted = at if self.current is not None else 0
 
     def on_input_changed(self, event: Input.Changed) -> None:
         options = self.query_one(OptionList)
