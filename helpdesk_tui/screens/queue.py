@@ -129,7 +129,9 @@ class QueueScreen(TicketActions):
         self.set_interval(PRESENCE_REFRESH_SECONDS, self.refresh_presence)
         self.views = self.helpdesk.views
         if self.focus_view is not None:
-            self.views = [self.focus_view, *self.views]
+            # One agent's queue: a tab after the usual ones, so 1…6 keep their meaning.
+            self.views = [*self.views, self.focus_view]
+            self.set_reactive(QueueScreen.view_index, len(self.views) - 1)
         self.query_one("#filter").display = False
         self.set_focus(self.table)  # now, not on the next idle
         self.update_top_bar()
@@ -412,3 +414,12 @@ class QueueScreen(TicketActions):
 
 def _people(store: TicketStore, tickets: tuple[Ticket, ...]) -> dict[ObjectId, User]:
     return store.users_by_ids([t.user for t in tickets] + [t.assigned_to for t in tickets])
+
+
+class AgentQueueScreen(QueueScreen):
+    """One agent's queue, opened from the workload screen: ``q`` goes back, and says so."""
+
+    BINDINGS = [Binding("q", "quit", "Back", priority=True)]
+
+    def __init__(self, focus_view: View) -> None:
+        super().__init__(focus_view=focus_view)

@@ -17,7 +17,7 @@ from helpdesk_tui.domain.people import spread
 from helpdesk_tui.domain.text import one_line
 from helpdesk_tui.messages import TicketsChanged
 from helpdesk_tui.screens.base import HelpdeskScreen
-from helpdesk_tui.screens.dialogs import ChoiceDialog
+from helpdesk_tui.screens.dialogs import ChoiceDialog, ConfirmDialog
 from helpdesk_tui.store.queries import QueueQuery
 from helpdesk_tui.views import View
 from helpdesk_tui.widgets.ticket_table import ago
@@ -137,12 +137,12 @@ class WorkloadScreen(HelpdeskScreen):
         row = self._current()
         if row is None or row.user.id is None:
             return
-        from helpdesk_tui.screens.queue import QueueScreen
+        from helpdesk_tui.screens.queue import AgentQueueScreen
 
         view = View(
             "agent", f"{row.user.display}'s tickets", "Agent", QueueQuery(assignee=row.user.id)
         )
-        self.app.push_screen(QueueScreen(focus_view=view))
+        self.app.push_screen(AgentQueueScreen(view))
 
     def action_move(self) -> None:
         """Move all of one agent's active tickets: to one colleague, or spread evenly."""
@@ -164,9 +164,31 @@ class WorkloadScreen(HelpdeskScreen):
         ]
         options += [(one_line(r.user.display), r.user.id, f"{r.active} active") for r in others]
 
+        names = {r.user.id: r.user.display for r in others}
+
         def chosen(target: Any) -> None:
-            if target is not None:
-                self._move(source, row.user.display, target, loads)
+            if target is None:
+                return
+            where = (
+                f"spread across {len(loads)} other agents"
+                if target == SPREAD
+                else f"to {names.get(target, 'them')}"
+            )
+            body = Text(
+                f"Move {row.active} active tickets of {row.user.display} {where}?\n\n"
+                "Each ticket is reassigned on its own and logged in its audit trail."
+            )
+
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    self._move(source, row.user.display, target, loads)
+                else:
+                    self.notify("Nothing moved.")
+
+            self.app.push_screen(
+                ConfirmDialog("Move tickets?", body, yes=f"y move {row.active}", no="n keep them"),
+                confirmed,
+            )
 
         self.app.push_screen(
             ChoiceDialog(
