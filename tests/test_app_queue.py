@@ -494,3 +494,24 @@ async def test_an_sla_alert_shows_a_subject_with_markup_literally(
         assert app.return_code is None  # still running
         toasts = [toast.render().plain for toast in app.screen.query(Toast)]
         assert toasts == [f"TKT-000001 is at risk of breaching\n{subject}"]
+
+
+async def test_a_filter_clears_the_selection_out_loud_and_a_bulk_action_then_acts_on_the_row(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    app = make_app(demo_store, "sam@helpdesk.example", config=QUIET)
+    seen = record_notifications(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        queue = await show_view(pilot, 3)
+        await pilot.press("space", "space", "space")
+        assert len(queue.table.selected) == 3
+        assert "3 selected" in plain(queue.query_one("#queue-info", Static))
+        await pilot.press("slash", *"refund", "enter")
+        await settle(pilot)
+        assert not queue.table.selected
+        assert "selected" not in plain(queue.query_one("#queue-info", Static))
+        assert any("Selection cleared (3 tickets)" in text for _, _, text in seen)
+        await pilot.press("s")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ChoiceDialog) and "3 tickets" not in dialog.title_text

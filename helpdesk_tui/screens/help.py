@@ -72,7 +72,11 @@ class HelpScreen(TakesKeys, ModalScreen[None]):
         table.add_row(Text("Marks", style="bold underline"), "")
         table.add_row("↩", "the customer wrote last")
         table.add_row("⚠", "malformed document: shown as far as it can be read")
-        table.add_row("●", "selected (space) for a bulk action")
+        table.add_row(
+            "●",
+            "selected (space, which also moves down) for a bulk action; a new view, filter or"
+            " sort clears the selection and says so",
+        )
         with VerticalScroll(id="help"):
             yield Static(
                 f"Help: {type(self.origin).__name__.removesuffix('Screen')}", id="help-title"

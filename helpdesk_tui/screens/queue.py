@@ -139,15 +139,29 @@ class QueueScreen(TicketActions):
 
     def watch_view_index(self, index: int) -> None:
         self.set_reactive(QueueScreen.sort, None)
-        self.table.selected.clear()
+        self._drop_selection("another view")
         self.query_one(ViewBar).show(self.views, index, self.counts)
         self.load()
 
     def watch_filter_text(self) -> None:
+        self._drop_selection("the filter changed")
         self.load()
 
     def watch_sort(self) -> None:
+        self._drop_selection("the order changed")
         self.load()
+
+    def _drop_selection(self, why: str) -> None:
+        """A selection only holds rows the agent can see: when they change, it goes, out loud."""
+        selected = self.table.selected
+        if selected:
+            count = len(selected)
+            selected.clear()
+            self.notify(
+                f"Selection cleared ({count} ticket{'s' if count != 1 else ''}): {why}.",
+                severity="warning",
+                timeout=4,
+            )
 
     def on_feed_state_changed(self, message: FeedStateChanged) -> None:
         self.update_top_bar()
