@@ -48,6 +48,22 @@ STYLES = Path(__file__).parent / "styles"
 # Countdowns show minutes: repainting more often than this would only write the same text.
 TICK_SECONDS = 15.0
 TICK_SECONDS_UNFOCUSED = 120.0
+# Words an agent may type in the command palette for an action, beyond its footer name.
+PALETTE_VERBS = {
+    "status": "resolve, close, reopen, wait, start, set status",
+    "take": "assign to me, claim",
+    "assign": "reassign, give to, unassign",
+    "reply": "answer, respond, write to the customer",
+    "note": "internal note, comment",
+    "tags": "tag, label, untag",
+    "priority": "escalate, urgent, lower",
+    "next": "take the most urgent unassigned ticket",
+    "filter": "search, find",
+    "sort": "order by",
+    "open": "open the ticket",
+    "workload": "team load, move tickets",
+    "move": "reassign all, spread",
+}
 # A key handed to a widget is waited for at most this long before the next key goes.
 KEY_HANDOFF_SECONDS = 0.5
 # Back after this long away (terminal unfocused or feed reconnecting): say what changed.
@@ -321,8 +337,9 @@ class HelpdeskApp(StoreCalls, App[None]):
                 continue
             seen.add(binding.action)
             key = self.get_key_display(binding)
+            verbs = PALETTE_VERBS.get(binding.action, "")
             yield SystemCommand(
-                binding.description,
+                f"{binding.description}: {verbs}" if verbs else binding.description,
                 f"{binding.description} (key: {key})",
                 lambda action=binding.action: self.call_later(screen.run_action, action),
             )

@@ -515,3 +515,40 @@ async def test_a_filter_clears_the_selection_out_loud_and_a_bulk_action_then_act
         await settle(pilot)
         dialog = app.screen
         assert isinstance(dialog, ChoiceDialog) and "3 tickets" not in dialog.title_text
+
+
+async def test_the_view_bar_uses_short_names_right_after_a_resize_to_80_columns(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        queue = await started(pilot)
+        assert "Recently resolved" in plain(queue.query_one(ViewBar))
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        text = plain(queue.query_one(ViewBar))
+        assert "Recently resolved" not in text and "6 " in text  # whole, short names
+
+
+async def test_a_view_key_with_no_view_says_which_keys_there_are(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    seen = record_notifications(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        queue = await started(pilot)
+        await pilot.press("8")
+        await settle(pilot)
+        assert queue.view_index == 0
+        assert any(f"No view 8: the views are 1…{len(queue.views)}." in t for _, _, t in seen)
+
+
+async def test_the_command_palette_finds_status_by_resolve_and_reply_by_answer(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert any(t.startswith("Status") and "resolve" in t for t in titles)
+        assert any(t.startswith("Reply") and "answer" in t for t in titles)

@@ -47,7 +47,14 @@ class Loaded:
 class ViewBar(Static):
     """``1 Mine 12  2 Unassigned 40  …``: the current view highlighted, short names when narrow."""
 
+    _shown: tuple[list[View], int, dict[str, int]] | None = None
+
+    def on_resize(self) -> None:
+        if self._shown is not None:
+            self.show(*self._shown)  # long or short names for the new width, now
+
     def show(self, views: list[View], current: int, counts: dict[str, int]) -> None:
+        self._shown = (views, current, counts)
         narrow = self.size.width and self.size.width < 100
         text = Text(no_wrap=True, overflow="ellipsis")
         for index, view in enumerate(views):
@@ -402,7 +409,10 @@ class QueueScreen(TicketActions):
         self.sort = new
 
     def action_view(self, index: int) -> None:
-        if index >= len(self.views) or index == self.view_index:
+        if index >= len(self.views):
+            self.notify(f"No view {index + 1}: the views are 1…{len(self.views)}.", timeout=3)
+            return
+        if index == self.view_index:
             return
         self.view_index = index
 
