@@ -674,3 +674,22 @@ async def test_ticket_updated_guard_also_catches_a_status_change(
         await settle(pilot)
         assert app.screen is reply
     assert doc(demo_store) == theirs
+
+
+async def test_after_sending_the_conversation_shows_the_sent_reply_at_the_bottom(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(80, 24)) as pilot:
+        ticket = await open_ticket(pilot)
+        conversation = ticket.query_one("#conversation")
+        conversation.scroll_home(animate=False)
+        await settle(pilot)
+        assert not conversation.is_vertical_scroll_end  # the agent had scrolled up to read
+        await open_reply(pilot)
+        await type_text(pilot, "Shipped")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is ticket
+        assert str(shown_messages(ticket)[-1].content) == "Shipped"
+        assert await until(pilot, lambda: conversation.is_vertical_scroll_end)

@@ -253,7 +253,12 @@ class TicketActions(HelpdeskScreen):
             return
         from helpdesk_tui.screens.reply import ReplyScreen
 
-        self.app.push_screen(ReplyScreen(_id(ticket), internal=internal, ticket=ticket))
+        self.app.push_screen(
+            ReplyScreen(_id(ticket), internal=internal, ticket=ticket), self.after_reply
+        )
+
+    def after_reply(self, sent: bool | None) -> None:
+        """The reply screen closed; ``sent`` says whether something was sent."""
 
 
 def _id(ticket: Ticket) -> ObjectId:

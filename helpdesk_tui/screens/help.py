@@ -35,7 +35,9 @@ def binding_rows(screen: Screen[object]) -> list[tuple[str, str]]:
         keys, _ = seen.setdefault(binding.action, ([], binding.description))
         keys.append(screen.app.get_key_display(binding))
     rows = [(" ".join(dict.fromkeys(keys)), description) for keys, description in seen.values()]
-    views = getattr(screen, "views", None)
+    from helpdesk_tui.screens.queue import QueueScreen  # help is opened from it
+
+    views = screen.views if isinstance(screen, QueueScreen) else None
     if views:
         rows.append((f"1…{min(len(views), 9)}", "switch view"))
     rows += MOVEMENT.get(type(screen).__name__, [])

@@ -503,6 +503,6 @@ class ReplyScreen(HelpdeskScreen):
             self._sent = True  # nothing left to save on unmount
             kind = "Internal note added to" if outgoing.internal else "Reply sent on"
             self.notify(f"{kind} {result.ticket_number}.")
-            self.dismiss()
+            self.dismiss(True)
 
         self.call_store(send, sent, failed=lambda: self._lock(False))

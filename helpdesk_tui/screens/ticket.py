@@ -134,9 +134,13 @@ class TicketScreen(TicketActions):
         )
         self.loaded = True
         self.render_header(now)
-        await self.query_one(Conversation).show(self.ticket, self.users, now, result.events)
+        conversation = self.query_one(Conversation)
+        await conversation.show(self.ticket, self.users, now, result.events)
         if not self.alive:
             return  # closed while the conversation was drawn
+        if self._scroll_to_end:
+            self._scroll_to_end = False
+            conversation.scroll_end(animate=False)
         notes = sum(m.is_internal for m in self.ticket.messages)
         public = len(self.ticket.messages) - notes
         self.query_one("#ticket-info", Static).update(
@@ -170,7 +174,13 @@ class TicketScreen(TicketActions):
         if self.ticket is not None:
             super()._open_reply(internal=internal)
         elif self._guarded(self.helpdesk.me.require_write):
-            self.app.push_screen(ReplyScreen(self.ticket_id, internal=internal))
+            self.app.push_screen(ReplyScreen(self.ticket_id, internal=internal), self.after_reply)
+
+    def after_reply(self, sent: bool | None) -> None:
+        if sent:
+            self._scroll_to_end = True  # the next load shows what was sent, at the bottom
+
+    _scroll_to_end = False
 
     def on_screen_resume(self) -> None:
         if self.ticket is not None:
