@@ -272,3 +272,19 @@ async def test_a_filter_typed_ahead_goes_into_the_filter_not_to_the_reply_key(
         await settle(pilot)
         assert stack(pilot) == ["QueueScreen"]
         assert queue.filter_text == "refund"
+
+
+@TYPISTS
+async def test_keys_after_a_view_key_act_on_the_rows_of_that_view(
+    demo_store: TicketStore, make_app: Any, typist: Typist
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        queue = app.screen
+        assert isinstance(queue, QueueScreen) and queue.view_index == 0
+        await typist(pilot, ["3", "space", "space"])
+        await settle(pilot)
+        assert queue.view_index == 2
+        assert len(queue.table.selected) == 2
+        assert queue.table.selected <= set(queue.table.tickets)  # rows of All open

@@ -19,11 +19,15 @@ from typing import Any, cast
 
 from bson import ObjectId
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Input, TextArea
 
 from helpdesk_tui.context import Helpdesk
 from helpdesk_tui.messages import ScreenReady
 from helpdesk_tui.workers import StoreCalls
+
+# Keys wait for a screen's new rows at most this long (seconds).
+KEY_HOLD_LIMIT = 3.0
 
 
 class TakesKeys:
@@ -31,12 +35,37 @@ class TakesKeys:
 
     # Actions still bound while a text field (Input, TextArea) has focus.
     TYPING_ACTIONS: frozenset[str] = frozenset()
-    keys_ready = False
+    _mounted_for_keys = False
+    # Set while what the next keys act on is being replaced (the queue's rows of a new view):
+    # a key typed after `3` acts on the rows of view 3, not on the rows it replaces.
+    holding_keys = False
+
+    @property
+    def keys_ready(self) -> bool:
+        return self._mounted_for_keys and not self.holding_keys
+
+    _hold_timer: Timer | None = None
+
+    def hold_keys(self) -> None:
+        """Until ``release_keys``, or ``KEY_HOLD_LIMIT`` at most: a database that does not
+        answer must not leave the agent without keys (``q`` included)."""
+        self.holding_keys = True
+        if self._hold_timer is not None:
+            self._hold_timer.stop()
+        self._hold_timer = self.set_timer(KEY_HOLD_LIMIT, self.release_keys)  # type: ignore[attr-defined]
+
+    def release_keys(self) -> None:
+        if self._hold_timer is not None:
+            self._hold_timer.stop()
+            self._hold_timer = None
+        if self.holding_keys:
+            self.holding_keys = False
+            self.app.post_message(ScreenReady())  # type: ignore[attr-defined]
 
     def on_mount(self) -> None:
         # Runs after the subclass's own on_mount (Textual calls each class's handler, the
         # subclass first): by now the screen has set its focus.
-        self.keys_ready = True
+        self._mounted_for_keys = True
         self.app.post_message(ScreenReady())  # type: ignore[attr-defined]
 
     def on_screen_resume(self) -> None:

@@ -211,11 +211,14 @@ class QueueScreen(TicketActions):
             here = presence.others([t.id for t in page.tickets if t.id], me)
             return Loaded(page, users, store.count_views(views), store.now(), here)
 
+        if not keep_window:
+            self.hold_keys()  # other rows are coming: the next keys are for them
         self._load_worker = self.call_store(
             fetch, self._loaded, group="load", exclusive=True, failed=self._load_failed
         )
 
     def _load_failed(self) -> None:
+        self.release_keys()
         if self._again:
             self._again = False
             self.load(keep_window=True)
@@ -233,6 +236,7 @@ class QueueScreen(TicketActions):
         self.table.show(page.tickets, users, now, self.helpdesk.store.settings.sla)
         self.query_one(ViewBar).show(self.views, self.view_index, counts)
         self.update_info()
+        self.release_keys()
         self.call_after_refresh(self.helpdesk.queue_painted)
 
     def update_info(self) -> None:
