@@ -2,64 +2,81 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import weakref
+from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bson import ObjectId
 from rich.text import Text
+from textual import events
 from textual.app import App, SystemCommand
-from textual.css.query import NoMatches
-from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.worker import WorkerFailed
 
 from helpdesk_tui.alerts import Alert, Alerts
 from helpdesk_tui.config import Config, drafts_dir
 from helpdesk_tui.crash import CRASH_EXIT, crash_line, debugging, record_crash
-from helpdesk_tui.domain.errors import ConflictError, HelpdeskError, PermissionDenied
+from helpdesk_tui.domain.errors import (
+    ConflictError,
+    HelpdeskError,
+    PermissionDenied,
+    StoreUnavailable,
+)
 from helpdesk_tui.domain.people import Identity
 from helpdesk_tui.domain.text import literal, one_line
 from helpdesk_tui.drafts import Drafts
-from helpdesk_tui.store.live import Batch, Change, FeedMode, LiveFeed
+from helpdesk_tui.messages import (
+    ClockTick,
+    FeedBatch,
+    FeedStateChanged,
+    ScreenReady,
+    TicketsChanged,
+)
+from helpdesk_tui.screens.base import HelpdeskScreen, TakesKeys
+from helpdesk_tui.store.live import Batch, FeedMode, LiveFeed
 from helpdesk_tui.store.presence import PresenceStore
 from helpdesk_tui.store.queue_index import IndexMaintainer
 from helpdesk_tui.store.tickets import TicketStore
 from helpdesk_tui.terminal_output import install as write_only_changes
 from helpdesk_tui.views import View, standard_views
+from helpdesk_tui.workers import StoreCalls
+
+__all__ = ["FeedBatch", "HelpdeskApp", "TicketsChanged"]
 
 STYLES = Path(__file__).parent / "styles"
 # A countdown changes when its minute turns, so look every second; a tick writes to the
 # terminal only for a cell whose text changed (nothing on most ticks).
 TICK_SECONDS = 1.0
 TICK_SECONDS_UNFOCUSED = 120.0
-# Live changes are handed to the screens at most this often: a burst is one repaint.
-COALESCE_SECONDS = 0.1
+# Words an agent may type in the command palette for an action, beyond its footer name.
+PALETTE_VERBS = {
+    "status": "resolve, close, reopen, wait, start, set status",
+    "take": "assign to me, claim",
+    "assign": "reassign, give to, unassign",
+    "reply": "answer, respond, write to the customer",
+    "note": "internal note, comment",
+    "tags": "tag, label, untag",
+    "priority": "escalate, urgent, lower",
+    "next": "take the most urgent unassigned ticket",
+    "filter": "search, find",
+    "sort": "order by",
+    "open": "open the ticket",
+    "workload": "team load, move tickets",
+    "move": "reassign all, spread",
+}
+# A key handed to a widget is waited for at most this long before the next key goes.
+KEY_HANDOFF_SECONDS = 0.5
 # Back after this long away (terminal unfocused or feed reconnecting): say what changed.
 AWAY_SUMMARY_AFTER = timedelta(minutes=5)
 
 
-class FeedBatch(Message):
-    """Posted by the feed thread (``post_message`` is thread-safe)."""
-
-    def __init__(self, batch: Batch) -> None:
-        super().__init__()
-        self.batch = batch
-
-
-@dataclass
-class TicketsChanged:
-    """What the screens receive: coalesced ids and changes, or ``reload`` if any were lost."""
-
-    ids: set[ObjectId] = field(default_factory=set)
-    changes: list[Change] = field(default_factory=list)
-    reload: bool = False
-
-
-class HelpdeskApp(App[None]):
+class HelpdeskApp(StoreCalls, App[None]):
     TITLE = "helpdesk-tui"
     CSS_PATH = [STYLES / "app.tcss"]
     # The same bindings drive the footer, the help screen and the command palette.
@@ -83,7 +100,9 @@ class HelpdeskApp(App[None]):
         self.me = me
         self.demo = demo
         self.clock = clock or store.clock
-        self.drafts = drafts or Drafts(drafts_dir(config), me.id)
+        # Drafts are filed by database (the demo's apart) and ticket number: both stay.
+        scope = f"demo-{store.database_name}" if demo else store.database_name
+        self.drafts = drafts or Drafts(drafts_dir(config), me.id, scope=scope)
         self.views: list[View] = standard_views(
             me.id, config.views, lambda email: store.user_by_email(email).id
         )
@@ -96,11 +115,13 @@ class HelpdeskApp(App[None]):
         self.presence = PresenceStore(store.db, config.mongo.presence, clock=store.clock)
         self.alerts = Alerts(me.id)
         self.activity = activity  # the demo's simulated team, if any
-        self._pending = TicketsChanged()
-        self._flush_scheduled = False
         self._away_since: datetime | None = None
+        self._blurred_at: datetime | None = None
         self._seeded = False
         self._crash_line: str | None = None
+        self._held_keys: deque[events.Key] = deque()  # typed ahead of a screen not yet ready
+        self._resolved_keys: weakref.WeakSet[events.Key] = weakref.WeakSet()
+        self._releasing = False
         if config.ui.theme in self.available_themes:
             self.theme = config.ui.theme
 
@@ -118,7 +139,7 @@ class HelpdeskApp(App[None]):
         # The feed opens its stream before the queue's first query (the queue waits for it).
         self.run_worker(self.feed.run, thread=True, group="feed", name="live feed")
         if not self.me.read_only:
-            self.run_worker(self.presence.init, thread=True, group="presence")
+            self.call_store(self.presence.init, group="presence")
         self.push_screen(QueueScreen())
         self._ticker = self.set_interval(TICK_SECONDS, self.tick)
         if self.activity is not None:
@@ -128,20 +149,66 @@ class HelpdeskApp(App[None]):
         """The first rows are on screen: now do the start-up work nobody is waiting for."""
         if not self._seeded:
             self._seeded = True
-            self.run_worker(self._seed_alerts, thread=True, group="alerts")
-
-    def _seed_alerts(self) -> None:
-        """What is mine right now, so a ticket that becomes mine later can be announced."""
-        try:
-            mine = self.store.assigned_ids(self.me.id)
-        except HelpdeskError:
-            return
-        self.call_from_thread(self.alerts.seed_mine, mine)
+            # What is mine right now, so a ticket that becomes mine later can be announced.
+            store, me = self.store, self.me.id
+            self.call_store(lambda: store.assigned_ids(me), self.alerts.seed_mine, group="alerts")
 
     def on_unmount(self) -> None:
         self.feed.stop()
         if self.activity is not None:
             self.activity.stop()
+
+    # --- keys typed ahead -------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys wait while the current screen is not ready for them, then go in order."""
+        if isinstance(event, events.Key):
+            if not event.is_forwarded:
+                self._held_keys.append(event)
+                await self._release_keys()
+                return
+            if event in self._resolved_keys:
+                self._resolved_keys.discard(event)
+                return  # its bindings were already looked up, in its turn
+        await super().on_event(event)
+
+    def _screen_takes_keys(self) -> bool:
+        screen = self.screen
+        return not isinstance(screen, TakesKeys) or screen.keys_ready
+
+    async def _release_keys(self) -> None:
+        """Each key is finished (its screen's priority bindings, the focused widget, then the
+        widgets' own bindings) before the next one is looked at: keys act in the order typed,
+        each on the screen current at its turn."""
+        if self._releasing:
+            return  # a key being handled pushed a screen: the loop below picks up after it
+        self._releasing = True
+        try:
+            while self._held_keys and self._screen_takes_keys() and not self._exit:
+                key = self._held_keys.popleft()
+                target = self.focused or self.screen
+                await super().on_event(key)  # priority bindings, else forwarded to ``target``
+                if not key.is_forwarded:
+                    continue
+                await self._handled_by(target)
+                if not target.check_consume_key(key.key, key.character) and not (
+                    key._no_default_action
+                ):
+                    # Not text for the widget: its bindings (a table's cursor keys) act now,
+                    # not when the key has bubbled back up here after later keys.
+                    self._resolved_keys.add(key)
+                    await self._check_bindings(key.key)
+        finally:
+            self._releasing = False
+
+    async def _handled_by(self, target: Widget) -> None:
+        done = asyncio.Event()
+        if target.call_later(done.set):
+            with contextlib.suppress(TimeoutError):  # never let one widget stall the keys
+                await asyncio.wait_for(done.wait(), KEY_HANDOFF_SECONDS)
+
+    async def on_screen_ready(self, message: ScreenReady) -> None:
+        await self._release_keys()
 
     # --- live updates ------------------------------------------------------------------------
 
@@ -150,33 +217,28 @@ class HelpdeskApp(App[None]):
         self.post_message(FeedBatch(batch))
 
     def on_feed_batch(self, message: FeedBatch) -> None:
-        batch = message.batch
-        if batch.mode is not None:
-            self._mode_changed(batch.mode, batch.detail)
-        self._pending.changes.extend(batch.changes)
-        self._pending.ids.update(batch.ids)
-        self._pending.reload |= batch.reload
-        if not self._flush_scheduled and (batch.changes or batch.reload):
-            self._flush_scheduled = True
-            self.set_timer(COALESCE_SECONDS, self._deliver_changes)
-
-    def _deliver_changes(self) -> None:
-        pending, self._pending = self._pending, TicketsChanged()
-        self._flush_scheduled = False
-        if not self.is_running or self._exit:
-            return  # shutting down: the screens are being torn down
-        for alert in self.alerts.consider(pending.changes):
+        """Batches waiting in the queue arrive merged (``FeedBatch.can_replace``)."""
+        changed = TicketsChanged()
+        for batch in message.batches:
+            if batch.mode is not None:
+                self._mode_changed(batch.mode, batch.detail)
+            changed.changes.extend(batch.changes)
+            changed.ids.update(batch.ids)
+            changed.reload |= batch.reload
+        if not (changed.changes or changed.reload) or not self.is_running or self._exit:
+            return
+        for alert in self.alerts.consider(changed.changes):
             self.alert(alert)
         for screen in self.screen_stack:
-            apply = getattr(screen, "apply_changes", None)
-            if apply is not None and screen.is_attached:
-                apply(pending)
+            if isinstance(screen, HelpdeskScreen):
+                screen.post_message(
+                    TicketsChanged(set(changed.ids), list(changed.changes), changed.reload)
+                )
 
     def _mode_changed(self, mode: FeedMode, detail: str) -> None:
         for screen in self.screen_stack:
-            update = getattr(screen, "update_top_bar", None)
-            if update is not None:
-                update()
+            if isinstance(screen, HelpdeskScreen):
+                screen.post_message(FeedStateChanged(self.feed_mode))
         if mode is FeedMode.RECONNECTING:
             self._away_since = self._away_since or self.store.now()
             self.notify(
@@ -215,9 +277,6 @@ class HelpdeskApp(App[None]):
             return
         store, me = self.store, self.me
 
-        def fetch() -> list[str]:
-            return store.changed_since(me.id, since)
-
         def show(numbers: list[str]) -> None:
             if numbers:
                 listed = ", ".join(numbers[:6]) + (" …" if len(numbers) > 6 else "")
@@ -227,16 +286,11 @@ class HelpdeskApp(App[None]):
                     timeout=10,
                 )
 
-        self.run_worker(lambda: self.call_from_thread(show, fetch()), thread=True, group="away")
+        self.call_store(lambda: store.changed_since(me.id, since), show, group="away")
 
     def tick(self) -> None:
         """Advance SLA countdowns on the visible screen (only changed cells repaint)."""
-        tick = getattr(self.screen, "tick", None)
-        if tick is not None:
-            try:
-                tick(self.store.now())
-            except NoMatches:  # the screen is still being built, or being torn down
-                return
+        self.screen.post_message(ClockTick(self.store.now()))
 
     def on_app_blur(self) -> None:
         self._ticker.stop()
@@ -247,7 +301,7 @@ class HelpdeskApp(App[None]):
         self._ticker.stop()
         self.tick()
         self._ticker = self.set_interval(TICK_SECONDS, self.tick)
-        blurred = getattr(self, "_blurred_at", None)
+        blurred = self._blurred_at
         if blurred is not None and self.store.now() - blurred >= AWAY_SUMMARY_AFTER:
             self._away_since = self._away_since or blurred
             self.summarise_away()
@@ -301,11 +355,30 @@ class HelpdeskApp(App[None]):
         # One line even when longer than the terminal is wide (the terminal folds it).
         self.error_console.print(Text(self._crash_line), soft_wrap=True)
 
-    def report_error(self, error: HelpdeskError) -> None:
-        """The one place a store or permission error turns into what the agent sees."""
+    def report_error(self, error: BaseException | None) -> None:
+        """The one place a failure turns into what the agent sees: one notification.
+
+        Errors of ours carry a one-line message fit to show. Anything else is a bug: its text
+        may hold customer data, so only its type is named.
+        """
+        if not isinstance(error, HelpdeskError):
+            name = type(error).__name__ if error is not None else "unknown"
+            where = ""
+            if isinstance(error, BaseException):
+                path = record_crash(error)  # the details, privately (0600): never on screen
+                where = f" Details: {path}." if path else ""
+            self.notify(
+                f"Something went wrong ({name}); the app carries on.{where}",
+                title="Unexpected error",
+                severity="error",
+                timeout=8,
+                markup=False,
+            )
+            return
         title = {
             ConflictError: "Someone else got there first",
             PermissionDenied: "Not allowed",
+            StoreUnavailable: "The database refused",
         }.get(type(error), "Could not do that")
         self.notify(str(error), title=title, severity="error", timeout=8, markup=False)
 
@@ -323,8 +396,9 @@ class HelpdeskApp(App[None]):
                 continue
             seen.add(binding.action)
             key = self.get_key_display(binding)
+            verbs = PALETTE_VERBS.get(binding.action, "")
             yield SystemCommand(
-                binding.description,
+                f"{binding.description}: {verbs}" if verbs else binding.description,
                 f"{binding.description} (key: {key})",
                 lambda action=binding.action: self.call_later(screen.run_action, action),
             )

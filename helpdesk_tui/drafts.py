@@ -1,13 +1,17 @@
 """Reply drafts on local disk, so a crash or a dropped SSH link loses nothing typed.
 
-One JSON file per (agent, ticket), written atomically (temp file + rename) with mode 0600:
-drafts hold customer data and live in the agent's own XDG state directory.
+One JSON file per (agent, ticket, mode), written atomically (temp file + rename) with mode
+0600: drafts hold customer data and live in the agent's own XDG state directory. A public reply
+and an internal note on the same ticket are two drafts in two files, so text written for one
+audience can never be restored into the other without the agent saying so.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -50,17 +54,33 @@ class Draft:
         return not self.text.strip() and not self.attachments.strip()
 
 
+def _safe(name: str) -> str:
+    """``name`` as a file-name part: it comes from the database (a ticket number), so anything
+    but letters, digits, ``.``, ``_`` and ``-`` is replaced, and a hash keeps names apart."""
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]", "_", name)[:80].lstrip(".")
+    if cleaned == name:
+        return name
+    return f"{cleaned}~{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+
+
 class Drafts:
-    def __init__(self, directory: Path, agent: ObjectId) -> None:
+    """The drafts of one agent on one database (``scope``), each filed under a key that stays
+    across restarts: the ticket number, not an id the demo makes anew at each start."""
+
+    def __init__(self, directory: Path, agent: ObjectId, scope: str = "") -> None:
         self.directory = directory
         self.agent = agent
+        self.scope = scope
 
-    def path(self, ticket_id: ObjectId | str) -> Path:
-        return self.directory / f"{self.agent}-{ticket_id}.json"
+    def path(self, ticket: ObjectId | str, *, internal: bool = False) -> Path:
+        """The file of one draft: a reply and a note on the same ticket never share one."""
+        mode = "note" if internal else "reply"
+        scope = f"{_safe(self.scope)}-" if self.scope else ""
+        return self.directory / f"{self.agent}-{scope}{_safe(str(ticket))}-{mode}.json"
 
-    def refusal(self, ticket_id: ObjectId | str) -> str | None:
+    def refusal(self, ticket_id: ObjectId | str, *, internal: bool = False) -> str | None:
         """Why the saved draft will not be opened (too large, not a file), or None."""
-        path = self.path(ticket_id)
+        path = self.path(ticket_id, internal=internal)
         try:
             if path.is_dir():
                 return f"the draft path {path} is a directory; drafts for this ticket are off"
@@ -74,13 +94,17 @@ class Drafts:
             )
         return None
 
-    def load(self, ticket_id: ObjectId | str) -> Draft | None:
-        """The saved draft, or None if there is none, it is unreadable or too large (never
-        raises; ``refusal`` says why)."""
-        if self.refusal(ticket_id) is not None:
+    def load(self, ticket_id: ObjectId | str, *, internal: bool = False) -> Draft | None:
+        """The saved draft of that mode, or None if there is none, it is unreadable or too
+        large (``refusal`` says why).
+
+        Never raises. The file decides the mode: a draft read from the note file is a note,
+        whatever its ``internal`` field says.
+        """
+        if self.refusal(ticket_id, internal=internal) is not None:
             return None
         try:
-            data = json.loads(self.path(ticket_id).read_text(encoding="utf-8"))
+            data = json.loads(self.path(ticket_id, internal=internal).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
         if not isinstance(data, dict):
@@ -93,15 +117,16 @@ class Drafts:
             fields.get("status"), str | None
         ):
             return None
+        fields["internal"] = internal
         try:
             return Draft(**fields)
         except TypeError:
             return None
 
     def save(self, draft: Draft) -> None:
-        """Write atomically; an empty draft removes the file instead."""
+        """Write atomically to the file of the draft's mode; an empty draft removes it instead."""
         if draft.is_empty:
-            problem = self.discard(draft.ticket_id)
+            problem = self.discard(draft.ticket_id, internal=draft.internal)
             if problem is not None:
                 raise DraftError(problem)
             return
@@ -124,14 +149,14 @@ class Drafts:
                 # Text as text; a lone surrogate (pasted bytes) only survives as \u escapes.
                 json.dump(fields, handle, ensure_ascii=not _encodable(fields))
             os.chmod(temp, 0o600)
-            os.replace(temp, self.path(draft.ticket_id))
+            os.replace(temp, self.path(draft.ticket_id, internal=draft.internal))
         except OSError:
             Path(temp).unlink(missing_ok=True)
             raise
 
-    def discard(self, ticket_id: ObjectId | str) -> str | None:
+    def discard(self, ticket_id: ObjectId | str, *, internal: bool = False) -> str | None:
         """Remove the draft; never raises (it runs after a reply was sent): what went wrong."""
-        path = self.path(ticket_id)
+        path = self.path(ticket_id, internal=internal)
         try:
             path.unlink(missing_ok=True)
         except OSError as error:

@@ -22,7 +22,7 @@ from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import Static, TextArea
 
-from helpdesk_tui.app import COALESCE_SECONDS, FeedBatch, HelpdeskApp, TicketsChanged
+from helpdesk_tui.app import FeedBatch, HelpdeskApp, TicketsChanged
 from helpdesk_tui.config import Config, UiConfig
 from helpdesk_tui.domain.models import Priority, Status
 from helpdesk_tui.screens.dialogs import ChoiceDialog, ConfirmDialog
@@ -38,6 +38,8 @@ POLL = 0.2
 LIVE = Config(ui=UiConfig(poll_interval_seconds=POLL))
 # One poll, one coalescing window, one store round trip, and slack for a loaded CI machine.
 PROMPTLY = 3.0
+# Long enough for a posted batch to reach the screens (a few turns of the event loop).
+HANDOFF = 0.1
 ANA = "ana@helpdesk.example"
 BO = "bo@helpdesk.example"
 SAM = "sam@helpdesk.example"
@@ -63,16 +65,19 @@ def queue_of(app: HelpdeskApp) -> QueueScreen:
 async def running(app: HelpdeskApp, size: tuple[int, int]) -> AsyncIterator[Pilot[Any]]:
     """``run_test``, then a quiet stop: the feed is stopped and its last batch delivered.
 
-    ``run_test`` shuts the app down without ``exit()``, so a coalescing timer still pending
-    would run ``_flush`` against screens already pruned (``NoMatches`` from the queue).
+    Handlers wrapped by ``count_deliveries`` are restored afterwards.
     """
-    async with app.run_test(size=size) as pilot:
-        yield pilot
-        assert app.feed.mode is FeedMode.LIVE, "the app should follow a change stream here"
-        app.feed.stop()
-        assert await until(pilot, lambda: app.feed.mode is FeedMode.STOPPED)
-        await pilot.pause(COALESCE_SECONDS)
-        assert await until(pilot, lambda: not app._flush_scheduled)
+    try:
+        async with app.run_test(size=size) as pilot:
+            yield pilot
+            assert app.feed.mode is FeedMode.LIVE, "the app should follow a change stream here"
+            app.feed.stop()
+            assert await until(pilot, lambda: app.feed.mode is FeedMode.STOPPED)
+            await pilot.pause(HANDOFF)
+    finally:
+        while _WRAPPED:
+            cls, original = _WRAPPED.pop()
+            cls.on_tickets_changed = original  # type: ignore[attr-defined]
 
 
 async def started(pilot: Pilot[Any]) -> QueueScreen:
@@ -101,7 +106,7 @@ async def started(pilot: Pilot[Any]) -> QueueScreen:
     assert await until(pilot, lambda: app.alerts.mine_ids is not None)
     if feed.mode is not FeedMode.LIVE:
         assert await until(pilot, lambda: waits[0] >= 2)  # a whole poll between two waits
-    await pilot.pause(2 * COALESCE_SECONDS)  # and its batch handed to the screens
+    await pilot.pause(2 * HANDOFF)  # and its batch handed to the screens
     return queue_of(app)
 
 
@@ -147,19 +152,27 @@ def record_notifications(app: HelpdeskApp) -> list[tuple[str, str]]:
     return seen
 
 
+_WRAPPED: list[tuple[type, Any]] = []
+
+
 def count_deliveries(app: HelpdeskApp) -> list[TicketsChanged]:
-    """Every TicketsChanged the app hands to its screens from now on (one per screen)."""
+    """Every TicketsChanged the screens now on the stack handle from now on (one per screen).
+
+    Textual finds handlers on the class, so the class's handler is wrapped (and restored by
+    ``running``); only these screens' deliveries are recorded.
+    """
     delivered: list[TicketsChanged] = []
-    for screen in app.screen_stack:
-        apply = getattr(screen, "apply_changes", None)
-        if apply is None:
-            continue
+    screens = [s for s in app.screen_stack if hasattr(type(s), "on_tickets_changed")]
+    for cls in {type(s) for s in screens}:
+        original = cls.on_tickets_changed  # type: ignore[attr-defined]
 
-        def wrapped(changed: TicketsChanged, apply: Any = apply) -> None:
-            delivered.append(changed)
-            apply(changed)
+        def wrapped(self: Any, changed: TicketsChanged, _original: Any = original) -> None:
+            if any(self is s for s in screens):
+                delivered.append(changed)
+            _original(self, changed)
 
-        screen.apply_changes = wrapped  # type: ignore[attr-defined]
+        _WRAPPED.append((cls, original))
+        cls.on_tickets_changed = wrapped  # type: ignore[attr-defined]
     return delivered
 
 
@@ -298,7 +311,7 @@ async def test_the_queue_under_an_open_ticket_waits_until_the_agent_returns(
         clock.advance(minutes=1)
         other.set_status(resolving.id, Status.RESOLVED, actor=bo)
         assert await until(pilot, lambda: any(resolving.id in d.ids for d in delivered))
-        await pilot.pause(COALESCE_SECONDS)
+        await pilot.pause(HANDOFF)
         hidden_loads = len(loads)
 
         await pilot.press("escape")  # back to the queue: now it catches up
@@ -418,7 +431,6 @@ async def test_a_thousand_single_event_batches_are_coalesced_and_input_stays_liv
         await pilot.pause(0.3)
         assert 1 <= len(delivered) <= 5, f"{len(delivered)} deliveries for one burst"
         assert sum(len(d.changes) for d in delivered) == 1000
-        assert not app._pending.changes and not app._flush_scheduled
 
 
 async def test_a_reload_request_is_delivered_even_without_changes(
@@ -600,7 +612,7 @@ async def test_a_refused_bulk_change_does_not_mute_the_next_alert_on_that_ticket
 
         known = app.alerts.known
         assert await until(pilot, lambda: waiting.id in known and known[waiting.id].assignee == sam)
-        await pilot.pause(2 * COALESCE_SECONDS)
+        await pilot.pause(2 * HANDOFF)
         assert titled(seen, "Assigned to you")
 
 
@@ -619,5 +631,5 @@ async def test_a_supervisor_closing_my_resolved_ticket_is_not_an_assignment(
         other.set_status(ticket_id, Status.CLOSED, actor=sam)
 
         assert await until(pilot, lambda: any(ticket_id in d.ids for d in delivered))
-        await pilot.pause(COALESCE_SECONDS)
+        await pilot.pause(HANDOFF)
         assert not titled(seen, "Assigned to you")

@@ -494,3 +494,61 @@ async def test_an_sla_alert_shows_a_subject_with_markup_literally(
         assert app.return_code is None  # still running
         toasts = [toast.render().plain for toast in app.screen.query(Toast)]
         assert toasts == [f"TKT-000001 is at risk of breaching\n{subject}"]
+
+
+async def test_a_filter_clears_the_selection_out_loud_and_a_bulk_action_then_acts_on_the_row(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    app = make_app(demo_store, "sam@helpdesk.example", config=QUIET)
+    seen = record_notifications(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        queue = await show_view(pilot, 3)
+        await pilot.press("space", "space", "space")
+        assert len(queue.table.selected) == 3
+        assert "3 selected" in plain(queue.query_one("#queue-info", Static))
+        await pilot.press("slash", *"refund", "enter")
+        await settle(pilot)
+        assert not queue.table.selected
+        assert "selected" not in plain(queue.query_one("#queue-info", Static))
+        assert any("Selection cleared (3 tickets)" in text for _, _, text in seen)
+        await pilot.press("s")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ChoiceDialog) and "3 tickets" not in dialog.title_text
+
+
+async def test_the_view_bar_uses_short_names_right_after_a_resize_to_80_columns(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        queue = await started(pilot)
+        assert "Recently resolved" in plain(queue.query_one(ViewBar))
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        text = plain(queue.query_one(ViewBar))
+        assert "Recently resolved" not in text and "6 " in text  # whole, short names
+
+
+async def test_a_view_key_with_no_view_says_which_keys_there_are(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    seen = record_notifications(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        queue = await started(pilot)
+        await pilot.press("8")
+        await settle(pilot)
+        assert queue.view_index == 0
+        assert any(f"No view 8: the views are 1…{len(queue.views)}." in t for _, _, t in seen)
+
+
+async def test_the_command_palette_finds_status_by_resolve_and_reply_by_answer(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert any(t.startswith("Status") and "resolve" in t for t in titles)
+        assert any(t.startswith("Reply") and "answer" in t for t in titles)

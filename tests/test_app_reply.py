@@ -22,6 +22,7 @@ from textual.widgets import Static
 
 from helpdesk_tui.config import Config, ReplyConfig, UiConfig
 from helpdesk_tui.domain.models import Status
+from helpdesk_tui.drafts import Drafts
 from helpdesk_tui.screens.dialogs import ChoiceDialog, ConfirmDialog
 from helpdesk_tui.screens.queue import QueueScreen
 from helpdesk_tui.screens.reply import ReplyScreen
@@ -167,7 +168,7 @@ async def test_r_then_ctrl_s_sends_a_public_reply_and_shows_it_on_the_ticket(
         assert str(views[-1].content) == sent["content"]
         assert not views[-1].has_class("-internal")
         assert views[-1].border_title == "Ana Lima"
-        assert not app.drafts.path(ticket.ticket_id).exists()  # sent: no draft left
+        assert not app.drafts.path(reply.draft_key).exists()  # sent: no draft left
 
 
 async def test_i_sends_an_internal_note(demo_store: TicketStore, make_app: Any) -> None:
@@ -195,6 +196,93 @@ async def test_i_sends_an_internal_note(demo_store: TicketStore, make_app: Any) 
         assert last.message.id == sent["_id"]
         assert last.has_class("-internal")
         assert "INTERNAL NOTE" in (last.border_title or "")
+
+
+async def test_a_note_written_after_keeping_a_reply_draft_goes_out_as_a_note_not_to_the_customer(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    """The sequence of issue 11.1: r, type, ctrl+g (draft kept), i, replace the text, ctrl+s."""
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        ticket = await open_ticket(pilot)
+        await open_reply(pilot, "r")
+        await type_text(pilot, "Dear customer")
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        assert app.screen is ticket
+        note = await open_reply(pilot, "i")
+        assert note.internal and "INTERNAL NOTE" in mode(note)
+        await pilot.press("f7")  # select all: the note replaces whatever the editor holds
+        await type_text(pilot, "Fraud risk")
+        assert "INTERNAL NOTE" in mode(note)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is ticket
+        reply_draft = app.drafts.load(note.draft_key)
+    sent = doc(demo_store)["messages"][-1]
+    assert (sent["content"], sent["isInternal"]) == ("Fraud risk", True)
+    assert not any(
+        m["content"] == "Fraud risk" and not m["isInternal"] for m in doc(demo_store)["messages"]
+    )
+    # The reply draft is still there, still public, untouched by the note.
+    assert reply_draft is not None
+    assert (reply_draft.text, reply_draft.internal) == ("Dear customer", False)
+
+
+async def test_r_always_opens_a_public_reply_and_i_an_internal_note_whatever_drafts_exist(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_reply(pilot, "i")
+        await type_text(pilot, "a note")
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        reply = await open_reply(pilot, "r")
+        assert not reply.internal and "PUBLIC REPLY" in mode(reply)
+        assert reply.editor.text == ""  # the note's text is not offered as a reply unasked
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        note = await open_reply(pilot, "i")
+        assert note.internal and note.editor.text == "a note"
+
+
+async def test_a_draft_of_the_other_mode_is_named_and_only_brought_in_when_asked(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_reply(pilot, "r")
+        await type_text(pilot, "Dear customer")
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        note = await open_reply(pilot, "i")
+        context = plain(note.query_one("#reply-context", Static))
+        assert "public reply draft" in context and "ctrl+l" in context
+        assert note.editor.text == ""
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert note.editor.text == "Dear customer"
+        assert note.internal and "INTERNAL NOTE" in mode(note)  # the mode stays the key's
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        key = note.draft_key
+        assert app.drafts.load(key) is None  # the text moved into the note: no reply draft left
+    sent = doc(demo_store)["messages"][-1]
+    assert (sent["content"], sent["isInternal"]) == ("Dear customer", True)
+
+
+async def test_keys_pressed_after_send_cannot_change_what_is_being_sent(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_reply(pilot, "r")
+        await type_text(pilot, "Shipped")
+        await pilot.press("ctrl+s", "ctrl+t", "x")  # typed ahead while the send is in flight
+        await settle(pilot)
+    sent = doc(demo_store)["messages"][-1]
+    assert (sent["content"], sent["isInternal"]) == ("Shipped", False)
 
 
 async def test_ctrl_t_toggles_between_reply_and_note(
@@ -356,16 +444,15 @@ async def test_a_draft_is_saved_as_you_type_and_restored_after_a_crash(
     first = make_app(demo_store, config=QUIET)
     async with first.run_test(size=(120, 40)) as pilot:
         reply = await open_reply(pilot, "i")
-        path = first.drafts.path(reply.ticket_id)
+        path = first.drafts.path(reply.draft_key, internal=True)
         await type_text(pilot, "Half")
         await pilot.press(key_for("status_on_send"))  # in progress -> waiting, on send
-        assert not path.exists()  # not on every key press: after a pause
         await type_text(pilot, "\nmore")
-        assert await until(pilot, path.exists, seconds=3)
+        assert await until(pilot, lambda: path.exists() and "more" in path.read_text("utf-8"))
         saved = json.loads(path.read_text(encoding="utf-8"))
         assert saved["text"] == "Half\nmore"
         assert saved["internal"] is True
-        assert saved["ticket_id"] == str(reply.ticket_id)
+        assert saved["ticket_id"] == reply.draft_key
         # The crash: the process dies here; what is on disk is all that survives.
         on_disk = path.read_text(encoding="utf-8")
     path.write_text(on_disk, encoding="utf-8")  # undo the orderly exit's own save
@@ -373,7 +460,7 @@ async def test_a_draft_is_saved_as_you_type_and_restored_after_a_crash(
     second = make_app(demo_store, config=QUIET)
     notes = record_notifications(second)
     async with second.run_test(size=(120, 40)) as pilot:
-        reply = await open_reply(pilot, "r")  # a public reply key: the draft's mode wins
+        reply = await open_reply(pilot, "i")  # the note key finds the note draft
         assert reply.editor.text == "Half\nmore"
         assert reply.internal and "INTERNAL NOTE" in mode(reply)
         assert any(message.startswith("Draft restored") for _, _, message in notes)
@@ -385,6 +472,37 @@ async def test_a_draft_is_saved_as_you_type_and_restored_after_a_crash(
     assert len(doc(demo_store)["messages"]) == len(before["messages"]) + 1
 
 
+async def test_a_draft_is_written_while_the_agent_keeps_typing_not_only_after_a_pause(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        reply = await open_reply(pilot)
+        path = app.drafts.path(reply.draft_key)
+        # A steady typist: a key every 0.1 s, never the half-second pause a debounce waits for.
+        for char in "steady typing":
+            await pilot.press(char if char != " " else "space")
+            await pilot.pause(0.1)
+            if path.exists():
+                break
+        assert path.exists(), "nothing saved while typing on"
+        assert json.loads(path.read_text(encoding="utf-8"))["text"].startswith("st")
+
+
+async def test_drafts_are_filed_by_database_and_ticket_number(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        reply = await open_reply(pilot)
+        assert reply.draft_key == NUMBER
+        await type_text(pilot, "kept")
+        reply.save_draft()
+    assert app.drafts.load(NUMBER) is not None
+    scoped = Drafts(app.drafts.directory, app.drafts.agent, scope="helpdesk")
+    assert NUMBER in scoped.path(NUMBER).name and "helpdesk" in scoped.path(NUMBER).name
+
+
 async def test_save_draft_writes_the_editor_state_at_once(
     demo_store: TicketStore, make_app: Any
 ) -> None:
@@ -394,7 +512,7 @@ async def test_save_draft_writes_the_editor_state_at_once(
         reply.editor.text = "typed"
         reply.attachments.value = "photo.jpg, label.pdf"
         reply.save_draft()
-        draft = app.drafts.load(reply.ticket_id)
+        draft = app.drafts.load(reply.draft_key)
         assert draft is not None
         assert (draft.text, draft.attachments, draft.internal) == (
             "typed",
@@ -418,7 +536,7 @@ async def test_cancel_keeps_the_draft_for_the_next_reply(
         await settle(pilot)
         assert app.screen is ticket
         assert ("information", "", "Draft kept: it will be here when you reply again.") in notes
-        draft = app.drafts.load(ticket.ticket_id)
+        draft = app.drafts.load(NUMBER)
         assert draft is not None and draft.text == "Later"
         again = await open_reply(pilot)
         assert again.editor.text == "Later"
@@ -431,7 +549,7 @@ async def test_emptying_the_editor_removes_the_saved_draft(
     app = make_app(demo_store, config=QUIET)
     async with app.run_test(size=(120, 40)) as pilot:
         reply = await open_reply(pilot)
-        path = app.drafts.path(reply.ticket_id)
+        path = app.drafts.path(reply.draft_key)
         await type_text(pilot, "ok")
         assert await until(pilot, path.exists, seconds=3)
         await pilot.press("backspace", "backspace")
@@ -445,8 +563,8 @@ async def test_a_corrupt_draft_file_does_not_stop_the_reply_screen_opening(
 ) -> None:
     app = make_app(demo_store, config=QUIET)
     async with app.run_test(size=(120, 40)) as pilot:
-        ticket = await open_ticket(pilot)
-        path = app.drafts.path(ticket.ticket_id)
+        await open_ticket(pilot)
+        path = app.drafts.path(NUMBER)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content, encoding="utf-8")
         await pilot.press("r")
@@ -500,7 +618,7 @@ async def test_ticket_updated_guard_answer_no_writes_nothing_and_keeps_the_draft
         assert app.screen is reply
         assert reply.editor.text == "Mine"
         assert doc(demo_store) == theirs
-        draft = app.drafts.load(reply.ticket_id)
+        draft = app.drafts.load(reply.draft_key)
         assert draft is not None and draft.text == "Mine"
         assert notes[-1][2].startswith("Not sent. Your draft is kept")
         # The agent has now seen Bo's reply: the next send goes through without asking.
@@ -532,7 +650,7 @@ async def test_ticket_updated_guard_answer_yes_sends(
         mine = after["messages"][-1]
         assert (mine["content"], mine["sender"], mine["isInternal"]) == ("Mine", ana, False)
         assert after["__v"] == theirs["__v"] + 1
-        assert not app.drafts.path(reply.ticket_id).exists()
+        assert not app.drafts.path(reply.draft_key).exists()
         contents = [str(v.content) for v in shown_messages(screen)]
         assert contents[-2:] == ["I already refunded this one.", "Mine"]
 
@@ -556,3 +674,22 @@ async def test_ticket_updated_guard_also_catches_a_status_change(
         await settle(pilot)
         assert app.screen is reply
     assert doc(demo_store) == theirs
+
+
+async def test_after_sending_the_conversation_shows_the_sent_reply_at_the_bottom(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(80, 24)) as pilot:
+        ticket = await open_ticket(pilot)
+        conversation = ticket.query_one("#conversation")
+        conversation.scroll_home(animate=False)
+        await settle(pilot)
+        assert not conversation.is_vertical_scroll_end  # the agent had scrolled up to read
+        await open_reply(pilot)
+        await type_text(pilot, "Shipped")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is ticket
+        assert str(shown_messages(ticket)[-1].content) == "Shipped"
+        assert await until(pilot, lambda: conversation.is_vertical_scroll_end)

@@ -14,7 +14,7 @@ from bson import ObjectId
 from pilot import plain, record_notifications, settle
 from rich.text import Text
 from textual.pilot import Pilot
-from textual.widgets import Input, Static
+from textual.widgets import Input, OptionList, Static
 
 from helpdesk_tui.config import Config, UiConfig
 from helpdesk_tui.domain.models import Category, NewTicket, Priority, Status
@@ -380,3 +380,24 @@ async def test_q_escape_and_backspace_each_go_back_to_the_queue(
             assert app.return_code is None, key  # back, not quit
             assert len(app.screen_stack) == 2  # the default screen and the queue
             assert app.focused is app.screen.table
+
+
+async def test_the_priority_and_assignee_pickers_open_on_the_current_value(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    current = doc(demo_store, "TKT-000007")
+    app = make_app(demo_store, SAM, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_from_queue(pilot, "TKT-000007", view=3)
+        await pilot.press("p")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ChoiceDialog)
+        highlighted = dialog.query_one(OptionList).highlighted
+        assert dialog.choices[highlighted][1] == Priority(current["priority"])
+        await pilot.press("escape", "A")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ChoiceDialog)
+        highlighted = dialog.query_one(OptionList).highlighted
+        assert dialog.choices[highlighted][1] == current["assignedTo"]

@@ -603,3 +603,28 @@ def test_doctor_masks_every_secret_of_the_uri_even_in_a_driver_error(
         assert secret not in result.output
     assert "AWS_SESSION_TOKEN:****" in result.stdout
     assert "tlsCertificateKeyFilePassword=****" in result.stdout
+
+
+def test_the_demo_hands_out_the_same_ids_for_a_seed_whatever_the_time() -> None:
+    """Drafts on disk name the agent's id: a restarted demo must give the same ones."""
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime(2030, 11, 26, 10, 0, tzinfo=UTC)
+    first = seed.generate(start, tickets=40, customers=10, seed=7)
+    later = seed.generate(start + timedelta(days=3, minutes=7), tickets=40, customers=10, seed=7)
+    other = seed.generate(start, tickets=40, customers=10, seed=8)
+
+    def ids(data: seed.DemoData) -> list[object]:
+        return [u["_id"] for u in data.users] + [
+            (t["_id"], t.get("user"), t.get("assignedTo"), [m["_id"] for m in t["messages"]])
+            for t in data.tickets
+            if isinstance(t.get("messages"), list)
+        ]
+
+    assert ids(first) == ids(later)
+    assert {u["email"]: u["_id"] for u in first.users} == {
+        u["email"]: u["_id"] for u in later.users
+    }
+    assert first.users[0]["_id"] != other.users[0]["_id"]
+    senders = {m["sender"] for t in first.tickets for m in t.get("messages") or []}
+    assert senders <= {u["_id"] for u in first.users}  # every reference follows its user

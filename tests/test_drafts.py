@@ -1,4 +1,4 @@
-"""Reply drafts on local disk: one JSON file per (agent, ticket), atomic, private, forgiving."""
+"""Reply drafts on disk: one JSON file per (agent, ticket, mode), atomic, private, forgiving."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def full_draft(**overrides: Any) -> Draft:
     fields: dict[str, Any] = {
         "ticket_id": str(TICKET),
         "text": "Hi Carla,\n\nyour parcel left the warehouse on Monday. 📦",
-        "internal": True,
+        "internal": False,
         "attachments": "label.pdf, photo.jpg",
         "status": "waiting",
         "saved_at": "10:00 UTC",
@@ -53,10 +53,53 @@ def test_a_saved_draft_loads_back_with_every_field(drafts: Drafts) -> None:
 def test_the_file_is_json_named_by_agent_and_ticket_and_keeps_unicode(drafts: Drafts) -> None:
     drafts.save(full_draft(text="Grüße 😀 — ünïcödé"))
     path = drafts.path(TICKET)
-    assert path == drafts.directory / f"{drafts.agent}-{TICKET}.json"
+    assert path == drafts.directory / f"{drafts.agent}-{TICKET}-reply.json"
     raw = path.read_text(encoding="utf-8")
     assert "Grüße 😀 — ünïcödé" in raw  # written as text, not \\u escapes
     assert json.loads(raw)["text"] == "Grüße 😀 — ünïcödé"
+
+
+def test_a_reply_and_a_note_on_one_ticket_are_two_drafts_that_never_mix(drafts: Drafts) -> None:
+    drafts.save(full_draft(text="Dear customer", internal=False))
+    drafts.save(full_draft(text="Customer is a known fraud risk", internal=True))
+    reply, note = drafts.load(TICKET), drafts.load(TICKET, internal=True)
+    assert reply is not None and (reply.text, reply.internal) == ("Dear customer", False)
+    assert note is not None and note.internal
+    assert note.text == "Customer is a known fraud risk"
+    drafts.discard(TICKET, internal=True)
+    assert drafts.load(TICKET, internal=True) is None
+    assert drafts.load(TICKET) == reply
+
+
+def test_the_file_decides_the_mode_not_the_field_inside_it(drafts: Drafts) -> None:
+    drafts.save(full_draft(text="a note", internal=True))
+    path = drafts.path(TICKET, internal=True)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["internal"] = False  # edited by hand, or written by an older version
+    path.write_text(json.dumps(data), encoding="utf-8")
+    loaded = drafts.load(TICKET, internal=True)
+    assert loaded is not None and loaded.internal is True
+    assert drafts.load(TICKET) is None
+
+
+def test_a_ticket_number_with_path_characters_stays_inside_the_drafts_directory(
+    drafts: Drafts,
+) -> None:
+    hostile = "../../etc/TKT-1\x1b[2J"
+    drafts.save(full_draft(ticket_id=hostile, text="x"))
+    path = drafts.path(hostile)
+    assert path.parent == drafts.directory and "/" not in path.name
+    loaded = drafts.load(hostile)
+    assert loaded is not None and loaded.text == "x"
+    assert drafts.path(hostile) != drafts.path("_.._etc_TKT-1__2J")  # no collisions
+
+
+def test_drafts_of_two_databases_are_kept_apart(tmp_path: Path) -> None:
+    agent = ObjectId()
+    live, demo = Drafts(tmp_path, agent, scope="helpdesk"), Drafts(tmp_path, agent, scope="demo")
+    live.save(full_draft(ticket_id="TKT-000007", text="live"))
+    assert demo.load("TKT-000007") is None
+    assert live.load("TKT-000007") is not None
 
 
 def test_no_draft_loads_as_none(drafts: Drafts) -> None:

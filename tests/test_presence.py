@@ -23,7 +23,7 @@ from rich.text import Text
 from textual.pilot import Pilot
 from textual.screen import Screen
 
-from helpdesk_tui.app import COALESCE_SECONDS, HelpdeskApp
+from helpdesk_tui.app import HelpdeskApp
 from helpdesk_tui.config import Config, UiConfig
 from helpdesk_tui.domain.models import mongo_time
 from helpdesk_tui.screens.queue import QueueScreen
@@ -177,8 +177,7 @@ async def running(app: HelpdeskApp) -> AsyncIterator[Pilot[Any]]:
         yield pilot
         app.feed.stop()
         assert await until(pilot, lambda: app.feed.mode is FeedMode.STOPPED)
-        await pilot.pause(COALESCE_SECONDS)
-        assert await until(pilot, lambda: not app._flush_scheduled)
+        await pilot.pause(0.1)  # the feed's last batch reaches the screens
 
 
 def agent(store: TicketStore, email: str) -> tuple[ObjectId, str]:

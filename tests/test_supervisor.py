@@ -180,3 +180,71 @@ def test_cli_unknown_email_is_one_line_error(unknown_cli: None) -> None:
 def test_cli_bare_command_with_unknown_email_never_starts_the_app(unknown_cli: None) -> None:
     result = CliRunner().invoke(cli.app, ["--as", "someone@unknown"])
     assert_refused(result)
+
+
+async def open_workload_on(pilot: Pilot[Any], name: str) -> Any:
+    from helpdesk_tui.screens.workload import WorkloadScreen
+
+    await settle(pilot)
+    await press(pilot, "w")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, WorkloadScreen)
+    row = next(i for i, r in enumerate(screen.loads) if r.user.name == name)
+    screen.query_one("#workload-table").move_cursor(row=row)
+    return screen
+
+
+async def test_workload_move_asks_first_naming_count_and_target_and_n_moves_nothing(
+    demo_store: TicketStore, make_app: Any, db: Any
+) -> None:
+    from helpdesk_tui.screens.dialogs import ChoiceDialog, ConfirmDialog
+
+    app, _ = build(make_app, demo_store, SAM)
+    before = assignees(db)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = await open_workload_on(pilot, "Ana Lima")
+        active = next(r.active for r in screen.loads if r.user.name == "Ana Lima")
+        await press(pilot, "m")
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceDialog)
+        await press(pilot, *"chidi", "enter")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmDialog)
+        question = str(dialog.body)
+        assert f"Move {active} active tickets of Ana Lima to Chidi Okafor?" in question
+        assert assignees(db) == before  # nothing yet
+        await press(pilot, "n")
+        await settle(pilot)
+        assert assignees(db) == before
+        await press(pilot, "m", *"chidi", "enter", "y")
+        await settle(pilot)
+    chidi = demo_store.user_by_email("chidi@helpdesk.example").id
+    moved = [k for k in before if before[k] != assignees(db)[k]]
+    assert len(moved) == active and all(assignees(db)[k] == chidi for k in moved)
+
+
+async def test_an_agents_queue_from_the_workload_keeps_the_view_keys_and_q_says_back(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    from helpdesk_tui.screens.queue import QueueScreen
+    from helpdesk_tui.screens.workload import WorkloadScreen
+
+    app, _ = build(make_app, demo_store, SAM)
+    async with app.run_test(size=WIDE) as pilot:
+        await open_workload_on(pilot, "Ana Lima")
+        await press(pilot, "enter")
+        await settle(pilot)
+        queue = app.screen
+        assert isinstance(queue, QueueScreen)
+        assert queue.view.name == "Ana Lima's tickets"
+        assert [v.key for v in queue.views[:6]] == [v.key for v in app.views[:6]]
+        footer_q = queue.active_bindings["q"].binding.description
+        assert footer_q == "Back"
+        await press(pilot, "1")
+        await settle(pilot)
+        assert queue.view.key == app.views[0].key  # 1 is still "My tickets"
+        await press(pilot, "q")
+        await settle(pilot)
+        assert isinstance(app.screen, WorkloadScreen)

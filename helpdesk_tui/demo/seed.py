@@ -6,6 +6,7 @@ what the app (and Mongoose) would have written; they are bulk-inserted for speed
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -221,7 +222,56 @@ def generate(
     ]
     if tickets >= 20:
         docs[17] = _malformed(docs[17])
-    return DemoData(users, docs, agent_ids, supervisor_id, customer_ids)
+    people = _stable_ids(seed, users, docs)
+    return DemoData(
+        users,
+        docs,
+        [people[i] for i in agent_ids],
+        people[supervisor_id],
+        [people[i] for i in customer_ids],
+    )
+
+
+# 2024-01-01T00:00:00Z: the time part of every demo id, so no id depends on when the demo ran.
+DEMO_ID_EPOCH = 1_704_067_200
+
+
+def stable_id(seed: int, *parts: object) -> ObjectId:
+    """The same ObjectId for the same (seed, what it names), in every run of the demo.
+
+    Drafts and anything else kept on disk between runs refer to these ids (the agent's own
+    id names the draft files), so a restarted demo must hand out the same ones.
+    """
+    digest = hashlib.sha256(":".join(map(str, (seed, *parts))).encode()).digest()
+    return ObjectId(DEMO_ID_EPOCH.to_bytes(4, "big") + digest[:8])
+
+
+def _stable_ids(
+    seed: int, users: list[dict[str, Any]], docs: list[dict[str, Any]]
+) -> dict[ObjectId, ObjectId]:
+    """Replace every generated id by one named by what stays: e-mail, number, position.
+
+    Done after generation, so the random choices (and so the data) are exactly as before.
+    """
+    people: dict[ObjectId, ObjectId] = {}
+    for user in users:
+        new = stable_id(seed, "user", user["email"])
+        people[user["_id"]] = new
+        user["_id"] = new
+    for doc in docs:
+        number = doc.get("ticketNumber")
+        doc["_id"] = stable_id(seed, "ticket", number)
+        for field in ("user", "assignedTo"):
+            if doc.get(field) in people:
+                doc[field] = people[doc[field]]
+        messages = doc.get("messages")
+        if isinstance(messages, list):
+            for index, message in enumerate(messages):
+                if isinstance(message, dict):
+                    message["_id"] = stable_id(seed, "message", number, index)
+                    if message.get("sender") in people:
+                        message["sender"] = people[message["sender"]]
+    return people
 
 
 def _ticket(

@@ -7,64 +7,22 @@ A bulk action updates each ticket on its own terms and reports what was refused 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any
 
 from bson import ObjectId
-from textual.screen import Screen
-from textual.worker import get_current_worker
 
 from helpdesk_tui.domain.errors import HelpdeskError, InvalidRequest
 from helpdesk_tui.domain.models import Priority, Status, Ticket
+from helpdesk_tui.domain.tags import parse_tag_edit
 from helpdesk_tui.domain.text import literal, one_line
+from helpdesk_tui.screens.base import HelpdeskScreen
 from helpdesk_tui.screens.dialogs import ChoiceDialog, TextDialog
 from helpdesk_tui.store.queries import Assignee
 
-if TYPE_CHECKING:
-    from helpdesk_tui.app import HelpdeskApp
-
-R = TypeVar("R")
 NOBODY = "nobody"
 
 
-class StoreScreen(Screen[Any]):
-    """A screen that talks to the store off the event loop."""
-
-    @property
-    def helpdesk(self) -> HelpdeskApp:
-        return cast("HelpdeskApp", self.app)
-
-    def call_store(
-        self,
-        call: Callable[[], R],
-        done: Callable[[R], Any] | None = None,
-        *,
-        group: str = "store",
-        exclusive: bool = False,
-    ) -> None:
-        """Run ``call`` in a thread; hand its result to ``done`` on the event loop."""
-
-        def work() -> None:
-            try:
-                result = call()
-            except HelpdeskError as error:
-                self.app.call_from_thread(self.helpdesk.report_error, error)
-                return
-            if done is not None and self.is_attached and not get_current_worker().is_cancelled:
-                self.app.call_from_thread(done, result)
-
-        self.run_worker(work, thread=True, group=group, exclusive=exclusive)
-
-    def _guarded(self, check: Callable[[], None]) -> bool:
-        """Run a permission check; a refusal becomes the usual error notification."""
-        try:
-            check()
-        except HelpdeskError as error:
-            self.helpdesk.report_error(error)
-            return False
-        return True
-
-
-class TicketActions(StoreScreen):
+class TicketActions(HelpdeskScreen):
     """Actions on ``targets()``; subclasses say which tickets and what to do afterwards."""
 
     def targets(self) -> list[Ticket]:
@@ -179,7 +137,8 @@ class TicketActions(StoreScreen):
                 lambda t: store.set_priority(_id(t), priority, actor=me.id),
             )
 
-        self.app.push_screen(ChoiceDialog("Priority", options), chosen)
+        current = tickets[0].priority if len(tickets) == 1 else None
+        self.app.push_screen(ChoiceDialog("Priority", options, current=current), chosen)
 
     def action_take(self) -> None:
         ticket = self._one()
@@ -228,21 +187,27 @@ class TicketActions(StoreScreen):
                     f"{counts.get('breached', 0)} breached"
                 )
                 options.append((one_line(user.display), user.id, hint))
+                if user.id is not None:
+                    names[user.id] = user.display
             title = (
                 f"Assign {tickets[0].label} to…"
                 if len(tickets) == 1
                 else f"Assign {len(tickets)} tickets to…"
             )
-            self.app.push_screen(ChoiceDialog(title, options, filterable=True), chosen)
+            current = (tickets[0].assigned_to or NOBODY) if len(tickets) == 1 else None
+            self.app.push_screen(
+                ChoiceDialog(title, options, filterable=True, current=current), chosen
+            )
+
+        names: dict[ObjectId, str] = {}
 
         def chosen(choice: ObjectId | str | None) -> None:
             if choice is None:
                 return
             agent = choice if isinstance(choice, ObjectId) else None
-            who = store.users_by_ids([agent]).get(agent) if isinstance(agent, ObjectId) else None
             self._bulk(
                 tickets,
-                f"assigned to {who.display if who else 'nobody'}",
+                f"assigned to {names.get(agent, 'them') if agent else 'nobody'}",
                 lambda t: store.assign(_id(t), agent, actor=me.id, expected=_seen_assignee(t)),
             )
 
@@ -258,7 +223,11 @@ class TicketActions(StoreScreen):
         def chosen(text: str | None) -> None:
             if text is None:
                 return
-            add, remove = parse_tag_edit(text, tickets[0].tags if len(tickets) == 1 else ())
+            try:
+                add, remove = parse_tag_edit(text, tickets[0].tags if len(tickets) == 1 else ())
+            except InvalidRequest as error:
+                self.helpdesk.report_error(error)
+                return
             if not add and not remove:
                 self.notify("Tags unchanged.")
                 return
@@ -274,7 +243,7 @@ class TicketActions(StoreScreen):
                 "Tags",
                 value=current,
                 placeholder="vip refund   or   +vip -refund",
-                help="space-separated tags replace the list; +tag adds, -tag removes",
+                help="edit the list (space-separated); or +tag adds, -tag removes",
             ),
             chosen,
         )
@@ -293,7 +262,12 @@ class TicketActions(StoreScreen):
             return
         from helpdesk_tui.screens.reply import ReplyScreen
 
-        self.app.push_screen(ReplyScreen(_id(ticket), internal=internal))
+        self.app.push_screen(
+            ReplyScreen(_id(ticket), internal=internal, ticket=ticket), self.after_reply
+        )
+
+    def after_reply(self, sent: bool | None) -> None:
+        """The reply screen closed; ``sent`` says whether something was sent."""
 
 
 def _seen_assignee(ticket: Ticket) -> ObjectId | Assignee | None:
@@ -309,19 +283,3 @@ def _id(ticket: Ticket) -> ObjectId:
             "it cannot be changed here"
         )
     return ticket.id
-
-
-def parse_tag_edit(text: str, current: tuple[str, ...] | list[str]) -> tuple[list[str], list[str]]:
-    """``+a -b`` edits; plain words replace the current list (for one ticket) or add (bulk).
-
-    The dialog shows tags by the rendering rule (``\\x1b`` for ESC): a word that is the shown
-    form of a current tag stands for that tag, so editing never rewrites a tag by accident.
-    """
-    shown = {literal(tag): tag for tag in current}
-    words = text.split()
-    if any(w[0] in "+-" for w in words):
-        add = [shown.get(w[1:], w[1:]) for w in words if w.startswith("+") and len(w) > 1]
-        remove = [shown.get(w[1:], w[1:]) for w in words if w.startswith("-") and len(w) > 1]
-        return add, remove
-    wanted = list(dict.fromkeys(shown.get(w, w) for w in words))
-    return [t for t in wanted if t not in current], [t for t in current if t not in wanted]

@@ -8,7 +8,7 @@ themselves, so no caller can forget.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -19,14 +19,19 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from helpdesk_tui.domain.text import literal
+from helpdesk_tui.screens.base import TakesKeys
 from helpdesk_tui.widgets.safe import safe
 
 T = TypeVar("T")
 
 
-class _Dialog(ModalScreen[T]):
+class _Dialog(TakesKeys, ModalScreen[T]):
+    """Bindings are priority, as on every screen (see screens/base.py): a key typed ahead acts
+    on the dialog while it is up, and on the screen under it once it is gone."""
+
     DEFAULT_CLASSES = "dialog"
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", priority=True)]
+    TYPING_ACTIONS = frozenset({"cancel", "choose", "accept"})
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -36,19 +41,31 @@ class ChoiceDialog(_Dialog[T], Generic[T]):
     """Pick one value; options are (label, value, hint). Typing filters when there are many."""
 
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("q", "cancel", "Cancel", show=False),
-        Binding("j", "down", show=False),
-        Binding("k", "up", show=False),
+        Binding("enter", "choose", "Choose", show=False, priority=True),
+        Binding("escape", "cancel", "Cancel", priority=True),
+        Binding("q", "cancel", "Cancel", show=False, priority=True),
+        Binding("down", "down", show=False, priority=True),
+        Binding("up", "up", show=False, priority=True),
+        # Letters: not while typing a name into the filter.
+        Binding("j", "letter_down", show=False, priority=True),
+        Binding("k", "letter_up", show=False, priority=True),
     ]
+    TYPING_ACTIONS = frozenset({"cancel", "choose", "down", "up"})
 
     def __init__(
-        self, title: str, options: Sequence[tuple[str, T, str]], *, filterable: bool = False
+        self,
+        title: str,
+        options: Sequence[tuple[str, T, str]],
+        *,
+        filterable: bool = False,
+        current: object = None,
     ) -> None:
+        """``current``: the value the thing has now; the list opens on it (marked "current")."""
         super().__init__()
         self.title_text = title
         self.choices = list(options)
         self.filterable = filterable
+        self.current = current
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -65,13 +82,19 @@ class ChoiceDialog(_Dialog[T], Generic[T]):
             if needle and needle not in f"{label} {hint}".lower():
                 continue
             prompt = Text(literal(label))
+            if self.current is not None and _value == self.current:
+                prompt.append("  (current)", style="bold")
             if hint:
                 prompt.append(f"  {literal(hint)}", style="dim")
             options.append(Option(prompt, id=str(index)))
         return options
 
     def on_mount(self) -> None:
-        self.query_one("#dialog-filter" if self.filterable else "#dialog-options").focus()
+        self.set_focus(self.query_one("#dialog-filter" if self.filterable else "#dialog-options"))
+        options = self.query_one(OptionList)
+        at = next((i for i, (_, value, _) in enumerate(self.choices) if value == self.current), 0)
+        if options.option_count:
+            options.highlighted = at if self.current is not None else 0
 
     def on_input_changed(self, event: Input.Changed) -> None:
         options = self.query_one(OptionList)
@@ -80,18 +103,10 @@ class ChoiceDialog(_Dialog[T], Generic[T]):
         if options.option_count:
             options.highlighted = 0
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    def action_choose(self) -> None:
         options = self.query_one(OptionList)
         if options.highlighted is not None:
             self._choose(options.get_option_at_index(options.highlighted).id)
-
-    def on_key(self, event: Any) -> None:
-        # Arrow keys move the list while the filter has focus.
-        if self.filterable and event.key in ("down", "up"):
-            self.query_one(OptionList).action_cursor_down() if event.key == "down" else (
-                self.query_one(OptionList).action_cursor_up()
-            )
-            event.stop()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self._choose(event.option.id)
@@ -106,9 +121,20 @@ class ChoiceDialog(_Dialog[T], Generic[T]):
     def action_up(self) -> None:
         self.query_one(OptionList).action_cursor_up()
 
+    def action_letter_down(self) -> None:
+        self.action_down()
+
+    def action_letter_up(self) -> None:
+        self.action_up()
+
 
 class TextDialog(_Dialog[str]):
     """Type one line (tags, a filter); enter accepts, escape cancels."""
+
+    BINDINGS = [
+        Binding("enter", "accept", "Accept", show=False, priority=True),
+        Binding("escape", "cancel", "Cancel", priority=True),
+    ]
 
     def __init__(
         self, title: str, *, value: str = "", placeholder: str = "", help: str = ""
@@ -119,19 +145,30 @@ class TextDialog(_Dialog[str]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label(safe(self.title_text), id="dialog-title")
-            yield Input(self.value, placeholder=literal(self.placeholder), id="dialog-input")
+            # Not selected on focus: typing edits what is there instead of replacing it.
+            yield Input(
+                self.value,
+                placeholder=literal(self.placeholder),
+                id="dialog-input",
+                select_on_focus=False,
+            )
             yield Static(safe(self.help or "enter accept · esc cancel"), id="dialog-help")
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value)
+    def on_mount(self) -> None:
+        box = self.query_one("#dialog-input", Input)
+        self.set_focus(box)
+        box.cursor_position = len(box.value)  # typing adds to what is there
+
+    def action_accept(self) -> None:
+        self.dismiss(self.query_one("#dialog-input", Input).value)
 
 
 class ConfirmDialog(_Dialog[bool]):
     """A yes/no question with an explanation; ``y`` / ``n`` answer, ``q`` says no."""
 
     BINDINGS = [
-        Binding("y", "answer(True)", "Yes"),
-        Binding("n,q,escape", "answer(False)", "No"),
+        Binding("y", "answer(True)", "Yes", priority=True),
+        Binding("n,q,escape", "answer(False)", "No", priority=True),
     ]
 
     def __init__(

@@ -11,6 +11,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from helpdesk_tui.domain.sla import SlaState
+from helpdesk_tui.screens.base import TakesKeys
 from helpdesk_tui.widgets.sla_badge import LOOKS
 
 # Keys that move rather than act, summed up here instead of listing each widget's bindings.
@@ -34,7 +35,9 @@ def binding_rows(screen: Screen[object]) -> list[tuple[str, str]]:
         keys, _ = seen.setdefault(binding.action, ([], binding.description))
         keys.append(screen.app.get_key_display(binding))
     rows = [(" ".join(dict.fromkeys(keys)), description) for keys, description in seen.values()]
-    views = getattr(screen, "views", None)
+    from helpdesk_tui.screens.queue import QueueScreen  # help is opened from it
+
+    views = screen.views if isinstance(screen, QueueScreen) else None
     if views:
         rows.append((f"1…{min(len(views), 9)}", "switch view"))
     rows += MOVEMENT.get(type(screen).__name__, [])
@@ -42,8 +45,8 @@ def binding_rows(screen: Screen[object]) -> list[tuple[str, str]]:
     return rows
 
 
-class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("q,escape,question_mark", "close", "Close")]
+class HelpScreen(TakesKeys, ModalScreen[None]):
+    BINDINGS = [Binding("q,escape,question_mark", "close", "Close", priority=True)]
 
     def __init__(self, origin: Screen[object]) -> None:
         super().__init__()
@@ -71,7 +74,11 @@ class HelpScreen(ModalScreen[None]):
         table.add_row(Text("Marks", style="bold underline"), "")
         table.add_row("↩", "the customer wrote last")
         table.add_row("⚠", "malformed document: shown as far as it can be read")
-        table.add_row("●", "selected (space) for a bulk action")
+        table.add_row(
+            "●",
+            "selected (space, which also moves down) for a bulk action; a new view, filter or"
+            " sort clears the selection and says so",
+        )
         with VerticalScroll(id="help"):
             yield Static(
                 f"Help: {type(self.origin).__name__.removesuffix('Screen')}", id="help-title"

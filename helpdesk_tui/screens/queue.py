@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from bson import ObjectId
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.reactive import reactive
 from textual.widgets import DataTable, Footer, Input, Static
-
-if TYPE_CHECKING:
-    from helpdesk_tui.app import TicketsChanged
+from textual.worker import Worker
 
 from helpdesk_tui.alerts import Alert
 from helpdesk_tui.domain.models import Ticket, User
 from helpdesk_tui.domain.sla import SlaState
 from helpdesk_tui.domain.text import one_line
+from helpdesk_tui.messages import ClockTick, FeedStateChanged, TicketsChanged
 from helpdesk_tui.screens.actions import TicketActions
+from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.store.presence import Presence
 from helpdesk_tui.store.queries import QueueQuery, SortKey
 from helpdesk_tui.store.tickets import QueuePage, TicketStore
@@ -48,7 +48,14 @@ class Loaded:
 class ViewBar(Line):
     """``1 Mine 12  2 Unassigned 40  …``: the current view highlighted, short names when narrow."""
 
+    _shown: tuple[list[View], int, dict[str, int]] | None = None
+
+    def on_resize(self) -> None:
+        if self._shown is not None:
+            self.show(*self._shown)  # long or short names for the new width, now
+
     def show(self, views: list[View], current: int, counts: dict[str, int]) -> None:
+        self._shown = (views, current, counts)
         narrow = self.size.width and self.size.width < 100
         text = Text(no_wrap=True, overflow="ellipsis")
         for index, view in enumerate(views):
@@ -65,39 +72,50 @@ class ViewBar(Line):
 
 
 class QueueScreen(TicketActions):
+    # Priority: each key acts on this screen as soon as it is current (see screens/base.py);
+    # while the filter box has focus they are text.
     BINDINGS = [
-        Binding("enter", "open", "Open", show=False),
-        Binding("r", "reply", "Reply"),
-        Binding("i", "note", "Note"),
-        Binding("s", "status", "Status"),
-        Binding("p", "priority", "Priority", show=False),
-        Binding("a", "take", "Take"),
-        Binding("A", "assign", "Assign", show=False),
-        Binding("t", "tags", "Tags", show=False),
-        Binding("n", "next", "Next"),
-        Binding("slash", "filter", "Filter"),
-        Binding("space", "select", "Select", show=False),
-        Binding("o", "sort", "Sort", show=False),
-        Binding("v", "next_view", "View", show=False),
-        Binding("w", "workload", "Workload", show=False),
-        Binding("question_mark", "help", "Help"),
-        Binding("q", "quit", "Quit"),
-        *[Binding(str(n), f"view({n - 1})", f"View {n}", show=False) for n in range(1, 10)],
+        Binding("enter", "open", "Open", show=False, priority=True),
+        Binding("escape", "leave_filter", show=False, priority=True),
+        Binding("r", "reply", "Reply", priority=True),
+        Binding("i", "note", "Note", priority=True),
+        Binding("s", "status", "Status", priority=True),
+        Binding("p", "priority", "Priority", show=False, priority=True),
+        Binding("a", "take", "Take", priority=True),
+        Binding("A", "assign", "Assign", show=False, priority=True),
+        Binding("t", "tags", "Tags", show=False, priority=True),
+        Binding("n", "next", "Next", priority=True),
+        Binding("slash", "filter", "Filter", priority=True),
+        Binding("space", "select", "Select", show=False, priority=True),
+        Binding("o", "sort", "Sort", show=False, priority=True),
+        Binding("v", "next_view", "View", show=False, priority=True),
+        Binding("w", "workload", "Workload", show=False, priority=True),
+        Binding("question_mark", "help", "Help", priority=True),
+        Binding("q", "quit", "Quit", priority=True),
+        *[
+            Binding(str(n), f"view({n - 1})", f"View {n}", show=False, priority=True)
+            for n in range(1, 10)
+        ],
     ]
+
+    # In the filter box, enter applies the filter and escape leaves it; other keys are text.
+    TYPING_ACTIONS = frozenset({"open", "leave_filter"})
+
+    # What the table shows: changing any of them reloads it (the watchers), one way only.
+    view_index: reactive[int] = reactive(0, init=False)
+    filter_text: reactive[str] = reactive("", init=False)
+    sort: reactive[SortKey | None] = reactive(None, init=False)
 
     def __init__(self, focus_view: View | None = None) -> None:
         super().__init__()
         self.focus_view = focus_view  # opened from the workload screen: one agent's queue
         self.views: list[View] = []
-        self.view_index = 0
-        self.filter_text = ""
-        self.sort: SortKey | None = None
         self.page: QueuePage | None = None
         self.counts: dict[str, int] = {}
         self._loading_more = False
         self._stale = False
-        self._in_flight = False  # a load is running: live changes wait for it
-        self._again = False
+        self._load_worker: Worker[Loaded] | None = None
+        self._again = False  # live changes came during a load: one more when it is done
 
     def compose(self) -> ComposeResult:
         yield Static(id="top-bar")
@@ -120,11 +138,45 @@ class QueueScreen(TicketActions):
         self.set_interval(PRESENCE_REFRESH_SECONDS, self.refresh_presence)
         self.views = self.helpdesk.views
         if self.focus_view is not None:
-            self.views = [self.focus_view, *self.views]
+            # One agent's queue: a tab after the usual ones, so 1…6 keep their meaning.
+            self.views = [*self.views, self.focus_view]
+            self.set_reactive(QueueScreen.view_index, len(self.views) - 1)
         self.query_one("#filter").display = False
-        self.table.focus()
+        self.set_focus(self.table)  # now, not on the next idle
         self.update_top_bar()
         self.load()
+
+    def watch_view_index(self, index: int) -> None:
+        self.set_reactive(QueueScreen.sort, None)
+        self._drop_selection("another view")
+        self.query_one(ViewBar).show(self.views, index, self.counts)
+        self.load()
+
+    def watch_filter_text(self) -> None:
+        self._drop_selection("the filter changed")
+        self.load()
+
+    def watch_sort(self) -> None:
+        self._drop_selection("the order changed")
+        self.load()
+
+    def _drop_selection(self, why: str) -> None:
+        """A selection only holds rows the agent can see: when they change, it goes, out loud."""
+        selected = self.table.selected
+        if selected:
+            count = len(selected)
+            selected.clear()
+            self.notify(
+                f"Selection cleared ({count} ticket{'s' if count != 1 else ''}): {why}.",
+                severity="warning",
+                timeout=4,
+            )
+
+    def on_feed_state_changed(self, message: FeedStateChanged) -> None:
+        self.update_top_bar()
+
+    def on_clock_tick(self, message: ClockTick) -> None:
+        self.tick(message.now)
 
     def update_top_bar(self) -> None:
         me = self.helpdesk.me
@@ -161,11 +213,19 @@ class QueueScreen(TicketActions):
             here = presence.others([t.id for t in page.tickets if t.id], me)
             return Loaded(page, users, store.count_views(views), store.now(), here)
 
-        self._in_flight = True
-        self.call_store(fetch, self._loaded, group="load", exclusive=True)
+        if not keep_window:
+            self.hold_keys()  # other rows are coming: the next keys are for them
+        self._load_worker = self.call_store(
+            fetch, self._loaded, group="load", exclusive=True, failed=self._load_failed
+        )
+
+    def _load_failed(self) -> None:
+        self.release_keys()
+        if self._again:
+            self._again = False
+            self.load(keep_window=True)
 
     def _loaded(self, result: Loaded) -> None:
-        self._in_flight = False
         if self._again:  # changes arrived during this load: one more, then quiet
             self._again = False
             self.load(keep_window=True)
@@ -178,6 +238,7 @@ class QueueScreen(TicketActions):
         self.table.show(page.tickets, users, now, self.helpdesk.store.settings.sla)
         self.query_one(ViewBar).show(self.views, self.view_index, counts)
         self.update_info()
+        self.release_keys()
         self.call_after_refresh(self.helpdesk.queue_painted)
 
     def update_info(self) -> None:
@@ -262,12 +323,12 @@ class QueueScreen(TicketActions):
                     )
                 )
 
-    def apply_changes(self, changed: TicketsChanged) -> None:
+    def on_tickets_changed(self, changed: TicketsChanged) -> None:
         """Live changes: re-query the window (one query per coalesced batch)."""
         if self.app.screen is not self:
             self._stale = True  # refresh when the agent comes back to the queue
             return
-        if self._in_flight:
+        if self._load_worker is not None and not self._load_worker.is_finished:
             self._again = True  # at most one load running and one waiting, however many events
             return
         self.load(keep_window=True)
@@ -298,6 +359,10 @@ class QueueScreen(TicketActions):
         self.action_open()
 
     def action_open(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.has_focus:
+            self._apply_filter(box.value)
+            return
         ticket = self.table.current
         if ticket is None:
             return
@@ -308,9 +373,7 @@ class QueueScreen(TicketActions):
                 severity="warning",
             )
             return
-        from helpdesk_tui.screens.ticket import TicketScreen
-
-        self.app.push_screen(TicketScreen(ticket.id))
+        self.app.push_screen(TicketScreen(ticket.id, ticket))
 
     def action_next(self) -> None:
         me = self.helpdesk.me
@@ -324,9 +387,7 @@ class QueueScreen(TicketActions):
                 return
             self.notify(f"{ticket.label} is yours now.")
             self.load(keep_window=True)
-            from helpdesk_tui.screens.ticket import TicketScreen
-
-            self.app.push_screen(TicketScreen(ticket.id))
+            self.app.push_screen(TicketScreen(ticket.id, ticket))
 
         self.call_store(lambda: store.take_next(me.id), opened)
 
@@ -338,18 +399,17 @@ class QueueScreen(TicketActions):
         # link (`/refund`) must land in the box, not trigger `r` reply.
         self.set_focus(box)
 
-    @on(Input.Submitted, "#filter")
-    def _apply_filter(self, event: Input.Submitted) -> None:
-        self.filter_text = event.value.strip()
-        event.input.display = bool(self.filter_text)
-        self.table.focus()
-        self.load()
-
-    def on_key(self, event: object) -> None:
+    def _apply_filter(self, value: str) -> None:
         box = self.query_one("#filter", Input)
-        if getattr(event, "key", None) == "escape" and box.has_focus:
+        box.display = bool(value.strip())
+        self.set_focus(self.table)
+        self.filter_text = value.strip()
+
+    def action_leave_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.has_focus:
             box.display = bool(self.filter_text)
-            self.table.focus()
+            self.set_focus(self.table)
 
     def action_select(self) -> None:
         if self.table.toggle_selected() is not None:
@@ -359,18 +419,17 @@ class QueueScreen(TicketActions):
     def action_sort(self) -> None:
         current = self.sort or self.view.query.sort
         index = SORT_CYCLE.index(current) if current in SORT_CYCLE else -1
-        self.sort = SORT_CYCLE[(index + 1) % len(SORT_CYCLE)]
-        self.notify(f"Sorted by {self.sort.label}.", timeout=2)
-        self.load()
+        new = SORT_CYCLE[(index + 1) % len(SORT_CYCLE)]
+        self.notify(f"Sorted by {new.label}.", timeout=2)
+        self.sort = new
 
     def action_view(self, index: int) -> None:
-        if index >= len(self.views) or index == self.view_index:
+        if index >= len(self.views):
+            self.notify(f"No view {index + 1}: the views are 1…{len(self.views)}.", timeout=3)
+            return
+        if index == self.view_index:
             return
         self.view_index = index
-        self.sort = None
-        self.table.selected.clear()
-        self.query_one(ViewBar).show(self.views, index, self.counts)
-        self.load()
 
     def action_next_view(self) -> None:
         self.action_view((self.view_index + 1) % len(self.views))
@@ -394,3 +453,12 @@ class QueueScreen(TicketActions):
 
 def _people(store: TicketStore, tickets: tuple[Ticket, ...]) -> dict[ObjectId, User]:
     return store.users_by_ids([t.user for t in tickets] + [t.assigned_to for t in tickets])
+
+
+class AgentQueueScreen(QueueScreen):
+    """One agent's queue, opened from the workload screen: ``q`` goes back, and says so."""
+
+    BINDINGS = [Binding("q", "quit", "Back", priority=True)]
+
+    def __init__(self, focus_view: View) -> None:
+        super().__init__(focus_view=focus_view)

@@ -8,6 +8,7 @@ caught too.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bson import ObjectId
@@ -15,6 +16,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static, TextArea
 
@@ -22,15 +24,31 @@ from helpdesk_tui.domain.errors import ConflictError, HelpdeskError, InvalidRequ
 from helpdesk_tui.domain.models import Status, Ticket, User
 from helpdesk_tui.domain.text import one_line
 from helpdesk_tui.drafts import Draft
-from helpdesk_tui.screens.actions import StoreScreen
+from helpdesk_tui.messages import TicketsChanged
+from helpdesk_tui.screens.base import HelpdeskScreen
 from helpdesk_tui.screens.dialogs import ChoiceDialog, ConfirmDialog
 from helpdesk_tui.store.presence import HEARTBEAT_SECONDS
 
 if TYPE_CHECKING:
-    from helpdesk_tui.app import TicketsChanged
     from helpdesk_tui.config import CannedResponse
 
-DRAFT_SAVE_DELAY = 0.5  # seconds after the last key press
+# A draft is written at most this long after a change, even while the agent keeps typing: a
+# killed process loses at most the last half second.
+DRAFT_SAVE_DELAY = 0.5
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What ``ctrl+s`` sends, read from the widgets on the event loop at the moment of sending.
+
+    The mode bar is drawn from the same ``internal`` value, and the editor is locked until the
+    send finishes, so what goes out is exactly what the agent saw when they pressed the key.
+    """
+
+    text: str
+    internal: bool
+    attachments: tuple[str, ...]
+    status: Status | None
 
 
 def describe_changes(
@@ -56,25 +74,41 @@ def describe_changes(
     return changes
 
 
-class ReplyScreen(StoreScreen):
+class ReplyScreen(HelpdeskScreen):
     BINDINGS = [
         Binding("ctrl+s", "send", "Send", priority=True),
         Binding("ctrl+t", "toggle_internal", "Reply/Note", priority=True),
         Binding("ctrl+r", "canned", "Canned", priority=True),
         Binding("ctrl+o", "status_on_send", "Status on send", priority=True),
+        Binding("ctrl+l", "other_draft", "Other draft", show=False, priority=True),
         Binding("ctrl+g", "cancel", "Close", priority=True),
-        Binding("escape", "cancel", "Close", show=False),
+        Binding("escape", "cancel", "Close", show=False, priority=True),
     ]
+    # Every binding is a control key or escape: all of them act while the editor has focus.
+    TYPING_ACTIONS = frozenset(
+        {"send", "toggle_internal", "canned", "status_on_send", "other_draft", "cancel"}
+    )
 
-    def __init__(self, ticket_id: ObjectId, *, internal: bool = False) -> None:
+    # Public reply or internal note: the key that opened the screen decides, ctrl+t changes it,
+    # nothing else does (a restored draft never does). The mode bar follows it at once.
+    internal: reactive[bool] = reactive(False, init=False)
+
+    def __init__(
+        self, ticket_id: ObjectId, *, internal: bool = False, ticket: Ticket | None = None
+    ) -> None:
+        """``ticket``: what the opening screen knows of it (number, status) before the load."""
         super().__init__()
         self.ticket_id = ticket_id
-        self.internal = internal
+        self.summary = ticket
+        self._send_when_loaded: Outgoing | None = None
+        self.set_reactive(ReplyScreen.internal, internal)
+        self.other: Draft | None = None  # a saved draft of the other mode, offered on ctrl+l
         self.status_on_send: Status | None = None
         self.baseline: Ticket | None = None
         self.users: dict[ObjectId, User] = {}
         self._save_timer: Timer | None = None
-        self._sending = False
+        self._sending = False  # a send is in flight: the editor is locked
+        self._sent = False
         self._cancelled = False  # cancel already saved (or discarded) the draft
         self._last_draft: Draft | None = None
 
@@ -96,20 +130,30 @@ class ReplyScreen(StoreScreen):
     def attachments(self) -> Input:
         return self.query_one("#reply-attachments", Input)
 
+    @property
+    def draft_key(self) -> str:
+        """What the drafts of this ticket are filed under: its number, which stays across
+        restarts (with the database, in ``Drafts.scope``); the id only if no number is known."""
+        known = self.summary or self.baseline
+        return known.ticket_number if known and known.ticket_number else str(self.ticket_id)
+
     def on_mount(self) -> None:
-        refusal = self.helpdesk.drafts.refusal(self.ticket_id)
+        drafts = self.helpdesk.drafts
+        refusal = drafts.refusal(self.draft_key, internal=self.internal)
         if refusal is not None:
             self.notify(f"Draft: {refusal}.", severity="warning", timeout=10)
-        draft = self.helpdesk.drafts.load(self.ticket_id)
+        draft = drafts.load(self.draft_key, internal=self.internal)
         if draft is not None and not draft.is_empty:
             self.editor.text = draft.text
             self.attachments.value = draft.attachments
-            self.internal = draft.internal
             self.status_on_send = Status(draft.status) if draft.status in set(Status) else None
             self.editor.move_cursor(self.editor.document.end)
             self.notify(f"Draft restored (saved {draft.saved_at or 'earlier'}).")
-        self.editor.focus()
+        other = drafts.load(self.draft_key, internal=not self.internal)
+        self.other = other if other is not None and not other.is_empty else None
+        self.set_focus(self.editor)  # now: keys typed ahead land in the editor
         self.render_mode()
+        self.render_context()
         store, ticket_id = self.helpdesk.store, self.ticket_id
 
         def fetch() -> tuple[Ticket, dict[ObjectId, User]]:
@@ -117,31 +161,36 @@ class ReplyScreen(StoreScreen):
             ids = [ticket.user, ticket.assigned_to, *(m.sender for m in ticket.messages)]
             return ticket, store.users_by_ids(ids)
 
-        self.call_store(fetch, self._opened)
+        self.call_store(fetch, self._opened, failed=self._open_failed)
         self._beat()
         self.set_interval(HEARTBEAT_SECONDS, self._beat)
 
     def _beat(self) -> None:
         me, presence, ticket_id = self.helpdesk.me, self.helpdesk.presence, self.ticket_id
-        self.run_worker(
-            lambda: presence.beat(ticket_id, me.id, me.user.display, "replying"),
-            thread=True,
-            group="presence",
+        self.call_store(
+            lambda: presence.beat(ticket_id, me.id, me.user.display, "replying"), group="presence"
         )
 
-    def apply_changes(self, changed: TicketsChanged) -> None:
+    def on_tickets_changed(self, changed: TicketsChanged) -> None:
         """Never touch the draft; say that the ticket moved under us (send will show what)."""
         if changed.reload or self.ticket_id in changed.ids:
-            self.query_one("#reply-context", Static).update(
-                Text(
-                    "⚠ This ticket changed since you opened it: sending will show what changed.",
-                    style="bold yellow",
-                )
-            )
+            self._changed_under_us = True
+            self.render_context()
+
+    _changed_under_us = False
 
     def _opened(self, result: tuple[Ticket, dict[ObjectId, User]]) -> None:
         self.baseline, self.users = result
         self.render_header()
+        self.render_context()
+        outgoing, self._send_when_loaded = self._send_when_loaded, None
+        if outgoing is not None:  # ctrl+s came before the ticket: send what was captured then
+            self._check_then_send(self.baseline, outgoing)
+
+    def _open_failed(self) -> None:
+        if self._send_when_loaded is not None:
+            self._send_when_loaded = None
+            self._lock(False)  # nothing was sent; the draft is kept
 
     def render_header(self) -> None:
         ticket = self.baseline
@@ -156,19 +205,45 @@ class ReplyScreen(StoreScreen):
                 f"   to {to}   ({ticket.status.label})",
             )
         )
-        last = next(
-            (m for m in reversed(ticket.messages) if m.sender == ticket.user and not m.is_internal),
-            None,
-        )
-        if last is not None:
-            who = self.users.get(last.sender) if last.sender else None
-            self.query_one("#reply-context", Static).update(
-                Text(
+
+    def render_context(self) -> None:
+        """Above the editor: a draft of the other mode (named, offered), a change, or context."""
+        text = Text()
+        if self.other is not None:
+            kind = "an internal note" if self.other.internal else "a public reply"
+            here = "note" if self.internal else "reply"
+            text.append(
+                f"⚠ You also have {kind} draft on this ticket: “{one_line(self.other.text, 50)}”. "
+                f"ctrl+l brings its text into this {here}; otherwise it stays where it is.\n",
+                style="bold yellow",
+            )
+        if self._changed_under_us:
+            text.append(
+                "⚠ This ticket changed since you opened it: sending will show what changed.",
+                style="bold yellow",
+            )
+        elif self.baseline is not None:
+            ticket = self.baseline
+            last = next(
+                (
+                    m
+                    for m in reversed(ticket.messages)
+                    if m.sender == ticket.user and not m.is_internal
+                ),
+                None,
+            )
+            if last is not None:
+                who = self.users.get(last.sender) if last.sender else None
+                text.append(
                     f"customer wrote, {one_line(who.display) if who else 'unknown'}: "
                     f"{one_line(last.content, 200)}",
                     style="dim",
                 )
-            )
+        self.query_one("#reply-context", Static).update(text)
+
+    def watch_internal(self) -> None:
+        self.render_mode()
+        self.render_context()
 
     def render_mode(self) -> None:
         if self.internal:
@@ -177,6 +252,8 @@ class ReplyScreen(StoreScreen):
             mode = Text(" ✉ PUBLIC REPLY: the customer will see this ", style="bold white on blue")
         if self.status_on_send is not None:
             mode.append(f"   then set status: {self.status_on_send.label}", style="bold")
+        if self._sending:
+            mode.append("   sending…", style="bold")
         limit = self.helpdesk.config.reply.max_chars
         length = len(self.editor.text)
         mode.append(f"   {length:,}/{limit:,}", style="bold red" if length > limit else "dim")
@@ -190,13 +267,16 @@ class ReplyScreen(StoreScreen):
     def _changed(self) -> None:
         self._last_draft = self.draft()
         self.render_mode()
-        if self._save_timer is not None:
-            self._save_timer.stop()
-        self._save_timer = self.set_timer(DRAFT_SAVE_DELAY, self.save_draft)
+        if self._save_timer is None:  # not restarted by each key: typing on still saves
+            self._save_timer = self.set_timer(DRAFT_SAVE_DELAY, self._timed_save)
+
+    def _timed_save(self) -> None:
+        self._save_timer = None
+        self.save_draft()
 
     def draft(self) -> Draft:
         return Draft(
-            ticket_id=str(self.ticket_id),
+            ticket_id=self.draft_key,
             text=self.editor.text,
             internal=self.internal,
             attachments=self.attachments.value,
@@ -207,6 +287,12 @@ class ReplyScreen(StoreScreen):
     def save_draft(self) -> None:
         self._last_draft = self.draft()
         self._write(self._last_draft)
+        if self._moved_other and not self._last_draft.is_empty:
+            # The other mode's text now lives in this draft: one copy, not two audiences.
+            self._moved_other = False
+            self.helpdesk.drafts.discard(self.draft_key, internal=not self.internal)
+
+    _moved_other = False
 
     def _write(self, draft: Draft) -> None:
         try:
@@ -222,39 +308,66 @@ class ReplyScreen(StoreScreen):
     def on_unmount(self) -> None:
         # The widgets are gone by now: save what was last read from them (the link may have
         # dropped or the app quit with this screen open).
-        if not self._sending and not self._cancelled and self._last_draft is not None:
+        if not self._sent and not self._cancelled and self._last_draft is not None:
             self._write(self._last_draft)
         me, presence, ticket_id = self.helpdesk.me, self.helpdesk.presence, self.ticket_id
         still_viewing = any(
-            getattr(screen, "ticket_id", None) == ticket_id and screen is not self
+            isinstance(screen, HelpdeskScreen) and screen.viewing_ticket == ticket_id
             for screen in self.app.screen_stack
         )
         # Back to the ticket: still viewing it. Back to the queue: gone from the ticket.
-        self.app.run_worker(
+        self.helpdesk.call_store(
             lambda: (
                 presence.beat(ticket_id, me.id, me.user.display, "viewing")
                 if still_viewing
                 else presence.leave(ticket_id, me.id)
             ),
-            thread=True,
+            group="presence",
         )
 
     # --- actions ---------------------------------------------------------------------------
 
     def action_toggle_internal(self) -> None:
+        """Move what is typed to the other mode; never over a saved draft of that mode."""
+        if self._sending:
+            return
+        if self.other is not None:
+            kind = "internal note" if self.other.internal else "public reply"
+            self.notify(
+                f"You have a saved {kind} draft on this ticket: bring it in with ctrl+l, "
+                "or send or clear it first.",
+                severity="warning",
+            )
+            return
+        self.helpdesk.drafts.discard(self.draft_key, internal=self.internal)
         self.internal = not self.internal
-        self.render_mode()
         self.save_draft()
 
-    def action_status_on_send(self) -> None:
-        if self.baseline is None:
+    def action_other_draft(self) -> None:
+        """Bring the other mode's draft into this one: the mode stays what the bar shows."""
+        other = self.other
+        if other is None or self._sending:
             return
-        allowed = list(self.helpdesk.store.settings.workflow.allowed(self.baseline.status))
+        here = self.editor.text
+        self.editor.text = f"{here.rstrip()}\n\n{other.text}" if here.strip() else other.text
+        if other.attachments and not self.attachments.value.strip():
+            self.attachments.value = other.attachments
+        self.editor.move_cursor(self.editor.document.end)
+        self.other = None
+        self._moved_other = True
+        self.save_draft()
+        self.render_context()
+
+    def action_status_on_send(self) -> None:
+        known = self.baseline or self.summary
+        if known is None or self._sending:
+            return
+        allowed = list(self.helpdesk.store.settings.workflow.allowed(known.status))
         cycle: list[Status | None] = [None, *allowed]
         index = cycle.index(self.status_on_send) if self.status_on_send in cycle else 0
         self.status_on_send = cycle[(index + 1) % len(cycle)]
         if not allowed:
-            self.notify(f"No status can follow {self.baseline.status.label}.")
+            self.notify(f"No status can follow {known.status.label}.")
         self.render_mode()
 
     def action_canned(self) -> None:
@@ -283,8 +396,11 @@ class ReplyScreen(StoreScreen):
         self.editor.focus()
 
     def action_cancel(self) -> None:
+        if self._sending:
+            return  # the send closes the screen itself; closing now would leave a sent draft
         if self._save_timer is not None:
             self._save_timer.stop()
+            self._save_timer = None
         self.save_draft()  # an empty draft removes the file
         if self.editor.text.strip():
             self.notify("Draft kept: it will be here when you reply again.")
@@ -292,6 +408,8 @@ class ReplyScreen(StoreScreen):
         self.dismiss()
 
     def action_send(self) -> None:
+        if self._sending:
+            return
         text = self.editor.text
         limit = self.helpdesk.config.reply.max_chars
         if not text.strip():
@@ -302,17 +420,34 @@ class ReplyScreen(StoreScreen):
                 InvalidRequest(f"The reply is {len(text):,} characters; the limit is {limit:,}.")
             )
             return
-        if self.baseline is None or self._sending:
-            return
         self.save_draft()
-        self._check_then_send(self.baseline)
+        outgoing = Outgoing(
+            text=text,
+            internal=self.internal,
+            attachments=tuple(a.strip() for a in self.attachments.value.split(",") if a.strip()),
+            status=self.status_on_send,
+        )
+        self._lock(True)
+        if self.baseline is None:
+            self._send_when_loaded = outgoing  # the ticket is still loading: send on arrival
+            return
+        self._check_then_send(self.baseline, outgoing)
 
-    def _check_then_send(self, baseline: Ticket) -> None:
+    def _lock(self, sending: bool) -> None:
+        """While a send is in flight nothing that decides what is sent can change."""
+        self._sending = sending
+        self.editor.read_only = sending
+        self.attachments.disabled = sending
+        self.render_mode()
+
+    def _check_then_send(self, baseline: Ticket, outgoing: Outgoing) -> None:
         """Re-read the ticket; if someone changed it, show what and ask; else send."""
         store, me = self.helpdesk.store, self.helpdesk.me
 
+        ticket_id = self.ticket_id
+
         def fetch() -> tuple[Ticket, dict[ObjectId, User]]:
-            current = store.get_ticket(self.ticket_id)
+            current = store.get_ticket(ticket_id)
             ids = [current.assigned_to, *(m.sender for m in current.messages)]
             return current, store.users_by_ids(ids)
 
@@ -321,19 +456,21 @@ class ReplyScreen(StoreScreen):
             self.users.update(users)
             changes = describe_changes(baseline, current, self.users, me.id)
             if not changes:
-                self._send(current)
+                self._send(current, outgoing)
                 return
             body = Text("While you were writing:\n\n")
             for change in changes:
                 body.append(f" • {change}\n")
-            body.append("\nSend your reply anyway?")
+            kind = "internal note" if outgoing.internal else "public reply"
+            body.append(f"\nSend your {kind} anyway?")
 
             def answer(send: bool | None) -> None:
                 self.baseline = current
                 self.render_header()
                 if send:
-                    self._send(current)
+                    self._send(current, outgoing)
                 else:
+                    self._lock(False)
                     self.notify("Not sent. Your draft is kept; the ticket above is up to date.")
 
             self.app.push_screen(
@@ -343,44 +480,43 @@ class ReplyScreen(StoreScreen):
                 answer,
             )
 
-        self.call_store(fetch, compare)
+        self.call_store(fetch, compare, failed=lambda: self._lock(False))
 
-    def _send(self, current: Ticket) -> None:
-        store, me = self.helpdesk.store, self.helpdesk.me
-        attachments = [a.strip() for a in self.attachments.value.split(",") if a.strip()]
-        self._sending = True
+    def _send(self, current: Ticket, outgoing: Outgoing) -> None:
+        store, me, ticket_id = self.helpdesk.store, self.helpdesk.me, self.ticket_id
 
         def send() -> Ticket | HelpdeskError:
             # Errors come back as values: a conflict re-runs the guard instead of a toast.
             try:
                 return store.add_message(
-                    self.ticket_id,
+                    ticket_id,
                     sender=me.id,
-                    content=self.editor.text,
-                    internal=self.internal,
-                    attachments=attachments,
-                    set_status=self.status_on_send,
+                    content=outgoing.text,
+                    internal=outgoing.internal,
+                    attachments=list(outgoing.attachments),
+                    set_status=outgoing.status,
                     expected_updated_at=current.updated_at,
                 )
             except HelpdeskError as error:
                 return error
 
         def sent(result: Ticket | HelpdeskError) -> None:
-            self._sending = False
             if isinstance(result, ConflictError):
-                self._check_then_send(current)
+                self._check_then_send(current, outgoing)
                 return
             if isinstance(result, HelpdeskError):
+                self._lock(False)
                 self.helpdesk.report_error(result)
                 return
             if self._save_timer is not None:
                 self._save_timer.stop()  # a pending save must not bring the draft back
-            problem = self.helpdesk.drafts.discard(self.ticket_id)
+                self._save_timer = None
+            problem = self.helpdesk.drafts.discard(self.draft_key, internal=outgoing.internal)
             if problem is not None:  # the reply is sent: say so, and what is left behind
                 self.notify(f"Sent, but {problem}.", severity="warning", timeout=10)
-            self._sending = True  # nothing left to save on unmount
-            kind = "Internal note added to" if self.internal else "Reply sent on"
+            self._sent = True  # nothing left to save on unmount
+            kind = "Internal note added to" if outgoing.internal else "Reply sent on"
             self.notify(f"{kind} {result.label}.")
-            self.dismiss()
+            self.dismiss(True)
 
-        self.call_store(send, sent)
+        self.call_store(send, sent, failed=lambda: self._lock(False))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bson import ObjectId
 from textual.app import ComposeResult
@@ -12,12 +12,11 @@ from textual.binding import Binding
 from textual.widgets import Footer, Static
 
 from helpdesk_tui.domain.models import Ticket, User
+from helpdesk_tui.messages import ClockTick, TicketsChanged
 from helpdesk_tui.screens.actions import TicketActions
+from helpdesk_tui.screens.reply import ReplyScreen
 from helpdesk_tui.store.presence import HEARTBEAT_SECONDS, Presence
 from helpdesk_tui.widgets.conversation import Conversation, MessageView, TicketHeader
-
-if TYPE_CHECKING:
-    from helpdesk_tui.app import TicketsChanged
 
 
 def _plural(count: int, noun: str) -> str:
@@ -35,32 +34,30 @@ class Opened:
     events: list[dict[str, Any]]
 
 
-def _reply_screen() -> type:
-    from helpdesk_tui.screens.reply import ReplyScreen
-
-    return ReplyScreen
-
-
 class TicketScreen(TicketActions):
+    # Priority: each key acts on this screen as soon as it is current (see screens/base.py).
     BINDINGS = [
-        Binding("r", "reply", "Reply"),
-        Binding("i", "note", "Note"),
-        Binding("s", "status", "Status"),
-        Binding("p", "priority", "Priority"),
-        Binding("a", "take", "Take"),
-        Binding("A", "assign", "Assign", show=False),
-        Binding("t", "tags", "Tags", show=False),
-        Binding("e", "more", "Show more", show=False),
-        Binding("j", "scroll(1)", "Down", show=False),
-        Binding("k", "scroll(-1)", "Up", show=False),
-        Binding("question_mark", "help", "Help"),
-        Binding("q,escape,backspace", "close", "Back"),
+        Binding("r", "reply", "Reply", priority=True),
+        Binding("i", "note", "Note", priority=True),
+        Binding("s", "status", "Status", priority=True),
+        Binding("p", "priority", "Priority", priority=True),
+        Binding("a", "take", "Take", priority=True),
+        Binding("A", "assign", "Assign", show=False, priority=True),
+        Binding("t", "tags", "Tags", show=False, priority=True),
+        Binding("e", "more", "Show more", show=False, priority=True),
+        Binding("j", "scroll(1)", "Down", show=False, priority=True),
+        Binding("k", "scroll(-1)", "Up", show=False, priority=True),
+        Binding("question_mark", "help", "Help", priority=True),
+        Binding("q,escape,backspace", "close", "Back", priority=True),
     ]
 
-    def __init__(self, ticket_id: ObjectId) -> None:
+    def __init__(self, ticket_id: ObjectId, summary: Ticket | None = None) -> None:
+        """``summary``: the queue's row of this ticket, so its actions work before the load."""
         super().__init__()
         self.ticket_id = ticket_id
-        self.ticket: Ticket | None = None
+        self.viewing_ticket = ticket_id
+        self.ticket: Ticket | None = summary
+        self.loaded = False
         self.users: dict[ObjectId, User] = {}
         self.order: dict[str, Any] | None = None
         self.presence_text = ""
@@ -72,21 +69,21 @@ class TicketScreen(TicketActions):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(Conversation).focus()
+        self.set_focus(self.query_one(Conversation))  # now, not on the next idle
+        self.render_header(self.helpdesk.store.now())
         self.load()
         self.beat()
         self.set_interval(HEARTBEAT_SECONDS, self.beat)
 
     def beat(self) -> None:
         """Tell others I am here, and see who else is (one small upsert, one small find)."""
-        helpdesk, ticket_id = self.helpdesk, self.ticket_id
-        me = helpdesk.me
+        presence, ticket_id, me = self.helpdesk.presence, self.ticket_id, self.helpdesk.me
+        mode = "replying" if isinstance(self.app.screen, ReplyScreen) else "viewing"
 
         def work() -> list[Presence]:
             if not me.read_only:
-                mode = "replying" if isinstance(helpdesk.screen, _reply_screen()) else "viewing"
-                helpdesk.presence.beat(ticket_id, me.id, me.user.display, mode)
-            return helpdesk.presence.others([ticket_id], me.id).get(ticket_id, [])
+                presence.beat(ticket_id, me.id, me.user.display, mode)
+            return presence.others([ticket_id], me.id).get(ticket_id, [])
 
         self.call_store(work, self._show_presence, group="presence")
 
@@ -97,12 +94,15 @@ class TicketScreen(TicketActions):
     def on_unmount(self) -> None:
         if not self.helpdesk.me.read_only:
             presence, ticket_id, me = self.helpdesk.presence, self.ticket_id, self.helpdesk.me.id
-            self.app.run_worker(lambda: presence.leave(ticket_id, me), thread=True)
+            self.helpdesk.call_store(lambda: presence.leave(ticket_id, me), group="presence")
 
-    def apply_changes(self, changed: TicketsChanged) -> None:
+    def on_tickets_changed(self, changed: TicketsChanged) -> None:
         """Someone changed this ticket: show it at once (new messages are appended)."""
         if changed.reload or self.ticket_id in changed.ids:
             self.load()
+
+    def on_clock_tick(self, message: ClockTick) -> None:
+        self.tick(message.now)
 
     def load(self) -> None:
         """One indexed query for the ticket, one batched query for the people in it."""
@@ -133,8 +133,15 @@ class TicketScreen(TicketActions):
             result.order,
             result.now,
         )
+        self.loaded = True
         self.render_header(now)
-        await self.query_one(Conversation).show(self.ticket, self.users, now, result.events)
+        conversation = self.query_one(Conversation)
+        await conversation.show(self.ticket, self.users, now, result.events)
+        if not self.alive:
+            return  # closed while the conversation was drawn
+        if self._scroll_to_end:
+            self._scroll_to_end = False
+            conversation.scroll_end(animate=False)
         notes = sum(m.is_internal for m in self.ticket.messages)
         public = len(self.ticket.messages) - notes
         self.query_one("#ticket-info", Static).update(
@@ -162,6 +169,19 @@ class TicketScreen(TicketActions):
 
     def after_change(self, tickets: list[Ticket]) -> None:
         self.load()
+
+    def _open_reply(self, *, internal: bool) -> None:
+        """The editor needs only the ticket's id: it opens even before the ticket has loaded."""
+        if self.ticket is not None:
+            super()._open_reply(internal=internal)
+        elif self._guarded(self.helpdesk.me.require_write):
+            self.app.push_screen(ReplyScreen(self.ticket_id, internal=internal), self.after_reply)
+
+    def after_reply(self, sent: bool | None) -> None:
+        if sent:
+            self._scroll_to_end = True  # the next load shows what was sent, at the bottom
+
+    _scroll_to_end = False
 
     def on_screen_resume(self) -> None:
         if self.ticket is not None:

@@ -15,8 +15,9 @@ from textual.widgets import DataTable, Footer, Static
 from helpdesk_tui.domain.models import ACTIVE_STATUSES, Ticket, User
 from helpdesk_tui.domain.people import spread
 from helpdesk_tui.domain.text import one_line
-from helpdesk_tui.screens.actions import StoreScreen
-from helpdesk_tui.screens.dialogs import ChoiceDialog
+from helpdesk_tui.messages import TicketsChanged
+from helpdesk_tui.screens.base import HelpdeskScreen
+from helpdesk_tui.screens.dialogs import ChoiceDialog, ConfirmDialog
 from helpdesk_tui.store.queries import QueueQuery
 from helpdesk_tui.views import View
 from helpdesk_tui.widgets.ticket_table import ago
@@ -34,14 +35,15 @@ class AgentLoad:
         return sum(int(self.counts.get(s.value, 0)) for s in ACTIVE_STATUSES)
 
 
-class WorkloadScreen(StoreScreen):
+class WorkloadScreen(HelpdeskScreen):
+    # Priority: each key acts on this screen as soon as it is current (see screens/base.py).
     BINDINGS = [
-        Binding("enter", "open_queue", "Their queue"),
-        Binding("m", "move", "Move tickets"),
-        Binding("question_mark", "help", "Help"),
-        Binding("q,escape,backspace", "close", "Back"),
-        Binding("j", "cursor(1)", show=False),
-        Binding("k", "cursor(-1)", show=False),
+        Binding("enter", "open_queue", "Their queue", priority=True),
+        Binding("m", "move", "Move tickets", priority=True),
+        Binding("question_mark", "help", "Help", priority=True),
+        Binding("q,escape,backspace", "close", "Back", priority=True),
+        Binding("j", "cursor(1)", show=False, priority=True),
+        Binding("k", "cursor(-1)", show=False, priority=True),
     ]
 
     def __init__(self) -> None:
@@ -68,7 +70,7 @@ class WorkloadScreen(StoreScreen):
             ("role", "Role", 10),
         ):
             table.add_column(label, key=key, width=width)
-        table.focus()
+        self.set_focus(table)
         self.load()
 
     def load(self) -> None:
@@ -117,7 +119,7 @@ class WorkloadScreen(StoreScreen):
             return None
         return self.loads[table.cursor_row] if table.cursor_row < len(self.loads) else None
 
-    def apply_changes(self, changed: Any) -> None:
+    def on_tickets_changed(self, changed: TicketsChanged) -> None:
         if self.app.screen is self:
             self.load()
 
@@ -135,12 +137,12 @@ class WorkloadScreen(StoreScreen):
         row = self._current()
         if row is None or row.user.id is None:
             return
-        from helpdesk_tui.screens.queue import QueueScreen
+        from helpdesk_tui.screens.queue import AgentQueueScreen
 
         view = View(
             "agent", f"{row.user.display}'s tickets", "Agent", QueueQuery(assignee=row.user.id)
         )
-        self.app.push_screen(QueueScreen(focus_view=view))
+        self.app.push_screen(AgentQueueScreen(view))
 
     def action_move(self) -> None:
         """Move all of one agent's active tickets: to one colleague, or spread evenly."""
@@ -162,9 +164,31 @@ class WorkloadScreen(StoreScreen):
         ]
         options += [(one_line(r.user.display), r.user.id, f"{r.active} active") for r in others]
 
+        names = {r.user.id: r.user.display for r in others}
+
         def chosen(target: Any) -> None:
-            if target is not None:
-                self._move(source, row.user.display, target, loads)
+            if target is None:
+                return
+            where = (
+                f"spread across {len(loads)} other agents"
+                if target == SPREAD
+                else f"to {names.get(target, 'them')}"
+            )
+            body = Text(
+                f"Move {row.active} active tickets of {row.user.display} {where}?\n\n"
+                "Each ticket is reassigned on its own and logged in its audit trail."
+            )
+
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    self._move(source, row.user.display, target, loads)
+                else:
+                    self.notify("Nothing moved.")
+
+            self.app.push_screen(
+                ConfirmDialog("Move tickets?", body, yes=f"y move {row.active}", no="n keep them"),
+                confirmed,
+            )
 
         self.app.push_screen(
             ChoiceDialog(

@@ -16,6 +16,7 @@ from bson import ObjectId
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
+from helpdesk_tui.domain.errors import StoreUnavailable
 from helpdesk_tui.domain.models import mongo_time
 from helpdesk_tui.store.tickets import Clock, system_clock
 
@@ -44,10 +45,22 @@ class PresenceStore:
         self.clock = clock
 
     def init(self) -> None:
-        self.collection.create_index(
-            [("at", 1)], expireAfterSeconds=EXPIRE_AFTER_SECONDS, name="presence_ttl"
-        )
-        self.collection.create_index([("ticket", 1)], name="presence_ticket")
+        """Create the presence indexes; a refusal (no createIndex privilege) is a typed error.
+
+        Without them the app still works: entries of crashed clients are ignored after
+        ``STALE_AFTER`` by the readers, only not removed by the server.
+        """
+        try:
+            self.collection.create_index(
+                [("at", 1)], expireAfterSeconds=EXPIRE_AFTER_SECONDS, name="presence_ttl"
+            )
+            self.collection.create_index([("ticket", 1)], name="presence_ticket")
+        except PyMongoError as error:
+            first = str(error).splitlines()[0][:160] if str(error) else type(error).__name__
+            raise StoreUnavailable(
+                f"could not create the presence indexes ({first}); who-else-is-here hints "
+                "still work, old entries expire on the readers' side (run init-db as an admin)"
+            ) from error
 
     def beat(self, ticket: ObjectId, agent: ObjectId, name: str, mode: str) -> None:
         """Say (again) that ``agent`` is viewing/replying to ``ticket``. Best effort."""

@@ -177,6 +177,11 @@ class TicketStore:
             self._hints = not info.get("secantusVersion")
         return self._hints
 
+    @property
+    def database_name(self) -> str:
+        """The database's name: what names this helpdesk across restarts (drafts use it)."""
+        return str(self.db.name)
+
     def now(self) -> datetime:
         return mongo_time(self.clock())
 

@@ -1,0 +1,55 @@
+"""What a screen may use of the app, as a typed protocol: screens never import ``app.py``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+R = TypeVar("R")
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+    from textual.worker import Worker
+
+    from helpdesk_tui.alerts import Alert, Alerts
+    from helpdesk_tui.config import Config
+    from helpdesk_tui.domain.people import Identity
+    from helpdesk_tui.drafts import Drafts
+    from helpdesk_tui.store.live import LiveFeed
+    from helpdesk_tui.store.presence import PresenceStore
+    from helpdesk_tui.store.tickets import TicketStore
+    from helpdesk_tui.views import View
+
+
+class Helpdesk(Protocol):
+    """The running helpdesk as the screens see it (``HelpdeskApp`` implements it)."""
+
+    store: TicketStore
+    config: Config
+    me: Identity
+    drafts: Drafts
+    presence: PresenceStore
+    alerts: Alerts
+    views: list[View]
+    feed: LiveFeed
+
+    @property
+    def feed_mode(self) -> str: ...
+
+    def report_error(self, error: BaseException) -> None: ...
+
+    def alert(self, alert: Alert) -> None: ...
+
+    def queue_painted(self) -> None: ...
+
+    def show_help(self, screen: Screen[object]) -> None: ...
+
+    def call_store(
+        self,
+        call: Callable[[], R],
+        done: Callable[[R], Any] | None = None,
+        *,
+        group: str = "store",
+        exclusive: bool = False,
+        failed: Callable[[], Any] | None = None,
+    ) -> Worker[R]: ...

@@ -1,0 +1,107 @@
+"""What every helpdesk screen shares: the typed app, store calls, and keys from the first one.
+
+Keys typed ahead (a paste, a fast typist, a laggy SSH link) must act on the screen the user
+will see when they are handled. Two rules make that hold:
+
+- A screen's own bindings are priority bindings, so the app resolves each key against the
+  screen that is current at that moment, in order, before the next key (not later, after the
+  key has travelled down to a widget and back up, when another screen may be current). While a
+  text field has focus, only the bindings a screen names in ``TYPING_ACTIONS`` act: the rest of
+  the keys are text.
+- A screen is ``keys_ready`` once it is composed and focused; until then the app holds the keys
+  (``HelpdeskApp.on_event``) and hands them over in order on ``ScreenReady``. A screen that
+  loads data is ready at once (it shows a loading state): its keys never wait for its data.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from bson import ObjectId
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Input, TextArea
+
+from helpdesk_tui.context import Helpdesk
+from helpdesk_tui.messages import ScreenReady
+from helpdesk_tui.workers import StoreCalls
+
+# Keys wait for a screen's new rows at most this long (seconds).
+KEY_HOLD_LIMIT = 3.0
+
+
+class TakesKeys:
+    """Mixin for screens and dialogs: ready for keys once mounted; bindings yield to typing."""
+
+    # Actions still bound while a text field (Input, TextArea) has focus.
+    TYPING_ACTIONS: frozenset[str] = frozenset()
+    _mounted_for_keys = False
+    # Set while what the next keys act on is being replaced (the queue's rows of a new view):
+    # a key typed after `3` acts on the rows of view 3, not on the rows it replaces.
+    holding_keys = False
+
+    @property
+    def keys_ready(self) -> bool:
+        return self._mounted_for_keys and not self.holding_keys
+
+    _hold_timer: Timer | None = None
+
+    def hold_keys(self) -> None:
+        """Until ``release_keys``, or ``KEY_HOLD_LIMIT`` at most: a database that does not
+        answer must not leave the agent without keys (``q`` included)."""
+        self.holding_keys = True
+        if self._hold_timer is not None:
+            self._hold_timer.stop()
+        self._hold_timer = self.set_timer(KEY_HOLD_LIMIT, self.release_keys)  # type: ignore[attr-defined]
+
+    def release_keys(self) -> None:
+        if self._hold_timer is not None:
+            self._hold_timer.stop()
+            self._hold_timer = None
+        if self.holding_keys:
+            self.holding_keys = False
+            self.app.post_message(ScreenReady())  # type: ignore[attr-defined]
+
+    def on_mount(self) -> None:
+        # Runs after the subclass's own on_mount (Textual calls each class's handler, the
+        # subclass first): by now the screen has set its focus.
+        self._mounted_for_keys = True
+        self.app.post_message(ScreenReady())  # type: ignore[attr-defined]
+
+    def on_screen_resume(self) -> None:
+        self.app.post_message(ScreenReady())  # type: ignore[attr-defined]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # While a text field has focus, the key is text for it unless the action is listed.
+        focused = self.focused  # type: ignore[attr-defined]
+        return not isinstance(focused, Input | TextArea) or action in self.TYPING_ACTIONS
+
+
+class HelpdeskScreen(TakesKeys, StoreCalls, Screen[Any]):
+    """A screen of the helpdesk: talks to the store off the event loop, takes keys at once."""
+
+    # The ticket this screen shows (the ticket screen), for presence: "still viewing it?"
+    viewing_ticket: ObjectId | None = None
+
+    @property
+    def helpdesk(self) -> Helpdesk:
+        return cast(Helpdesk, self.app)
+
+    @property
+    def alive(self) -> bool:
+        """Still on the screen stack: results for it can be shown."""
+        return self.is_attached and self in self.app.screen_stack
+
+    def accepts_results(self) -> bool:
+        return self.alive
+
+    def _guarded(self, check: Any) -> bool:
+        """Run a permission check; a refusal becomes the usual error notification."""
+        from helpdesk_tui.domain.errors import HelpdeskError
+
+        try:
+            check()
+        except HelpdeskError as error:
+            self.helpdesk.report_error(error)
+            return False
+        return True

@@ -1,0 +1,136 @@
+"""When the database refuses a call the app makes in the background, the agent sees one
+notification and the app keeps running (issue 11.5, issue 13 item 2)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from pilot import record_notifications, settle
+from pymongo.errors import OperationFailure
+
+from helpdesk_tui.app import FeedBatch
+from helpdesk_tui.config import Config, UiConfig
+from helpdesk_tui.domain.errors import StoreUnavailable
+from helpdesk_tui.screens.help import HelpScreen
+from helpdesk_tui.screens.queue import QueueScreen
+from helpdesk_tui.screens.ticket import TicketScreen
+from helpdesk_tui.store.live import Batch
+from helpdesk_tui.store.tickets import TicketStore
+
+QUIET = Config(ui=UiConfig(poll_interval_seconds=3600))
+
+
+def refuse(*args: Any, **kwargs: Any) -> Any:
+    raise StoreUnavailable("database error: not authorized on helpdesk to execute command")
+
+
+def errors(seen: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    return [n for n in seen if n[0] == "error"]
+
+
+async def still_running(pilot: Any) -> None:
+    """The app answers a key: ``?`` opens the help, ``q`` closes it."""
+    app = pilot.app
+    assert app.return_code is None and app._exception is None
+    await pilot.press("question_mark")
+    await settle(pilot)
+    assert isinstance(app.screen, HelpScreen)
+    await pilot.press("q")
+    await settle(pilot)
+
+
+async def test_presence_set_up_without_the_create_index_privilege_is_one_notification(
+    demo_store: TicketStore, make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+
+    def no_privilege(*args: Any, **kwargs: Any) -> Any:
+        raise OperationFailure("not authorized on helpdesk to execute command", code=13)
+
+    monkeypatch.setattr(app.presence.collection, "create_index", no_privilege)
+    seen = record_notifications(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen) and app.screen.table.row_count
+        [(_, title, text)] = errors(seen)
+        assert title == "The database refused" and "presence indexes" in text
+        await still_running(pilot)
+
+
+async def test_the_away_summary_failing_is_one_notification(
+    demo_store: TicketStore, make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    seen = record_notifications(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        monkeypatch.setattr(demo_store, "changed_since", refuse)
+        app._away_since = demo_store.now() - timedelta(minutes=30)
+        app.summarise_away()
+        await settle(pilot)
+        assert [t for _, t, _ in errors(seen)] == ["The database refused"]
+        await still_running(pilot)
+
+
+async def test_view_counts_failing_is_one_notification(
+    demo_store: TicketStore, make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(demo_store, "count_views", refuse)
+    app = make_app(demo_store, config=QUIET)
+    seen = record_notifications(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert [t for _, t, _ in errors(seen)] == ["The database refused"]
+        await still_running(pilot)
+
+
+async def test_ticket_history_failing_is_one_notification_and_the_screen_stays(
+    demo_store: TicketStore, make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    seen = record_notifications(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        monkeypatch.setattr(demo_store, "history", refuse)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen)
+        assert [t for _, t, _ in errors(seen)] == ["The database refused"]
+        await pilot.press("q")
+        await settle(pilot)
+        await still_running(pilot)
+
+
+async def test_a_live_reload_failing_is_one_notification(
+    demo_store: TicketStore, make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    seen = record_notifications(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        monkeypatch.setattr(demo_store, "list_queue", refuse)
+        app.post_message(FeedBatch(Batch(reload=True)))
+        await settle(pilot)
+        assert [t for _, t, _ in errors(seen)] == ["The database refused"]
+        await still_running(pilot)
+
+
+async def test_an_unexpected_error_in_a_store_call_names_only_its_type(
+    demo_store: TicketStore, make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    seen = record_notifications(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+
+        def bug(*args: Any, **kwargs: Any) -> Any:
+            raise KeyError("carla@example.com")  # customer data in a bug's message
+
+        monkeypatch.setattr(demo_store, "list_queue", bug)
+        app.post_message(FeedBatch(Batch(reload=True)))
+        await settle(pilot)
+        [(_, _, text)] = errors(seen)
+        assert "KeyError" in text and "carla" not in text
+        await still_running(pilot)

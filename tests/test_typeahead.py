@@ -1,0 +1,290 @@
+"""Keys typed ahead (a paste, a fast typist, a laggy SSH link) act on the screen the user will
+see when each key is handled, whatever the store is doing (issue 11.2 and 11.3).
+
+Every sequence runs twice: through ``pilot.press`` (one key at a time, the loop idles between
+keys) and as a true burst (every key queued before the first is handled, as a paste arrives).
+The ticket's load is held back by a gate until the keys are in, so each test covers the case
+that broke: keys arriving before the screen's data.
+"""
+
+from __future__ import annotations
+
+import threading
+import unicodedata
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from pilot import plain, settle
+from textual import events
+from textual.keys import _character_to_key, _get_unicode_name_from_key
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from helpdesk_tui.config import Config, UiConfig
+from helpdesk_tui.screens.dialogs import ChoiceDialog, TextDialog
+from helpdesk_tui.screens.queue import QueueScreen
+from helpdesk_tui.screens.reply import ReplyScreen
+from helpdesk_tui.screens.ticket import TicketScreen
+from helpdesk_tui.store.tickets import TicketStore
+
+QUIET = Config(ui=UiConfig(poll_interval_seconds=3600))
+
+
+def keys_of(text: str) -> list[str]:
+    """``"enter r Hello there"``: named keys and single letters are keys, longer words are typed
+    text, and two words of text in a row have a space between them."""
+    named = {"enter", "escape", "space", "backspace", "slash", "tab"}
+    keys: list[str] = []
+    previous_was_text = False
+    for word in text.split(" "):
+        is_text = len(word) > 1 and word not in named and not word.startswith("ctrl+")
+        if is_text and previous_was_text:
+            keys.append("space")
+        keys.extend(word if is_text else [word])
+        previous_was_text = is_text
+    return keys
+
+
+def test_keys_of_reads_named_keys_and_text() -> None:
+    assert keys_of("enter r Hello there") == ["enter", "r", *"Hello", "space", *"there"]
+    assert keys_of("enter q enter q q") == ["enter", "q", "enter", "q", "q"]
+
+
+async def burst(pilot: Pilot[Any], *keys: str) -> None:
+    """Queue every key before the app handles the first, as a paste or a slow link does."""
+    app = pilot.app
+    driver = app._driver
+    assert driver is not None
+    for key in keys:
+        if len(key) == 1 and not key.isalnum():
+            key = _character_to_key(key)
+        try:
+            char: str | None = unicodedata.lookup(_get_unicode_name_from_key(key))
+        except KeyError:
+            char = key if len(key) == 1 else None
+        event = events.Key(key, char)
+        event.set_sender(app)
+        driver.send_message(event)
+    await pilot.pause()
+
+
+Typist = Callable[[Pilot[Any], list[str]], Any]
+
+
+async def one_by_one(pilot: Pilot[Any], keys: list[str]) -> None:
+    await pilot.press(*keys)
+
+
+async def all_at_once(pilot: Pilot[Any], keys: list[str]) -> None:
+    await burst(pilot, *keys)
+
+
+TYPISTS = pytest.mark.parametrize("typist", [one_by_one, all_at_once], ids=["press", "burst"])
+
+
+@pytest.fixture
+def gate(demo_store: TicketStore, monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """While closed, reading a ticket waits: its screen is open but its data has not come."""
+    opened = threading.Event()
+    original = demo_store.get_ticket
+
+    def get_ticket(*args: Any, **kwargs: Any) -> Any:
+        opened.wait(timeout=10)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(demo_store, "get_ticket", get_ticket)
+    yield opened
+    opened.set()  # never leave a worker thread parked
+
+
+async def started(pilot: Pilot[Any]) -> QueueScreen:
+    """The queue on All open (many rows), loaded."""
+    await settle(pilot)
+    await pilot.press("3")
+    await settle(pilot)
+    queue = pilot.app.screen
+    assert isinstance(queue, QueueScreen) and queue.table.row_count >= 2
+    return queue
+
+
+def stack(pilot: Pilot[Any]) -> list[str]:
+    return [type(s).__name__ for s in pilot.app.screen_stack[1:]]
+
+
+@TYPISTS
+async def test_enter_r_and_text_ends_in_the_reply_editor_with_all_the_text(
+    demo_store: TicketStore, make_app: Any, gate: threading.Event, typist: Typist
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        queue = await started(pilot)
+        number = queue.table.current.ticket_number
+        await typist(pilot, keys_of("enter r Hello there"))
+        assert stack(pilot) == ["QueueScreen", "TicketScreen", "ReplyScreen"]
+        gate.set()
+        await settle(pilot)
+        reply = app.screen
+        assert isinstance(reply, ReplyScreen)
+        assert reply.editor.text == "Hello there"
+        assert not reply.internal
+        assert stack(pilot) == ["QueueScreen", "TicketScreen", "ReplyScreen"]  # no tags dialog
+        assert number in plain(reply.query_one("#reply-header", Static))
+
+
+@TYPISTS
+async def test_enter_q_comes_back_to_the_queue_and_does_not_quit(
+    demo_store: TicketStore, make_app: Any, gate: threading.Event, typist: Typist
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot)
+        await typist(pilot, keys_of("enter q"))
+        gate.set()
+        await settle(pilot)
+        assert stack(pilot) == ["QueueScreen"]
+        assert app.return_code is None
+
+
+@TYPISTS
+async def test_enter_escape_twice_and_more_escapes_end_on_the_queue(
+    demo_store: TicketStore, make_app: Any, gate: threading.Event, typist: Typist
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot)
+        await typist(pilot, keys_of("enter escape enter escape escape escape"))
+        gate.set()
+        await settle(pilot)
+        assert stack(pilot) == ["QueueScreen"]
+        assert app.return_code is None
+
+
+@TYPISTS
+async def test_enter_q_enter_q_q_quits_cleanly_and_late_results_are_dropped(
+    demo_store: TicketStore, make_app: Any, gate: threading.Event, typist: Typist
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot)
+        await typist(pilot, keys_of("enter q enter q"))
+        assert stack(pilot) == ["QueueScreen"]
+        gate.set()  # the two ticket loads finish now, for screens that are gone
+        await settle(pilot)
+        assert app.return_code is None and stack(pilot) == ["QueueScreen"]
+        await typist(pilot, ["q"])
+        await pilot.pause()
+    assert app.return_code == 0
+    assert app._exception is None
+
+
+async def test_a_ticket_result_arriving_after_its_screen_closed_is_dropped(
+    demo_store: TicketStore, make_app: Any, gate: threading.Event
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot)
+        await pilot.press("enter")
+        ticket = app.screen
+        assert isinstance(ticket, TicketScreen)
+        await pilot.press("q")
+        await pilot.pause()
+        assert not ticket.is_attached
+        gate.set()
+        await settle(pilot)
+        assert app.return_code is None
+        assert ticket.loaded is False  # the result had nowhere to go
+    assert app._exception is None
+
+
+@TYPISTS
+async def test_reply_and_note_open_and_close_in_one_burst(
+    demo_store: TicketStore, make_app: Any, gate: threading.Event, typist: Typist
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot)
+        await typist(pilot, keys_of("enter r ctrl+g i ctrl+g q"))
+        gate.set()
+        await settle(pilot)
+        assert stack(pilot) == ["QueueScreen"]
+        assert app.return_code is None
+
+
+@TYPISTS
+@pytest.mark.parametrize("key", ["s", "p", "t"])
+async def test_a_dialog_opened_and_cancelled_in_a_burst_leaves_the_ticket_then_the_queue(
+    demo_store: TicketStore, make_app: Any, gate: threading.Event, typist: Typist, key: str
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot)
+        await typist(pilot, ["enter", key])
+        assert isinstance(app.screen, ChoiceDialog | TextDialog)  # its data was not needed
+        await typist(pilot, ["escape", "q"])
+        gate.set()
+        await settle(pilot)
+        assert stack(pilot) == ["QueueScreen"]
+
+
+@TYPISTS
+async def test_tags_typed_ahead_go_into_the_tags_box(
+    demo_store: TicketStore, make_app: Any, gate: threading.Event, typist: Typist
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        queue = await started(pilot)
+        ticket = queue.table.current
+        await typist(pilot, keys_of("enter t space vip enter"))
+        gate.set()
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen)
+        doc = demo_store.tickets.find_one({"_id": ticket.id})
+        assert "vip" in doc["tags"]
+        assert set(ticket.tags) <= set(doc["tags"])  # the existing tags are kept
+
+
+@TYPISTS
+async def test_j_then_enter_opens_the_row_j_moved_to(
+    demo_store: TicketStore, make_app: Any, gate: threading.Event, typist: Typist
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        queue = await started(pilot)
+        row = queue.table.cursor_row
+        assert row + 1 < queue.table.row_count
+        second = queue.table.tickets[queue.table.ordered_rows[row + 1].key.value]
+        await typist(pilot, ["j", "enter"])
+        ticket = app.screen
+        assert isinstance(ticket, TicketScreen) and ticket.ticket_id == second.id
+        gate.set()
+        await settle(pilot)
+
+
+@TYPISTS
+async def test_a_filter_typed_ahead_goes_into_the_filter_not_to_the_reply_key(
+    demo_store: TicketStore, make_app: Any, typist: Typist
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        queue = await started(pilot)
+        await typist(pilot, keys_of("slash refund enter"))
+        await settle(pilot)
+        assert stack(pilot) == ["QueueScreen"]
+        assert queue.filter_text == "refund"
+
+
+@TYPISTS
+async def test_keys_after_a_view_key_act_on_the_rows_of_that_view(
+    demo_store: TicketStore, make_app: Any, typist: Typist
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        queue = app.screen
+        assert isinstance(queue, QueueScreen) and queue.view_index == 0
+        await typist(pilot, ["3", "space", "space"])
+        await settle(pilot)
+        assert queue.view_index == 2
+        assert len(queue.table.selected) == 2
+        assert queue.table.selected <= set(queue.table.tickets)  # rows of All open
