@@ -149,7 +149,8 @@ async def test_a_draft_saved_at_markup_is_restored_without_a_crash(
 ) -> None:
     ticket_id = make_ticket(store, people, db, assignedTo=people.agent)
     app = make_app(store, AGENT, config=PARKED)
-    app.drafts.save(Draft(ticket_id=str(ticket_id), text="Hello", saved_at="[/]"))
+    number = db.tickets.find_one({"_id": ticket_id})["ticketNumber"]  # drafts are by number
+    app.drafts.save(Draft(ticket_id=number, text="Hello", saved_at="[/]"))
     async with app.run_test(size=WIDE) as pilot:
         await settle(pilot)
         await press(pilot, "r")
@@ -201,6 +202,7 @@ async def test_next_page_holding_an_already_shown_row_does_not_crash_or_duplicat
                 db.tickets.update_one(
                     {"_id": older.id}, {"$set": {"createdAt": clock.now - timedelta(days=3)}}
                 )
+                as_service(store, older.id)
             return read_page(query, skip=skip, limit=limit)
 
         store.list_queue = another_writer_first  # type: ignore[method-assign]

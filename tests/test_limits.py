@@ -37,7 +37,7 @@ async def test_a_draft_path_that_is_a_directory_does_not_stop_the_reply(
 ) -> None:
     ticket_id = make_ticket(store, people, db, ticketNumber="TKT-950", assignedTo=people.agent)
     app = make_app(store, AGENT, config=PARKED)
-    app.drafts.path(ticket_id).mkdir(parents=True)
+    app.drafts.path("TKT-950").mkdir(parents=True)  # drafts are filed by number
     async with app.run_test(size=WIDE) as pilot:
         await settle(pilot)
         await reply_and_send(pilot, "TKT-950")
@@ -72,7 +72,7 @@ async def test_an_oversized_draft_is_not_opened_and_the_agent_is_told_where_it_i
 ) -> None:
     ticket_id = make_ticket(store, people, db, ticketNumber="TKT-952", assignedTo=people.agent)
     app = make_app(store, AGENT, config=PARKED)
-    path = app.drafts.path(ticket_id)
+    path = app.drafts.path("TKT-952")  # drafts are filed by number
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps({"ticket_id": str(ticket_id), "text": "x" * (MAX_DRAFT_BYTES + 1)}))
     async with app.run_test(size=WIDE) as pilot:

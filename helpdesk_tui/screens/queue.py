@@ -48,14 +48,14 @@ class Loaded:
 class ViewBar(Line):
     """``1 Mine 12  2 Unassigned 40  …``: the current view highlighted, short names when narrow."""
 
-    _shown: tuple[list[View], int, dict[str, int]] | None = None
+    _args: tuple[list[View], int, dict[str, int]] | None = None
 
     def on_resize(self) -> None:
-        if self._shown is not None:
-            self.show(*self._shown)  # long or short names for the new width, now
+        if self._args is not None:
+            self.show(*self._args)  # long or short names for the new width, now
 
     def show(self, views: list[View], current: int, counts: dict[str, int]) -> None:
-        self._shown = (views, current, counts)
+        self._args = (views, current, counts)
         narrow = self.size.width and self.size.width < 100
         text = Text(no_wrap=True, overflow="ellipsis")
         for index, view in enumerate(views):
