@@ -62,7 +62,7 @@ def test_hostile_data_never_reaches_the_terminal_raw_through_every_screen(
         terminal.wait_for(b"Reply sent on")
         terminal.settle()
         terminal.send("t")  # tags dialog holds every hostile tag
-        terminal.wait_for(b"space-separated tags")
+        terminal.wait_for(b"(space-separated)")
         terminal.settle()
         terminal.send("\r")
         terminal.wait_for(b"Tags unchanged")

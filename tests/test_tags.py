@@ -72,3 +72,14 @@ async def test_a_pasted_paragraph_in_the_tags_box_is_refused_and_nothing_changes
         await settle(pilot)
     assert demo_store.tickets.find_one({"_id": ticket.id})["tags"] == before
     assert any(sev == "error" and "at most" in text for sev, _, text in seen)
+
+
+def test_a_stored_tag_over_the_limit_can_still_be_kept_or_removed() -> None:
+    """The limit is for what the agent types, not for what another writer stored."""
+    from helpdesk_tui.domain.tags import parse_tag_edit
+
+    stored = ["x" * 60, "ok"]
+
+    assert parse_tag_edit(" ".join(stored), stored) == ([], [])
+    assert parse_tag_edit("ok", stored) == ([], [stored[0]])
+    assert parse_tag_edit(f"-{stored[0]}", stored) == ([], [stored[0]])

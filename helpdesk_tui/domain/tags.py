@@ -11,16 +11,22 @@ from helpdesk_tui.domain.text import literal
 MAX_TAG_LENGTH = 40
 
 
+def _clean(word: str) -> str:
+    return (
+        "".join(c for c in word.strip() if unicodedata.category(c)[0] != "C")
+        .lstrip("#")
+        .strip()
+        .lower()
+    )
+
+
 def normalise_tag(word: str) -> str:
     """One tag as stored: no leading ``#``, lower case, no control or format characters.
 
     Raises ``InvalidRequest`` for a tag longer than ``MAX_TAG_LENGTH``: a tag is a label,
     and a pasted paragraph in the tags box is a mistake to point out, not to store.
     """
-    cleaned = (
-        "".join(c for c in word.strip() if unicodedata.category(c)[0] != "C").lstrip("#").strip()
-    )
-    tag = cleaned.lower()
+    tag = _clean(word)
     if len(tag) > MAX_TAG_LENGTH:
         raise InvalidRequest(
             f"A tag is at most {MAX_TAG_LENGTH} characters; “{tag[:20]}…” has {len(tag):,}."
@@ -38,7 +44,7 @@ def parse_tag_edit(text: str, current: Sequence[str]) -> tuple[list[str], list[s
     """
     words = text.split()
     shown = {literal(t): t for t in current}
-    by_norm = {normalise_tag(t): t for t in current}
+    by_norm = {_clean(t): t for t in current}  # stored tags: however long, not refused here
     if any(w[0] in "+-" for w in words):
         add = [normalise_tag(w[1:]) for w in words if w.startswith("+") and w[1:] not in shown]
         remove = [

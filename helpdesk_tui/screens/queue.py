@@ -24,6 +24,7 @@ from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.store.presence import Presence
 from helpdesk_tui.store.queries import QueueQuery, SortKey
 from helpdesk_tui.store.tickets import QueuePage, TicketStore
+from helpdesk_tui.store.window import can_patch, complete, patch, row_doc
 from helpdesk_tui.views import View
 from helpdesk_tui.widgets.line import Line
 from helpdesk_tui.widgets.ticket_table import TicketTable
@@ -32,6 +33,8 @@ SORT_CYCLE = (SortKey.DEADLINE, SortKey.PRIORITY, SortKey.UPDATED, SortKey.CREAT
 # Fetch the next page when the cursor comes this close to the end of the window.
 PREFETCH_ROWS = 10
 PRESENCE_REFRESH_SECONDS = 15
+# Live changes mark the view counts stale; they are counted again at most this often.
+COUNTS_REFRESH_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,8 @@ class QueueScreen(TicketActions):
         self._stale = False
         self._load_worker: Worker[Loaded] | None = None
         self._again = False  # live changes came during a load: one more when it is done
+        self._counts_due = False  # changes came in since the counts were read
+        self._minute: int | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="top-bar")
@@ -136,6 +141,7 @@ class QueueScreen(TicketActions):
     def on_mount(self) -> None:
         # Presence changes are not ticket changes: look again now and then (one small query).
         self.set_interval(PRESENCE_REFRESH_SECONDS, self.refresh_presence)
+        self.set_interval(COUNTS_REFRESH_SECONDS, self.refresh_counts)
         self.views = self.helpdesk.views
         if self.focus_view is not None:
             # One agent's queue: a tab after the usual ones, so 1…6 keep their meaning.
@@ -307,6 +313,11 @@ class QueueScreen(TicketActions):
         self.call_store(lambda: presence.others(ids, me), show, group="presence")
 
     def tick(self, now: datetime) -> None:
+        minute = int(now.timestamp() // 60)
+        if self.current_query().breaching and self._minute not in (None, minute):
+            # No event says that a ticket's at-risk moment passed: look again each minute.
+            self.load(keep_window=True)
+        self._minute = minute
         for ticket in self.table.tick(now):
             if ticket.assigned_to == self.helpdesk.me.id:
                 state = (
@@ -324,14 +335,92 @@ class QueueScreen(TicketActions):
                 )
 
     def on_tickets_changed(self, changed: TicketsChanged) -> None:
-        """Live changes: re-query the window (one query per coalesced batch)."""
+        """Live changes: patch the window from the events themselves (no query), fetch only
+        the rows missing after a row left a full window; re-query only when the events cannot
+        say (missed events, free-text filter, a polled change without the row's fields)."""
         if self.app.screen is not self:
             self._stale = True  # refresh when the agent comes back to the queue
             return
         if self._load_worker is not None and not self._load_worker.is_finished:
             self._again = True  # at most one load running and one waiting, however many events
             return
-        self.load(keep_window=True)
+        self._counts_due = True  # counted again on the counts timer, not per event
+        if not self._patch(changed):
+            self.load(keep_window=True)
+
+    def _patch(self, changed: TicketsChanged) -> bool:
+        page, query = self.page, self.current_query()
+        changes = [(c.id, c.kind, dict(c.doc) if c.doc else None) for c in changed.changes]
+        if (
+            changed.reload
+            or page is None
+            or not changes
+            or not can_patch(query)
+            or any(kind != "delete" and not complete(doc) for _, kind, doc in changes)
+        ):
+            return False
+        table, store = self.table, self.helpdesk.store
+        window = list(table.tickets.values())
+        if any(t.id is None for t in window):
+            return False  # rows without an ObjectId _id: a reload keeps them apart
+        limit = max(self.helpdesk.config.ui.page_size, len(window))
+        result = patch(
+            window,
+            {t.id: row_doc(t) for t in window},
+            changes,
+            query,
+            limit=limit,
+            has_more=page.has_more,
+            now=store.now(),
+            policy=store.settings.sla,
+        )
+        if not result.changed:
+            return True  # nothing of this view
+        known = table.users
+        unknown = {
+            i
+            for t in result.tickets
+            for i in (t.user, t.assigned_to)
+            if isinstance(i, ObjectId) and i not in known
+        }
+        if not result.missing and not unknown:
+            self._show_patched(list(result.tickets), known, result.has_more)
+            return True
+        tickets, missing = result.tickets, result.missing
+
+        def fetch() -> tuple[list[Ticket], dict[ObjectId, User]]:
+            rows = list(tickets)
+            if missing:
+                rows += store.list_queue(query, skip=len(rows), limit=missing).tickets
+            return rows, {**known, **_people(store, tuple(rows))}
+
+        def show(result: tuple[list[Ticket], dict[ObjectId, User]]) -> None:
+            rows, users = result
+            self._show_patched(rows, users, len(rows) >= limit)
+
+        self.call_store(fetch, show, group="refill", exclusive=True)
+        return True
+
+    def _show_patched(self, tickets: list[Ticket], users: dict[ObjectId, User], more: bool) -> None:
+        store = self.helpdesk.store
+        # has_more is len == limit: a page that says "more" is exactly full.
+        self.page = QueuePage(tuple(tickets), 0, len(tickets) if more else len(tickets) + 1)
+        self.table.show(tickets, users, store.now(), store.settings.sla)
+        self.update_info()
+
+    def refresh_counts(self) -> None:
+        """The view counts, at most every COUNTS_REFRESH_SECONDS while changes came in."""
+        if not self._counts_due or self.app.screen is not self:
+            return
+        self._counts_due = False
+        store, views = self.helpdesk.store, {v.key: v.query for v in self.views}
+
+        def show(counts: dict[str, int]) -> None:
+            self.counts = counts
+            self.query_one(ViewBar).show(self.views, self.view_index, counts)
+            self.update_info()
+
+        self.call_store(lambda: store.count_views(views), show, group="counts", exclusive=True)
 
     def on_screen_resume(self) -> None:
         if self._stale:

@@ -125,6 +125,21 @@ class Patch:
     changed: frozenset[Any]  # ids whose rows were added, moved, recoloured or removed
 
 
+def row_doc(ticket: Ticket) -> dict[str, Any]:
+    """What ordering needs of a row already shown (its document's queue fields)."""
+    return {
+        "_id": ticket.id,
+        "status": ticket.status.value,
+        "assignedTo": ticket.assigned_to,
+        "priority": None if ticket.problem_with("priority") else ticket.priority.value,
+        "category": ticket.category.value,
+        "tags": list(ticket.tags),
+        "ticketNumber": ticket.ticket_number,
+        "updatedAt": ticket.updated_at,
+        "resolvedAt": ticket.resolved_at,
+    }
+
+
 def patch(
     window: Sequence[Ticket],
     docs: dict[Any, dict[str, Any]],
