@@ -633,3 +633,40 @@ async def test_a_supervisor_closing_my_resolved_ticket_is_not_an_assignment(
         assert await until(pilot, lambda: any(ticket_id in d.ids for d in delivered))
         await pilot.pause(HANDOFF)
         assert not titled(seen, "Assigned to you")
+
+
+async def test_an_outside_change_is_placed_from_the_event_without_a_query(
+    demo_store: TicketStore, other: TicketStore, make_app: Any, clock: Any
+) -> None:
+    """Issue 14: the event carries the row; the queue asks the server nothing for it."""
+    app = make_app(demo_store, config=LIVE)
+    async with running(app, (140, 40)) as pilot:
+        queue = await started(pilot)
+        await show_view(pilot, queue, "3")  # All open
+        rows = list(queue.table.tickets)
+        last = queue.table.tickets[rows[-1]]
+        assert last.id is not None
+        asked: list[str] = []
+        for name in ("list_queue", "count_views", "users_by_ids", "get_ticket"):
+            real = getattr(demo_store, name)
+
+            def spy(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
+                asked.append(_name)
+                return _real(*args, **kwargs)
+
+            setattr(demo_store, name, spy)
+
+        clock.advance(minutes=1)
+        other.set_priority(last.id, Priority.URGENT)  # the last row becomes one of the first
+
+        def moved() -> bool:
+            keys = list(queue.table.tickets)
+            return str(last.id) in keys and keys.index(str(last.id)) < len(keys) - 1
+
+        assert await until(pilot, moved)
+        assert queue.table.tickets[str(last.id)].priority is Priority.URGENT
+        assert "list_queue" not in asked and "get_ticket" not in asked
+        fresh = [
+            str(t.id) for t in other.list_queue(queue.current_query(), limit=len(rows)).tickets
+        ]
+        assert list(queue.table.tickets) == fresh  # what a reload would have shown
