@@ -209,4 +209,5 @@ async def test_next_page_holding_an_already_shown_row_does_not_crash_or_duplicat
         await press(pilot, "G")  # to the end: the next page is fetched
         assert app.is_running
         keys = [row.key.value for row in table.ordered_rows]
-        assert len(keys) == len(set(keys)) == 39  # 20 + the 19 new ones, none twice
+        # 20 + the 19 others; the older ticket may also have arrived by its live event first.
+        assert len(keys) == len(set(keys)) in (39, 40)  # none twice

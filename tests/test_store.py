@@ -303,7 +303,8 @@ def test_next_ticket_number_counts_up_from_tkt_000001(store: TicketStore, db: An
 def test_next_ticket_number_continues_a_counter_the_service_already_uses(
     store: TicketStore, db: Any
 ) -> None:
-    db.counters.insert_one({"_id": "ticketNumber", "seq": 122})
+    # (init-db created the counter at 0 if missing; the service has been counting in it)
+    db.counters.update_one({"_id": "ticketNumber"}, {"$set": {"seq": 122}}, upsert=True)
 
     assert store.next_ticket_number() == "TKT-000123"
 

@@ -200,6 +200,12 @@ class TicketStore:
             + self.events.create_index([("ticket", 1), ("at", 1)], name="ticket_timeline")
         )
         created += [f"{self.settings.queue_index}.{name}" for name in self.queue.init()]
+        # The counter exists before the first allocation, so no two first allocations race to
+        # create it (SecantusDB answered such a race with no document but an increment: a gap).
+        s = self.settings
+        self.counters.update_one(
+            {"_id": s.counter_key}, {"$setOnInsert": {s.counter_field: 0}}, upsert=True
+        )
         if rebuild:
             self.queue.rebuild(self.now())
         else:
