@@ -376,7 +376,7 @@ def rows_pipeline(ids: Sequence[Any], policy: SlaPolicy) -> list[dict[str, Any]]
     """The queue rows of these tickets (by ``_id``: index-backed), without ``messages``."""
     return [
         {"$match": {"_id": {"$in": list(ids)}}},
-        *deadline_stages(policy),
+        {"$addFields": row_fields()},  # the SLA itself is computed from these, in Python
         {"$project": {name: 1 for name in (*QUEUE_FIELDS, *DERIVED_FIELDS)}},
     ]
 
