@@ -33,6 +33,9 @@ SORT_CYCLE = (SortKey.DEADLINE, SortKey.PRIORITY, SortKey.UPDATED, SortKey.CREAT
 # Fetch the next page when the cursor comes this close to the end of the window.
 PREFETCH_ROWS = 10
 PRESENCE_REFRESH_SECONDS = 15
+# More changed tickets than this in one delivery: reload the window (one query) instead of
+# placing each row on the event loop.
+PATCH_AT_MOST = 50
 # Live changes mark the view counts stale; they are counted again at most this often.
 COUNTS_REFRESH_SECONDS = 5
 
@@ -355,6 +358,7 @@ class QueueScreen(TicketActions):
             changed.reload
             or page is None
             or not changes
+            or len({c[0] for c in changes}) > PATCH_AT_MOST  # a burst: one query is cheaper
             or not can_patch(query)
             or any(kind != "delete" and not complete(doc) for _, kind, doc in changes)
         ):

@@ -162,15 +162,24 @@ def patch(
         t.id: (t, docs[t.id]) for t in window if t.id is not None and t.id in docs
     }
 
+    keys: dict[Any, tuple[tuple[Any, int], ...]] = {}
+
     def key(ticket_id: Any) -> tuple[tuple[Any, int], ...]:
-        ticket, doc = rows[ticket_id]
-        return order_key(query, ticket, doc, policy)
+        if ticket_id not in keys:  # once per row, not once per comparison
+            ticket, doc = rows[ticket_id]
+            keys[ticket_id] = order_key(query, ticket, doc, policy)
+        return keys[ticket_id]
 
     ordering = functools.cmp_to_key(lambda a, b: compare(key(a), key(b)))
 
     boundary = key(window[-1].id) if has_more and window and window[-1].id in rows else None
     changed: set[Any] = set()
-    for ticket_id, kind, doc in changes:
+    latest: dict[Any, tuple[str, dict[str, Any] | None]] = {}
+    for ticket_id, kind, doc in changes:  # a ticket changed twice: only its last state counts
+        latest.pop(ticket_id, None)
+        latest[ticket_id] = (kind, doc)
+    for ticket_id, (kind, doc) in latest.items():
+        keys.pop(ticket_id, None)
         if rows.pop(ticket_id, None) is not None:
             changed.add(ticket_id)
         if kind == "delete" or doc is None:
