@@ -50,7 +50,15 @@ EXPECTED = {
         "terminal.idle_80x24",
         "terminal.move_80x24",
     ],
-    "db": ["db.open_app", "db.open_view", "db.open_ticket", "db.event_queue", "db.queue_messages"],
+    "db": [
+        "db.open_app",
+        "db.open_view",
+        "db.open_ticket",
+        "db.back",
+        "db.event_queue",
+        "db.event_ticket",
+        "db.queue_messages",
+    ],
     "memory": ["memory.start_100000", "memory.events"],
 }
 
