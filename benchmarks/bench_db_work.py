@@ -9,12 +9,14 @@ it fell in, the thread that sent it, the function of the app that asked (the lis
 
 Actions, each counted from the key press until the app is idle again: open the app, open a view
 ("3", All open), open a ticket (enter), back to the queue (escape), one change event while on
-the queue, one change event on the open ticket. SecantusDB is a replica set, so the app's live
-feed follows a real change stream: the events are real writes by another client (not counted)
-and arrive as the app really receives them, a ``FeedBatch`` from the stream whose ``Change.doc``
-carries the row fields. The feed thread's own commands (the stream's ``getMore``, the queue
-index upkeep of the lease holder) are counted apart from the app's: they do not scale with the
-screens open. These are counts of work; SecantusDB's timings are not reported here.
+the queue, one change event on the open ticket (each observed until the queue's counts timer has
+run once after it: the counts an event marks stale are read on that timer). SecantusDB is a
+replica set, so the app's live feed follows a real change stream: the events are real writes by
+another client (not counted) and arrive as the app really receives them, a ``FeedBatch`` from
+the stream whose ``Change.doc`` carries the row fields. The feed thread's own commands (the
+stream's ``getMore``, the queue index upkeep of the lease holder) are counted apart from the
+app's: they do not scale with the screens open. These are counts of work; SecantusDB's timings
+are not reported here.
 """
 
 from __future__ import annotations
@@ -132,7 +134,7 @@ async def measure() -> tuple[Log, dict[str, Any]]:
     from helpdesk_tui.cli import demo_store
     from helpdesk_tui.config import Config
     from helpdesk_tui.domain.models import Priority
-    from helpdesk_tui.screens.queue import QueueScreen
+    from helpdesk_tui.screens.queue import COUNTS_REFRESH_SECONDS, QueueScreen
     from helpdesk_tui.screens.ticket import TicketScreen
     from helpdesk_tui.store.tickets import TicketStore
 
@@ -212,6 +214,9 @@ async def measure() -> tuple[Log, dict[str, Any]]:
                 while ticket_id not in received and time.monotonic() < end:
                     await asyncio.sleep(0.05)
                 info[action] = ticket_id in received
+                # An event marks the counts stale; the queue reads them on its timer: wait for
+                # it, so that the work the event causes is in the action.
+                await asyncio.sleep(COUNTS_REFRESH_SECONDS + 1)
                 await settle(app, log)
             log.action = "setup"
         client.close()
@@ -237,7 +242,12 @@ def main() -> None:
         ("db.open_view", "open a view (3: All open)", "1 query", 1),
         ("db.open_ticket", "open a ticket (enter)", "1 query", 1),
         ("db.back", "back to the queue (escape)", "0 queries (nothing changed)", 0),
-        ("db.event_queue", "one change event, on the queue", "0 queries (event has the doc)", 0),
+        (
+            "db.event_queue",
+            "one change event, on the queue",
+            "0 queries (event has the doc; counts timer aside)",
+            0,
+        ),
         ("db.event_ticket", "one change event, on the open ticket", "<= 1 query", 1),
     ]
     for key, action, target, allowed in rows:
@@ -251,13 +261,20 @@ def main() -> None:
         if not arrived:
             fail(key, f"DB work: {action}", "the change event never reached the app")
             continue
+        # After an event the counts are read on the queue's timer (once per 5 s, however many
+        # events came): shown, and not held against the event's own target.
+        timer = [
+            e for e in reads if key.startswith("db.event") and e.caller.endswith("count_views")
+        ]
         emit(
             key,
             f"DB work (commands counted, SecantusDB): {action}",
             target,
-            f"{len(reads)} read commands, {len(writes)} writes, {docs} docs, {size / 1024:.0f} KiB"
+            f"{len(reads)} read commands"
+            + (f" ({len(timer)} of them the counts timer)" if timer else "")
+            + f", {len(writes)} writes, {docs} docs, {size / 1024:.0f} KiB"
             + (f"; feed thread: {len(feed)} commands" if feed else ""),
-            len(reads) <= allowed,
+            len(reads) - len(timer) <= allowed,
             len(reads),
             reads=describe(reads),
             writes=describe(writes),
