@@ -209,6 +209,7 @@ def long_ticket(doc: dict[str, Any], agent: ObjectId, count: int, now: datetime)
 MISSING = object()
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NO_DEADLINE_MS = 253_402_300_799_000
+FAR_LEASE = datetime(9999, 1, 1, tzinfo=UTC)
 CODEC = CodecOptions(tz_aware=True, tzinfo=UTC)
 
 
@@ -399,6 +400,7 @@ class Engine:
         self.rows = [queue_row(t, self.policy) for t in tickets]
         self.row_by_id = {r["_id"]: r for r in self.rows}
         self.events: list[dict[str, Any]] = []
+        self._entries: dict[ObjectId, dict[str, Any]] | None = None  # queue_index, built lazily
         self._matched: dict[str, list[dict[str, Any]]] = {}
         self._sorted: dict[str, list[dict[str, Any]]] = {}
         self._found: dict[str, list[dict[str, Any]]] = {}
@@ -412,8 +414,52 @@ class Engine:
         old = self.row_by_id[ticket_id]
         old.clear()
         old.update(row)  # in place: cached match/sort lists hold this dict
+        if self._entries is not None:
+            self._entries[ticket_id] = self._entry(doc)
+            self._entry_cache.clear()
         self._found.clear()
         return doc
+
+    # --- the queue index (``queue_index``, as a maintained one holds it) -------------------
+
+    def _entry(self, doc: Mapping[str, Any]) -> dict[str, Any]:
+        from helpdesk_tui.store.queue_index import derive
+
+        entry = {"_id": doc["_id"], **derive(doc, self.policy)}
+        return bson.decode(bson.encode(entry), codec_options=CODEC)  # dates as stored
+
+    @property
+    def entries(self) -> dict[ObjectId, dict[str, Any]]:
+        if self._entries is None:
+            self._entries = {i: self._entry(t) for i, t in self.tickets.items()}
+            self._entry_cache: dict[str, list[dict[str, Any]]] = {}
+        return self._entries
+
+    def match_entries(self, query: Mapping[str, Any]) -> list[dict[str, Any]]:
+        entries = self.entries
+        key = repr(query)
+        found = self._entry_cache.get(key)
+        if found is None:
+            found = [e for e in entries.values() if matches(e, query)]
+            self._entry_cache[key] = found
+        return found
+
+    def _entries_pipeline(self, stages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``count_documents`` as pymongo sends it: $match, optional $skip/$limit, $group."""
+        docs: list[dict[str, Any]] = list(self.entries.values())
+        for stage in stages:
+            ((name, arg),) = stage.items()
+            if name == "$match":
+                docs = self.match_entries(arg)
+            elif name == "$skip":
+                docs = docs[int(arg) :]
+            elif name == "$limit":
+                docs = docs[: int(arg)]
+            elif name == "$group" and set(arg) == {"_id", "n"}:
+                return [{"_id": arg["_id"], "n": len(docs)}] if docs else []
+            else:
+                raise NotImplementedError(f"scripted database: queue_index stage {name}")
+        return [dict(d) for d in docs]
 
     def invalidate(self) -> None:
         """Forget cached results (after changes that move tickets between views)."""
@@ -432,6 +478,8 @@ class Engine:
         return found
 
     def aggregate(self, collection: str, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if collection == "queue_index":
+            return self._entries_pipeline(pipeline)
         if collection != "tickets":
             return []
         if pipeline and "$facet" in pipeline[0]:
@@ -445,6 +493,10 @@ class Engine:
         for stage in stages:
             ((name, arg),) = stage.items()
             if name == "$match":
+                wanted = arg.get("_id") if isinstance(arg, Mapping) else None
+                if docs is None and isinstance(wanted, Mapping) and set(wanted) == {"$in"}:
+                    docs = [self.row_by_id[i] for i in wanted["$in"] if i in self.row_by_id]
+                    continue  # rows by id (a page's tickets): nothing worth caching
                 if docs is None:
                     key = repr(arg)
                     docs = self.match_rows(arg)
@@ -490,7 +542,7 @@ class Engine:
         limit: int = 0,
     ) -> list[dict[str, Any]]:
         query = query or {}
-        if collection == "tickets":
+        if collection in ("tickets", "queue_index"):
             key = repr((query, projection, sort, skip, limit))
             found = self._found.get(key)
             if found is None:
@@ -510,6 +562,12 @@ class Engine:
     ) -> list[dict[str, Any]]:
         if collection == "tickets":
             docs = self._find_tickets(query)
+        elif collection == "queue_index":
+            docs = self.match_entries(query)
+        elif collection == "helpdesk_meta":
+            # An app keeps the index true (so the page asks no catch-up of this database).
+            docs = [{"_id": "queue_index.lease", "holder": "bench", "until": FAR_LEASE}]
+            docs = [d for d in docs if matches(d, query)]
         elif collection == "users":
             docs = self._by_id(self.users, query)
         elif collection == "ticket_events":
@@ -539,14 +597,15 @@ class Engine:
 
 def warm(engine: Engine, agent: ObjectId, now: datetime) -> None:
     """Run what the app asks for at start-up once, as a server's indexes and cache would have
-    it ready: each standard view's $match and sort, the agent's active ids, the feed's probe
-    for the newest update."""
+    it ready: the queue index, each standard view's filter on it, the agent's active ids, the
+    feed's probe for the newest update."""
     from helpdesk_tui.domain.models import ACTIVE_STATUSES
-    from helpdesk_tui.store.queries import queue_pipeline
+    from helpdesk_tui.store.queries import index_filter, index_sort
     from helpdesk_tui.views import standard_views
 
     for view in standard_views(agent):
-        engine.aggregate("tickets", _aware(queue_pipeline(view.query, now, engine.policy)))
+        where = _aware(index_filter(view.query, now))
+        engine.find("queue_index", where, {"updatedAt": 1}, dict(index_sort(view.query)), 0, 200)
     active = {"assignedTo": agent, "status": {"$in": [s.value for s in ACTIVE_STATUSES]}}
     engine.find("tickets", active, {"_id": 1})
     engine.find(
@@ -580,6 +639,9 @@ class FakeCursor:
         self._sort: dict[str, int] = {}
         self._limit = 0
         self._skip = 0
+
+    def hint(self, index: Any) -> FakeCursor:
+        return self
 
     def sort(self, key: Any, direction: int = 1) -> FakeCursor:
         if isinstance(key, str):
@@ -639,6 +701,26 @@ class FakeCollection:
     def aggregate(self, pipeline: list[dict[str, Any]], **kwargs: Any) -> Iterator[dict]:
         return iter(self._timed("aggregate", lambda: self.engine.aggregate(self.name, pipeline)))
 
+    def count_documents(self, query: Any, **kwargs: Any) -> int:
+        stages = [{"$match": query or {}}, {"$group": {"_id": 1, "n": {"$sum": 1}}}]
+        result = self._timed("count_documents", lambda: self.engine.aggregate(self.name, stages))
+        return int(result[0]["n"]) if result else 0
+
+    def find_one_and_update(self, *args: Any, **kwargs: Any) -> None:
+        self.clock.calls.append((self.name, "find_one_and_update", 0))  # no lease for us
+
+    def bulk_write(self, *args: Any, **kwargs: Any) -> None:
+        self.clock.calls.append((self.name, "bulk_write", 0))
+
+    def update_many(self, *args: Any, **kwargs: Any) -> None:
+        self.clock.calls.append((self.name, "update_many", 0))
+
+    def delete_many(self, *args: Any, **kwargs: Any) -> None:
+        self.clock.calls.append((self.name, "delete_many", 0))
+
+    def insert_many(self, docs: Any, **kwargs: Any) -> None:
+        self.clock.calls.append((self.name, "insert_many", 0))
+
     def create_index(self, keys: Any, **kwargs: Any) -> str:
         return str(kwargs.get("name", "index"))
 
@@ -655,8 +737,15 @@ class FakeCollection:
 class FakeDatabase:
     """Enough of ``pymongo.database.Database`` for TicketStore, PresenceStore and LiveFeed."""
 
+    name = "helpdesk"
+
     def __init__(self, engine: Engine) -> None:
+        from types import SimpleNamespace
+
         self.engine = engine
+        # ``buildInfo`` of a MongoDB (so page queries name their index, as there).
+        build = {"version": "7.0.0", "versionArray": [7, 0, 0, 0], "ok": 1.0}
+        self.client = SimpleNamespace(admin=SimpleNamespace(command=lambda *a, **k: build))
         self.clock = DbClock()
         self._collections: dict[str, FakeCollection] = {}
 
@@ -666,7 +755,11 @@ class FakeDatabase:
         return self._collections[name]
 
     def command(self, name: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        raise RuntimeError("scripted database: no commands (so the feed polls)")
+        if name == "hello":  # a standalone: no change streams, so the feed polls
+            return {"isWritablePrimary": True, "ok": 1.0}
+        from pymongo.errors import OperationFailure
+
+        raise OperationFailure(f"scripted database: no command {name}")
 
 
 def fake_store(

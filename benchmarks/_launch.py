@@ -6,8 +6,6 @@ Environment:
   BENCH_COMMANDS_OUT  register a pymongo ``CommandListener`` (before any client exists) and
                       write every command (monotonic start, name, collection, duration,
                       documents and BSON bytes returned) to this JSON file on exit.
-  BENCH_MONGOMOCK_OUT time every mongomock collection call and cursor iteration (the embedded
-                      demo database) and write the intervals to this JSON file on exit.
 
 Timestamps are ``time.monotonic()``, the same clock in every process on Linux, so the harness
 can compare them with when it saw the first rows on the pseudo-terminal.
@@ -80,52 +78,9 @@ def _commands(path: str) -> None:
     atexit.register(dump)
 
 
-def _mongomock_timing(path: str) -> None:
-    import mongomock.collection as mc
-
-    local = threading.local()
-    intervals: list[tuple[float, float, str]] = []
-
-    def timed(name: str, function: Any) -> Any:
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            depth = getattr(local, "depth", 0)
-            local.depth = depth + 1
-            start = time.monotonic()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                local.depth = depth
-                if depth == 0:
-                    intervals.append((start, time.monotonic(), name))
-
-        return wrapper
-
-    for name in (
-        "insert_one",
-        "insert_many",
-        "find_one",
-        "aggregate",
-        "create_index",
-        "update_one",
-        "find_one_and_update",
-        "count_documents",
-        "delete_one",
-    ):
-        setattr(mc.Collection, name, timed(name, getattr(mc.Collection, name)))
-    mc.Cursor.__next__ = timed("cursor", mc.Cursor.__next__)
-
-    def dump() -> None:
-        with open(path, "w") as out:
-            json.dump({"started": STARTED, "intervals": intervals}, out)
-
-    atexit.register(dump)
-
-
 def main() -> None:
     if os.environ.get("BENCH_COMMANDS_OUT"):
         _commands(os.environ["BENCH_COMMANDS_OUT"])
-    if os.environ.get("BENCH_MONGOMOCK_OUT"):
-        _mongomock_timing(os.environ["BENCH_MONGOMOCK_OUT"])
     from helpdesk_tui.cli import main as cli_main
 
     sys.argv = ["helpdesk-tui", *sys.argv[1:]]

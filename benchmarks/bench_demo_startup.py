@@ -7,7 +7,7 @@ the same is measured, in the same run, for the demo of an earlier commit (checke
 temporary worktree and run with this interpreter; the mongomock demo is 8a36174, which needs
 ``pip install mongomock``).
 
-    python benchmarks/bench_demo_startup.py [--runs 5] [--compare 8a36174]
+    python benchmarks/bench_demo_startup.py [--runs 5] [--quick] [--compare 8a36174]
 """
 
 from __future__ import annotations
@@ -43,12 +43,15 @@ def measure(argv: list[str], runs: int, env: dict[str, str] | None = None) -> li
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="2 runs (for run.py --quick)")
     parser.add_argument("--compare", help="an earlier commit whose demo to measure too")
     args = parser.parse_args()
+    if args.quick:
+        args.runs = min(args.runs, 2)
 
     times = measure(console_script(), args.runs)
     emit(
-        "demo-startup",
+        "demo.startup_300",
         "Demo start-up to first rows, 300 tickets (SecantusDB child process)",
         "< 1.5 s",
         f"{median(times):.2f} s median of {len(times)} "
@@ -69,7 +72,7 @@ def main() -> None:
             )
             old = measure([PYTHON, "-c", code], args.runs, env={"PYTHONPATH": str(tree)})
             emit(
-                "demo-startup-old",
+                "demo.startup_300_old",
                 f"Demo start-up to first rows, 300 tickets, at {args.compare}",
                 "",
                 f"{median(old):.2f} s median of {len(old)} "

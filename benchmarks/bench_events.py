@@ -45,16 +45,17 @@ def changes_for(engine: Any, ids: list[Any], now: Any, tag: str) -> list[Any]:
     from datetime import timedelta
 
     from helpdesk_tui.store.live import Change
-    from helpdesk_tui.store.queries import QUEUE_FIELDS
+    from helpdesk_tui.store.queries import DERIVED_FIELDS, QUEUE_FIELDS
 
     out = []
     for n, ticket_id in enumerate(ids):
-        doc = engine.update_ticket(
+        engine.update_ticket(
             ticket_id,
             subject=f"{tag} change {n}",
             updatedAt=now + timedelta(milliseconds=n),
         )
-        fields = {k: doc[k] for k in QUEUE_FIELDS if k in doc}
+        row = engine.row_by_id[ticket_id]  # with the row fields, as the change stream has them
+        fields = {k: row[k] for k in (*QUEUE_FIELDS, *DERIVED_FIELDS) if k in row}
         out.append(
             Change(
                 id=ticket_id, kind="update", doc=fields, updated=frozenset({"subject", "updatedAt"})

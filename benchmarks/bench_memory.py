@@ -53,12 +53,12 @@ def events_batch(engine: Any, rng: random.Random, agent: Any, now: Any, n: int) 
 
     from helpdesk_tui.domain.models import new_message_doc
     from helpdesk_tui.store.live import Change
-    from helpdesk_tui.store.queries import QUEUE_FIELDS
+    from helpdesk_tui.store.queries import DERIVED_FIELDS, QUEUE_FIELDS
 
     changes = []
     for i in range(n):
         row = rng.choice(engine.rows)
-        doc = {k: row[k] for k in QUEUE_FIELDS if k in row}
+        doc = {k: row[k] for k in (*QUEUE_FIELDS, *DERIVED_FIELDS) if k in row}
         if i % 100 == 99:  # a new urgent ticket nobody has taken
             doc = {**doc, "_id": ObjectId(), "priority": "urgent", "assignedTo": None}
             doc["ticketNumber"] = f"TKT-9{rng.randrange(10**6):06d}"

@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/profile_hotspots.py switch_view   # 1-5 between 10k views
     .venv/bin/python benchmarks/profile_hotspots.py scroll        # j past the visible rows
     .venv/bin/python benchmarks/profile_hotspots.py tick          # the 15 s countdown tick
-    .venv/bin/python benchmarks/profile_hotspots.py first_paint   # app start, demo mongomock
+    .venv/bin/python benchmarks/profile_hotspots.py first_paint   # app start, demo SecantusDB
 
 Add ``--sort tottime`` for self time (default: cumulative). Only the UI thread is profiled
 (the store runs in worker threads). Timings under cProfile are 2-3x the real ones.
@@ -20,6 +20,7 @@ import pstats
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -34,9 +35,17 @@ async def run(action: str, profile: cProfile.Profile) -> float:
     if action == "first_paint":
         from helpdesk_tui.cli import demo_store
 
-        store, _ = demo_store(config, tickets=300)
-    else:
-        store, _, _ = fake_store(10_000, long_ticket_messages=200)
+        store, _, server = demo_store(config, tickets=300)
+        try:
+            return await measure(action, profile, store, config)
+        finally:
+            store.db.client.close()
+            server.stop()
+    store, _, _ = fake_store(10_000, long_ticket_messages=200)
+    return await measure(action, profile, store, config)
+
+
+async def measure(action: str, profile: cProfile.Profile, store: Any, config: Any) -> float:
     app = build_app(store, config=config)
     probe = PaintProbe(app, snapshotter(app))
     start = time.perf_counter()

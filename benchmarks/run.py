@@ -1,7 +1,8 @@
 """Run every benchmark and print one table: figure, target, measured, ok/MISSED.
 
-    .venv/bin/python benchmarks/run.py            # all figures (~4 min)
-    .venv/bin/python benchmarks/run.py --quick    # shorter idle run and fewer repeats (~2 min)
+    .venv/bin/python benchmarks/run.py            # all figures (SecantusDB at 10,000 included)
+    .venv/bin/python benchmarks/run.py --quick    # shorter idle run, fewer repeats, 300 tickets
+                                                  # and 0/1 apps on SecantusDB
     .venv/bin/python benchmarks/run.py --only keys,events --json results.json
 
 Each ``bench_*.py`` runs in its own process (so one's imports, caches and garbage do not
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -28,6 +30,8 @@ SCRIPTS = {
     "terminal": "bench_terminal_output.py",
     "db": "bench_db_work.py",
     "memory": "bench_memory.py",
+    "server": "bench_server_work.py",
+    "demo": "bench_demo_startup.py",
 }
 # The figures each script must produce (a missing one means it could not be measured).
 EXPECTED = {
@@ -50,8 +54,36 @@ EXPECTED = {
         "terminal.idle_80x24",
         "terminal.move_80x24",
     ],
-    "db": ["db.open_app", "db.open_view", "db.open_ticket", "db.event_queue", "db.queue_messages"],
+    "db": [
+        "db.open_app",
+        "db.open_view",
+        "db.open_ticket",
+        "db.back",
+        "db.event_queue",
+        "db.event_ticket",
+        "db.queue_messages",
+    ],
     "memory": ["memory.start_100000", "memory.events"],
+    "server": [
+        "server.first_rows_300",
+        "server.page_300",
+        "server.cpu_per_update_0",
+        "server.ops_per_update_0",
+        "server.cpu_per_update_1",
+        "server.ops_per_update_1",
+    ],
+    "demo": ["demo.startup_300"],
+}
+# Measured only without --quick (10,000 tickets to seed on SecantusDB; 5 and 10 apps).
+EXPECTED_FULL = {
+    "server": [
+        "server.first_rows_10000",
+        "server.page_10000",
+        "server.cpu_per_update_5",
+        "server.ops_per_update_5",
+        "server.cpu_per_update_10",
+        "server.ops_per_update_10",
+    ],
 }
 
 
@@ -75,7 +107,8 @@ def run_script(name: str, quick: bool) -> tuple[list[dict[str, Any]], list[str]]
         if "error" in row:
             problems.append(f"{row['id']}: could not measure: {row['error']}")
     ids = {row["id"] for row in rows}
-    problems += [f"{name}: no result for {i}" for i in EXPECTED[name] if i not in ids]
+    expected = EXPECTED[name] + ([] if quick else EXPECTED_FULL.get(name, []))
+    problems += [f"{name}: no result for {i}" for i in expected if i not in ids]
     print(f"   {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
     return rows, problems
 
@@ -93,6 +126,20 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def commit() -> str:
+    """The commit measured (``+dirty`` when the work tree has uncommitted changes)."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain"], capture_output=True, text=True, cwd=HERE
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    return (head or "unknown") + ("+dirty" if dirty else "")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="20 s idle run, fewer repeats")
@@ -105,6 +152,7 @@ def main() -> int:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
 
     started = time.monotonic()
+    measured_at = commit()
     rows: list[dict[str, Any]] = []
     problems: list[str] = []
     for name in names:
@@ -116,7 +164,9 @@ def main() -> int:
     missed = [r for r in rows if r.get("ok") is False]
     print(
         f"\n{len(rows)} figures, {len(missed)} missed, {len(problems)} not measured; "
-        f"{time.monotonic() - started:.0f} s" + (" (--quick)" if args.quick else "")
+        f"{time.monotonic() - started:.0f} s"
+        + (" (--quick)" if args.quick else "")
+        + f"; commit {measured_at}; load average {os.getloadavg()[0]:.2f} (2 cores)"
     )
     for problem in problems:
         print(f"NOT MEASURED: {problem}")
