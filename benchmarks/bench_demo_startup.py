@@ -72,7 +72,8 @@ def main() -> None:
                 "demo-startup-old",
                 f"Demo start-up to first rows, 300 tickets, at {args.compare}",
                 "",
-                f"{median(old):.2f} s median of {len(old)} (min {min(old):.2f}, max {max(old):.2f})",
+                f"{median(old):.2f} s median of {len(old)} "
+                f"(min {min(old):.2f}, max {max(old):.2f})",
                 None,
                 value=median(old),
             )

@@ -183,14 +183,16 @@ class DemoData:
 
 
 def _people(rng: random.Random, customers: int) -> tuple[list[dict[str, Any]], list[ObjectId]]:
-    users = [{"_id": ObjectId(), "name": n, "email": e, "role": "agent"} for n, e in AGENTS]
+    users: list[dict[str, Any]] = [
+        {"_id": ObjectId(), "name": n, "email": e, "role": "agent"} for n, e in AGENTS
+    ]
     users.append(
         {"_id": ObjectId(), "name": SUPERVISOR[0], "email": SUPERVISOR[1], "role": "supervisor"}
     )
-    customer_ids = []
+    customer_ids: list[ObjectId] = []
     for i in range(customers):
         first, last = rng.choice(FIRST), rng.choice(LAST)
-        user = {
+        user: dict[str, Any] = {
             "_id": ObjectId(),
             "name": f"{first} {last}",
             "email": f"{first}.{last}{i}@mail.example".lower(),

@@ -57,6 +57,7 @@ from helpdesk_tui.store.settings import Clock, StoreSettings, system_clock
 
 __all__ = ["Clock", "QueuePage", "StoreSettings", "TicketStore", "as_object_id", "system_clock"]
 
+
 @dataclass(frozen=True)
 class QueuePage:
     tickets: tuple[Ticket, ...]
@@ -247,7 +248,7 @@ class TicketStore:
         searched = {n: q for n, q in queries.items() if not index_served(q)}
         if searched:
             pipeline = count_pipeline(searched, now, self.settings.sla)
-            result = next(iter(self.tickets.aggregate(pipeline)), {})
+            result: dict[str, Any] = next(iter(self.tickets.aggregate(pipeline)), {})
             counts = {n: (result.get(n) or [{}])[0].get("n", 0) for n in searched}
         if len(searched) < len(queries):
             self._fresh_index()
@@ -283,7 +284,7 @@ class TicketStore:
         self._fresh_index()
         now = self.now()
         running = {"$eq": ["$rank", 0]}
-        pipeline = [
+        pipeline: list[dict[str, Any]] = [
             {"$match": {"phase": "active", "assignedTo": {"$ne": None}}},
             {
                 "$group": {
@@ -367,6 +368,8 @@ class TicketStore:
             upsert=True,
             return_document=ReturnDocument.AFTER,
         )
+        if block is None:  # an upsert returns the document after: only a racing create
+            raise ConflictError("could not reserve ticket numbers: the counter is contended")
         first = int(block[s.counter_field]) - count + 1
         return [s.number_format.format(seq=first + i) for i in range(count)]
 
