@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from bson import ObjectId
 
+from helpdesk_tui.domain.models import Message, Priority, Ticket
 from helpdesk_tui.domain.text import one_line
 from helpdesk_tui.store.live import Change
 
@@ -61,12 +62,13 @@ class Alerts:
     def consider(self, changes: Iterable[Change]) -> list[Alert]:
         alerts: list[Alert] = []
         for change in changes:
-            doc = change.doc or {}
-            number = one_line(str(doc.get("ticketNumber") or "a ticket"), 20)
-            subject = one_line(str(doc.get("subject") or ""), 60)
-            assignee = doc.get("assignedTo")
-            newest = change.new_messages[-1] if change.new_messages else None
-            newest_id = newest.get("_id") if newest else None
+            # The event's fields as domain models: nothing below reads a MongoDB key.
+            ticket = Ticket.from_mongo(change.doc or {})
+            newest = Message.from_mongo(change.new_messages[-1]) if change.new_messages else None
+            number = one_line(ticket.ticket_number or "a ticket", 20)
+            subject = one_line(ticket.subject, 60)
+            assignee = ticket.assigned_to
+            newest_id = newest.id if newest else None
             before = self.known.get(change.id)
             self._remember(
                 change.id,
@@ -100,13 +102,13 @@ class Alerts:
             elif (
                 assignee == self.me
                 and newest is not None
-                and newest.get("sender") == doc.get("user")
-                and not newest.get("isInternal")
+                and newest.sender == ticket.user
+                and not newest.is_internal
                 and (before is None or before.last_message != newest_id)
             ):
-                text = one_line(str(newest.get("content", "")), 80)
+                text = one_line(newest.content, 80)
                 alerts.append(Alert(change.id, f"Customer replied on {number}", text))
-            if change.kind == "insert" and doc.get("priority") == "urgent" and assignee is None:
+            if change.kind == "insert" and ticket.priority is Priority.URGENT and assignee is None:
                 alerts.append(
                     Alert(change.id, "New urgent ticket", f"{number}: {subject}", urgent=True)
                 )

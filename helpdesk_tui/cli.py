@@ -16,17 +16,17 @@ from bson import ObjectId
 
 from helpdesk_tui.config import Config, ConfigError, load_config, mask_secrets, mask_uri
 from helpdesk_tui.crash import CRASH_EXIT, crash_line, debugging, record_crash
-from helpdesk_tui.domain.errors import HelpdeskError, InvalidRequest, NotFound
+from helpdesk_tui.domain.errors import HelpdeskError, InvalidRequest, NotFound, StoreUnavailable
 from helpdesk_tui.domain.models import Category, NewTicket, Priority, Status, Ticket
 from helpdesk_tui.domain.people import Identity
 from helpdesk_tui.domain.sla import evaluate
 from helpdesk_tui.domain.text import json_text, literal, one_line
-from helpdesk_tui.domain.workflow import Workflow
 from helpdesk_tui.export import ticket_json
-from helpdesk_tui.store.connection import open_client
+from helpdesk_tui.store.connection import connect_database
 from helpdesk_tui.store.embedded import EmbeddedServer
 from helpdesk_tui.store.queries import SortKey
-from helpdesk_tui.store.tickets import StoreSettings, TicketStore, system_clock
+from helpdesk_tui.store.settings import settings_from_config, system_clock
+from helpdesk_tui.store.tickets import TicketStore
 from helpdesk_tui.views import find_view, standard_views
 
 app = typer.Typer(
@@ -64,23 +64,6 @@ def clear_errors() -> Iterator[None]:
         fail(str(error))
 
 
-def settings_from_config(config: Config) -> StoreSettings:
-    mongo = config.mongo
-    return StoreSettings(
-        tickets=mongo.tickets,
-        users=mongo.users,
-        orders=mongo.orders,
-        events=mongo.events,
-        counters=mongo.counter.collection,
-        counter_key=mongo.counter.key,
-        counter_field=mongo.counter.field,
-        number_format=mongo.counter.format,
-        max_reply_chars=config.reply.max_chars,
-        sla=config.sla,
-        workflow=Workflow.with_extra(config.workflow.extra_transitions),
-    )
-
-
 def _config(ctx: typer.Context) -> Config:
     opts: Options = ctx.obj
     overrides = {"uri": opts.uri, "database": opts.database, "agent_email": opts.email}
@@ -92,23 +75,22 @@ def _config(ctx: typer.Context) -> Config:
 
 def connect(config: Config) -> TicketStore:
     """A store on the configured server, after a ping (so a bad URI fails here, masked)."""
-    from pymongo.errors import ConfigurationError, PyMongoError
-
     uri = config.mongo.uri.get_secret_value()
     # pymongo warns (UserWarning, several lines) about unknown URI options: say each in one
     # line, or inside the error line if there is one (it may be the cause).
     with warnings.catch_warnings(record=True) as warned:
         warnings.simplefilter("always")
         try:
-            client = open_client(uri, timeout_ms=config.mongo.server_selection_timeout_ms)
-        except (ConfigurationError, PyMongoError, ValueError, OSError) as error:
-            # OSError: an unreadable tlsCAFile / tlsCertificateKeyFile.
-            reason = mask_secrets(str(error).splitlines()[0], uri)[:160]
+            db = connect_database(
+                uri, config.mongo.database, timeout_ms=config.mongo.server_selection_timeout_ms
+            )
+        except StoreUnavailable as error:
+            reason = mask_secrets(str(error), uri)[:160]
             hint = f" ({mask_secrets(str(warned[0].message), uri)[:100]})" if warned else ""
             fail(f"cannot reach MongoDB at {mask_uri(uri)}: {reason}{hint}")
     for warning in warned:
         typer.echo(f"helpdesk-tui: warning: {mask_secrets(str(warning.message), uri)}", err=True)
-    return TicketStore(client[config.mongo.database], settings_from_config(config))
+    return TicketStore(db, settings_from_config(config))
 
 
 def demo_store(
@@ -128,8 +110,8 @@ def demo_store(
         import helpdesk_tui.app  # noqa: F401 - imported now, while the server starts
 
         server.wait_until_listening()
-        client = open_client(server.uri, timeout_ms=10_000)
-        store = TicketStore(client[config.mongo.database], settings_from_config(config))
+        db = connect_database(server.uri, config.mongo.database, timeout_ms=10_000)
+        store = TicketStore(db, settings_from_config(config))
         store.init_db()
         demo.load(store, data)
     except BaseException:
@@ -209,7 +191,6 @@ def demo(
     """
     from helpdesk_tui.demo.activity import Activity
     from helpdesk_tui.demo.seed import DEMO_AGENT_EMAIL
-    from helpdesk_tui.store.presence import PresenceStore
 
     opts: Options = ctx.obj
     with clear_errors():
@@ -224,8 +205,7 @@ def demo(
             team = None
             if activity:
                 # The simulated team writes through its own store, as another program would.
-                others = TicketStore(store.db, store.settings)
-                team = Activity(others, PresenceStore(store.db, cfg.mongo.presence), data, me.id)
+                team = Activity(store.sibling(), store.presence(), data, me.id)
             _run_app(store, cfg, me, demo=True, activity=team)
         finally:
             server.stop()

@@ -1,113 +1,26 @@
-"""`helpdesk-tui doctor`: what the deployment offers and lacks, credentials masked."""
+"""`helpdesk-tui doctor`: what the deployment offers and lacks, credentials masked.
+
+The checks that talk to the server live in ``store/diagnostics.py``; this module adds the
+connection line and masks every detail.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
-from pymongo.errors import OperationFailure, PyMongoError
-
 from helpdesk_tui.config import Config, mask_secrets, mask_uri
-from helpdesk_tui.store.queries import index_plan
+from helpdesk_tui.store.diagnostics import (
+    Check,
+    Level,
+    flavour_check,
+    server_checks,
+    server_flavour,
+)
 from helpdesk_tui.store.tickets import TicketStore
 
-Level = Literal["ok", "warn", "fail"]
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    level: Level
-    detail: str
-
-
-def server_flavour(build_info: dict[str, object]) -> str:
-    """Which server answers: MongoDB itself, or a wire-compatible one that says so."""
-    if build_info.get("secantusVersion"):
-        return f"SecantusDB {build_info['secantusVersion']}"
-    return "MongoDB"
-
-
-def flavour_check(build_info: dict[str, object]) -> Check:
-    """The server's flavour, and what it lacks that the app would use."""
-    flavour = server_flavour(build_info)
-    if flavour.startswith("SecantusDB"):
-        return Check(
-            "server flavour",
-            "warn",
-            f"{flavour}: no text indexes (search scans a bounded number of tickets instead)",
-        )
-    return Check("server flavour", "ok", flavour)
+__all__ = ["Check", "Level", "flavour_check", "run_checks", "server_flavour"]
 
 
 def run_checks(store: TicketStore, config: Config) -> list[Check]:
     """Every check; a detail quoting the server or the driver has the URI's secrets masked."""
     uri = config.mongo.uri.get_secret_value()
-    return [Check(c.name, c.level, mask_secrets(c.detail, uri)) for c in _checks(store, config)]
-
-
-def _checks(store: TicketStore, config: Config) -> list[Check]:
-    db = store.db
-    checks = [Check("connection", "ok", mask_uri(config.mongo.uri.get_secret_value()))]
-    try:
-        info = db.client.server_info()
-        version = str(info.get("version", "?"))
-        major = int(version.split(".")[0]) if version[0].isdigit() else 0
-        level: Level = "ok" if major >= 6 else "warn"
-        checks.append(Check("server version", level, f"MongoDB {version} (6.0+ supported)"))
-        checks.append(flavour_check(info))
-        hello = db.command("hello")
-        if hello.get("setName"):
-            checks.append(Check("change streams", "ok", f"replica set {hello['setName']}: live"))
-        elif hello.get("msg") == "isdbgrid":
-            checks.append(Check("change streams", "ok", "sharded cluster: live"))
-        else:
-            checks.append(
-                Check("change streams", "warn", "standalone server: the app polls by updatedAt")
-            )
-    except PyMongoError as error:
-        checks.append(Check("server", "fail", str(error).splitlines()[0][:160]))
-        return checks
-    try:
-        present = {ix["name"] for ix in store.tickets.list_indexes()}
-        missing = [opts["name"] for _, opts in index_plan() if opts["name"] not in present]
-        if missing:
-            checks.append(
-                Check(
-                    "indexes", "warn", f"missing {', '.join(missing)}: run `helpdesk-tui init-db`"
-                )
-            )
-        else:
-            checks.append(Check("indexes", "ok", f"{len(index_plan())} queue indexes present"))
-        fine, detail = store.queue.check(store.now())
-        if not fine:
-            detail += ": run `helpdesk-tui init-db` to rebuild it"
-        checks.append(Check("queue index", "ok" if fine else "warn", detail))
-        checks.append(
-            Check(
-                "collections",
-                "ok",
-                f"{store.tickets.estimated_document_count()} tickets, "
-                f"{store.users.estimated_document_count()} users",
-            )
-        )
-    except OperationFailure as error:
-        checks.append(Check("read access", "fail", str(error).splitlines()[0][:160]))
-    try:
-        status = db.command({"connectionStatus": 1, "showPrivileges": True})
-        users = status.get("authInfo", {}).get("authenticatedUsers", [])
-        who = ", ".join(f"{u.get('user')}@{u.get('db')}" for u in users) or "no authentication"
-        actions = {
-            action
-            for privilege in status.get("authInfo", {}).get("authenticatedUserPrivileges", [])
-            for action in privilege.get("actions", [])
-        }
-        needed = {"find", "update", "insert", "changeStream", "createIndex"}
-        lacking = sorted(needed - actions) if users else []
-        if lacking:
-            checks.append(Check("privileges", "warn", f"{who}: lacks {', '.join(lacking)}"))
-        else:
-            checks.append(Check("privileges", "ok", who))
-    except PyMongoError as error:
-        checks.append(Check("privileges", "warn", str(error).splitlines()[0][:160]))
-    return checks
+    checks = [Check("connection", "ok", mask_uri(uri)), *server_checks(store)]
+    return [Check(c.name, c.level, mask_secrets(c.detail, uri)) for c in checks]

@@ -24,7 +24,7 @@ class View:
 def standard_views(
     me: ObjectId,
     custom: Sequence[ViewConfig] = (),
-    lookup: Callable[[str], ObjectId] | None = None,
+    lookup: Callable[[str], ObjectId | None] | None = None,
 ) -> list[View]:
     """My tickets, Unassigned, All open, Breaching, Waiting, Recently resolved, then custom."""
     views = [
@@ -54,7 +54,10 @@ def standard_views(
         elif spec.assignee and spec.assignee != "any":
             if lookup is None:
                 raise InvalidRequest(f"view {spec.name!r}: cannot look up {spec.assignee}")
-            assignee = lookup(spec.assignee)
+            found = lookup(spec.assignee)
+            if found is None:  # a user document without an _id: nothing to match on
+                raise InvalidRequest(f"view {spec.name!r}: cannot look up {spec.assignee}")
+            assignee = found
         query = QueueQuery(
             statuses=tuple(spec.statuses) or QueueQuery().statuses,
             assignee=assignee,

@@ -352,3 +352,20 @@ def test_once_seeded_a_change_to_my_resolved_ticket_is_not_an_assignment() -> No
     alerts.seed_mine([ObjectId()])
     closing = change(resolved, updated=("status", "closedAt"), assignedTo=ME, status="closed")
     assert alerts.consider([closing]) == []
+
+
+def test_a_malformed_event_notifies_with_readable_text_not_python_reprs() -> None:
+    """Alerts read the event as domain models: a missing subject or null content shows as
+    nothing, never as the text "None"; a dict where the number belongs is not shown."""
+    ticket = ObjectId()
+    alerts = Alerts(ME)
+    alerts.seed(ticket, ME, None)
+    broken = {"_id": ObjectId(), "sender": CUSTOMER, "content": None, "isInternal": False}
+    found = alerts.consider(
+        [change(ticket, messages=(broken,), assignedTo=ME, subject=None, ticketNumber={"$x": 1})]
+    )
+    assert found == [Alert(ticket, "Customer replied on a ticket", "")]
+    assigned = Alerts(ME).consider(
+        [change(ObjectId(), "insert", assignedTo=ME, subject=None, ticketNumber=None)]
+    )
+    assert [a.text for a in assigned] == ["a ticket: "]

@@ -407,3 +407,17 @@ def test_mask_secrets_removes_each_secret_from_a_driver_message_raw_or_decoded()
 
     assert "p@ssw0rd" not in masked and "p%40ssw0rd" not in masked and "st0ken" not in masked
     assert masked.startswith("auth failed for mongodb://u:****@h/")
+
+
+def test_a_custom_view_whose_agent_has_no_id_is_refused_not_widened_to_everyone() -> None:
+    """A lookup that finds no id must not leave the view's assignee empty (which means "any"):
+    the view would silently list every agent's tickets."""
+    from bson import ObjectId
+
+    from helpdesk_tui.config import ViewConfig
+    from helpdesk_tui.domain.errors import InvalidRequest
+    from helpdesk_tui.views import standard_views
+
+    custom = [ViewConfig(name="Bo's", assignee="bo@example.com")]
+    with pytest.raises(InvalidRequest, match=r"cannot look up bo@example\.com"):
+        standard_views(ObjectId(), custom, lambda email: None)

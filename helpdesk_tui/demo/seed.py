@@ -11,7 +11,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
 
@@ -25,6 +25,9 @@ from helpdesk_tui.domain.models import (
     new_ticket_doc,
 )
 from helpdesk_tui.domain.sla import SlaPolicy
+
+if TYPE_CHECKING:
+    from helpdesk_tui.store.tickets import TicketStore
 
 AGENTS = [
     ("Ana Lima", "ana@helpdesk.example"),
@@ -180,14 +183,16 @@ class DemoData:
 
 
 def _people(rng: random.Random, customers: int) -> tuple[list[dict[str, Any]], list[ObjectId]]:
-    users = [{"_id": ObjectId(), "name": n, "email": e, "role": "agent"} for n, e in AGENTS]
+    users: list[dict[str, Any]] = [
+        {"_id": ObjectId(), "name": n, "email": e, "role": "agent"} for n, e in AGENTS
+    ]
     users.append(
         {"_id": ObjectId(), "name": SUPERVISOR[0], "email": SUPERVISOR[1], "role": "supervisor"}
     )
-    customer_ids = []
+    customer_ids: list[ObjectId] = []
     for i in range(customers):
         first, last = rng.choice(FIRST), rng.choice(LAST)
-        user = {
+        user: dict[str, Any] = {
             "_id": ObjectId(),
             "name": f"{first} {last}",
             "email": f"{first}.{last}{i}@mail.example".lower(),
@@ -392,6 +397,8 @@ def _malformed(doc: dict[str, Any]) -> dict[str, Any]:
     return broken
 
 
-def load(store: Any, data: DemoData) -> None:
+def load(store: TicketStore, data: DemoData) -> None:
     """Insert the generated people and tickets and move the shared counter past them."""
-    store.import_demo(data.users, data.tickets)
+    from helpdesk_tui.demo.importer import import_demo
+
+    import_demo(store, data.users, data.tickets)

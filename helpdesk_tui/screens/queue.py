@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -405,7 +406,9 @@ class QueueScreen(TicketActions):
         self.call_store(fetch, show, group="refill", exclusive=True)
         return True
 
-    def _show_patched(self, tickets: list[Ticket], users: dict[ObjectId, User], more: bool) -> None:
+    def _show_patched(
+        self, tickets: list[Ticket], users: Mapping[ObjectId, User], more: bool
+    ) -> None:
         store = self.helpdesk.store
         # has_more is len == limit: a page that says "more" is exactly full.
         self.page = QueuePage(tuple(tickets), 0, len(tickets) if more else len(tickets) + 1)

@@ -92,6 +92,8 @@ class ReplyScreen(HelpdeskScreen):
     # Public reply or internal note: the key that opened the screen decides, ctrl+t changes it,
     # nothing else does (a restored draft never does). The mode bar follows it at once.
     internal: reactive[bool] = reactive(False, init=False)
+    # The last draft-save failure shown, so the same one is not repeated at every pause.
+    _draft_error: str | None = None
 
     def __init__(
         self, ticket_id: ObjectId, *, internal: bool = False, ticket: Ticket | None = None
@@ -299,7 +301,7 @@ class ReplyScreen(HelpdeskScreen):
             self.helpdesk.drafts.save(draft)
         except OSError as error:  # DraftError: too large, or the directory is unusable
             said = f"Could not save the draft: {error}"
-            if said != getattr(self, "_draft_error", None):  # once, not at every pause
+            if said != self._draft_error:  # once, not at every pause
                 self._draft_error = said
                 self.notify(said, severity="error", timeout=10)
         else:

@@ -268,7 +268,7 @@ class LiveFeed:
     # --- polling -------------------------------------------------------------------------------
 
     def _poll_forever(self) -> None:
-        projection = {name: 1 for name in QUEUE_FIELDS}
+        projection: dict[str, Any] = {name: 1 for name in QUEUE_FIELDS}
         projection["messages"] = {"$slice": -1}  # the newest message, for notifications
         since = started = self._latest()
         # Per ticket still inside the overlap window: the last fingerprint and stamp reported,

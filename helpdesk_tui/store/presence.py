@@ -18,7 +18,7 @@ from pymongo.errors import PyMongoError
 
 from helpdesk_tui.domain.errors import StoreUnavailable
 from helpdesk_tui.domain.models import mongo_time
-from helpdesk_tui.store.tickets import Clock, system_clock
+from helpdesk_tui.store.settings import Clock, StoreSettings, system_clock
 
 HEARTBEAT_SECONDS = 15
 STALE_AFTER = timedelta(seconds=HEARTBEAT_SECONDS * 3)
@@ -39,8 +39,12 @@ class Presence:
 
 class PresenceStore:
     def __init__(
-        self, db: Database[Any], collection: str = "presence", clock: Clock = system_clock
+        self,
+        db: Database[Any],
+        collection: str = StoreSettings.presence,
+        clock: Clock = system_clock,
     ) -> None:
+        """``collection``: the settings' ``presence`` (``TicketStore.presence()`` passes it)."""
         self.collection = db[collection]
         self.clock = clock
 

@@ -8,26 +8,20 @@ the current state is a compare-and-set in the update's filter; losing the race r
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, ParamSpec, TypeVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from bson import ObjectId
 from bson.errors import InvalidId
 from pymongo import ReturnDocument
 from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import DocumentTooLarge, DuplicateKeyError, OperationFailure, PyMongoError
+from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
 
-from helpdesk_tui.domain.errors import (
-    ConflictError,
-    InvalidRequest,
-    NotFound,
-    StoreUnavailable,
-)
+from helpdesk_tui.domain.errors import ConflictError, InvalidRequest, NotFound
 from helpdesk_tui.domain.models import (
     NewTicket,
     Priority,
@@ -39,8 +33,11 @@ from helpdesk_tui.domain.models import (
     new_ticket_doc,
     utc,
 )
-from helpdesk_tui.domain.sla import SlaPolicy, evaluate, sort_key
-from helpdesk_tui.domain.workflow import Workflow
+from helpdesk_tui.domain.sla import evaluate, sort_key
+from helpdesk_tui.store.audit import AuditTrail
+from helpdesk_tui.store.errors import db_errors
+from helpdesk_tui.store.people import People
+from helpdesk_tui.store.presence import PresenceStore
 from helpdesk_tui.store.queries import (
     Assignee,
     QueueQuery,
@@ -48,7 +45,6 @@ from helpdesk_tui.store.queries import (
     count_pipeline,
     index_filter,
     index_hint,
-    index_plan,
     index_served,
     index_sort,
     queue_pipeline,
@@ -56,36 +52,10 @@ from helpdesk_tui.store.queries import (
 )
 from helpdesk_tui.store.queue_index import QueueIndex
 from helpdesk_tui.store.queue_index import index_plan as queue_index_plan
+from helpdesk_tui.store.schema import init_schema
+from helpdesk_tui.store.settings import Clock, StoreSettings, system_clock
 
-Clock = Callable[[], datetime]
-P = ParamSpec("P")
-R = TypeVar("R")
-
-# Server codes for "the updated document would exceed 16 MB" (BSONObjectTooLarge and kin).
-TOO_LARGE_CODES = frozenset({10334, 17419, 17420})
-
-
-def system_clock() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class StoreSettings:
-    """Collection names and policies; built from the config by the CLI/app."""
-
-    tickets: str = "tickets"
-    users: str = "users"
-    orders: str = "orders"
-    events: str = "ticket_events"
-    counters: str = "counters"
-    queue_index: str = "queue_index"
-    meta: str = "helpdesk_meta"
-    counter_key: str = "ticketNumber"
-    counter_field: str = "seq"
-    number_format: str = "TKT-{seq:06d}"
-    max_reply_chars: int = 10_000
-    sla: SlaPolicy = field(default_factory=SlaPolicy)
-    workflow: Workflow = field(default_factory=Workflow)
+__all__ = ["Clock", "QueuePage", "StoreSettings", "TicketStore", "as_object_id", "system_clock"]
 
 
 @dataclass(frozen=True)
@@ -99,33 +69,8 @@ class QueuePage:
         return len(self.tickets) == self.limit
 
 
-def _db_errors(method: Callable[P, R]) -> Callable[P, R]:
-    """Turn driver errors into one typed, one-line error (never a credential-bearing URI)."""
-
-    @functools.wraps(method)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(*args, **kwargs)
-        except DocumentTooLarge as error:
-            raise InvalidRequest(TOO_LARGE) from error
-        except OperationFailure as error:
-            if error.code in TOO_LARGE_CODES:
-                raise InvalidRequest(TOO_LARGE) from error
-            raise StoreUnavailable(f"database error: {_first_line(error)}") from error
-        except PyMongoError as error:
-            raise StoreUnavailable(f"database error: {_first_line(error)}") from error
-
-    return wrapper
-
-
 # BadValue, TypeMismatch: e.g. $push to a field that is not an array.
 MALFORMED_CODES = (2, 14)
-TOO_LARGE = "this ticket is at MongoDB's 16 MB document limit; open a follow-up ticket"
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0][:200] if text else type(error).__name__
 
 
 def as_object_id(value: ObjectId | str) -> ObjectId:
@@ -150,18 +95,36 @@ class TicketStore:
         self.settings = settings or StoreSettings()
         self.clock = clock
         self.tickets: Collection[Any] = db[self.settings.tickets]
-        self.users: Collection[Any] = db[self.settings.users]
         self.orders: Collection[Any] = db[self.settings.orders]
-        self.events: Collection[Any] = db[self.settings.events]
         self.counters: Collection[Any] = db[self.settings.counters]
         self.queue = QueueIndex(
             db[self.settings.queue_index], db[self.settings.meta], self.tickets, self.settings.sla
         )
-        self._user_cache: dict[ObjectId, User] = {}
+        # The other concerns, each its own module; TicketStore delegates to them.
+        self.people = People(db[self.settings.users])
+        self.audit = AuditTrail(db[self.settings.events], self.now)
         # Whether some app keeps the queue index true for other writers, checked every few s.
         self._maintained_until = 0.0
         self.maintained_by_us = False
         self._hints: bool | None = None
+
+    @property
+    def users(self) -> Collection[Any]:
+        """The users collection (owned by ``people``)."""
+        return self.people.users
+
+    @users.setter
+    def users(self, collection: Collection[Any]) -> None:
+        self.people.users = collection
+
+    @property
+    def events(self) -> Collection[Any]:
+        """The audit trail's collection (owned by ``audit``)."""
+        return self.audit.events
+
+    @events.setter
+    def events(self, collection: Collection[Any]) -> None:
+        self.audit.events = collection
 
     @property
     def hints(self) -> bool:
@@ -185,43 +148,39 @@ class TicketStore:
     def now(self) -> datetime:
         return mongo_time(self.clock())
 
+    def presence(self) -> PresenceStore:
+        """Presence on this database, in the configured collection, on the store's clock."""
+        return PresenceStore(self.db, self.settings.presence, clock=self.clock)
+
+    def sibling(self) -> TicketStore:
+        """A second store on the same database and settings (its own user cache), as another
+        program writing the same helpdesk would have (the demo's simulated team)."""
+        return TicketStore(self.db, self.settings, clock=self.clock)
+
     # --- schema ------------------------------------------------------------------------------
 
-    @_db_errors
+    @db_errors
     def init_db(self, *, rebuild: bool = False) -> list[str]:
         """Create the indexes our queries need and bring the queue index up to date
         (``rebuild``: derive every ticket's entry again). Idempotent; never drops anything."""
-        created = [
-            f"{self.settings.tickets}.{self.tickets.create_index(keys, **options)}"
-            for keys, options in index_plan()
-        ]
-        created.append(
-            f"{self.settings.events}."
-            + self.events.create_index([("ticket", 1), ("at", 1)], name="ticket_timeline")
-        )
-        created += [f"{self.settings.queue_index}.{name}" for name in self.queue.init()]
         # The counter exists before the first allocation, so no two first allocations race to
         # create it (SecantusDB answered such a race with no document but an increment: a gap).
         s = self.settings
         self.counters.update_one(
             {"_id": s.counter_key}, {"$setOnInsert": {s.counter_field: 0}}, upsert=True
         )
-        if rebuild:
-            self.queue.rebuild(self.now())
-        else:
-            self.queue.catch_up(self.now())  # builds the index if it has never been built
-        return created
+        return init_schema(self.tickets, self.audit, self.queue, self.now(), rebuild=rebuild)
 
     # --- reads -------------------------------------------------------------------------------
 
-    @_db_errors
+    @db_errors
     def get_ticket(self, ticket_id: ObjectId | str) -> Ticket:
         doc = self.tickets.find_one({"_id": as_object_id(ticket_id)})
         if doc is None:
             raise NotFound(f"no ticket with id {ticket_id}")
         return Ticket.from_mongo(doc)
 
-    @_db_errors
+    @db_errors
     def find_ticket(self, ref: str) -> Ticket:
         """A ticket by number (``TKT-000123``, case-insensitive, or ``123``) or by id."""
         ref = ref.strip()
@@ -247,7 +206,7 @@ class TicketStore:
         else:
             self.queue.catch_up(now)
 
-    @_db_errors
+    @db_errors
     def list_queue(self, query: QueueQuery, *, skip: int = 0, limit: int = 200) -> QueuePage:
         """One page of a view, most urgent first by default.
 
@@ -285,7 +244,7 @@ class TicketStore:
         tickets = [Ticket.from_mongo(docs[i]) for i in ids if i in docs]
         return QueuePage(tuple(tickets), skip, limit)
 
-    @_db_errors
+    @db_errors
     def count_views(self, queries: Mapping[str, QueueQuery]) -> dict[str, int]:
         """How many tickets each view holds: an index-only count per view."""
         if not queries:
@@ -295,7 +254,7 @@ class TicketStore:
         searched = {n: q for n, q in queries.items() if not index_served(q)}
         if searched:
             pipeline = count_pipeline(searched, now, self.settings.sla)
-            result = next(iter(self.tickets.aggregate(pipeline)), {})
+            result: dict[str, Any] = next(iter(self.tickets.aggregate(pipeline)), {})
             counts = {n: (result.get(n) or [{}])[0].get("n", 0) for n in searched}
         if len(searched) < len(queries):
             self._fresh_index()
@@ -304,14 +263,14 @@ class TicketStore:
                 counts[name] = self.queue.entries.count_documents(index_filter(query, now))
         return {name: counts[name] for name in queries}
 
-    @_db_errors
+    @db_errors
     def assigned_ids(self, agent: ObjectId, limit: int = 5_000) -> list[ObjectId]:
         """Ids of the agent's most recently updated tickets, any status (indexed, ids only)."""
         query = {"assignedTo": agent}
         cursor = self.tickets.find(query, {"_id": 1}).sort("updatedAt", -1).limit(limit)
         return [doc["_id"] for doc in cursor]
 
-    @_db_errors
+    @db_errors
     def changed_since(self, agent: ObjectId, since: datetime, limit: int = 50) -> list[str]:
         """Numbers of the agent's tickets written since ``since``, newest first."""
         cursor = (
@@ -324,14 +283,14 @@ class TicketStore:
         )
         return [str(doc.get("ticketNumber", "?")) for doc in cursor]
 
-    @_db_errors
+    @db_errors
     def workload(self) -> dict[ObjectId, dict[str, Any]]:
         """Per agent, in one query over the queue index: active tickets by status, breached and
         at-risk counts and the oldest active ticket's creation time."""
         self._fresh_index()
         now = self.now()
         running = {"$eq": ["$rank", 0]}
-        pipeline = [
+        pipeline: list[dict[str, Any]] = [
             {"$match": {"phase": "active", "assignedTo": {"$ne": None}}},
             {
                 "$group": {
@@ -360,39 +319,20 @@ class TicketStore:
                 counts["oldest"] = utc(oldest)
         return load
 
-    @_db_errors
+    # --- people (store/people.py) -------------------------------------------------------------
+
     def users_by_ids(self, ids: Iterable[ObjectId | None]) -> dict[ObjectId, User]:
         """Users in one ``$in`` query, cached for the life of the store (users are read only)."""
-        wanted = {i for i in ids if isinstance(i, ObjectId)}
-        missing = wanted - self._user_cache.keys()
-        if missing:
-            projection = {"name": 1, "email": 1, "role": 1}
-            for doc in self.users.find({"_id": {"$in": list(missing)}}, projection):
-                user = User.from_mongo(doc)
-                if user.id is not None:
-                    self._user_cache[user.id] = user
-        return {i: self._user_cache[i] for i in wanted if i in self._user_cache}
+        return self.people.by_ids(ids)
 
-    @_db_errors
     def user_by_email(self, email: str) -> User:
-        email = email.strip()
-        doc = self.users.find_one({"email": email}) or self.users.find_one({"email": email.lower()})
-        if doc is None:
-            raise NotFound(f"no user with email {email!r} in '{self.settings.users}'")
-        user = User.from_mongo(doc)
-        if user.id is not None:
-            self._user_cache[user.id] = user
-        return user
+        return self.people.by_email(email)
 
-    @_db_errors
     def staff(self, roles: Sequence[str]) -> list[User]:
         """Users whose role is one of ``roles``, by name."""
-        cursor = self.users.find({"role": {"$in": list(roles)}}, {"name": 1, "email": 1, "role": 1})
-        users = [User.from_mongo(doc) for doc in cursor.sort("name", 1)]
-        self._user_cache.update({u.id: u for u in users if u.id is not None})
-        return users
+        return self.people.staff(roles)
 
-    @_db_errors
+    @db_errors
     def order_summary(self, order_id: ObjectId) -> dict[str, Any] | None:
         """A few fields of an order for the ticket header (the collection is optional)."""
         projection = {"orderNumber": 1, "status": 1, "total": 1, "totalAmount": 1}
@@ -400,7 +340,7 @@ class TicketStore:
 
     # --- writes ------------------------------------------------------------------------------
 
-    @_db_errors
+    @db_errors
     def next_ticket_number(self) -> str:
         """Allocate a number atomically from the shared counter document (upserted)."""
         s = self.settings
@@ -421,33 +361,34 @@ class TicketStore:
                 return s.number_format.format(seq=int(doc[s.counter_field]))
         raise ConflictError("could not allocate a ticket number: the counter is contended")
 
-    @_db_errors
-    def import_demo(
-        self, users: Sequence[dict[str, Any]], tickets: Sequence[dict[str, Any]]
-    ) -> int:
-        """Bulk-load generated people and tickets (demo/seed), numbering the tickets from one
-        atomically reserved block of the shared counter so they never collide with real ones."""
-        if users:
-            self.users.insert_many(list(users), ordered=False)
-        if not tickets:
-            return 0
+    @db_errors
+    def reserve_numbers(self, count: int) -> list[str]:
+        """``count`` consecutive ticket numbers from one atomic ``$inc`` of the shared counter,
+        so a bulk import never collides with numbers other writers allocate."""
+        if count <= 0:
+            return []
         s = self.settings
         block = self.counters.find_one_and_update(
             {"_id": s.counter_key},
-            {"$inc": {s.counter_field: len(tickets)}},
+            {"$inc": {s.counter_field: count}},
             upsert=True,
             return_document=ReturnDocument.AFTER,
         )
-        first = int(block[s.counter_field]) - len(tickets) + 1
-        numbered = [
-            {**doc, "ticketNumber": s.number_format.format(seq=first + i)}
-            for i, doc in enumerate(tickets)
-        ]
-        self.tickets.insert_many(numbered, ordered=False)
-        self.queue.add_new(numbered)
-        return len(numbered)
+        if block is None:  # an upsert returns the document after: only a racing create
+            raise ConflictError("could not reserve ticket numbers: the counter is contended")
+        first = int(block[s.counter_field]) - count + 1
+        return [s.number_format.format(seq=first + i) for i in range(count)]
 
-    @_db_errors
+    @db_errors
+    def insert_tickets(self, docs: Sequence[dict[str, Any]]) -> int:
+        """Bulk-insert complete ticket documents (numbered already) and their queue entries."""
+        if not docs:
+            return 0
+        self.tickets.insert_many(list(docs), ordered=False)
+        self.queue.add_new(docs)
+        return len(docs)
+
+    @db_errors
     def create_ticket(self, new: NewTicket, *, actor: ObjectId | None = None) -> Ticket:
         for _ in range(20):
             doc = new_ticket_doc(new, ticket_number=self.next_ticket_number(), now=self.now())
@@ -508,7 +449,7 @@ class TicketStore:
                 raise InvalidRequest(f"{now.label}: malformed {problem}; it was not changed")
         raise ConflictError(conflict(now))
 
-    @_db_errors
+    @db_errors
     def add_message(
         self,
         ticket_id: ObjectId | str,
@@ -577,7 +518,7 @@ class TicketStore:
             update["$unset"] = {"resolvedAt": "", "closedAt": ""}
         return fields
 
-    @_db_errors
+    @db_errors
     def set_status(
         self,
         ticket_id: ObjectId | str,
@@ -604,7 +545,7 @@ class TicketStore:
         self._record(ticket_id, actor, "status", current.value, target.value)
         return ticket
 
-    @_db_errors
+    @db_errors
     def assign(
         self,
         ticket_id: ObjectId | str,
@@ -634,7 +575,7 @@ class TicketStore:
         self._record(ticket_id, actor, "assign", _str(previous), _str(agent))
         return ticket
 
-    @_db_errors
+    @db_errors
     def take(self, ticket_id: ObjectId | str, agent: ObjectId) -> Ticket:
         """Assign an unassigned ticket to ``agent``; of two agents racing, exactly one wins."""
         ticket_id = as_object_id(ticket_id)
@@ -647,7 +588,7 @@ class TicketStore:
         self._record(ticket_id, agent, "assign", None, str(agent))
         return ticket
 
-    @_db_errors
+    @db_errors
     def take_next(self, agent: ObjectId, *, candidates: int = 10) -> Ticket | None:
         """Take the most urgent unassigned open ticket, skipping any another agent just took."""
         query = QueueQuery(statuses=(Status.OPEN,), assignee=Assignee.UNASSIGNED)
@@ -664,7 +605,7 @@ class TicketStore:
                 return None
         return None
 
-    @_db_errors
+    @db_errors
     def set_priority(
         self, ticket_id: ObjectId | str, priority: Priority, *, actor: ObjectId | None = None
     ) -> Ticket:
@@ -676,7 +617,7 @@ class TicketStore:
         self._record(ticket_id, actor, "priority", (before or {}).get("priority"), priority.value)
         return ticket
 
-    @_db_errors
+    @db_errors
     def change_tags(
         self,
         ticket_id: ObjectId | str,
@@ -711,7 +652,7 @@ class TicketStore:
         self._record(ticket_id, actor, "tags", ",".join(removed) or None, ",".join(added) or None)
         return ticket
 
-    # --- audit -------------------------------------------------------------------------------
+    # --- audit (store/audit.py) ---------------------------------------------------------------
 
     def _record(
         self,
@@ -722,20 +663,10 @@ class TicketStore:
         after: str | None,
     ) -> None:
         """Append to the audit trail (who, what, from, to, when)."""
-        self.events.insert_one(
-            {
-                "ticket": ticket_id,
-                "actor": actor,
-                "action": action,
-                "from": before,
-                "to": after,
-                "at": self.now(),
-            }
-        )
+        self.audit.record(ticket_id, actor, action, before, after)
 
-    @_db_errors
     def history(self, ticket_id: ObjectId) -> list[dict[str, Any]]:
-        return list(self.events.find({"ticket": ticket_id}).sort("at", 1).limit(500))
+        return self.audit.history(ticket_id)
 
 
 def _index_time(value: Any) -> datetime:

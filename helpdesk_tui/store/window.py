@@ -63,7 +63,8 @@ def matches(
         return False
     if query.categories and raw.get("category") not in {c.value for c in query.categories}:
         return False
-    tags = raw.get("tags") if isinstance(raw.get("tags"), list) else []
+    raw_tags = raw.get("tags")
+    tags = raw_tags if isinstance(raw_tags, list) else []
     if query.tags and not set(query.tags) <= set(tags):
         return False
     if query.ids and raw.get("_id") not in set(query.ids):

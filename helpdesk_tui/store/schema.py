@@ -1,0 +1,34 @@
+"""Schema set-up: the indexes our queries need and the queue index brought up to date."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo.collection import Collection
+
+from helpdesk_tui.store.audit import AuditTrail
+from helpdesk_tui.store.queries import index_plan
+from helpdesk_tui.store.queue_index import QueueIndex
+
+
+def init_schema(
+    tickets: Collection[Any],
+    audit: AuditTrail,
+    queue: QueueIndex,
+    now: datetime,
+    *,
+    rebuild: bool = False,
+) -> list[str]:
+    """Create every index (idempotent; never drops anything) and catch the queue index up
+    (``rebuild``: derive every ticket's entry again). Returns ``collection.index`` names."""
+    created = [
+        f"{tickets.name}.{tickets.create_index(keys, **options)}" for keys, options in index_plan()
+    ]
+    created.append(f"{audit.events.name}.{audit.init()}")
+    created += [f"{queue.entries.name}.{name}" for name in queue.init()]
+    if rebuild:
+        queue.rebuild(now)
+    else:
+        queue.catch_up(now)  # builds the index if it has never been built
+    return created
