@@ -18,18 +18,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import mongomock
 from bson import ObjectId
+from pymongo import MongoClient
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
 from helpdesk_tui.app import HelpdeskApp
-from helpdesk_tui.cli import settings_from_config
 from helpdesk_tui.config import Config
 from helpdesk_tui.demo import seed
 from helpdesk_tui.domain.models import ACTIVE_STATUSES
 from helpdesk_tui.domain.people import Identity
 from helpdesk_tui.drafts import Drafts
+from helpdesk_tui.store.embedded import EmbeddedServer
+from helpdesk_tui.store.settings import settings_from_config
 from helpdesk_tui.store.tickets import TicketStore
 
 HERE = Path(__file__).resolve().parent
@@ -57,8 +58,13 @@ def demo_config() -> Config:
     )
 
 
+# A standalone server: the app's feed polls, and the screenshots park its poll (below).
+SERVER = EmbeddedServer(standalone=True)
+
+
 def demo_store(config: Config) -> TicketStore:
-    client: Any = mongomock.MongoClient(tz_aware=True)
+    SERVER.start()
+    client: Any = MongoClient(SERVER.uri, tz_aware=True)
     store = TicketStore(
         client[config.mongo.database], settings_from_config(config), clock=lambda: NOW
     )
@@ -186,4 +192,7 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        SERVER.stop()
