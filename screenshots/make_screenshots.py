@@ -58,8 +58,8 @@ def demo_config() -> Config:
     )
 
 
-# A standalone server: the app's feed polls, and the screenshots park its poll (below).
-SERVER = EmbeddedServer(standalone=True)
+# The demo's server (a replica set: the app follows a change stream, as the demo does).
+SERVER = EmbeddedServer()
 
 
 def demo_store(config: Config) -> TicketStore:
