@@ -142,12 +142,12 @@ def derive(doc: Mapping[str, Any], policy: SlaPolicy) -> dict[str, Any]:
         "riskAt": mongo_time(risk) if risk else FAR_FUTURE,
         "ticketNumber": doc.get("ticketNumber") if isinstance(doc.get("ticketNumber"), str) else "",
         "createdAt": mongo_time(created) if created else None,
-        "updatedAt": _date(doc.get("updatedAt")),
-        "resolvedAt": _date(doc.get("resolvedAt")),
+        "updatedAt": index_time(doc.get("updatedAt")),
+        "resolvedAt": index_time(doc.get("resolvedAt")),
     }
 
 
-def _date(value: Any) -> datetime:
+def index_time(value: Any) -> datetime:
     return mongo_time(utc(value)) if isinstance(value, datetime) else EPOCH
 
 
@@ -178,6 +178,8 @@ class QueueIndex:
     meta: Collection[Any]
     tickets: Collection[Any]
     policy: SlaPolicy
+    # This process holds the lease (set by its IndexMaintainer): no need to ask who does.
+    held: bool = False
 
     def init(self) -> list[str]:
         return [self.entries.create_index(keys, **options) for keys, options in index_plan()]
@@ -284,7 +286,7 @@ class QueueIndex:
                 {"_id": {"$in": [d["_id"] for d in recent]}}, {"updatedAt": 1}
             )
         }
-        behind = sum(1 for d in recent if known.get(d["_id"]) != _date(d.get("updatedAt")))
+        behind = sum(1 for d in recent if known.get(d["_id"]) != index_time(d.get("updatedAt")))
         lease = "kept live by a running app" if self.maintained(now) else "no app keeps it live"
         text = (
             f"{entries} entries for {tickets} tickets; "
@@ -365,7 +367,7 @@ class IndexMaintainer:
             return
         self._last = now
         had = self._holding
-        self._holding = self.index.take_lease(self.holder, now)
+        self._holding = self.index.held = self.index.take_lease(self.holder, now)
         if self._holding and not had:
             self.index.catch_up(now)
         elif self._holding:
@@ -378,4 +380,4 @@ class IndexMaintainer:
     def stop(self) -> None:
         if self._holding:
             self.index.release_lease(self.holder)
-            self._holding = False
+            self._holding = self.index.held = False

@@ -50,7 +50,7 @@ from helpdesk_tui.store.queries import (
     queue_pipeline,
     rows_pipeline,
 )
-from helpdesk_tui.store.queue_index import QueueIndex
+from helpdesk_tui.store.queue_index import QueueIndex, index_time
 from helpdesk_tui.store.queue_index import index_plan as queue_index_plan
 from helpdesk_tui.store.schema import init_schema
 from helpdesk_tui.store.settings import Clock, StoreSettings, system_clock
@@ -105,7 +105,6 @@ class TicketStore:
         self.audit = AuditTrail(db[self.settings.events], self.now)
         # Whether some app keeps the queue index true for other writers, checked every few s.
         self._maintained_until = 0.0
-        self.maintained_by_us = False
         self._hints: bool | None = None
 
     @property
@@ -198,7 +197,7 @@ class TicketStore:
 
     def _fresh_index(self) -> None:
         """Catch the queue index up unless a running app keeps it true (checked every 5 s)."""
-        if self.maintained_by_us or time.monotonic() < self._maintained_until:
+        if self.queue.held or time.monotonic() < self._maintained_until:
             return
         now = self.now()
         if self.queue.maintained(now):
@@ -236,7 +235,7 @@ class TicketStore:
             stale = [
                 i
                 for i, e in zip(ids, entries, strict=True)
-                if i not in docs or _index_time(docs[i].get("updatedAt")) != e.get("updatedAt")
+                if i not in docs or index_time(docs[i].get("updatedAt")) != e.get("updatedAt")
             ]
             if not stale:
                 break
@@ -667,13 +666,6 @@ class TicketStore:
 
     def history(self, ticket_id: ObjectId) -> list[dict[str, Any]]:
         return self.audit.history(ticket_id)
-
-
-def _index_time(value: Any) -> datetime:
-    """A ticket's ``updatedAt`` as the queue index stores it."""
-    from helpdesk_tui.store.queue_index import _date
-
-    return _date(value)
 
 
 def _count_if(condition: dict[str, Any]) -> dict[str, Any]:
