@@ -22,35 +22,15 @@ import pytest
 from bson import ObjectId
 from conftest import NOW, FakeClock, People, new_ticket
 from pymongo import MongoClient
+from test_live_polling import Recorder  # the feed's emit, thread-safe
 
 from helpdesk_tui.domain.models import Status
 from helpdesk_tui.store.embedded import EmbeddedServer
-from helpdesk_tui.store.live import Batch, Change, FeedMode, LiveFeed
+from helpdesk_tui.store.live import FeedMode, LiveFeed
 from helpdesk_tui.store.presence import EXPIRE_AFTER_SECONDS, PresenceStore
 from helpdesk_tui.store.tickets import StoreSettings, TicketStore
 
 WAIT = 30.0  # bound of every wait: a restart takes a few seconds on a loaded machine
-
-
-class Recorder:
-    """The feed's ``emit``, thread-safe."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._batches: list[Batch] = []
-
-    def __call__(self, batch: Batch) -> None:
-        with self._lock:
-            self._batches.append(batch)
-
-    @property
-    def batches(self) -> list[Batch]:
-        with self._lock:
-            return list(self._batches)
-
-    @property
-    def changes(self) -> list[Change]:
-        return [c for b in self.batches for c in b.changes]
 
 
 def wait_until(condition: Callable[[], bool], what: str, seconds: float = WAIT) -> None:

@@ -16,25 +16,16 @@ from typing import Any
 import pytest
 from bson import ObjectId
 from conftest import FakeClock, People, new_ticket
+from test_live_polling import Recorder  # the feed's emit, thread-safe
 
 from helpdesk_tui.domain.errors import HelpdeskError
 from helpdesk_tui.domain.models import Priority, Status
-from helpdesk_tui.store.live import Batch, Change, LiveFeed
+from helpdesk_tui.store.live import LiveFeed
 from helpdesk_tui.store.queries import Assignee, QueueQuery, SortKey
 from helpdesk_tui.store.tickets import TicketStore
 from helpdesk_tui.store.window import complete, patch
 
 LIMIT = 8
-
-
-class Events:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.changes: list[Change] = []
-
-    def __call__(self, batch: Batch) -> None:
-        with self.lock:
-            self.changes.extend(batch.changes)
 
 
 def load(store: TicketStore, query: QueueQuery) -> tuple[list[Any], dict[Any, Any]]:
@@ -82,7 +73,7 @@ def test_a_patched_window_equals_a_fresh_load(
     window, docs = load(store, query)
     page_more = store.list_queue(query, skip=LIMIT, limit=1).tickets != ()
 
-    events = Events()
+    events = Recorder()
     feed = LiveFeed(store, emit=events, poll_interval=0.2)
     thread = threading.Thread(target=feed.run, daemon=True)
     thread.start()
