@@ -21,6 +21,7 @@ from typing import Any
 from bson import ObjectId
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
+from textual.worker import WorkerCancelled
 
 from helpdesk_tui.domain.models import Category, NewTicket, Priority
 from helpdesk_tui.store.tickets import TicketStore
@@ -60,8 +61,11 @@ async def settle(pilot: Pilot[Any]) -> None:
     for _ in range(2):  # a callback may start another worker (or mount widgets)
         await pilot.pause()
         workers = [w for w in pilot.app.workers if w.group not in LONG_RUNNING]
-        if workers:  # (an empty list would mean "all", the feed included)
-            await pilot.app.workers.wait_for_complete(workers)
+        for worker in workers:
+            try:
+                await worker.wait()
+            except WorkerCancelled:  # an exclusive load replaced by a newer one: normal
+                pass
         await pilot.pause()
     for widget in pilot.app.screen.query("Input, TextArea"):
         assert isinstance(widget, Input | TextArea)
