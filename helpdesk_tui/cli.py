@@ -14,7 +14,15 @@ from typing import Annotated, Any, NoReturn
 import typer
 from bson import ObjectId
 
-from helpdesk_tui.config import Config, ConfigError, load_config, mask_secrets, mask_uri
+from helpdesk_tui.config import (
+    BUILT_IN,
+    Config,
+    ConfigError,
+    config_path_default,
+    load_config,
+    mask_secrets,
+    mask_uri,
+)
 from helpdesk_tui.crash import CRASH_EXIT, crash_line, debugging, record_crash
 from helpdesk_tui.domain.errors import HelpdeskError, InvalidRequest, NotFound, StoreUnavailable
 from helpdesk_tui.domain.models import Category, NewTicket, Priority, Status, Ticket
@@ -85,9 +93,16 @@ def connect(config: Config) -> TicketStore:
                 uri, config.mongo.database, timeout_ms=config.mongo.server_selection_timeout_ms
             )
         except StoreUnavailable as error:
-            reason = mask_secrets(str(error), uri)[:160]
+            reason = mask_secrets(str(error), uri)[:200]
             hint = f" ({mask_secrets(str(warned[0].message), uri)[:100]})" if warned else ""
-            fail(f"cannot reach MongoDB at {mask_uri(uri)}: {reason}{hint}")
+            origin = config.uri_from
+            if origin == BUILT_IN:
+                origin += f" (no config file at {config_path_default(os.environ)})"
+            fail(
+                f"cannot reach MongoDB at {mask_uri(uri)}: {reason}{hint}. URI from "
+                f"{origin}; check it with `helpdesk-tui doctor`, or try the app on "
+                "its own built-in database with `helpdesk-tui demo`"
+            )
     for warning in warned:
         typer.echo(f"helpdesk-tui: warning: {mask_secrets(str(warning.message), uri)}", err=True)
     return TicketStore(db, settings_from_config(config))

@@ -187,6 +187,9 @@ class ViewConfig(_Section):
         return value
 
 
+BUILT_IN = "the built-in default"
+
+
 class Config(_Section):
     mongo: MongoConfig = Field(default_factory=MongoConfig)
     agent: AgentConfig = Field(default_factory=AgentConfig)
@@ -199,6 +202,7 @@ class Config(_Section):
     views: list[ViewConfig] = Field(default_factory=list)
     # Set by load_config(), never read from the file.
     warnings: list[str] = Field(default_factory=list, exclude=True)
+    uri_from: str = Field(default=BUILT_IN, exclude=True)  # where mongo.uri came from
 
     @field_validator("sla", mode="before")
     @classmethod
@@ -249,8 +253,13 @@ def config_path(explicit: Path | None, env: Mapping[str, str]) -> Path | None:
         if not chosen.is_file():
             raise ConfigError(f"{chosen}: config file not found")
         return chosen
-    default = _xdg(env, "XDG_CONFIG_HOME", ".config") / "config.toml"
+    default = config_path_default(env)
     return default if default.is_file() else None
+
+
+def config_path_default(env: Mapping[str, str]) -> Path:
+    """Where the config file is looked for when neither ``--config`` nor the environment says."""
+    return _xdg(env, "XDG_CONFIG_HOME", ".config") / "config.toml"
 
 
 def state_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -412,8 +421,9 @@ def load_config(
             raise ConfigError(f"{file}: not UTF-8 text") from None
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"{file}: invalid TOML: {error}") from None
-    if "warnings" in raw:
-        raise ConfigError(f"{label}: warnings: unknown key")
+    for internal in ("warnings", "uri_from"):
+        if internal in raw:
+            raise ConfigError(f"{label}: {internal}: unknown key")
 
     warnings: list[str] = []
     mongo = raw.get("mongo")
@@ -441,4 +451,10 @@ def load_config(
         # `from None`: the ValidationError's own text would show the raw URI.
         raise ConfigError("; ".join(problems) + more) from None
     config.warnings = warnings
+    if ("mongo", "uri") in sources:
+        config.uri_from = sources[("mongo", "uri")]
+    elif isinstance(uri, str):
+        config.uri_from = str(file)
+    elif file is not None:
+        config.uri_from = f"the built-in default ({file} sets no mongo.uri)"
     return config

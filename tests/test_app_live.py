@@ -226,7 +226,6 @@ async def test_a_reply_by_someone_else_appears_in_the_open_conversation(
         clock.advance(minutes=1)
         content = f"Written by the {writer} while Ana reads"
         other.add_message(ticket_id, sender=sender, content=content)
-        written = time.monotonic()
 
         assert await until(pilot, lambda: len(messages(screen)) == before + 1, seconds=PROMPTLY)
         newest = messages(screen)[-1]

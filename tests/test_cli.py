@@ -511,6 +511,27 @@ def test_unreachable_server_is_one_line_error_with_the_password_masked(
     assert "helpdesk:****@127.0.0.1:1" in line
 
 
+def test_unreachable_server_says_in_one_whole_line_what_was_tried_what_failed_and_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = write_config(
+        tmp_path / "config.toml",
+        f'[agent]\nemail = "{AGENT}"\n[mongo]\nuri = "mongodb://127.0.0.1:1/"\n'
+        "server_selection_timeout_ms = 300\n",
+    )
+    monkeypatch.setenv("HELPDESK_TUI_CONFIG", str(config))
+
+    result = run("tickets", "list")
+
+    line = assert_one_line_error(result, "cannot reach MongoDB at mongodb://127.0.0.1:1/")
+    assert "connection refused" in line.lower()  # what failed, in the driver's words
+    assert "Topology" not in line and "configured timeouts" not in line  # not the driver's dump
+    assert "0.3 s" in line  # how long it tried
+    assert f"URI from {config}" in line  # where the URI came from
+    assert "helpdesk-tui doctor" in line and "helpdesk-tui demo" in line  # what to do
+    assert not line.rstrip().endswith(("Descript", ":", ","))  # a whole line, not a cut one
+
+
 def test_unreachable_server_from_an_environment_uri_is_masked_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
