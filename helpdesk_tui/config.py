@@ -11,7 +11,15 @@ from string import Formatter
 from typing import Any
 from urllib.parse import unquote
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import ErrorDetails
 
 from helpdesk_tui.domain.errors import HelpdeskError
@@ -103,6 +111,10 @@ class UiConfig(_Section):
     bell: bool = False
     desktop_notifications: bool = False
     theme: str = Field(default="textual-dark", min_length=1)
+    # The view each role starts on: a standard view's key or a [[views]] name. A supervisor
+    # owns few tickets, so "My tickets" would greet them empty.
+    start_view: str = Field(default="mine", min_length=1)
+    supervisor_start_view: str = Field(default="open", min_length=1)
 
     def mouse_on(self, environ: Mapping[str, str]) -> bool:
         """Whether to ask the terminal for mouse reports: ``mouse`` if set, else off over SSH."""
@@ -188,6 +200,8 @@ class ViewConfig(_Section):
 
 
 BUILT_IN = "the built-in default"
+# The standard views' keys, in their order (views.py builds them; the CLI's --view takes them).
+STANDARD_VIEW_KEYS = ("mine", "unassigned", "open", "breaching", "waiting", "resolved")
 
 
 class Config(_Section):
@@ -225,6 +239,17 @@ class Config(_Section):
         if hours is not None and hours.start >= hours.end:
             raise ValueError("business_hours: end must be after start")
         return value
+
+    @model_validator(mode="after")
+    def _start_views_exist(self) -> Config:
+        choices = [*STANDARD_VIEW_KEYS, *(view.name for view in self.views)]
+        for key in ("start_view", "supervisor_start_view"):
+            value = getattr(self.ui, key)
+            if value not in choices and value.lower() not in (c.lower() for c in choices):
+                raise ValueError(
+                    f"ui.{key}: {value!r:.40} is not a view; choose one of: {', '.join(choices)}"
+                )
+        return self
 
     @field_validator("canned", "views")
     @classmethod

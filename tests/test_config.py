@@ -421,3 +421,12 @@ def test_a_custom_view_whose_agent_has_no_id_is_refused_not_widened_to_everyone(
     custom = [ViewConfig(name="Bo's", assignee="bo@example.com")]
     with pytest.raises(InvalidRequest, match=r"cannot look up bo@example\.com"):
         standard_views(ObjectId(), custom, lambda email: None)
+
+
+def test_the_start_view_keys_config_accepts_are_the_standard_views_keys() -> None:
+    from bson import ObjectId
+
+    from helpdesk_tui.config import STANDARD_VIEW_KEYS
+    from helpdesk_tui.views import standard_views
+
+    assert tuple(view.key for view in standard_views(ObjectId())) == STANDARD_VIEW_KEYS

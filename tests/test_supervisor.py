@@ -248,3 +248,37 @@ async def test_an_agents_queue_from_the_workload_keeps_the_view_keys_and_q_says_
         await press(pilot, "q")
         await settle(pilot)
         assert isinstance(app.screen, WorkloadScreen)
+
+
+# --- where each role starts ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("email", "ui", "expected"),
+    [
+        (SAM, {}, "All open"),  # a supervisor owns few tickets: the team's queue first
+        (DEMO_AGENT_EMAIL, {}, "My tickets"),
+        (SAM, {"supervisor_start_view": "breaching"}, "Breaching"),
+        (DEMO_AGENT_EMAIL, {"start_view": "unassigned"}, "Unassigned"),
+    ],
+)
+async def test_each_role_starts_on_its_configured_view(
+    demo_store: TicketStore, make_app: Any, email: str, ui: dict[str, str], expected: str
+) -> None:
+    config = Config(ui=UiConfig(poll_interval_seconds=3600, **ui))
+    app = make_app(demo_store, email, config=config)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        assert app.screen.view.name == expected
+        assert app.screen.table.row_count > 0
+
+
+def test_an_unknown_start_view_is_a_config_error_naming_the_choices(tmp_path: Path) -> None:
+    from helpdesk_tui.config import ConfigError, load_config
+
+    path = tmp_path / "config.toml"
+    path.write_text('[ui]\nsupervisor_start_view = "everything"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, env={})
+    message = str(caught.value)
+    assert "supervisor_start_view" in message and "breaching" in message

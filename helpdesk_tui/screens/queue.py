@@ -151,10 +151,21 @@ class QueueScreen(TicketActions):
             # One agent's queue: a tab after the usual ones, so 1…6 keep their meaning.
             self.views = [*self.views, self.focus_view]
             self.set_reactive(QueueScreen.view_index, len(self.views) - 1)
+        else:
+            self.set_reactive(QueueScreen.view_index, self.start_index())
         self.query_one("#filter").display = False
         self.set_focus(self.table)  # now, not on the next idle
         self.update_top_bar()
         self.load()
+
+    def start_index(self) -> int:
+        """The configured start view of my role (config checked that it names a view)."""
+        ui = self.helpdesk.config.ui
+        key = ui.supervisor_start_view if self.helpdesk.me.is_supervisor else ui.start_view
+        for index, view in enumerate(self.views):
+            if key in (view.key, view.name) or key.lower() == view.name.lower():
+                return index
+        return 0
 
     def watch_view_index(self, index: int) -> None:
         self.set_reactive(QueueScreen.sort, None)
