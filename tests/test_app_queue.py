@@ -350,7 +350,8 @@ async def test_take_assigns_an_unassigned_ticket_to_me_and_it_leaves_the_unassig
 
         mine = await show_view(pilot, 1)
         assert target in row_keys(mine)
-        assert cell(mine, target, "assignee") == "Ana Lima"
+        everyone = await show_view(pilot, 3)  # All open says whose it is now
+        assert cell(everyone, target, "assignee") == "Ana Lima"
 
 
 async def test_n_takes_the_most_urgent_unassigned_open_ticket_and_opens_it(
@@ -461,6 +462,24 @@ async def test_at_80x24_the_table_keeps_sla_ticket_and_subject_but_drops_wide_co
     async with wide.run_test(size=(160, 40)) as pilot:
         queue = await show_view(pilot, 3)
         assert {c.value for c in queue.table.columns} >= WIDE_ONLY
+
+
+async def test_at_80x24_my_tickets_shows_the_customer_not_an_assignee_column_that_is_all_me(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(80, 24)) as pilot:
+        queue = await show_view(pilot, 1)
+        assert queue.view.name == "My tickets"
+        columns = [c.value for c in queue.table.columns]
+        assert "assignee" not in columns
+        assert {"sla", "number", "subject", "customer"} <= set(columns)
+        assert sum(c.get_render_width(queue.table) for c in queue.table.columns.values()) <= 80
+        first = row_keys(queue)[0]
+        customer = queue.table.users[queue.table.tickets[first].user]
+        assert cell(queue, first, "customer").rstrip("…") in customer.display
+        queue = await show_view(pilot, 3)  # All open: whose ticket it is matters again
+        assert "assignee" in [c.value for c in queue.table.columns]
 
 
 @pytest.mark.parametrize("subject", ["Help me [b]now[/b]", "Help [/] me"])

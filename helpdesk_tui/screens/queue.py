@@ -256,6 +256,7 @@ class QueueScreen(TicketActions):
             str(ticket): one_line(entries[0].text, 24)
             for ticket, entries in result.presence.items()
         }
+        self.table.show_assignee(not isinstance(self.current_query().assignee, ObjectId))
         self.table.show(page.tickets, users, now, self.helpdesk.store.settings.sla)
         self.query_one(ViewBar).show(self.views, self.view_index, counts)
         self.update_info()

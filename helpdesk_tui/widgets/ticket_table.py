@@ -67,6 +67,7 @@ COLUMNS = (
     Column("tags", "Tags", 14, 140),
 )
 MIN_SUBJECT = 12
+NARROW_CUSTOMER = 12  # the Customer column in the Assignee column's place on a narrow terminal
 WIDE = 120
 # Rows out of sight are re-evaluated this often (the visible ones on every tick).
 FULL_TICK = timedelta(seconds=15)
@@ -117,6 +118,7 @@ class TicketTable(DataTable[Text]):
         self._now: datetime | None = None
         self._layout: tuple[Column, ...] = ()
         self._subject_width = 30
+        self._assignee_shown = True
         self._states: dict[str, SlaState] = {}
         self._painted: dict[str, SlaState] = {}  # the state (colour) each row was painted in
         self._last_full: datetime | None = None  # the last tick that evaluated every row
@@ -124,14 +126,30 @@ class TicketTable(DataTable[Text]):
 
     # --- layout --------------------------------------------------------------------------
 
+    def show_assignee(self, show: bool) -> None:
+        """Whether the Assignee column is worth its width: not in a view of one agent's
+        tickets, where it would say the same name on every row; the Customer column takes
+        its place on a narrow terminal."""
+        if show == self._assignee_shown:
+            return
+        self._assignee_shown = show
+        if self._layout:
+            self._layout, self._subject_width = self._fit(self.size.width or self.app.size.width)
+            self._rebuild()
+
     def _fit(self, width: int) -> tuple[tuple[Column, ...], int]:
-        columns = tuple(
-            replace(c, width=c.wide) if c.wide and width >= WIDE else c
-            for c in COLUMNS
-            if width >= c.min_terminal
-        )
+        columns: list[Column] = []
+        for column in COLUMNS:
+            if column.key == "assignee" and not self._assignee_shown:
+                continue
+            if column.wide and width >= WIDE:
+                column = replace(column, width=column.wide)
+            if width >= column.min_terminal:
+                columns.append(column)
+            elif column.key == "customer" and not self._assignee_shown:
+                columns.append(replace(column, width=NARROW_CUSTOMER))
         fixed = sum(c.width + 2 for c in columns if c.key != "subject") + 2  # its padding
-        return columns, max(width - fixed, MIN_SUBJECT)
+        return tuple(columns), max(width - fixed, MIN_SUBJECT)
 
     def on_resize(self) -> None:
         layout, subject = self._fit(self.size.width or self.app.size.width)
@@ -289,7 +307,7 @@ class TicketTable(DataTable[Text]):
             "priority": Text(PRIORITY_SHORT[ticket.priority]),
             "status": Text(STATUS_SHORT[ticket.status]),
             "subject": self._subject(key, ticket),
-            "customer": Text(one_line(self._person(ticket.user), 16)),
+            "customer": Text(one_line(self._person(ticket.user), self._width("customer"))),
             "assignee": Text(one_line(self._person(ticket.assigned_to, "—"), assignee_width)),
             "category": Text(ticket.category.value),
             "updated": Text(ago(self._now - ticket.updated_at) if ticket.updated_at else "?"),
