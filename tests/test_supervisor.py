@@ -282,3 +282,23 @@ def test_an_unknown_start_view_is_a_config_error_naming_the_choices(tmp_path: Pa
         load_config(path, env={})
     message = str(caught.value)
     assert "supervisor_start_view" in message and "breaching" in message
+
+
+@pytest.mark.parametrize("size", [(80, 24), WIDE])
+async def test_the_workload_shows_every_figure_oldest_included_within_the_terminal(
+    demo_store: TicketStore, make_app: Any, size: tuple[int, int]
+) -> None:
+    app, _ = build(make_app, demo_store, SAM)
+    async with app.run_test(size=size) as pilot:
+        screen = await open_workload_on(pilot, "Ana Lima")
+        table = screen.query_one("#workload-table")
+        keys = [c.value for c in table.columns]
+        for figure in ("name", "open", "in_progress", "waiting", "active", "breached", "at_risk"):
+            assert figure in keys
+        assert "oldest" in keys
+        width = sum(c.get_render_width(table) for c in table.columns.values())
+        assert width <= size[0] - 2, f"{width} columns wide on a {size[0]}-column terminal"
+        await pilot.resize_terminal(*((80, 24) if size != (80, 24) else WIDE))
+        await settle(pilot)
+        width = sum(c.get_render_width(table) for c in table.columns.values())
+        assert width <= pilot.app.size.width - 2 and "oldest" in [c.value for c in table.columns]

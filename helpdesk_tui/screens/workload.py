@@ -23,6 +23,29 @@ from helpdesk_tui.views import View
 from helpdesk_tui.widgets.ticket_table import ago
 
 SPREAD = "spread"
+# (key, label, width) of the table's columns; below WIDE_LAYOUT terminal columns, the narrow set.
+COLUMNS = (
+    ("name", "Agent", 20),
+    ("open", "Open", 5),
+    ("in_progress", "In prog", 7),
+    ("waiting", "Waiting", 7),
+    ("active", "Active", 6),
+    ("breached", "✖ Breached", 10),
+    ("at_risk", "▲ At risk", 9),
+    ("oldest", "Oldest", 7),
+    ("role", "Role", 10),
+)
+NARROW_COLUMNS = (
+    ("name", "Agent", 20),
+    ("open", "Open", 4),
+    ("in_progress", "Prog", 4),
+    ("waiting", "Wait", 4),
+    ("active", "Act", 4),
+    ("breached", "✖ Brch", 6),
+    ("at_risk", "▲ Risk", 6),
+    ("oldest", "Oldest", 6),
+)
+WIDE_LAYOUT = 104
 
 
 @dataclass(frozen=True)
@@ -49,6 +72,8 @@ class WorkloadScreen(HelpdeskScreen):
     def __init__(self) -> None:
         super().__init__()
         self.loads: list[AgentLoad] = []
+        self._now: datetime | None = None
+        self._layout: tuple[tuple[str, str, int], ...] = COLUMNS
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Team workload", style="bold"), id="top-bar")
@@ -57,21 +82,21 @@ class WorkloadScreen(HelpdeskScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for key, label, width in (
-            ("name", "Agent", 20),
-            ("open", "Open", 5),
-            ("in_progress", "In prog", 7),
-            ("waiting", "Waiting", 7),
-            ("active", "Active", 6),
-            ("breached", "✖ Breached", 10),
-            ("at_risk", "▲ At risk", 9),
-            ("oldest", "Oldest", 7),
-            ("role", "Role", 10),
-        ):
-            table.add_column(label, key=key, width=width)
-        self.set_focus(table)
+        self._layout = self._fit(self.app.size.width)
+        self._build()
+        self.set_focus(self.query_one(DataTable))
         self.load()
+
+    def on_resize(self) -> None:
+        layout = self._fit(self.app.size.width)
+        if layout != self._layout:
+            self._layout = layout
+            self._build()
+
+    @staticmethod
+    def _fit(width: int) -> tuple[tuple[str, str, int], ...]:
+        """Every figure on any terminal: narrow ones get short labels and lose only the role."""
+        return COLUMNS if width >= WIDE_LAYOUT else NARROW_COLUMNS
 
     def load(self) -> None:
         store, config = self.helpdesk.store, self.helpdesk.config
@@ -85,33 +110,53 @@ class WorkloadScreen(HelpdeskScreen):
         self.call_store(fetch, self._loaded, group="load", exclusive=True)
 
     def _loaded(self, result: tuple[list[AgentLoad], datetime]) -> None:
-        self.loads, now = result
-        table = self.query_one(DataTable)
-        cursor = table.cursor_row
-        table.clear()
-        for row in self.loads:
-            c = row.counts
-            oldest = c.get("oldest")
-            breached = int(c.get("breached", 0))
-            at_risk = int(c.get("at_risk", 0))
-            table.add_row(
-                Text(one_line(row.user.display, 20)),
-                str(c.get("open", 0)),
-                str(c.get("in_progress", 0)),
-                str(c.get("waiting", 0)),
-                Text(str(row.active), style="bold"),
-                Text(f"✖ {breached}" if breached else "0", style="bold red" if breached else ""),
-                Text(f"▲ {at_risk}" if at_risk else "0", style="bold yellow" if at_risk else ""),
-                ago(now - oldest) if isinstance(oldest, datetime) else "—",
-                Text(one_line(row.user.role, 10)),  # a str cell would be parsed as markup
-                key=str(row.user.id),
-            )
-        if table.row_count:
-            table.move_cursor(row=min(cursor, table.row_count - 1))
+        self.loads, self._now = result
+        self._fill()
         total = sum(r.active for r in self.loads)
         self.query_one("#workload-info", Static).update(
             Text(f"{len(self.loads)} people · {total} active tickets assigned", style="dim")
         )
+
+    def _build(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        for key, label, width in self._layout:
+            table.add_column(label, key=key, width=width)
+        self._fill()
+
+    def _fill(self) -> None:
+        table = self.query_one(DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        name_width = next(width for key, _, width in self._layout if key == "name")
+        keys = [key for key, _, _ in self._layout]
+        for row in self.loads:
+            cells = self._cells(row, name_width)
+            table.add_row(*(cells[key] for key in keys), key=str(row.user.id))
+        if table.row_count:
+            table.move_cursor(row=min(cursor, table.row_count - 1))
+
+    def _cells(self, row: AgentLoad, name_width: int) -> dict[str, str | Text]:
+        c = row.counts
+        oldest = c.get("oldest")
+        breached = int(c.get("breached", 0))
+        at_risk = int(c.get("at_risk", 0))
+        now = self._now
+        return {
+            "name": Text(one_line(row.user.display, name_width)),
+            "open": str(c.get("open", 0)),
+            "in_progress": str(c.get("in_progress", 0)),
+            "waiting": str(c.get("waiting", 0)),
+            "active": Text(str(row.active), style="bold"),
+            "breached": Text(
+                f"✖ {breached}" if breached else "0", style="bold red" if breached else ""
+            ),
+            "at_risk": Text(
+                f"▲ {at_risk}" if at_risk else "0", style="bold yellow" if at_risk else ""
+            ),
+            "oldest": ago(now - oldest) if isinstance(oldest, datetime) and now else "—",
+            "role": Text(one_line(row.user.role, 10)),  # a str cell would be parsed as markup
+        }
 
     def _current(self) -> AgentLoad | None:
         table = self.query_one(DataTable)
