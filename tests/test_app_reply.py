@@ -620,13 +620,19 @@ async def test_ticket_updated_guard_answer_no_writes_nothing_and_keeps_the_draft
         assert doc(demo_store) == theirs
         draft = app.drafts.load(reply.draft_key)
         assert draft is not None and draft.text == "Mine"
-        assert notes[-1][2].startswith("Not sent. Your draft is kept")
+        # Said where the agent is, above the editor, not in a toast that would outlive it
+        # and stand beside "Reply sent" after the next send.
+        context = plain(reply.query_one("#reply-context", Static))
+        assert "Not sent: your draft is kept" in context
+        assert not any("Not sent" in note[2] for note in notes)
         # The agent has now seen Bo's reply: the next send goes through without asking.
         assert reply.baseline is not None
         assert reply.baseline.messages[-1].content == "I already refunded this one."
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, TicketScreen)
+        assert notes[-1][2].startswith("Reply sent on")
+        assert not any("Not sent" in note[2] for note in notes)
     after = doc(demo_store)
     assert [m["content"] for m in after["messages"][-2:]] == [
         "I already refunded this one.",
@@ -693,3 +699,26 @@ async def test_after_sending_the_conversation_shows_the_sent_reply_at_the_bottom
         assert app.screen is ticket
         assert str(shown_messages(ticket)[-1].content) == "Shipped"
         assert await until(pilot, lambda: conversation.is_vertical_scroll_end)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_a_toast_on_the_reply_screen_does_not_cover_the_editor(
+    demo_store: TicketStore, make_app: Any, size: tuple[int, int]
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=size, notifications=True) as pilot:
+        reply = await open_reply(pilot)
+        await pilot.press("ctrl+s", "ctrl+s")  # empty: refused, twice: two toasts
+        await settle(pilot)
+        toasts = list(reply.query("Toast"))
+        assert len(toasts) == 2
+        assert toasts, "the refusal was shown"
+        editor = reply.editor.region
+        # What the agent sees in each cell of the editor: the editor, not a toast.
+        covered = {
+            (x, y)
+            for y in range(editor.y, editor.bottom)
+            for x in range(editor.x, editor.right)
+            if "Toast" in type(reply.get_widget_at(x, y)[0]).__name__
+        }
+        assert not covered, f"{len(covered)} cells of the editor under a toast"

@@ -113,6 +113,7 @@ class ReplyScreen(HelpdeskScreen):
         self._sent = False
         self._cancelled = False  # cancel already saved (or discarded) the draft
         self._last_draft: Draft | None = None
+        self._not_sent = False  # the agent chose to review a change: said above the editor
 
     def compose(self) -> ComposeResult:
         yield Static("loading…", id="reply-header")
@@ -138,6 +139,20 @@ class ReplyScreen(HelpdeskScreen):
         restarts (with the database, in ``Drafts.scope``); the id only if no number is known."""
         known = self.summary or self.baseline
         return known.ticket_number if known and known.ticket_number else str(self.ticket_id)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit_toasts)
+
+    def _fit_toasts(self) -> None:
+        """Toasts show above the editor, never over the text being typed: the rack (Textual's,
+        found by its type name) is docked at the top, as tall as the rows above the editor, and
+        shows the newest toasts (it scrolls to its end); older ones are cut until they expire."""
+        top = self.editor.region.y - self.region.y
+        for rack in self.query("ToastRack"):
+            rack.styles.dock = "top"
+            rack.styles.align_vertical = "top"
+            rack.styles.margin = (0, 0)
+            rack.styles.max_height = max(top, 1)
 
     def on_mount(self) -> None:
         drafts = self.helpdesk.drafts
@@ -198,6 +213,7 @@ class ReplyScreen(HelpdeskScreen):
         ticket = self.baseline
         if ticket is None:
             return
+        self.call_after_refresh(self._fit_toasts)  # the header's height moves the editor
         customer = self.users.get(ticket.user) if ticket.user else None
         to = f"{one_line(customer.name)} <{one_line(customer.email)}>" if customer else "?"
         self.query_one("#reply-header", Static).update(
@@ -211,6 +227,10 @@ class ReplyScreen(HelpdeskScreen):
     def render_context(self) -> None:
         """Above the editor: a draft of the other mode (named, offered), a change, or context."""
         text = Text()
+        if self._not_sent:
+            text.append(
+                "Not sent: your draft is kept; the ticket above is up to date.\n", style="bold"
+            )
         if self.other is not None:
             kind = "an internal note" if self.other.internal else "a public reply"
             here = "note" if self.internal else "reply"
@@ -445,6 +465,9 @@ class ReplyScreen(HelpdeskScreen):
     def _check_then_send(self, baseline: Ticket, outgoing: Outgoing) -> None:
         """Re-read the ticket; if someone changed it, show what and ask; else send."""
         store, me = self.helpdesk.store, self.helpdesk.me
+        if self._not_sent:  # a new attempt: the last one's "not sent" is history
+            self._not_sent = False
+            self.render_context()
 
         ticket_id = self.ticket_id
 
@@ -473,7 +496,8 @@ class ReplyScreen(HelpdeskScreen):
                     self._send(current, outgoing)
                 else:
                     self._lock(False)
-                    self.notify("Not sent. Your draft is kept; the ticket above is up to date.")
+                    self._not_sent = True
+                    self.render_context()
 
             self.app.push_screen(
                 ConfirmDialog(
