@@ -31,6 +31,7 @@ from helpdesk_tui.domain.errors import (
 from helpdesk_tui.domain.people import Identity
 from helpdesk_tui.domain.text import literal, one_line
 from helpdesk_tui.drafts import Drafts
+from helpdesk_tui.keymap import APP_BINDINGS, problems
 from helpdesk_tui.messages import (
     ClockTick,
     FeedBatch,
@@ -81,6 +82,7 @@ class HelpdeskApp(StoreCalls, App[None]):
     CSS_PATH = [STYLES / "app.tcss"]
     # The same bindings drive the footer, the help screen and the command palette.
     ENABLE_COMMAND_PALETTE = True
+    BINDINGS = APP_BINDINGS  # with ids, so [keys] can move them too
 
     def __init__(
         self,
@@ -124,6 +126,11 @@ class HelpdeskApp(StoreCalls, App[None]):
         self._releasing = False
         if config.ui.theme in self.available_themes:
             self.theme = config.ui.theme
+        # [keys]: Textual's keymap, by binding id (the action's name); clashes said on mount.
+        self.set_keymap(config.keys)
+        if palette := self._keymap.get("command_palette"):
+            # Where the footer looks for the palette's key (this app's, not every app's).
+            self.COMMAND_PALETTE_BINDING = palette.split(",")[0]  # type: ignore[misc]
 
     @property
     def feed_mode(self) -> str:
@@ -141,6 +148,8 @@ class HelpdeskApp(StoreCalls, App[None]):
         if not self.me.read_only:
             self.call_store(self.presence.init, group="presence")
         self.push_screen(QueueScreen())
+        if self.config.keys and (said := problems(self.config.keys)):
+            self.notify("\n".join(said), title="Keys", severity="warning", timeout=15)
         self._ticker = self.set_interval(TICK_SECONDS, self.tick)
         if self.activity is not None:
             self.run_worker(self.activity.run, thread=True, group="demo", name="demo team")

@@ -278,6 +278,31 @@ def doctor(ctx: typer.Context) -> None:
         raise typer.Exit(1 if failed else 0)
 
 
+@app.command()
+def keys(ctx: typer.Context) -> None:
+    """Print every screen's actions and the keys they answer to, with [keys] applied.
+
+    The names in the second column are what [keys] in the config remaps
+    (reply = "R"); a `*` marks a key your config moved. Problems are listed last.
+    """
+    from helpdesk_tui.keymap import effective, problems
+
+    with clear_errors():
+        cfg = _config(ctx)
+        screen = ""
+        for row in effective(cfg.keys):
+            if row.screen != screen:
+                screen = row.screen
+                typer.echo(f"\n[{screen}]" if screen != "app" else "[app: every screen]")
+            mark = "*" if row.remapped else " "
+            shown = ",".join(row.keys)
+            typer.echo(f" {mark} {row.id:<18} {shown:<24} {row.description}")
+        said = problems(cfg.keys)
+        for line in said:
+            typer.echo(f"helpdesk-tui: warning: {one_line(line)}", err=True)
+        raise typer.Exit(1 if said else 0)
+
+
 # --- tickets ---------------------------------------------------------------------------------
 
 

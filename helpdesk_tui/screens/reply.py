@@ -76,13 +76,15 @@ def describe_changes(
 
 class ReplyScreen(HelpdeskScreen):
     BINDINGS = [
-        Binding("ctrl+s", "send", "Send", priority=True),
-        Binding("ctrl+t", "toggle_internal", "Reply/Note", priority=True),
-        Binding("ctrl+r", "canned", "Canned", priority=True),
-        Binding("ctrl+o", "status_on_send", "Status on send", priority=True),
-        Binding("ctrl+l", "other_draft", "Other draft", show=False, priority=True),
-        Binding("ctrl+g", "cancel", "Close", priority=True),
-        Binding("escape", "cancel", "Close", show=False, priority=True),
+        Binding("ctrl+s", "send", "Send", priority=True, id="send"),
+        Binding("ctrl+t", "toggle_internal", "Reply/Note", priority=True, id="toggle_internal"),
+        Binding("ctrl+r", "canned", "Canned", priority=True, id="canned"),
+        Binding("ctrl+o", "status_on_send", "Status on send", priority=True, id="status_on_send"),
+        Binding(
+            "ctrl+l", "other_draft", "Other draft", show=False, priority=True, id="other_draft"
+        ),
+        Binding("ctrl+g", "cancel", "Close", priority=True, id="cancel"),
+        Binding("escape", "cancel", "Close", show=False, priority=True, id="cancel"),
     ]
     # Every binding is a control key or escape: all of them act while the editor has focus.
     TYPING_ACTIONS = frozenset(
