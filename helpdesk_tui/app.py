@@ -28,6 +28,7 @@ from helpdesk_tui.domain.errors import (
     PermissionDenied,
     StoreUnavailable,
 )
+from helpdesk_tui.domain.mentions import handles
 from helpdesk_tui.domain.people import Identity
 from helpdesk_tui.domain.text import literal, one_line
 from helpdesk_tui.drafts import Drafts
@@ -40,6 +41,7 @@ from helpdesk_tui.messages import (
     TicketsChanged,
 )
 from helpdesk_tui.screens.base import HelpdeskScreen, TakesKeys
+from helpdesk_tui.store.followers import FollowerStore
 from helpdesk_tui.store.live import Batch, FeedMode, LiveFeed
 from helpdesk_tui.store.presence import PresenceStore
 from helpdesk_tui.store.queue_index import IndexMaintainer
@@ -116,6 +118,10 @@ class HelpdeskApp(StoreCalls, App[None]):
         )
         self.presence = PresenceStore(store.db, config.mongo.presence, clock=store.clock)
         self.alerts = Alerts(me.id)
+        # Followers and @mentions: a collection of ours; the handles I answer to grow to my
+        # first name once the staff list says no colleague shares it.
+        self.followers = FollowerStore(store.db, config.mongo.followers, clock=store.clock)
+        self.alerts.handles = handles(me.user)
         self.activity = activity  # the demo's simulated team, if any
         self._away_since: datetime | None = None
         self._blurred_at: datetime | None = None
@@ -161,6 +167,22 @@ class HelpdeskApp(StoreCalls, App[None]):
             # What is mine right now, so a ticket that becomes mine later can be announced.
             store, me = self.store, self.me.id
             self.call_store(lambda: store.assigned_ids(me), self.alerts.seed_mine, group="alerts")
+            self.call_store(self._following, self._seed_following, group="alerts")
+
+    def _following(self) -> tuple[list[Any], Any]:
+        """What I follow, and the staff (for the @names I answer to). Off the event loop."""
+        if not self.me.read_only:
+            with contextlib.suppress(HelpdeskError):  # no index privilege: following still works
+                self.followers.init()
+        roles = self.config.roles
+        return self.followers.following(self.me.id), self.store.staff(
+            [*roles.agent, *roles.supervisor]
+        )
+
+    def _seed_following(self, result: tuple[list[Any], Any]) -> None:
+        following, staff = result
+        self.alerts.following |= set(following)
+        self.alerts.handles = handles(self.me.user, staff)
 
     def on_unmount(self) -> None:
         self.feed.stop()

@@ -262,9 +262,14 @@ def demo(
 def init_db(ctx: typer.Context) -> None:
     """Create the indexes the app needs (idempotent; never drops anything)."""
     with clear_errors():
-        store = connect(_config(ctx))
+        cfg = _config(ctx)
+        store = connect(cfg)
         for name in store.init_db(rebuild=True):
             typer.echo(f"index ok: {name}")
+        from helpdesk_tui.store.followers import FollowerStore
+
+        FollowerStore(store.db, cfg.mongo.followers).init()
+        typer.echo(f"index ok: {cfg.mongo.followers} (followers)")
         entries = store.queue.entries.count_documents({})
         typer.echo(f"queue index built: {entries} tickets")
 

@@ -98,6 +98,8 @@ class QueueScreen(TicketActions):
         Binding("v", "next_view", "View", show=False, priority=True, id="next_view"),
         Binding("w", "workload", "Workload", show=False, priority=True, id="workload"),
         Binding("y", "copy", "Copy", show=False, priority=True, id="copy"),
+        Binding("f", "follow", "Follow", show=False, priority=True, id="follow"),
+        Binding("F", "following", "Following", show=False, priority=True, id="following"),
         Binding("question_mark", "help", "Help", priority=True, id="help"),
         Binding("q", "quit", "Quit", priority=True, id="quit"),
         *[
@@ -462,6 +464,22 @@ class QueueScreen(TicketActions):
     def after_change(self, tickets: list[Ticket]) -> None:
         self.table.selected.clear()
         self.load(keep_window=True)
+
+    def action_follow(self) -> None:
+        """``f``: follow the highlighted ticket without owning it (again: stop following)."""
+        from helpdesk_tui.screens.following import toggle_follow
+
+        current = self.table.current
+        if current is None:
+            self.notify("No ticket here.", severity="warning")
+            return
+        toggle_follow(self, current)
+
+    def action_following(self) -> None:
+        """``F``: the tickets I follow."""
+        from helpdesk_tui.screens.following import open_following
+
+        open_following(self)
 
     def action_copy(self) -> None:
         """``y``: copy the highlighted ticket's number, customer e-mail or a message."""

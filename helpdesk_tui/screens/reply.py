@@ -545,6 +545,10 @@ class ReplyScreen(HelpdeskScreen):
             self._sent = True  # nothing left to save on unmount
             kind = "Internal note added to" if outgoing.internal else "Reply sent on"
             self.notify(f"{kind} {result.label}.")
+            if outgoing.internal:  # @name in a note: that colleague follows the ticket
+                from helpdesk_tui.screens.following import follow_mentions
+
+                follow_mentions(self.helpdesk, ticket_id, outgoing.text, result.label)
             self.dismiss(True)
 
         self.call_store(send, sent, failed=lambda: self._lock(False))

@@ -46,6 +46,7 @@ class TicketScreen(TicketActions):
         Binding("t", "tags", "Tags", show=False, priority=True, id="tags"),
         Binding("e", "more", "Show more", show=False, priority=True, id="more"),
         Binding("y", "copy", "Copy", show=False, priority=True, id="copy"),
+        Binding("f", "follow", "Follow", show=False, priority=True, id="follow"),
         Binding("j", "scroll(1)", "Down", show=False, priority=True, id="scroll_down"),
         Binding("k", "scroll(-1)", "Up", show=False, priority=True, id="scroll_up"),
         Binding("question_mark", "help", "Help", priority=True, id="help"),
@@ -195,6 +196,13 @@ class TicketScreen(TicketActions):
 
     def action_scroll(self, lines: int) -> None:
         self.query_one(Conversation).scroll_relative(y=lines * 3, animate=False)
+
+    def action_follow(self) -> None:
+        """``f``: follow this ticket without owning it (again: stop following)."""
+        from helpdesk_tui.screens.following import toggle_follow
+
+        if self.ticket is not None:
+            toggle_follow(self, self.ticket)
 
     def action_copy(self) -> None:
         """``y``: copy the number, the customer's e-mail or a message (OSC 52)."""
