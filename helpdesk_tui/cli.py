@@ -316,6 +316,68 @@ def doctor(ctx: typer.Context) -> None:
 
 
 @app.command(cls=HelpdeskCommand)
+def serve(
+    ctx: typer.Context,
+    host: Annotated[
+        str, typer.Option(metavar="<address>", help="Address to bind (default: loopback only).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    public: Annotated[
+        bool,
+        typer.Option(
+            "--public",
+            help="Allow an address other than loopback. There is NO authentication: anyone who "
+            "reaches it works as you.",
+        ),
+    ] = False,
+    demo_data: Annotated[
+        bool, typer.Option("--demo", help="Each visitor gets the demo (its own database).")
+    ] = False,
+) -> None:
+    """Run the app in a browser tab (textual-serve): one app process per visitor.
+
+    WARNING: textual-serve has no authentication. Everyone who can open the page works as
+    the identity this server runs with (--as or agent.email; the same rules as in the
+    terminal). It binds to 127.0.0.1 by default: reach it through an SSH tunnel
+    (ssh -L 8000:127.0.0.1:8000 host). Another address needs --public and draws a warning.
+    """
+    from helpdesk_tui import serve as web
+
+    opts: Options = ctx.obj
+    with clear_errors():
+        if (refused := web.refusal(host, public)) is not None:
+            fail(refused, 2)
+        cfg = _config(ctx)
+        args: list[str] = []
+        if opts.config is not None:
+            args += ["--config", str(opts.config)]
+        if opts.database:
+            args += ["--db", opts.database]
+        if opts.read_only:
+            args.append("--read-only")
+        if demo_data:
+            from helpdesk_tui.demo.seed import DEMO_AGENT_EMAIL
+
+            who = opts.email or DEMO_AGENT_EMAIL
+            command = ["demo"]
+        else:
+            # The same identity rules as the terminal app, checked now, not per visitor.
+            store = connect(cfg)
+            who = identify(store, cfg, cfg.agent.email, opts.read_only).user.email
+            command = []
+        if opts.email:
+            args += ["--as", opts.email]
+        if opts.uri:  # to each visitor's process by environment, never on a command line
+            os.environ["HELPDESK_TUI_MONGO_URI"] = opts.uri
+        if not web.is_loopback(host):
+            typer.echo(
+                f"helpdesk-tui: WARNING: {web.public_warning(host, port, one_line(who))}", err=True
+            )
+        typer.echo(f"helpdesk-tui: serving on http://{host}:{port} (ctrl+c stops)", err=True)
+        web.run(web.child_command(args, command), host, port)
+
+
+@app.command(cls=HelpdeskCommand)
 def keys(ctx: typer.Context) -> None:
     """Print every screen's actions and the keys they answer to, with the config's keys.
 
