@@ -110,3 +110,25 @@ def test_every_action_of_every_screen_has_a_name_to_remap() -> None:
         row.id for row in rows
     }
     assert all(row.keys and row.description for row in rows)
+
+
+async def test_the_ticket_screen_line_names_the_remapped_keys(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    from pilot import plain
+    from textual.widgets import Static
+
+    from helpdesk_tui.screens.ticket import TicketScreen
+
+    app = make_app(demo_store, config=Config(keys={"reply": "R", "close": "x"}, **QUIET))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TicketScreen) and screen.loaded
+        info = plain(screen.query_one("#ticket-info", Static))
+        assert info.endswith(" · R reply · i note · x back"), info
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)

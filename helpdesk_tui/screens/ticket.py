@@ -148,7 +148,8 @@ class TicketScreen(TicketActions):
         public = len(self.ticket.messages) - notes
         self.query_one("#ticket-info", Static).update(
             f"{_plural(public, 'message')} · {_plural(notes, 'internal note')}"
-            " · r reply · i note · q back"
+            f" · {self.key_for('reply', 'r')} reply · {self.key_for('note', 'i')} note"
+            f" · {self.key_for('close', 'q')} back"
         )
 
     def render_header(self, now: datetime) -> None:
