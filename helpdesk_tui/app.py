@@ -28,9 +28,11 @@ from helpdesk_tui.domain.errors import (
     PermissionDenied,
     StoreUnavailable,
 )
+from helpdesk_tui.domain.mentions import handles
 from helpdesk_tui.domain.people import Identity
 from helpdesk_tui.domain.text import literal, one_line
 from helpdesk_tui.drafts import Drafts
+from helpdesk_tui.keymap import APP_BINDINGS, problems
 from helpdesk_tui.messages import (
     ClockTick,
     FeedBatch,
@@ -39,6 +41,7 @@ from helpdesk_tui.messages import (
     TicketsChanged,
 )
 from helpdesk_tui.screens.base import HelpdeskScreen, TakesKeys
+from helpdesk_tui.store.followers import FollowerStore
 from helpdesk_tui.store.live import Batch, FeedMode, LiveFeed
 from helpdesk_tui.store.presence import PresenceStore
 from helpdesk_tui.store.queue_index import IndexMaintainer
@@ -81,6 +84,7 @@ class HelpdeskApp(StoreCalls, App[None]):
     CSS_PATH = [STYLES / "app.tcss"]
     # The same bindings drive the footer, the help screen and the command palette.
     ENABLE_COMMAND_PALETTE = True
+    BINDINGS = APP_BINDINGS  # with ids, so [keys] can move them too
 
     def __init__(
         self,
@@ -114,6 +118,10 @@ class HelpdeskApp(StoreCalls, App[None]):
         )
         self.presence = PresenceStore(store.db, config.mongo.presence, clock=store.clock)
         self.alerts = Alerts(me.id)
+        # Followers and @mentions: a collection of ours; the handles I answer to grow to my
+        # first name once the staff list says no colleague shares it.
+        self.followers = FollowerStore(store.db, config.mongo.followers, clock=store.clock)
+        self.alerts.handles = handles(me.user)
         self.activity = activity  # the demo's simulated team, if any
         self._away_since: datetime | None = None
         self._blurred_at: datetime | None = None
@@ -124,6 +132,11 @@ class HelpdeskApp(StoreCalls, App[None]):
         self._releasing = False
         if config.ui.theme in self.available_themes:
             self.theme = config.ui.theme
+        # [keys]: Textual's keymap, by binding id (the action's name); clashes said on mount.
+        self.set_keymap(config.keys)
+        if palette := self._keymap.get("command_palette"):
+            # Where the footer looks for the palette's key (this app's, not every app's).
+            self.COMMAND_PALETTE_BINDING = palette.split(",")[0]  # type: ignore[misc]
 
     @property
     def feed_mode(self) -> str:
@@ -141,6 +154,8 @@ class HelpdeskApp(StoreCalls, App[None]):
         if not self.me.read_only:
             self.call_store(self.presence.init, group="presence")
         self.push_screen(QueueScreen())
+        if self.config.keys and (said := problems(self.config.keys)):
+            self.notify("\n".join(said), title="Keys", severity="warning", timeout=15)
         self._ticker = self.set_interval(TICK_SECONDS, self.tick)
         if self.activity is not None:
             self.run_worker(self.activity.run, thread=True, group="demo", name="demo team")
@@ -152,6 +167,22 @@ class HelpdeskApp(StoreCalls, App[None]):
             # What is mine right now, so a ticket that becomes mine later can be announced.
             store, me = self.store, self.me.id
             self.call_store(lambda: store.assigned_ids(me), self.alerts.seed_mine, group="alerts")
+            self.call_store(self._following, self._seed_following, group="alerts")
+
+    def _following(self) -> tuple[list[Any], Any]:
+        """What I follow, and the staff (for the @names I answer to). Off the event loop."""
+        if not self.me.read_only:
+            with contextlib.suppress(HelpdeskError):  # no index privilege: following still works
+                self.followers.init()
+        roles = self.config.roles
+        return self.followers.following(self.me.id), self.store.staff(
+            [*roles.agent, *roles.supervisor]
+        )
+
+    def _seed_following(self, result: tuple[list[Any], Any]) -> None:
+        following, staff = result
+        self.alerts.following |= set(following)
+        self.alerts.handles = handles(self.me.user, staff)
 
     def on_unmount(self) -> None:
         self.feed.stop()

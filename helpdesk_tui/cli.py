@@ -13,6 +13,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from bson import ObjectId
+from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from helpdesk_tui.config import (
     BUILT_IN,
@@ -37,14 +38,39 @@ from helpdesk_tui.store.settings import settings_from_config, system_clock
 from helpdesk_tui.store.tickets import TicketStore
 from helpdesk_tui.views import find_view, standard_views
 
+
+class _Typed:
+    """``--help`` that says what an option takes: a flag takes nothing (typer would print
+    ``<bool>`` beside it, as if it wanted a value), the others their metavar or type."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params: list[Any] = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if isinstance(param, TyperOption) and param.is_flag and param.metavar is None:
+                param.metavar = ""
+        return params
+
+
+class HelpdeskGroup(_Typed, TyperGroup):
+    pass
+
+
+class HelpdeskCommand(_Typed, TyperCommand):
+    pass
+
+
 app = typer.Typer(
     name="helpdesk-tui",
     help="A terminal helpdesk on the Ticket Service's MongoDB.",
     no_args_is_help=False,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    # --install-completion / --show-completion for bash, zsh, fish and PowerShell.
+    add_completion=True,
+    cls=HelpdeskGroup,
 )
-tickets_app = typer.Typer(help="Scriptable ticket commands (add --json for machine output).")
+tickets_app = typer.Typer(
+    help="Scriptable ticket commands (add --json for machine output).", cls=HelpdeskGroup
+)
 app.add_typer(tickets_app, name="tickets")
 
 
@@ -160,11 +186,17 @@ def _run_app(
 
 ConfigOpt = Annotated[
     Path | None,
-    typer.Option("--config", "-c", help="Config file (else $HELPDESK_TUI_CONFIG or XDG)."),
+    typer.Option(
+        "--config", "-c", metavar="<file>", help="Config file (else $HELPDESK_TUI_CONFIG or XDG)."
+    ),
 ]
-UriOpt = Annotated[str | None, typer.Option("--uri", help="MongoDB URI (else config/env).")]
-DbOpt = Annotated[str | None, typer.Option("--db", help="Database name.")]
-AsOpt = Annotated[str | None, typer.Option("--as", help="Your email in `users` (who am I).")]
+UriOpt = Annotated[
+    str | None, typer.Option("--uri", metavar="<uri>", help="MongoDB URI (else config/env).")
+]
+DbOpt = Annotated[str | None, typer.Option("--db", metavar="<name>", help="Database name.")]
+AsOpt = Annotated[
+    str | None, typer.Option("--as", metavar="<email>", help="Your email in `users` (who am I).")
+]
 ReadOnlyOpt = Annotated[bool, typer.Option("--read-only", help="Observe only: no writes.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
@@ -189,7 +221,7 @@ def main_callback(
         _run_app(store, cfg, me)
 
 
-@app.command()
+@app.command(cls=HelpdeskCommand)
 def demo(
     ctx: typer.Context,
     tickets: Annotated[int, typer.Option(min=1, max=20_000, help="Tickets to generate.")] = 300,
@@ -226,18 +258,23 @@ def demo(
             server.stop()
 
 
-@app.command("init-db")
+@app.command("init-db", cls=HelpdeskCommand)
 def init_db(ctx: typer.Context) -> None:
     """Create the indexes the app needs (idempotent; never drops anything)."""
     with clear_errors():
-        store = connect(_config(ctx))
+        cfg = _config(ctx)
+        store = connect(cfg)
         for name in store.init_db(rebuild=True):
             typer.echo(f"index ok: {name}")
+        from helpdesk_tui.store.followers import FollowerStore
+
+        FollowerStore(store.db, cfg.mongo.followers).init()
+        typer.echo(f"index ok: {cfg.mongo.followers} (followers)")
         entries = store.queue.entries.count_documents({})
         typer.echo(f"queue index built: {entries} tickets")
 
 
-@app.command()
+@app.command(cls=HelpdeskCommand)
 def seed(
     ctx: typer.Context,
     tickets: Annotated[int, typer.Option(min=1, max=100_000)] = 300,
@@ -262,7 +299,7 @@ def seed(
         typer.echo(f"seeded {len(data.users)} users and {len(data.tickets)} tickets into {target}")
 
 
-@app.command()
+@app.command(cls=HelpdeskCommand)
 def doctor(ctx: typer.Context) -> None:
     """Check the connection, server, change streams, indexes and privileges."""
     from helpdesk_tui.doctor import run_checks
@@ -276,6 +313,93 @@ def doctor(ctx: typer.Context) -> None:
             failed += check.level == "fail"
             typer.echo(f"[{mark}] {check.name}: {check.detail}")
         raise typer.Exit(1 if failed else 0)
+
+
+@app.command(cls=HelpdeskCommand)
+def serve(
+    ctx: typer.Context,
+    host: Annotated[
+        str, typer.Option(metavar="<address>", help="Address to bind (default: loopback only).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    public: Annotated[
+        bool,
+        typer.Option(
+            "--public",
+            help="Allow an address other than loopback. There is NO authentication: anyone who "
+            "reaches it works as you.",
+        ),
+    ] = False,
+    demo_data: Annotated[
+        bool, typer.Option("--demo", help="Each visitor gets the demo (its own database).")
+    ] = False,
+) -> None:
+    """Run the app in a browser tab (textual-serve): one app process per visitor.
+
+    WARNING: textual-serve has no authentication. Everyone who can open the page works as
+    the identity this server runs with (--as or agent.email; the same rules as in the
+    terminal). It binds to 127.0.0.1 by default: reach it through an SSH tunnel
+    (ssh -L 8000:127.0.0.1:8000 host). Another address needs --public and draws a warning.
+    """
+    from helpdesk_tui import serve as web
+
+    opts: Options = ctx.obj
+    with clear_errors():
+        if (refused := web.refusal(host, public)) is not None:
+            fail(refused, 2)
+        cfg = _config(ctx)
+        args: list[str] = []
+        if opts.config is not None:
+            args += ["--config", str(opts.config)]
+        if opts.database:
+            args += ["--db", opts.database]
+        if opts.read_only:
+            args.append("--read-only")
+        if demo_data:
+            from helpdesk_tui.demo.seed import DEMO_AGENT_EMAIL
+
+            who = opts.email or DEMO_AGENT_EMAIL
+            command = ["demo"]
+        else:
+            # The same identity rules as the terminal app, checked now, not per visitor.
+            store = connect(cfg)
+            who = identify(store, cfg, cfg.agent.email, opts.read_only).user.email
+            command = []
+        if opts.email:
+            args += ["--as", opts.email]
+        if opts.uri:  # to each visitor's process by environment, never on a command line
+            os.environ["HELPDESK_TUI_MONGO_URI"] = opts.uri
+        if not web.is_loopback(host):
+            typer.echo(
+                f"helpdesk-tui: WARNING: {web.public_warning(host, port, one_line(who))}", err=True
+            )
+        typer.echo(f"helpdesk-tui: serving on http://{host}:{port} (ctrl+c stops)", err=True)
+        web.run(web.child_command(args, command), host, port)
+
+
+@app.command(cls=HelpdeskCommand)
+def keys(ctx: typer.Context) -> None:
+    """Print every screen's actions and the keys they answer to, with the config's keys.
+
+    The names in the second column are what the config's keys table remaps
+    (reply = "R"); a `*` marks a key your config moved. Problems go to stderr (exit 1).
+    """
+    from helpdesk_tui.keymap import effective, problems
+
+    with clear_errors():
+        cfg = _config(ctx)
+        screen = ""
+        for row in effective(cfg.keys):
+            if row.screen != screen:
+                screen = row.screen
+                typer.echo(f"\n[{screen}]" if screen != "app" else "[app: every screen]")
+            mark = "*" if row.remapped else " "
+            shown = ",".join(row.keys)
+            typer.echo(f" {mark} {row.id:<18} {shown:<24} {row.description}")
+        said = problems(cfg.keys)
+        for line in said:
+            typer.echo(f"helpdesk-tui: warning: {one_line(line)}", err=True)
+        raise typer.Exit(1 if said else 0)
 
 
 # --- tickets ---------------------------------------------------------------------------------
@@ -296,7 +420,7 @@ def _emit(as_json: bool, data: Any, text: Callable[[], str]) -> None:
     typer.echo(json_text(data) if as_json else text())
 
 
-@tickets_app.command("list")
+@tickets_app.command("list", cls=HelpdeskCommand)
 def tickets_list(
     ctx: typer.Context,
     view: Annotated[
@@ -364,7 +488,7 @@ def _show(store: TicketStore, cfg: Config, ticket_ref: str, as_json: bool) -> No
     _emit(as_json, data, text)
 
 
-@tickets_app.command("show")
+@tickets_app.command("show", cls=HelpdeskCommand)
 def tickets_show(
     ctx: typer.Context,
     ticket: Annotated[str, typer.Argument(help="Ticket number (TKT-000123 or 123) or id.")],
@@ -376,15 +500,19 @@ def tickets_show(
         _show(store, cfg, ticket, as_json)
 
 
-@tickets_app.command("create")
+@tickets_app.command("create", cls=HelpdeskCommand)
 def tickets_create(
     ctx: typer.Context,
     subject: Annotated[str, typer.Option(help="One-line subject.")],
-    customer: Annotated[str, typer.Option(help="The customer's email in `users`.")],
+    customer: Annotated[
+        str, typer.Option(metavar="<email>", help="The customer's email in `users`.")
+    ],
     category: Annotated[Category, typer.Option(help="Ticket category.")],
     priority: Annotated[Priority, typer.Option(help="Priority.")] = Priority.MEDIUM,
     description: Annotated[str, typer.Option(help="The customer's words.")] = "",
-    tag: Annotated[list[str] | None, typer.Option("--tag", help="A tag (repeatable).")] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", metavar="<tag>", help="A tag (repeatable).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Open a new ticket on behalf of a customer."""
@@ -417,7 +545,7 @@ def _first_error(error: ValueError) -> str:
     return str(error)
 
 
-@tickets_app.command("reply")
+@tickets_app.command("reply", cls=HelpdeskCommand)
 def tickets_reply(
     ctx: typer.Context,
     ticket: Annotated[str, typer.Argument(help="Ticket number or id.")],
@@ -425,7 +553,10 @@ def tickets_reply(
         str | None, typer.Option("--message", "-m", help="Text (default: read stdin).")
     ] = None,
     internal: Annotated[bool, typer.Option("--internal", help="An internal note.")] = False,
-    attach: Annotated[list[str] | None, typer.Option("--attach", help="Attachment.")] = None,
+    attach: Annotated[
+        list[str] | None,
+        typer.Option("--attach", metavar="<text>", help="Attachment (repeatable)."),
+    ] = None,
     status: Annotated[Status | None, typer.Option(help="Also move to this status.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -470,7 +601,7 @@ def _id_of(found: Ticket, ref: str) -> ObjectId:
     return found.id
 
 
-@tickets_app.command("assign")
+@tickets_app.command("assign", cls=HelpdeskCommand)
 def tickets_assign(
     ctx: typer.Context,
     ticket: Annotated[str, typer.Argument(help="Ticket number or id.")],
@@ -497,7 +628,7 @@ def tickets_assign(
         _show(store, cfg, found.ticket_number, as_json)
 
 
-@tickets_app.command("status")
+@tickets_app.command("status", cls=HelpdeskCommand)
 def tickets_status(
     ctx: typer.Context,
     ticket: Annotated[str, typer.Argument(help="Ticket number or id.")],

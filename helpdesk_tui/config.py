@@ -66,6 +66,7 @@ class MongoConfig(_Section):
     orders: str = Field(default="orders", min_length=1)
     presence: str = Field(default="presence", min_length=1)
     events: str = Field(default="ticket_events", min_length=1)
+    followers: str = Field(default="followers", min_length=1)
     counter: CounterConfig = Field(default_factory=CounterConfig)
     server_selection_timeout_ms: int = Field(default=5000, gt=0)
 
@@ -214,6 +215,8 @@ class Config(_Section):
     reply: ReplyConfig = Field(default_factory=ReplyConfig)
     canned: list[CannedResponse] = Field(default_factory=lambda: list(DEFAULT_CANNED))
     views: list[ViewConfig] = Field(default_factory=list)
+    # Action name → keys ("R" or "ctrl+r,R"): see keymap.py and `helpdesk-tui keys`.
+    keys: dict[str, str] = Field(default_factory=dict)
     # Set by load_config(), never read from the file.
     warnings: list[str] = Field(default_factory=list, exclude=True)
     uri_from: str = Field(default=BUILT_IN, exclude=True)  # where mongo.uri came from
@@ -250,6 +253,21 @@ class Config(_Section):
                     f"ui.{key}: {value!r:.40} is not a view; choose one of: {', '.join(choices)}"
                 )
         return self
+
+    @field_validator("keys", mode="before")
+    @classmethod
+    def _key_lists(cls, value: Any) -> Any:
+        """``reply = "R"``, ``reply = "ctrl+r,R"`` or ``reply = ["ctrl+r", "R"]``; no blanks."""
+        if not isinstance(value, dict):
+            return value
+        keys: dict[Any, Any] = {}
+        for name, spec in value.items():
+            listed = spec if isinstance(spec, list) else str(spec).split(",")
+            parts = [str(part).strip() for part in listed]
+            if not parts or any(not part or " " in part for part in parts):
+                raise ValueError(f'{name}: expected keys like "R" or "ctrl+r,R"')
+            keys[name] = ",".join(parts)
+        return keys
 
     @field_validator("canned", "views")
     @classmethod

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from helpdesk_tui.config import Config
     from helpdesk_tui.domain.people import Identity
     from helpdesk_tui.drafts import Drafts
+    from helpdesk_tui.store.followers import FollowerStore
     from helpdesk_tui.store.live import LiveFeed
     from helpdesk_tui.store.presence import PresenceStore
     from helpdesk_tui.store.tickets import TicketStore
@@ -32,11 +33,16 @@ class Helpdesk(Protocol):
     alerts: Alerts
     views: list[View]
     feed: LiveFeed
+    followers: FollowerStore
 
     @property
     def feed_mode(self) -> str: ...
 
     def report_error(self, error: BaseException) -> None: ...
+
+    def notify(
+        self, message: str, *, title: str = ..., severity: Any = ..., timeout: float | None = ...
+    ) -> None: ...
 
     def alert(self, alert: Alert) -> None: ...
 

@@ -95,6 +95,13 @@ class HelpdeskScreen(TakesKeys, StoreCalls, Screen[Any]):
     def accepts_results(self) -> bool:
         return self.alive
 
+    def key_for(self, action: str, default: str) -> str:
+        """The key shown for this screen's ``action`` (``[keys]`` may have moved it)."""
+        for active in self.active_bindings.values():
+            if active.node is self and active.binding.action == action:
+                return self.app.get_key_display(active.binding)
+        return default
+
     def _guarded(self, check: Any) -> bool:
         """Run a permission check; a refusal becomes the usual error notification."""
         from helpdesk_tui.domain.errors import HelpdeskError

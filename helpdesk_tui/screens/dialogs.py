@@ -30,7 +30,7 @@ class _Dialog(TakesKeys, ModalScreen[T]):
     on the dialog while it is up, and on the screen under it once it is gone."""
 
     DEFAULT_CLASSES = "dialog"
-    BINDINGS = [Binding("escape", "cancel", "Cancel", priority=True)]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", priority=True, id="cancel")]
     TYPING_ACTIONS = frozenset({"cancel", "choose", "accept"})
 
     def action_cancel(self) -> None:
@@ -41,14 +41,14 @@ class ChoiceDialog(_Dialog[T], Generic[T]):
     """Pick one value; options are (label, value, hint). Typing filters when there are many."""
 
     BINDINGS = [
-        Binding("enter", "choose", "Choose", show=False, priority=True),
-        Binding("escape", "cancel", "Cancel", priority=True),
-        Binding("q", "cancel", "Cancel", show=False, priority=True),
-        Binding("down", "down", show=False, priority=True),
-        Binding("up", "up", show=False, priority=True),
+        Binding("enter", "choose", "Choose", show=False, priority=True, id="choose"),
+        Binding("escape", "cancel", "Cancel", priority=True, id="cancel"),
+        Binding("q", "cancel", "Cancel", show=False, priority=True, id="cancel"),
+        Binding("down", "down", show=False, priority=True, id="down"),
+        Binding("up", "up", show=False, priority=True, id="up"),
         # Letters: not while typing a name into the filter.
-        Binding("j", "letter_down", show=False, priority=True),
-        Binding("k", "letter_up", show=False, priority=True),
+        Binding("j", "letter_down", show=False, priority=True, id="letter_down"),
+        Binding("k", "letter_up", show=False, priority=True, id="letter_up"),
     ]
     TYPING_ACTIONS = frozenset({"cancel", "choose", "down", "up"})
 
@@ -132,8 +132,8 @@ class TextDialog(_Dialog[str]):
     """Type one line (tags, a filter); enter accepts, escape cancels."""
 
     BINDINGS = [
-        Binding("enter", "accept", "Accept", show=False, priority=True),
-        Binding("escape", "cancel", "Cancel", priority=True),
+        Binding("enter", "accept", "Accept", show=False, priority=True, id="accept"),
+        Binding("escape", "cancel", "Cancel", priority=True, id="cancel"),
     ]
 
     def __init__(
@@ -167,8 +167,8 @@ class ConfirmDialog(_Dialog[bool]):
     """A yes/no question with an explanation; ``y`` / ``n`` answer, ``q`` says no."""
 
     BINDINGS = [
-        Binding("y", "answer(True)", "Yes", priority=True),
-        Binding("n,q,escape", "answer(False)", "No", priority=True),
+        Binding("y", "answer(True)", "Yes", priority=True, id="yes"),
+        Binding("n,q,escape", "answer(False)", "No", priority=True, id="no"),
     ]
 
     def __init__(

@@ -25,12 +25,20 @@ MOVEMENT = {
 def binding_rows(screen: Screen[object]) -> list[tuple[str, str]]:
     """(keys, description) for each distinct action bound on ``screen``, then the summaries."""
     seen: dict[str, tuple[list[str], str]] = {}
+    app = screen.app
+    view_keys: list[tuple[int, str]] = []  # [keys] may have moved them off 1…9
+    palette = "ctrl+p"
     for active in screen.active_bindings.values():
         binding = active.binding
+        if binding.action == "command_palette":
+            palette = binding.key  # one row, below
+            continue
         # The screen's and app's own actions; widgets' generic keys are summed up in MOVEMENT.
         if active.node is not screen or not binding.description or binding.system:
             continue
-        if binding.action.startswith("view(") or binding.action == "command_palette":
+        if binding.action.startswith("view("):
+            index = binding.action.removeprefix("view(").removesuffix(")")
+            view_keys.append((int(index) if index.isdigit() else 99, app.get_key_display(binding)))
             continue  # one row for all of them, below
         keys, _ = seen.setdefault(binding.action, ([], binding.description))
         keys.append(screen.app.get_key_display(binding))
@@ -39,14 +47,17 @@ def binding_rows(screen: Screen[object]) -> list[tuple[str, str]]:
 
     views = screen.views if isinstance(screen, QueueScreen) else None
     if views:
-        rows.append((f"1…{min(len(views), 9)}", "switch view"))
+        shown = [key for _, key in sorted(view_keys)][: len(views)]
+        default = [str(n) for n in range(1, len(shown) + 1)]
+        label = f"1…{len(shown)}" if shown == default else " ".join(shown)
+        rows.append((label, "switch view"))
     rows += MOVEMENT.get(type(screen).__name__, [])
-    rows.append(("ctrl+p", "command palette: every action by name"))
+    rows.append((palette, "command palette: every action by name"))
     return rows
 
 
 class HelpScreen(TakesKeys, ModalScreen[None]):
-    BINDINGS = [Binding("q,escape,question_mark", "close", "Close", priority=True)]
+    BINDINGS = [Binding("q,escape,question_mark", "close", "Close", priority=True, id="close_help")]
 
     def __init__(self, origin: Screen[object]) -> None:
         super().__init__()

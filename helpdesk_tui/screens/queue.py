@@ -82,25 +82,30 @@ class QueueScreen(TicketActions):
     # Priority: each key acts on this screen as soon as it is current (see screens/base.py);
     # while the filter box has focus they are text.
     BINDINGS = [
-        Binding("enter", "open", "Open", show=False, priority=True),
-        Binding("escape", "leave_filter", show=False, priority=True),
-        Binding("r", "reply", "Reply", priority=True),
-        Binding("i", "note", "Note", priority=True),
-        Binding("s", "status", "Status", priority=True),
-        Binding("p", "priority", "Priority", show=False, priority=True),
-        Binding("a", "take", "Take", priority=True),
-        Binding("A", "assign", "Assign", show=False, priority=True),
-        Binding("t", "tags", "Tags", show=False, priority=True),
-        Binding("n", "next", "Next", priority=True),
-        Binding("slash", "filter", "Filter", priority=True),
-        Binding("space", "select", "Select", show=False, priority=True),
-        Binding("o", "sort", "Sort", show=False, priority=True),
-        Binding("v", "next_view", "View", show=False, priority=True),
-        Binding("w", "workload", "Workload", show=False, priority=True),
-        Binding("question_mark", "help", "Help", priority=True),
-        Binding("q", "quit", "Quit", priority=True),
+        Binding("enter", "open", "Open", show=False, priority=True, id="open"),
+        Binding("escape", "leave_filter", show=False, priority=True, id="leave_filter"),
+        Binding("r", "reply", "Reply", priority=True, id="reply"),
+        Binding("i", "note", "Note", priority=True, id="note"),
+        Binding("s", "status", "Status", priority=True, id="status"),
+        Binding("p", "priority", "Priority", show=False, priority=True, id="priority"),
+        Binding("a", "take", "Take", priority=True, id="take"),
+        Binding("A", "assign", "Assign", show=False, priority=True, id="assign"),
+        Binding("t", "tags", "Tags", show=False, priority=True, id="tags"),
+        Binding("n", "next", "Next", priority=True, id="next"),
+        Binding("slash", "filter", "Filter", priority=True, id="filter"),
+        Binding("space", "select", "Select", show=False, priority=True, id="select"),
+        Binding("o", "sort", "Sort", show=False, priority=True, id="sort"),
+        Binding("v", "next_view", "View", show=False, priority=True, id="next_view"),
+        Binding("w", "workload", "Workload", show=False, priority=True, id="workload"),
+        Binding("y", "copy", "Copy", show=False, priority=True, id="copy"),
+        Binding("f", "follow", "Follow", show=False, priority=True, id="follow"),
+        Binding("F", "following", "Following", show=False, priority=True, id="following"),
+        Binding("question_mark", "help", "Help", priority=True, id="help"),
+        Binding("q", "quit", "Quit", priority=True, id="quit"),
         *[
-            Binding(str(n), f"view({n - 1})", f"View {n}", show=False, priority=True)
+            Binding(
+                str(n), f"view({n - 1})", f"View {n}", show=False, priority=True, id=f"view_{n}"
+            )
             for n in range(1, 10)
         ],
     ]
@@ -460,6 +465,32 @@ class QueueScreen(TicketActions):
         self.table.selected.clear()
         self.load(keep_window=True)
 
+    def action_follow(self) -> None:
+        """``f``: follow the highlighted ticket without owning it (again: stop following)."""
+        from helpdesk_tui.screens.following import toggle_follow
+
+        current = self.table.current
+        if current is None:
+            self.notify("No ticket here.", severity="warning")
+            return
+        toggle_follow(self, current)
+
+    def action_following(self) -> None:
+        """``F``: the tickets I follow."""
+        from helpdesk_tui.screens.following import open_following
+
+        open_following(self)
+
+    def action_copy(self) -> None:
+        """``y``: copy the highlighted ticket's number, customer e-mail or a message."""
+        from helpdesk_tui.screens.clipboard import fetch_and_offer
+
+        current = self.table.current
+        if current is None:
+            self.notify("No ticket here.", severity="warning")
+            return
+        fetch_and_offer(self, current)
+
     # --- actions ---------------------------------------------------------------------------
 
     @on(DataTable.RowSelected)
@@ -566,7 +597,7 @@ def _people(store: TicketStore, tickets: tuple[Ticket, ...]) -> dict[ObjectId, U
 class AgentQueueScreen(QueueScreen):
     """One agent's queue, opened from the workload screen: ``q`` goes back, and says so."""
 
-    BINDINGS = [Binding("q", "quit", "Back", priority=True)]
+    BINDINGS = [Binding("q", "quit", "Back", priority=True, id="quit")]
 
     def __init__(self, focus_view: View) -> None:
         super().__init__(focus_view=focus_view)

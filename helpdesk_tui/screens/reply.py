@@ -76,13 +76,15 @@ def describe_changes(
 
 class ReplyScreen(HelpdeskScreen):
     BINDINGS = [
-        Binding("ctrl+s", "send", "Send", priority=True),
-        Binding("ctrl+t", "toggle_internal", "Reply/Note", priority=True),
-        Binding("ctrl+r", "canned", "Canned", priority=True),
-        Binding("ctrl+o", "status_on_send", "Status on send", priority=True),
-        Binding("ctrl+l", "other_draft", "Other draft", show=False, priority=True),
-        Binding("ctrl+g", "cancel", "Close", priority=True),
-        Binding("escape", "cancel", "Close", show=False, priority=True),
+        Binding("ctrl+s", "send", "Send", priority=True, id="send"),
+        Binding("ctrl+t", "toggle_internal", "Reply/Note", priority=True, id="toggle_internal"),
+        Binding("ctrl+r", "canned", "Canned", priority=True, id="canned"),
+        Binding("ctrl+o", "status_on_send", "Status on send", priority=True, id="status_on_send"),
+        Binding(
+            "ctrl+l", "other_draft", "Other draft", show=False, priority=True, id="other_draft"
+        ),
+        Binding("ctrl+g", "cancel", "Close", priority=True, id="cancel"),
+        Binding("escape", "cancel", "Close", show=False, priority=True, id="cancel"),
     ]
     # Every binding is a control key or escape: all of them act while the editor has focus.
     TYPING_ACTIONS = frozenset(
@@ -543,6 +545,10 @@ class ReplyScreen(HelpdeskScreen):
             self._sent = True  # nothing left to save on unmount
             kind = "Internal note added to" if outgoing.internal else "Reply sent on"
             self.notify(f"{kind} {result.label}.")
+            if outgoing.internal:  # @name in a note: that colleague follows the ticket
+                from helpdesk_tui.screens.following import follow_mentions
+
+                follow_mentions(self.helpdesk, ticket_id, outgoing.text, result.label)
             self.dismiss(True)
 
         self.call_store(send, sent, failed=lambda: self._lock(False))

@@ -37,18 +37,20 @@ class Opened:
 class TicketScreen(TicketActions):
     # Priority: each key acts on this screen as soon as it is current (see screens/base.py).
     BINDINGS = [
-        Binding("r", "reply", "Reply", priority=True),
-        Binding("i", "note", "Note", priority=True),
-        Binding("s", "status", "Status", priority=True),
-        Binding("p", "priority", "Priority", priority=True),
-        Binding("a", "take", "Take", priority=True),
-        Binding("A", "assign", "Assign", show=False, priority=True),
-        Binding("t", "tags", "Tags", show=False, priority=True),
-        Binding("e", "more", "Show more", show=False, priority=True),
-        Binding("j", "scroll(1)", "Down", show=False, priority=True),
-        Binding("k", "scroll(-1)", "Up", show=False, priority=True),
-        Binding("question_mark", "help", "Help", priority=True),
-        Binding("q,escape,backspace", "close", "Back", priority=True),
+        Binding("r", "reply", "Reply", priority=True, id="reply"),
+        Binding("i", "note", "Note", priority=True, id="note"),
+        Binding("s", "status", "Status", priority=True, id="status"),
+        Binding("p", "priority", "Priority", priority=True, id="priority"),
+        Binding("a", "take", "Take", priority=True, id="take"),
+        Binding("A", "assign", "Assign", show=False, priority=True, id="assign"),
+        Binding("t", "tags", "Tags", show=False, priority=True, id="tags"),
+        Binding("e", "more", "Show more", show=False, priority=True, id="more"),
+        Binding("y", "copy", "Copy", show=False, priority=True, id="copy"),
+        Binding("f", "follow", "Follow", show=False, priority=True, id="follow"),
+        Binding("j", "scroll(1)", "Down", show=False, priority=True, id="scroll_down"),
+        Binding("k", "scroll(-1)", "Up", show=False, priority=True, id="scroll_up"),
+        Binding("question_mark", "help", "Help", priority=True, id="help"),
+        Binding("q,escape,backspace", "close", "Back", priority=True, id="close"),
     ]
 
     def __init__(self, ticket_id: ObjectId, summary: Ticket | None = None) -> None:
@@ -146,7 +148,8 @@ class TicketScreen(TicketActions):
         public = len(self.ticket.messages) - notes
         self.query_one("#ticket-info", Static).update(
             f"{_plural(public, 'message')} · {_plural(notes, 'internal note')}"
-            " · r reply · i note · q back"
+            f" · {self.key_for('reply', 'r')} reply · {self.key_for('note', 'i')} note"
+            f" · {self.key_for('close', 'q')} back"
         )
 
     def render_header(self, now: datetime) -> None:
@@ -194,6 +197,22 @@ class TicketScreen(TicketActions):
 
     def action_scroll(self, lines: int) -> None:
         self.query_one(Conversation).scroll_relative(y=lines * 3, animate=False)
+
+    def action_follow(self) -> None:
+        """``f``: follow this ticket without owning it (again: stop following)."""
+        from helpdesk_tui.screens.following import toggle_follow
+
+        if self.ticket is not None:
+            toggle_follow(self, self.ticket)
+
+    def action_copy(self) -> None:
+        """``y``: copy the number, the customer's e-mail or a message (OSC 52)."""
+        from helpdesk_tui.screens.clipboard import fetch_and_offer, offer_copy
+
+        if self.ticket is not None and self.loaded:
+            offer_copy(self, self.ticket, self.users, list(self.ticket.messages))
+        elif self.ticket is not None:
+            fetch_and_offer(self, self.ticket)
 
     def action_help(self) -> None:
         self.helpdesk.show_help(self)

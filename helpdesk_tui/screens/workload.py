@@ -61,12 +61,12 @@ class AgentLoad:
 class WorkloadScreen(HelpdeskScreen):
     # Priority: each key acts on this screen as soon as it is current (see screens/base.py).
     BINDINGS = [
-        Binding("enter", "open_queue", "Their queue", priority=True),
-        Binding("m", "move", "Move tickets", priority=True),
-        Binding("question_mark", "help", "Help", priority=True),
-        Binding("q,escape,backspace", "close", "Back", priority=True),
-        Binding("j", "cursor(1)", show=False, priority=True),
-        Binding("k", "cursor(-1)", show=False, priority=True),
+        Binding("enter", "open_queue", "Their queue", priority=True, id="open_queue"),
+        Binding("m", "move", "Move tickets", priority=True, id="move"),
+        Binding("question_mark", "help", "Help", priority=True, id="help"),
+        Binding("q,escape,backspace", "close", "Back", priority=True, id="close"),
+        Binding("j", "cursor(1)", show=False, priority=True, id="cursor_down"),
+        Binding("k", "cursor(-1)", show=False, priority=True, id="cursor_up"),
     ]
 
     def __init__(self) -> None:

@@ -102,10 +102,10 @@ class TicketTable(DataTable[Text]):
     """
 
     BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-        Binding("g", "scroll_top", "Top", show=False),
-        Binding("G", "scroll_bottom", "Bottom", show=False),
+        Binding("j", "cursor_down", "Down", show=False, id="cursor_down"),
+        Binding("k", "cursor_up", "Up", show=False, id="cursor_up"),
+        Binding("g", "scroll_top", "Top", show=False, id="scroll_top"),
+        Binding("G", "scroll_bottom", "Bottom", show=False, id="scroll_bottom"),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:

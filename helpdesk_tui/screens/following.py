@@ -1,0 +1,101 @@
+"""Following a ticket without owning it: ``f`` toggles it, ``F`` lists what I follow, and an
+``@name`` in an internal note makes that colleague a follower.
+
+Followers live in a collection of ours (store/followers.py). The alerts (alerts.py) tell a
+follower of customer replies and status changes; the mentioned colleague's app sees the note
+arrive on its own change stream and says so at once (it does not wait for this write).
+"""
+
+from __future__ import annotations
+
+from bson import ObjectId
+
+from helpdesk_tui.context import Helpdesk
+from helpdesk_tui.domain.mentions import resolve, tokens
+from helpdesk_tui.domain.models import Status, Ticket
+from helpdesk_tui.domain.text import one_line
+from helpdesk_tui.screens.base import HelpdeskScreen
+from helpdesk_tui.store.queries import QueueQuery
+from helpdesk_tui.views import View
+
+
+def toggle_follow(screen: HelpdeskScreen, ticket: Ticket) -> None:
+    """Follow ``ticket``, or stop following it if I already do."""
+    helpdesk = screen.helpdesk
+    me = helpdesk.me
+    if ticket.id is None or not screen._guarded(me.require_write):
+        return
+    followers, ticket_id, label = helpdesk.followers, ticket.id, ticket.label
+
+    def toggle() -> bool:
+        if followers.is_following(ticket_id, me.id):
+            followers.unfollow(ticket_id, me.id)
+            return False
+        followers.follow(ticket_id, me.id)
+        return True
+
+    def done(following: bool) -> None:
+        if following:
+            helpdesk.alerts.following.add(ticket_id)
+            screen.notify(
+                f"Following {label}: you will hear of customer replies and status changes."
+            )
+        else:
+            helpdesk.alerts.following.discard(ticket_id)
+            screen.notify(f"No longer following {label}.")
+
+    screen.call_store(toggle, done, group="follow")
+
+
+def open_following(screen: HelpdeskScreen) -> None:
+    """The "Following" view: the tickets I follow, in any status, as a queue of their own."""
+    helpdesk = screen.helpdesk
+    followers, me = helpdesk.followers, helpdesk.me.id
+
+    def show(ids: list[ObjectId]) -> None:
+        helpdesk.alerts.following = set(ids)
+        if not ids:
+            screen.notify("You follow no ticket yet: f on a ticket follows it.")
+            return
+        from helpdesk_tui.screens.queue import AgentQueueScreen
+
+        query = QueueQuery(statuses=tuple(Status), ids=tuple(ids))
+        screen.app.push_screen(AgentQueueScreen(View("following", "Following", "Follow", query)))
+
+    screen.call_store(lambda: followers.following(me), show, group="follow")
+
+
+def follow_mentions(helpdesk: Helpdesk, ticket_id: ObjectId, text: str, label: str) -> None:
+    """After an internal note: each colleague it ``@mentions`` follows the ticket from now on."""
+    if not tokens(text):
+        return  # no @name: no query
+    store, followers, me, roles = (
+        helpdesk.store,
+        helpdesk.followers,
+        helpdesk.me,
+        helpdesk.config.roles,
+    )
+
+    def work() -> tuple[list[str], list[str]]:
+        staff = store.staff([*roles.agent, *roles.supervisor])
+        found, unknown = resolve(text, staff)
+        added = []
+        for user in found:
+            if user.id is not None and user.id != me.id:
+                followers.follow(ticket_id, user.id, via="mention", by=me.id)
+                added.append(user.display)
+        return added, unknown
+
+    def done(result: tuple[list[str], list[str]]) -> None:
+        added, unknown = result
+        if added:
+            names = ", ".join(one_line(name, 30) for name in added)
+            helpdesk.notify(f"{names} now follow{'s' if len(added) == 1 else ''} {label}.")
+        if unknown:
+            names = ", ".join(f"@{one_line(name, 30)}" for name in unknown)
+            helpdesk.notify(
+                f"No colleague answers to {names} (or several do): nobody added for it.",
+                severity="warning",
+            )
+
+    helpdesk.call_store(work, done, group="mentions")
