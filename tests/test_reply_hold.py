@@ -211,7 +211,7 @@ async def test_the_reply_footer_shows_both_submit_as_keys_at_80x24(
 ) -> None:
     from textual.widgets._footer import FooterKey
 
-    app = make_app(demo_store, config=QUIET)
+    app = make_app(demo_store, config=QUIET, undo_seconds=5)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_ticket(pilot)
         reply = await open_reply(pilot)
@@ -223,4 +223,11 @@ async def test_the_reply_footer_shows_both_submit_as_keys_at_80x24(
             assert region.width > 0 and region.right <= 80, [
                 (k.key_display, d, k.region) for d, k in keys.items()
             ]
-        assert "Undo send" not in keys  # shown only while a reply is held
+        # Nothing is hidden under the palette hint (there is none on this screen).
+        assert not [k for k in footer.query(FooterKey) if k.description == "palette"]
+        await type_text(pilot, "Hi")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        bar = reply.query_one(HoldBar)
+        assert bar.display and "u undo" in hold_text(reply)
+        assert len(hold_text(reply).rstrip()) <= 80 - 2  # inside its padding, not cut

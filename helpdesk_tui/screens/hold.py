@@ -46,6 +46,6 @@ class HoldBar(Static):
                 (f" ⏳ Sending {what} in {seconds}s ", "bold black on yellow"),
                 "   ",
                 ("u", "bold"),
-                " undo: back to the editor, nothing sent",
+                " undo (back to the editor)",
             )
         )

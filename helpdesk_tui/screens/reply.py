@@ -152,7 +152,8 @@ class ReplyScreen(HelpdeskScreen):
         yield Input(
             placeholder="attachments: file names or URLs, comma-separated", id="reply-attachments"
         )
-        yield Footer()
+        # No "^p palette" hint here (ctrl+p still opens it): the reply keys fill 80 columns.
+        yield Footer(show_command_palette=False)
 
     @property
     def editor(self) -> TextArea:
