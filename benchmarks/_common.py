@@ -359,7 +359,9 @@ def queue_row(doc: Mapping[str, Any], policy: Any) -> dict[str, Any]:
     minutes = target.resolution_minutes if public else target.first_response_minutes
     status = doc.get("status")
     rank = 2 if status in ("resolved", "closed") else 0
-    if status == "waiting" and policy.pause_when_waiting:
+    shown = [m for m in messages if m.get("isInternal") is not True]
+    customer_last = bool(shown) and shown[-1].get("sender") == user
+    if status == "waiting" and policy.pause_when_waiting and not customer_last:
         rank = 1
     created = doc.get("createdAt")
     created_ms = (
@@ -372,7 +374,7 @@ def queue_row(doc: Mapping[str, Any], policy: Any) -> dict[str, Any]:
         _firstResponseAt=public[0].get("createdAt") if public else None,
         _messageCount=len(messages),
         _lastMessageAt=messages[-1].get("createdAt") if messages else None,
-        _lastFromCustomer=bool(messages) and messages[-1].get("sender") == user,
+        _lastFromCustomer=customer_last,
         _rank=rank,
         _due=created_ms + minutes * 60_000,
         _riskAt=created_ms + minutes * 60_000 * (1 - policy.at_risk_share),

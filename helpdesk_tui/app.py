@@ -46,6 +46,7 @@ from helpdesk_tui.store.live import Batch, FeedMode, LiveFeed
 from helpdesk_tui.store.presence import PresenceStore
 from helpdesk_tui.store.queue_index import IndexMaintainer
 from helpdesk_tui.store.tickets import TicketStore
+from helpdesk_tui.store.wake import Waker
 from helpdesk_tui.terminal_output import install as write_only_changes
 from helpdesk_tui.views import View, standard_views
 from helpdesk_tui.workers import StoreCalls
@@ -115,6 +116,12 @@ class HelpdeskApp(StoreCalls, App[None]):
             emit=self._from_feed,
             poll_interval=config.ui.poll_interval_seconds,
             maintainer=IndexMaintainer(store.queue, store.clock),
+            # Observers write nothing; the team may keep woken tickets waiting (marked ↩).
+            waker=(
+                Waker(store)
+                if config.workflow.wake_on_customer_reply and not me.read_only
+                else None
+            ),
         )
         self.presence = PresenceStore(store.db, config.mongo.presence, clock=store.clock)
         self.alerts = Alerts(me.id)

@@ -424,7 +424,7 @@ def _emit(as_json: bool, data: Any, text: Callable[[], str]) -> None:
 def tickets_list(
     ctx: typer.Context,
     view: Annotated[
-        str, typer.Option(help="mine, unassigned, open, breaching, waiting, resolved")
+        str, typer.Option(help="mine, unassigned, open, breaching, waiting, resolved, reply")
     ] = "open",
     search: Annotated[str, typer.Option("--search", "-s", help="Number, subject or #tag.")] = "",
     limit: Annotated[int, typer.Option(min=1, max=5000)] = 50,

@@ -101,6 +101,9 @@ class WorkflowConfig(_Section):
     """Edges added to the Ticket Service's status diagram, e.g. ``resolved = ["open"]``."""
 
     extra_transitions: dict[Status, list[Status]] = Field(default_factory=dict)
+    # A customer's reply on a waiting ticket moves it back to open (one compare-and-set,
+    # whichever app sees the reply first); off: it stays waiting, marked ↩, its clock running.
+    wake_on_customer_reply: bool = True
 
 
 class UiConfig(_Section):
@@ -126,6 +129,9 @@ class UiConfig(_Section):
 
 class ReplyConfig(_Section):
     max_chars: int = Field(default=10_000, gt=0)
+    # A sent reply is held this long (a countdown; `u` recalls it into the editor) before it
+    # is written. 0: written at once.
+    undo_seconds: float = Field(default=5.0, ge=0, le=60)
     # None: the XDG state directory, see drafts_dir().
     drafts_dir: Path | None = None
 
@@ -202,7 +208,7 @@ class ViewConfig(_Section):
 
 BUILT_IN = "the built-in default"
 # The standard views' keys, in their order (views.py builds them; the CLI's --view takes them).
-STANDARD_VIEW_KEYS = ("mine", "unassigned", "open", "breaching", "waiting", "resolved")
+STANDARD_VIEW_KEYS = ("mine", "unassigned", "open", "breaching", "waiting", "resolved", "reply")
 
 
 class Config(_Section):

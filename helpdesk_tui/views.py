@@ -26,7 +26,8 @@ def standard_views(
     custom: Sequence[ViewConfig] = (),
     lookup: Callable[[str], ObjectId | None] | None = None,
 ) -> list[View]:
-    """My tickets, Unassigned, All open, Breaching, Waiting, Recently resolved, then custom."""
+    """My tickets, Unassigned, All open, Breaching, Waiting, Recently resolved, Needs reply,
+    then custom."""
     views = [
         View("mine", "My tickets", "Mine", QueueQuery(assignee=me)),
         View(
@@ -44,6 +45,8 @@ def standard_views(
             "Done",
             QueueQuery(statuses=(Status.RESOLVED, Status.CLOSED), sort=SortKey.RESOLVED),
         ),
+        # Last (not beside Waiting) so the number keys of the views above stay what they were.
+        View("reply", "Needs reply", "Reply", QueueQuery(needs_reply=True)),
     ]
     for index, spec in enumerate(custom):
         assignee: ObjectId | Assignee = Assignee.ANY

@@ -203,8 +203,14 @@ async def make_app(tmp_path: Any) -> Any:
         *,
         read_only: bool = False,
         config: Config | None = None,
+        undo_seconds: float | None = 0.0,
     ) -> HelpdeskApp:
+        """``undo_seconds``: the reply hold (undo send) is off unless a test asks for it, so
+        ctrl+s writes at once; None keeps what ``config`` says."""
         config = config or Config()
+        if undo_seconds is not None:
+            reply = config.reply.model_copy(update={"undo_seconds": undo_seconds})
+            config = config.model_copy(update={"reply": reply})
         user = store.user_by_email(email)
         me = Identity.from_user(
             user,

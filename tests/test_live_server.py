@@ -228,6 +228,7 @@ def test_an_event_carries_everything_a_queue_row_shows(
     assert last.first_response_at == NOW + timedelta(minutes=15)
     assert last.last_message_at == NOW + timedelta(minutes=20)
     assert last.last_message_from_customer is True
-    assert rows[1].last_message_from_customer is False  # an internal note was last
+    # An internal note was last, but notes answer nobody: still the customer's turn.
+    assert rows[1].last_message_from_customer is True
     assert rows[1].first_response_at is None
     assert recorder.changes[-1].kind == "delete" and recorder.changes[-1].doc is None

@@ -185,6 +185,8 @@ class Ticket(_Lenient):
     first_response_at: datetime | None = Field(default=None, alias="_firstResponseAt")
     message_count: int = Field(default=0, alias="_messageCount")
     last_message_at: datetime | None = Field(default=None, alias="_lastMessageAt")
+    # The last *public* message is the customer's: it is the agents' turn (internal notes
+    # answer nobody). A waiting ticket in that state has been woken by the customer.
     last_message_from_customer: bool = Field(default=False, alias="_lastFromCustomer")
 
     _date = field_validator("resolved_at", "closed_at", "created_at", "updated_at", mode="before")(
@@ -233,7 +235,9 @@ class Ticket(_Lenient):
             prepared["_messageCount"] = len(messages)
             if messages:
                 prepared["_lastMessageAt"] = messages[-1].created_at
-                prepared["_lastFromCustomer"] = messages[-1].sender == data.get("user")
+            public = [m for m in messages if not m.is_internal]
+            # The customer's turn is over only when someone answers them: notes do not.
+            prepared["_lastFromCustomer"] = bool(public) and public[-1].sender == data.get("user")
         return prepared
 
     @property
@@ -250,6 +254,16 @@ class Ticket(_Lenient):
         if self.ticket_number:
             return self.ticket_number
         return f"ticket …{str(self.id)[-6:]} (no number)" if self.id else "a ticket with no number"
+
+    @property
+    def customer_turn(self) -> bool:
+        """Not done, and the customer wrote the last public message: ours to answer."""
+        return self.last_message_from_customer and not self.status.is_done
+
+    @property
+    def woken(self) -> bool:
+        """Waiting on the customer, who has answered: the agents' turn again (↩)."""
+        return self.status is Status.WAITING and self.last_message_from_customer
 
     @property
     def public_messages(self) -> tuple[Message, ...]:

@@ -78,7 +78,8 @@ class SlaPolicy(BaseModel):
     targets: dict[Priority, SlaTarget] = Field(default_factory=lambda: dict(DEFAULT_TARGETS))
     # A running clock with less than this share of its target left is "at risk".
     at_risk_share: float = Field(default=0.25, gt=0, lt=1)
-    # Zendesk-style: the resolution clock stops while the ticket waits on the customer.
+    # Zendesk-style: the resolution clock stops while the ticket waits on the customer (and
+    # runs again once the customer has answered: the last public message is theirs).
     pause_when_waiting: bool = False
     business_hours: BusinessHours | None = None
 
@@ -271,7 +272,8 @@ def evaluate(ticket: Ticket, now: datetime, policy: SlaPolicy) -> SlaStatus:
         bool(replied) or done,
         replied or resolved,
     )
-    if policy.pause_when_waiting and ticket.status is Status.WAITING:
+    # A customer's reply wakes a waiting ticket: the clock runs again (``Ticket.woken``).
+    if policy.pause_when_waiting and ticket.status is Status.WAITING and not ticket.woken:
         resolution = ClockStatus(ClockKind.RESOLUTION, SlaState.PAUSED, None, None, None)
     else:
         resolution = clock(ClockKind.RESOLUTION, target.resolution_minutes, done, resolved)

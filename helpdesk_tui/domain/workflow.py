@@ -47,3 +47,33 @@ class Workflow:
         raise InvalidTransition(
             f"cannot move from {current.label} to {target.label}; allowed: {allowed}"
         )
+
+    def path(self, current: Status, target: Status) -> tuple[Status, ...]:
+        """The fewest allowed steps from ``current`` to ``target`` (``target`` last; empty if
+        already there), for "submit as": open → waiting is in_progress, then waiting.
+
+        Raises ``InvalidTransition`` naming what can be reached when no chain of steps leads
+        there (e.g. nothing leaves closed; resolved leads only to closed).
+        """
+        if current is target:
+            return ()
+        previous: dict[Status, Status] = {}
+        frontier = [current]
+        while frontier and target not in previous:
+            following = []
+            for status in frontier:
+                for step in self.allowed(status):
+                    if step not in previous and step is not current:
+                        previous[step] = status
+                        following.append(step)
+            frontier = following
+        if target not in previous:
+            reachable = ", ".join(s.label for s in Status if s in previous)
+            raise InvalidTransition(
+                f"no path from {current.label} to {target.label} in the workflow; "
+                f"from {current.label} only {reachable or 'nothing (final state)'} can follow"
+            )
+        steps = [target]
+        while previous[steps[-1]] is not current:
+            steps.append(previous[steps[-1]])
+        return tuple(reversed(steps))

@@ -63,9 +63,24 @@ class ViewBar(Line):
 
     def show(self, views: list[View], current: int, counts: dict[str, int]) -> None:
         self._args = (views, current, counts)
-        narrow = self.size.width and self.size.width < 100
+        width = self.size.width
+        # Long names, then short ones, then without the gaps: the first that fits (the counts
+        # at the end of the bar are what an agent looks for).
+        narrow = bool(width and width < 100)
+        for short, gap in ((narrow, " "), (narrow, ""), (True, " "), (True, "")):
+            text = self._text(views, current, counts, short, gap)
+            if not width or text.cell_len <= width:
+                break
+        self.set_text(text)
+
+    @staticmethod
+    def _text(
+        views: list[View], current: int, counts: dict[str, int], narrow: bool, gap: str
+    ) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
         for index, view in enumerate(views):
+            if index:
+                text.append(gap)
             count = counts.get(view.key)
             # A view can be named after an agent (from the workload screen): database text.
             label = f" {index + 1} {one_line(view.short if narrow else view.name)}"
@@ -74,8 +89,7 @@ class ViewBar(Line):
             if view.key == "breaching" and count:
                 style += " red" if index != current else ""
             text.append(label + " ", style=style.strip())
-            text.append(" ")
-        self.set_text(text)
+        return text
 
 
 class QueueScreen(TicketActions):

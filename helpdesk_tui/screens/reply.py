@@ -9,6 +9,7 @@ caught too.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bson import ObjectId
@@ -27,6 +28,7 @@ from helpdesk_tui.drafts import Draft
 from helpdesk_tui.messages import TicketsChanged
 from helpdesk_tui.screens.base import HelpdeskScreen
 from helpdesk_tui.screens.dialogs import ChoiceDialog, ConfirmDialog
+from helpdesk_tui.screens.hold import Held, HoldBar
 from helpdesk_tui.store.presence import HEARTBEAT_SECONDS
 
 if TYPE_CHECKING:
@@ -77,9 +79,29 @@ def describe_changes(
 class ReplyScreen(HelpdeskScreen):
     BINDINGS = [
         Binding("ctrl+s", "send", "Send", priority=True, id="send"),
+        # Submit as: "+Wait" / "+Resolve" beside "Send" read as "send and …" (short: the
+        # footer fits 80 columns).
+        Binding(
+            "ctrl+n",
+            "send_as('waiting')",
+            "+Wait",
+            priority=True,
+            tooltip="Send and set waiting",
+            id="send_waiting",
+        ),
+        Binding(
+            "ctrl+f",
+            "send_as('resolved')",
+            "+Resolve",
+            priority=True,
+            tooltip="Send and resolve",
+            id="send_resolved",
+        ),
         Binding("ctrl+t", "toggle_internal", "Reply/Note", priority=True, id="toggle_internal"),
         Binding("ctrl+r", "canned", "Canned", priority=True, id="canned"),
-        Binding("ctrl+o", "status_on_send", "Status on send", priority=True, id="status_on_send"),
+        Binding("ctrl+o", "status_on_send", "Status", priority=True, id="status_on_send"),
+        # Shown on the countdown line itself while a reply is held (the footer is full).
+        Binding("u", "undo_send", "Undo send", show=False, priority=True, id="undo_send"),
         Binding(
             "ctrl+l", "other_draft", "Other draft", show=False, priority=True, id="other_draft"
         ),
@@ -88,8 +110,10 @@ class ReplyScreen(HelpdeskScreen):
     ]
     # Every binding is a control key or escape: all of them act while the editor has focus.
     TYPING_ACTIONS = frozenset(
-        {"send", "toggle_internal", "canned", "status_on_send", "other_draft", "cancel"}
+        {"send", "send_as", "toggle_internal", "canned", "status_on_send", "other_draft", "cancel"}
     )
+    # How often the undo-send countdown looks at the clock.
+    HOLD_TICK = 0.2
 
     # Public reply or internal note: the key that opened the screen decides, ctrl+t changes it,
     # nothing else does (a restored draft never does). The mode bar follows it at once.
@@ -116,16 +140,20 @@ class ReplyScreen(HelpdeskScreen):
         self._cancelled = False  # cancel already saved (or discarded) the draft
         self._last_draft: Draft | None = None
         self._not_sent = False  # the agent chose to review a change: said above the editor
+        self._held: Held[Outgoing] | None = None  # a sent reply in its undo window
+        self._hold_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("loading…", id="reply-header")
         yield Static(id="reply-context")
         yield Static(id="reply-mode")
+        yield HoldBar(id="reply-hold")
         yield TextArea(id="reply-editor", soft_wrap=True, show_line_numbers=False)
         yield Input(
             placeholder="attachments: file names or URLs, comma-separated", id="reply-attachments"
         )
-        yield Footer()
+        # No "^p palette" hint here (ctrl+p still opens it): the reply keys fill 80 columns.
+        yield Footer(show_command_palette=False)
 
     @property
     def editor(self) -> TextArea:
@@ -276,7 +304,7 @@ class ReplyScreen(HelpdeskScreen):
             mode = Text(" ✉ PUBLIC REPLY: the customer will see this ", style="bold white on blue")
         if self.status_on_send is not None:
             mode.append(f"   then set status: {self.status_on_send.label}", style="bold")
-        if self._sending:
+        if self._sending and self._held is None:
             mode.append("   sending…", style="bold")
         limit = self.helpdesk.config.reply.max_chars
         length = len(self.editor.text)
@@ -420,6 +448,9 @@ class ReplyScreen(HelpdeskScreen):
         self.editor.focus()
 
     def action_cancel(self) -> None:
+        if self._held is not None:
+            self.action_undo_send()  # closing while held: recall first, nothing is lost
+            return
         if self._sending:
             return  # the send closes the screen itself; closing now would leave a sent draft
         if self._save_timer is not None:
@@ -432,6 +463,23 @@ class ReplyScreen(HelpdeskScreen):
         self.dismiss()
 
     def action_send(self) -> None:
+        self._submit(self.status_on_send)
+
+    def action_send_as(self, status: str) -> None:
+        """Submit as: send, then set ``status`` (through the workflow's intermediate steps)."""
+        if self._sending:
+            return
+        target = Status(status)
+        known = self.baseline or self.summary
+        if known is not None:
+            try:
+                self.helpdesk.store.settings.workflow.path(known.status, target)
+            except HelpdeskError as error:  # no path: say which, send nothing
+                self.helpdesk.report_error(InvalidRequest(f"Not sent: {error}."))
+                return
+        self._submit(target)
+
+    def _submit(self, status: Status | None) -> None:
         if self._sending:
             return
         text = self.editor.text
@@ -449,9 +497,68 @@ class ReplyScreen(HelpdeskScreen):
             text=text,
             internal=self.internal,
             attachments=tuple(a.strip() for a in self.attachments.value.split(",") if a.strip()),
-            status=self.status_on_send,
+            status=status,
         )
         self._lock(True)
+        seconds = self.helpdesk.config.reply.undo_seconds
+        if seconds > 0:
+            self._hold(outgoing, seconds)
+            return
+        self._release(outgoing)
+
+    # --- undo send (screens/hold.py) -------------------------------------------------------
+
+    def _hold(self, outgoing: Outgoing, seconds: float) -> None:
+        """Start the undo window: a countdown, ``u`` to recall; nothing is written yet."""
+        what = "note" if outgoing.internal else "reply"
+        if outgoing.status is not None:
+            what += f", then {outgoing.status.label}"
+        deadline = self.helpdesk.store.clock() + timedelta(seconds=seconds)
+        self._held = Held(outgoing, deadline, what)
+        bar = self.query_one(HoldBar)
+        bar.display = True
+        bar.focus()
+        self._hold_tick()
+        if self._held is not None:
+            self._hold_timer = self.set_interval(self.HOLD_TICK, self._hold_tick)
+        self.refresh_bindings()
+
+    def _hold_tick(self) -> None:
+        """Repaint the countdown; once the clock passes the deadline, send (exactly once)."""
+        held = self._held
+        if held is None:
+            return
+        now = self.helpdesk.store.clock()
+        if not held.due(now):
+            self.query_one(HoldBar).show_left(held.seconds_left(now), held.what)
+            return
+        self._end_hold()
+        self._release(held.outgoing)
+
+    def _end_hold(self) -> None:
+        self._held = None
+        if self._hold_timer is not None:
+            self._hold_timer.stop()
+            self._hold_timer = None
+        self.query_one(HoldBar).display = False
+        self.set_focus(self.editor)
+        self.refresh_bindings()
+
+    def action_undo_send(self) -> None:
+        """Recall the held reply: back in the editor as it was, nothing written."""
+        if self._held is None:
+            return
+        self._end_hold()
+        self._lock(False)
+        self.notify("Not sent: your reply is back in the editor.")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "undo_send":  # only while a reply is held (then the editor is not focused)
+            return self._held is not None and super().check_action(action, parameters)
+        return super().check_action(action, parameters)
+
+    def _release(self, outgoing: Outgoing) -> None:
+        """The hold is over (or off): on to the "ticket updated" guard and the write."""
         if self.baseline is None:
             self._send_when_loaded = outgoing  # the ticket is still loading: send on arrival
             return

@@ -146,6 +146,9 @@ class LiveFeed:
     ready: threading.Event = field(default_factory=threading.Event)
     # Keeps the queue index true for other writers while this app holds its lease.
     maintainer: IndexMaintainer | None = None
+    # Acts on each batch before it is emitted (store/wake.py: a customer's reply wakes a
+    # waiting ticket); its writes come back as events like anyone's.
+    waker: Callable[[tuple[Change, ...]], Any] | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def stop(self) -> None:
@@ -174,6 +177,9 @@ class LiveFeed:
 
     def _deliver(self, changes: tuple[Change, ...]) -> None:
         self._maintain(frozenset(c.id for c in changes))
+        if self.waker is not None:
+            with contextlib.suppress(PyMongoError):  # the next customer event tries again
+                self.waker(changes)
         self.emit(Batch(changes=changes))
 
     def _set_mode(self, mode: FeedMode, detail: str = "", *, reload: bool = False) -> None:

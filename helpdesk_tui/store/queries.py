@@ -92,6 +92,8 @@ class QueueQuery:
     text: str = ""
     # Only tickets whose running clock is breached or at risk (the "Breaching" view).
     breaching: bool = False
+    # Only tickets whose last public message is the customer's (the "Needs reply" view).
+    needs_reply: bool = False
     sort: SortKey = SortKey.DEADLINE
     descending: bool = False
     ids: tuple[ObjectId, ...] = field(default=())
@@ -171,10 +173,10 @@ def row_fields(root: str = "") -> dict[str, Any]:
         }
     }
 
-    def last(field: str) -> dict[str, Any]:
-        return {
-            "$arrayElemAt": [{"$map": {"input": messages, "as": "m", "in": f"$$m.{field}"}}, -1]
-        }
+    public = _public(messages)
+
+    def last(field: str, among: Any = messages) -> dict[str, Any]:
+        return {"$arrayElemAt": [{"$map": {"input": among, "as": "m", "in": f"$$m.{field}"}}, -1]}
 
     return {
         "_firstResponseAt": {
@@ -182,10 +184,19 @@ def row_fields(root: str = "") -> dict[str, Any]:
         },
         "_messageCount": {"$size": messages},
         "_lastMessageAt": last("createdAt"),
+        # The last *public* message is the customer's (notes answer nobody): ``Ticket``'s rule.
         "_lastFromCustomer": {
-            "$and": [{"$gt": [{"$size": messages}, 0]}, {"$eq": [last("sender"), f"${root}user"]}]
+            "$and": [
+                {"$gt": [{"$size": public}, 0]},
+                {"$eq": [last("sender", public), f"${root}user"]},
+            ]
         },
     }
+
+
+def _public(messages: Any) -> dict[str, Any]:
+    """The public messages (``isInternal`` not true) of a messages expression."""
+    return {"$filter": {"input": messages, "as": "m", "cond": {"$ne": ["$$m.isInternal", True]}}}
 
 
 def _by_priority(values: dict[Priority, Any], default: Any) -> dict[str, Any]:
@@ -213,13 +224,24 @@ def deadline_stages(policy: SlaPolicy) -> list[dict[str, Any]]:
     fr = {p: policy.target(p).first_response_minutes * MINUTE_MS for p in Priority}
     res = {p: policy.target(p).resolution_minutes * MINUTE_MS for p in Priority}
     share = 1 - policy.at_risk_share
-    paused: Any = {"$eq": ["$status", Status.WAITING.value]} if policy.pause_when_waiting else False
+    # Paused: waiting, unless the customer has answered (woken: ``sla.evaluate``).
+    paused: Any = (
+        {
+            "$and": [
+                {"$eq": ["$status", Status.WAITING.value]},
+                {"$ne": ["$_lastFromCustomer", True]},
+            ]
+        }
+        if policy.pause_when_waiting
+        else False
+    )
     done = {"$in": ["$status", [Status.RESOLVED.value, Status.CLOSED.value]]}
     return [
         {
             "$addFields": {
                 "_firstReply": {"$arrayElemAt": [agent_public, 0]},
                 "_lastMessage": {"$arrayElemAt": [messages, -1]},
+                "_lastPublic": {"$arrayElemAt": [_public(messages), -1]},
                 "_messageCount": {"$size": messages},
             }
         },
@@ -227,8 +249,17 @@ def deadline_stages(policy: SlaPolicy) -> list[dict[str, Any]]:
             "$addFields": {
                 "_firstResponseAt": "$_firstReply.createdAt",
                 "_lastMessageAt": "$_lastMessage.createdAt",
-                "_lastFromCustomer": {"$eq": ["$_lastMessage.sender", "$user"]},
+                "_lastFromCustomer": {
+                    "$and": [
+                        {"$eq": [{"$type": "$_lastPublic"}, "object"]},
+                        {"$eq": ["$_lastPublic.sender", "$user"]},
+                    ]
+                },
                 "_responded": {"$gt": [{"$size": agent_public}, 0]},
+            }
+        },
+        {
+            "$addFields": {
                 "_frTarget": _by_priority(fr, fr[Priority.MEDIUM]),
                 "_resTarget": _by_priority(res, res[Priority.MEDIUM]),
                 "_rank": {"$cond": [done, 2, {"$cond": [paused, 1, 0]}]},
@@ -276,6 +307,9 @@ def _breaching_stage(now: datetime) -> dict[str, Any]:
     return {"$match": {"_rank": 0, "_riskAt": {"$lt": epoch_ms(now)}}}
 
 
+NEEDS_REPLY_STAGE: dict[str, Any] = {"$match": {"_lastFromCustomer": True}}
+
+
 def queue_pipeline(
     query: QueueQuery, now: datetime, policy: SlaPolicy, *, skip: int = 0, limit: int = 200
 ) -> list[dict[str, Any]]:
@@ -283,6 +317,8 @@ def queue_pipeline(
     stages: list[dict[str, Any]] = [{"$match": match_filter(query)}, *deadline_stages(policy)]
     if query.breaching:
         stages.append(_breaching_stage(now))
+    if query.needs_reply:
+        stages.append(NEEDS_REPLY_STAGE)
     stages += [
         {"$sort": sort_spec(query)},
         {"$skip": max(skip, 0)},
@@ -299,8 +335,12 @@ def count_pipeline(
     facets: dict[str, list[dict[str, Any]]] = {}
     for name, query in queries.items():
         stages: list[dict[str, Any]] = [{"$match": match_filter(query)}]
+        if query.breaching or query.needs_reply:
+            stages += deadline_stages(policy)
         if query.breaching:
-            stages += [*deadline_stages(policy), _breaching_stage(now)]
+            stages.append(_breaching_stage(now))
+        if query.needs_reply:
+            stages.append(NEEDS_REPLY_STAGE)
         facets[name] = [*stages, {"$count": "n"}]
     return [{"$facet": facets}]
 
@@ -359,6 +399,8 @@ def index_filter(query: QueueQuery, now: datetime) -> dict[str, Any]:
         clauses["tags"] = {"$all": list(query.tags)}
     if query.ids:
         clauses["_id"] = {"$in": list(query.ids)}
+    if query.needs_reply:
+        clauses["needsReply"] = True
     if query.breaching:
         clauses["rank"] = 0
         clauses["riskAt"] = {"$lt": mongo_time(now)}

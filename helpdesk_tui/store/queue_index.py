@@ -88,9 +88,10 @@ def phase_of(status: Any) -> str:
     return "done" if status in DONE else "active"
 
 
-# Bumped when ``derive`` changes what it writes (2: unknown statuses are "active"), so the
-# fingerprint differs and an existing index is rebuilt like after a policy change.
-ENTRY_FORMAT = 2
+# Bumped when ``derive`` changes what it writes (2: unknown statuses are "active"; 3: a
+# customer's reply wakes a waiting ticket, ``needsReply``), so the fingerprint differs and an
+# existing index is rebuilt like after a policy change.
+ENTRY_FORMAT = 3
 
 
 def policy_fingerprint(policy: SlaPolicy) -> str:
@@ -137,6 +138,8 @@ def derive(doc: Mapping[str, Any], policy: SlaPolicy) -> dict[str, Any]:
         "prio": ticket.priority.rank if priority in {p.value for p in Priority} else 2,
         "category": doc.get("category") if isinstance(doc.get("category"), str) else None,
         "tags": [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else [],
+        # The customer wrote the last public message of an active ticket: the agents' turn.
+        "needsReply": ticket.customer_turn and phase_of(raw_status) == "active",
         "rank": rank,
         "due": mongo_time(due) if due else FAR_FUTURE,
         "riskAt": mongo_time(risk) if risk else FAR_FUTURE,
@@ -159,6 +162,7 @@ def index_plan() -> Sequence[tuple[list[tuple[str, int]], dict[str, Any]]]:
         ([("phase", 1), *deadline], {"name": "qi_phase_deadline"}),
         ([("assignedTo", 1), ("phase", 1), *deadline], {"name": "qi_assignee_deadline"}),
         ([("status", 1), *deadline], {"name": "qi_status_deadline"}),
+        ([("needsReply", 1), ("phase", 1), *deadline], {"name": "qi_reply_deadline"}),
         ([("assignedTo", 1), ("status", 1), *deadline], {"name": "qi_assignee_status_deadline"}),
         # The Breaching count: running tickets past their at-risk moment.
         ([("phase", 1), ("rank", 1), ("riskAt", 1)], {"name": "qi_phase_risk"}),

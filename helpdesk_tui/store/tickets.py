@@ -462,8 +462,11 @@ class TicketStore:
     ) -> Ticket:
         """Append a reply or internal note in one atomic ``$push`` (optionally moving status).
 
-        ``expected_updated_at`` makes it a compare-and-set: if anyone touched the ticket since
-        the agent looked at it, nothing is written and ``ConflictError`` says so.
+        ``set_status`` is "submit as": where the workflow needs intermediate steps (open →
+        in_progress → waiting) they are taken in the same compare-and-set write, each one
+        audited; where no chain of steps leads there, ``InvalidTransition`` says so and nothing
+        is written. ``expected_updated_at`` makes it a compare-and-set: if anyone touched the
+        ticket since the agent looked at it, nothing is written and ``ConflictError`` says so.
         """
         ticket_id = as_object_id(ticket_id)
         text = content.strip()
@@ -485,18 +488,21 @@ class TicketStore:
         condition: dict[str, Any] = {}
         update: dict[str, Any] = {"$push": {"messages": message}, "$inc": {"__v": 1}}
         current: Ticket | None = None
+        steps: tuple[Status, ...] = ()
         if set_status is not None:
             current = self.get_ticket(ticket_id)
-            self.settings.workflow.check(current.status, set_status)
+            steps = self.settings.workflow.path(current.status, set_status)
             condition["status"] = current.status.value
-            update["$set"] = self._status_fields(set_status, update)
+            if steps:
+                update["$set"] = self._path_fields(steps, update)
         if expected_updated_at is not None:
             condition["updatedAt"] = mongo_time(expected_updated_at)
         ticket = self._update(ticket_id, condition, update, self._changed_since)
         kind = "note" if internal else "reply"
         self._record(ticket_id, sender, kind, None, str(message["_id"]))
-        if set_status is not None and current is not None:
-            self._record(ticket_id, sender, "status", current.status.value, set_status.value)
+        if current is not None:
+            for before, after in zip((current.status, *steps), steps, strict=False):
+                self._record(ticket_id, sender, "status", before.value, after.value)
         return ticket
 
     @staticmethod
@@ -505,6 +511,22 @@ class TicketStore:
             f"{current.ticket_number} changed since you opened it "
             f"(now {current.status.label}); nothing was sent: review and send again"
         )
+
+    def _path_fields(self, steps: Sequence[Status], update: dict[str, Any]) -> dict[str, Any]:
+        """The fields of a chain of steps taken in one write: each step's, the last status.
+
+        Through resolved to closed sets both stamps; ending active unsets them (a reopen)."""
+        fields: dict[str, Any] = {}
+        for step in steps:
+            fields.update(self._status_fields(step, update))
+        if not steps[-1].is_done:
+            for stamp in ("resolvedAt", "closedAt"):
+                fields.pop(stamp, None)
+        elif "$unset" in update:  # reopened on the way, done at the end: $set wins
+            update["$unset"] = {k: v for k, v in update["$unset"].items() if k not in fields}
+            if not update["$unset"]:
+                del update["$unset"]
+        return fields
 
     def _status_fields(self, target: Status, update: dict[str, Any]) -> dict[str, Any]:
         now = self.now()

@@ -69,6 +69,8 @@ def matches(
         return False
     if query.ids and raw.get("_id") not in set(query.ids):
         return False
+    if query.needs_reply and not ticket.customer_turn:
+        return False
     if query.breaching:
         state = evaluate(ticket, now, policy).row_state
         if state not in (SlaState.BREACHED, SlaState.AT_RISK):

@@ -169,6 +169,8 @@ def describe_event(event: Mapping[str, Any], users: Mapping[ObjectId, User]) -> 
     before, after = event.get("from"), event.get("to")
     if action == "status":
         return f"{actor} changed status {_label(before)} → {_label(after)}"
+    if action == "wake":  # store/wake.py: no actor, the customer's reply did it
+        return f"the customer replied: status {_label(before)} → {_label(after)}"
     if action == "priority":
         return f"{actor} changed priority {before} → {after}"
     if action == "assign":
