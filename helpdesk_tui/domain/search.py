@@ -22,7 +22,10 @@ import shlex
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from helpdesk_tui.domain.models import ACTIVE_STATUSES, Status
+from bson import ObjectId
+
+from helpdesk_tui.domain.models import ACTIVE_STATUSES, Status, Ticket
+from helpdesk_tui.domain.text import literal
 
 FIELDS = ("from", "tag", "status", "assignee", "is", "before", "after")
 IS_VALUES = ("unassigned", "mine", "open", "closed")
@@ -166,7 +169,7 @@ class Snippet:
     text: str
     start: int = 0
     end: int = 0
-    sender: object | None = None  # the sender's ObjectId (a message)
+    sender: ObjectId | None = None  # a message's sender
     at: datetime | None = None
 
 
@@ -184,3 +187,51 @@ def snippet_line(text: str, start: int, end: int, width: int = 160) -> tuple[str
         line_end = min(line_end, line_start + width)
     line = text[line_start:line_end]
     return line, start - line_start, min(end, line_end) - line_start
+
+
+def snippet_parts(snippet: Snippet, width: int = 160) -> tuple[str, str, str]:
+    """The snippet's line as (before, match, after), each made safe to show (``literal``),
+    folded onto one line; the match is what to highlight."""
+    line, start, end = snippet_line(snippet.text, snippet.start, snippet.end, width)
+    before, match, after = line[:start], line[start:end], line[end:]
+    return (
+        " ".join(literal(before).split()) + (" " if before[-1:].isspace() else ""),
+        " ".join(literal(match).split()),
+        (" " if after[:1].isspace() else "") + " ".join(literal(after).split()),
+    )
+
+
+TextPath = str  # "text index" or "scan"
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    ticket: Ticket
+    snippet: Snippet | None
+    why: str  # "number", "customer", "text", "filter"
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    hits: tuple[SearchHit, ...]
+    skip: int
+    limit: int
+    has_more: bool
+    path: TextPath
+    terms: SearchTerms
+    # The bounded scan: how many tickets it read at most, and whether that cut the search.
+    scanned: int | None = None
+    bounded: bool = False
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def cost(self) -> str:
+        """One line on what was searched, for the info bar and the CLI."""
+        if self.path == "text index":
+            return "ranked by relevance (text index)"
+        if self.bounded:
+            return (
+                f"searched the newest {self.scanned or 0:,} tickets only (no text index on this "
+                "server): narrow with from:, assignee: or after: to reach older ones"
+            )
+        return f"scanned all {self.scanned or 0:,} candidate tickets (no text index on this server)"

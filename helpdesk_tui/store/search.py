@@ -24,7 +24,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -33,7 +32,14 @@ from pymongo.collection import Collection
 from pymongo.errors import OperationFailure
 
 from helpdesk_tui.domain.models import Ticket, mongo_time, utc
-from helpdesk_tui.domain.search import SearchTerms, Snippet, parse_search
+from helpdesk_tui.domain.search import (
+    SearchHit,
+    SearchPage,
+    SearchTerms,
+    Snippet,
+    TextPath,
+    parse_search,
+)
 from helpdesk_tui.store.errors import db_errors
 from helpdesk_tui.store.queries import DERIVED_FIELDS, QUEUE_FIELDS, row_fields
 from helpdesk_tui.store.search_index import text_index_name
@@ -47,40 +53,6 @@ SNIPPET_CHARS = 240
 # How long a look at the index list holds (an index built meanwhile is used after this).
 INDEX_CHECK_SECONDS = 300.0
 TEXT_INDEX_MISSING_CODES = (27,)  # IndexNotFound: "text index required for $text query"
-
-TextPath = str  # "text index" or "scan"
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    ticket: Ticket
-    snippet: Snippet | None
-    why: str  # "number", "customer", "text", "filter"
-
-
-@dataclass(frozen=True)
-class SearchPage:
-    hits: tuple[SearchHit, ...]
-    skip: int
-    limit: int
-    has_more: bool
-    path: TextPath
-    terms: SearchTerms
-    # The scan's bound where it cut the search (older tickets were not searched), else None.
-    bounded_at: int | None = None
-    notes: tuple[str, ...] = field(default=())
-
-    @property
-    def cost(self) -> str:
-        """One line on what was searched, for the info bar and the CLI."""
-        if self.path == "text index":
-            return "ranked by relevance (text index)"
-        if self.bounded_at is not None:
-            return (
-                f"searched the newest {self.bounded_at:,} tickets only (no text index on this "
-                "server): narrow with from:, assignee: or after: to reach older ones"
-            )
-        return "searched every matching ticket (no text index on this server: a bounded scan)"
 
 
 def _pattern(word: str) -> str:
@@ -350,8 +322,12 @@ class TicketSearch:
         path: TextPath = "text index" if self.text_index() else "scan"
         notes = list(terms.notes)
 
-        def page(hits: list[SearchHit], more: bool, bounded: int | None = None) -> SearchPage:
-            return SearchPage(tuple(hits), skip, limit, more, path, terms, bounded, tuple(notes))
+        def page(hits: list[SearchHit], more: bool, candidates: int | None = None) -> SearchPage:
+            scanned = None if candidates is None else min(candidates, self.scan_limit)
+            bounded = candidates is not None and candidates > self.scan_limit
+            return SearchPage(
+                tuple(hits), skip, limit, more, path, terms, scanned, bounded, tuple(notes)
+            )
 
         if terms.empty:
             return page([], False)
@@ -372,7 +348,7 @@ class TicketSearch:
             if "user" in filters:  # from: and named by the words: both
                 match = {"$and": [filters, {"user": {"$in": customers}}]}
             tiers.append(("customer", listed_pipeline(match, [], limit=wanted)))
-        bounded: int | None = None
+        scanned: int | None = None
         if path == "text index" and words:
             tiers.append(("text", text_pipeline(filters, words, limit=wanted)))
         else:
@@ -380,7 +356,7 @@ class TicketSearch:
                 filters, words, terms.after, scan_limit=self.scan_limit, limit=wanted
             )
             tiers.append(("text" if words else "filter", pipeline))
-            bounded = self._bound(filters, terms.after)
+            scanned = self._scanned(filters, terms.after)
             path = "scan"  # also with a text index: fields only, no words to look up
         seen: set[Any] = set()
         hits: list[SearchHit] = []
@@ -403,16 +379,17 @@ class TicketSearch:
                     continue
                 seen.add(key)
                 hits.append(_hit(doc, why))
-        return page(hits[skip : skip + limit], len(hits) > skip + limit, bounded)
+        return page(hits[skip : skip + limit], len(hits) > skip + limit, scanned)
 
-    def _bound(self, filters: dict[str, Any], after: datetime | None) -> int | None:
-        """``scan_limit`` if the anchor holds more tickets than the scan reads, else None."""
+    def _scanned(self, filters: dict[str, Any], after: datetime | None) -> int:
+        """How many tickets the scan's anchor holds (an index count capped at one more than
+        ``scan_limit``; the collection's metadata count when the anchor is everything)."""
         anchor, _ = scan_anchor(filters, after)
         if not anchor:
             total = self.tickets.estimated_document_count()
         else:
             total = self.tickets.count_documents(anchor, limit=self.scan_limit + 1)
-        return self.scan_limit if total > self.scan_limit else None
+        return total
 
 
 def _hit(doc: dict[str, Any], why: str) -> SearchHit:
