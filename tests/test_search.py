@@ -142,7 +142,10 @@ def test_the_snippet_is_the_line_that_matched_cut_around_the_match() -> None:
     assert line == "the third time I ask" and line[start:end] == "third"
     long = "x" * 300 + " needle " + "y" * 300
     line, start, end = snippet_line(long, 301, 307, width=60)
-    assert len(line) <= 60 and line[start:end] == "needle"
+    assert line.startswith("…x") and len(line) <= 61 and line[start:end] == "needle"
+    short = "This is the third time I am writing about this."
+    line, start, end = snippet_line(short, 12, 17, width=30)  # the match fits: from the start
+    assert line == short[:30] and line[start:end] == "third"
 
 
 # --- each field and prefix on the real server (the scan path) -------------------------------
@@ -152,7 +155,7 @@ def test_a_server_without_text_indexes_takes_the_scan_path(world: World) -> None
     assert text_index_name(world.store.tickets) is None  # init-db ran: SecantusDB built none
     page = world.search.search("refund")
     assert page.path == "scan"
-    assert page.cost.startswith("scanned all 4 candidate tickets")
+    assert page.cost.startswith("scanned all 4 tickets (no text index)")
 
 
 def test_the_exact_number_comes_first_as_typed_or_as_digits(world: World) -> None:

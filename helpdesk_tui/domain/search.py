@@ -174,19 +174,22 @@ class Snippet:
 
 
 def snippet_line(text: str, start: int, end: int, width: int = 160) -> tuple[str, int, int]:
-    """The line of ``text`` holding ``[start, end)``, cut to about ``width`` characters around
-    the match; returns the line and the match's place in it."""
+    """The line of ``text`` holding ``[start, end)``, cut to ``width`` characters so that the
+    match shows (``…`` where the line was cut before it); returns the line and the match's
+    place in it."""
     start = max(0, min(start, len(text)))
     end = max(start, min(end, len(text)))
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
     line_end = len(text) if line_end < 0 else line_end
-    if line_end - line_start > width:
-        lead = min(start - line_start, width // 3)
-        line_start = start - lead
-        line_end = min(line_end, line_start + width)
-    line = text[line_start:line_end]
-    return line, start - line_start, min(end, line_end) - line_start
+    lead = ""
+    if end - line_start > width:  # the match is out of sight: cut the line before it
+        line_start = start - min(start - line_start, width // 3)
+        lead = "…"
+    line_end = min(line_end, line_start + width)
+    line = lead + text[line_start:line_end]
+    shift = len(lead) - line_start
+    return line, start + shift, min(end, line_end) + shift
 
 
 def snippet_parts(snippet: Snippet, width: int = 160) -> tuple[str, str, str]:
@@ -231,7 +234,7 @@ class SearchPage:
             return "ranked by relevance (text index)"
         if self.bounded:
             return (
-                f"searched the newest {self.scanned or 0:,} tickets only (no text index on this "
-                "server): narrow with from:, assignee: or after: to reach older ones"
+                f"searched the newest {self.scanned or 0:,} tickets only (no text index): "
+                "narrow with from:, assignee: or after: to reach older ones"
             )
-        return f"scanned all {self.scanned or 0:,} candidate tickets (no text index on this server)"
+        return f"scanned all {self.scanned or 0:,} tickets (no text index)"
