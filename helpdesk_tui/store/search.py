@@ -52,6 +52,8 @@ SNIPPET_BEFORE = 80
 SNIPPET_CHARS = 240
 # How long a look at the index list holds (an index built meanwhile is used after this).
 INDEX_CHECK_SECONDS = 300.0
+# How long the bounded scan's window (its anchor's size and edge) holds.
+WINDOW_SECONDS = 60.0
 TEXT_INDEX_MISSING_CODES = (27,)  # IndexNotFound: "text index required for $text query"
 
 
@@ -173,10 +175,18 @@ def scan_pipeline(
     *,
     scan_limit: int,
     limit: int,
+    since: Any = None,
 ) -> list[dict[str, Any]]:
     """The bounded scan: the newest ``scan_limit`` tickets of the anchor, then the filters and
-    the words, newest first; the first ``limit`` rows."""
+    the words, newest first; the first ``limit`` rows.
+
+    ``since`` (the anchor's order value of its ``scan_limit``-th newest ticket) makes the bound
+    an index range too: a server that sorts everything its index matched before the ``$limit``
+    (SecantusDB) then still reads only about ``scan_limit`` documents."""
     anchor, order = scan_anchor(filters, after)
+    if since is not None:
+        window = {order: {"$gte": since}}
+        anchor = {"$and": [anchor, window]} if anchor else window
     wanted = dict(filters)
     if words:
         wanted = {"$and": [filters, _words_clause(words)]} if filters else _words_clause(words)
@@ -227,6 +237,7 @@ class TicketSearch:
         self.store = store
         self.scan_limit = scan_limit
         self._index: tuple[float, str | None] | None = None
+        self._windows: dict[str, tuple[float, int, Any]] = {}
 
     @property
     def tickets(self) -> Collection[Any]:
@@ -352,11 +363,11 @@ class TicketSearch:
         if path == "text index" and words:
             tiers.append(("text", text_pipeline(filters, words, limit=wanted)))
         else:
+            scanned, since = self._window(filters, terms.after)
             pipeline = scan_pipeline(
-                filters, words, terms.after, scan_limit=self.scan_limit, limit=wanted
+                filters, words, terms.after, scan_limit=self.scan_limit, limit=wanted, since=since
             )
             tiers.append(("text" if words else "filter", pipeline))
-            scanned = self._scanned(filters, terms.after)
             path = "scan"  # also with a text index: fields only, no words to look up
         seen: set[Any] = set()
         hits: list[SearchHit] = []
@@ -381,15 +392,35 @@ class TicketSearch:
                 hits.append(_hit(doc, why))
         return page(hits[skip : skip + limit], len(hits) > skip + limit, scanned)
 
-    def _scanned(self, filters: dict[str, Any], after: datetime | None) -> int:
+    def _window(self, filters: dict[str, Any], after: datetime | None) -> tuple[int, Any]:
         """How many tickets the scan's anchor holds (an index count capped at one more than
-        ``scan_limit``; the collection's metadata count when the anchor is everything)."""
-        anchor, _ = scan_anchor(filters, after)
+        ``scan_limit``; the collection's count when the anchor is everything), and, when that
+        is more than the scan reads, where its newest ``scan_limit`` begin (a covered index
+        read on MongoDB). Both are kept for WINDOW_SECONDS per anchor: an agent refining a
+        search pays for them once (tickets updated meanwhile are newer: still inside)."""
+        anchor, order = scan_anchor(filters, after)
+        key = repr(anchor)
+        now = time.monotonic()
+        cached = self._windows.get(key)
+        if cached is not None and now - cached[0] < WINDOW_SECONDS:
+            return cached[1], cached[2]
         if not anchor:
             total = self.tickets.estimated_document_count()
         else:
             total = self.tickets.count_documents(anchor, limit=self.scan_limit + 1)
-        return total
+        since = None
+        if total > self.scan_limit:
+            edge = (
+                self.tickets.find(anchor, {order: 1, "_id": 0})
+                .sort(order, -1)
+                .skip(self.scan_limit - 1)
+                .limit(1)
+            )
+            since = next((doc.get(order) for doc in edge), None)
+        if len(self._windows) > 64:
+            self._windows.clear()
+        self._windows[key] = (now, total, since)
+        return total, since
 
 
 def _hit(doc: dict[str, Any], why: str) -> SearchHit:
