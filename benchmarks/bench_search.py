@@ -18,7 +18,7 @@ Figures:
 The text-index path cannot be measured here (no MongoDB server on this machine): its queries
 are pinned at the wire level in tests/test_search.py.
 
-    python benchmarks/bench_search.py [--quick] [--full]
+    python benchmarks/bench_search.py [--quick] [--full] [--size N]
 """
 
 from __future__ import annotations
@@ -157,6 +157,8 @@ def main() -> None:
     sizes = [1_000] if quick() else [10_000]
     if "--full" in sys.argv:
         sizes.append(100_000)
+    if "--size" in sys.argv:  # one size alone, e.g. --size 100000
+        sizes = [int(sys.argv[sys.argv.index("--size") + 1])]
     for size in sizes:
         try:
             measure(size)
