@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pilot import plain, settle
+from pilot import plain, settle, until
 from textual.widgets import Static
 
 from helpdesk_tui.config import Config, SearchConfig, UiConfig
+from helpdesk_tui.domain.models import Status
 from helpdesk_tui.screens.queue import QueueScreen
 from helpdesk_tui.screens.search import PAGE, SearchScreen
 from helpdesk_tui.screens.ticket import TicketScreen
@@ -128,3 +129,29 @@ async def test_an_unknown_field_and_nobody_found_are_said_on_the_info_line(
         assert search.table.row_count == 0
         assert "no customer matches “zzz-nobody”" in info(search)
         assert search.box.has_focus  # nothing to move to: keep typing
+
+
+async def test_a_result_changed_while_its_ticket_was_open_shows_the_change_on_return(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"status:open", "enter")
+        await settle(pilot)
+        search = app.screen
+        assert isinstance(search, SearchScreen)
+        await pilot.press("j")
+        hit = search.table.current
+        assert hit is not None and hit.ticket.id is not None
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen)
+        writer = demo_store.sibling()  # another agent moves it meanwhile
+        writer.set_status(hit.ticket.id, Status.IN_PROGRESS)
+        assert await until(pilot, lambda: search._stale)  # heard while under the ticket
+        await pilot.press("q")
+        await settle(pilot)
+        gone = str(hit.ticket.id)
+        assert await until(pilot, lambda: gone not in search.table.hits)  # no longer open
+        assert app.screen is search and search.table.row_count > 0

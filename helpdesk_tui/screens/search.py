@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from helpdesk_tui.domain.models import User
 from helpdesk_tui.domain.search import SearchPage
 from helpdesk_tui.domain.text import one_line
+from helpdesk_tui.messages import TicketsChanged
 from helpdesk_tui.screens.base import HelpdeskScreen
 from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.store.search import TicketSearch
@@ -57,6 +58,7 @@ class SearchScreen(HelpdeskScreen):
         self.page: SearchPage | None = None
         self._loading_more = False
         self._searcher: TicketSearch | None = None
+        self._stale = False  # a ticket shown changed while another screen was on top
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Search all tickets", style="bold"), id="search-title")
@@ -93,31 +95,58 @@ class SearchScreen(HelpdeskScreen):
 
     # --- searching -------------------------------------------------------------------------
 
-    def run_search(self, text: str) -> None:
+    def on_tickets_changed(self, changed: TicketsChanged) -> None:
+        """A ticket shown changed (its status, a reply): search again, keeping the cursor on
+        it; when this screen is under another (the ticket), once the agent comes back."""
+        shown = {h.ticket.id for h in self.table.hits.values()}
+        if not (changed.reload or changed.ids & shown) or not self.query_text:
+            return
+        if self.app.screen is not self:
+            self._stale = True
+            return
+        self.run_search(self.query_text, keep=True)
+
+    def on_screen_resume(self) -> None:
+        if self._stale:
+            self._stale = False
+            self.run_search(self.query_text, keep=True)
+
+    def run_search(self, text: str, *, keep: bool = False) -> None:
         self.query_text = text.strip()
         if not self.query_text:
             self.table.show([], {}, self.helpdesk.store.now())
             self._info(Text("Type a search and press enter.", style="dim"))
             return
         searcher, me, query = self.searcher, self.helpdesk.me.id, self.query_text
-        self._info(Text(f"searching “{one_line(query, 40)}”…", style="dim"))
+        if not keep:
+            self._info(Text(f"searching “{one_line(query, 40)}”…", style="dim"))
+        limit = max(PAGE, self.table.row_count) if keep else PAGE
+
+        def found(result: Found) -> None:
+            self._found(result, keep=keep)
+
         self.call_store(
-            lambda: self._fetch(searcher, query, me, 0), self._found, group="search", exclusive=True
+            lambda: self._fetch(searcher, query, me, 0, limit),
+            found,
+            group="search",
+            exclusive=True,
         )
 
     @staticmethod
-    def _fetch(searcher: TicketSearch, query: str, me: ObjectId, skip: int) -> Found:
-        page = searcher.search(query, me=me, skip=skip, limit=PAGE)
+    def _fetch(
+        searcher: TicketSearch, query: str, me: ObjectId, skip: int, limit: int = PAGE
+    ) -> Found:
+        page = searcher.search(query, me=me, skip=skip, limit=limit)
         store = searcher.store
         ids = [h.ticket.user for h in page.hits] + [
             h.snippet.sender for h in page.hits if h.snippet
         ]
         return Found(page, store.users_by_ids(ids), store.now())
 
-    def _found(self, found: Found) -> None:
+    def _found(self, found: Found, *, keep: bool = False) -> None:
         self.page = found.page
-        self.table.show(found.page.hits, found.users, found.now)
-        if found.page.hits:
+        self.table.show(found.page.hits, found.users, found.now, keep_cursor=keep)
+        if found.page.hits and not keep:
             self.set_focus(self.table)
         self.update_info()
 

@@ -52,6 +52,8 @@ SNIPPET_BEFORE = 80
 SNIPPET_CHARS = 240
 # How long a look at the index list holds (an index built meanwhile is used after this).
 INDEX_CHECK_SECONDS = 300.0
+# Words that are ticket numbers, not names ("TKT-000123", "123", "#123").
+NUMBER_LIKE = re.compile(r"^#?[A-Za-z]{0,8}-?\d+$")
 # How long the bounded scan's window (its anchor's size and edge) holds.
 WINDOW_SECONDS = 60.0
 TEXT_INDEX_MISSING_CODES = (27,)  # IndexNotFound: "text index required for $text query"
@@ -263,7 +265,7 @@ class TicketSearch:
 
     def _named_customers(self, words: Sequence[str]) -> list[ObjectId]:
         """Users whose name or e-mail holds every word ("kenji tanaka", "tanaka@")."""
-        usable = [w for w in words if len(w.strip()) >= 2 and not w.strip("#").isdigit()]
+        usable = [w for w in words if len(w.strip()) >= 2 and not NUMBER_LIKE.match(w.strip())]
         if not usable or len(usable) != len(words):
             return []
         clauses = [{"$or": [{"name": _regex_any(w)}, {"email": _regex_any(w)}]} for w in usable]

@@ -87,7 +87,11 @@ class SearchTable(DataTable[Text]):
         now: datetime,
         *,
         append: bool = False,
+        keep_cursor: bool = False,
     ) -> None:
+        """The results (``append``: the next page); ``keep_cursor``: a refresh, the cursor
+        stays on the same ticket where it is still found."""
+        current = self.current
         self.users = {**self.users, **users} if append else users
         self.now = now
         fresh = {row_key(h.ticket): h for h in hits}
@@ -101,7 +105,9 @@ class SearchTable(DataTable[Text]):
             self._widths = self._fit(self.size.width or self.app.size.width)
         self._rebuild()
         if self.row_count:
-            self.move_cursor(row=0, animate=False)
+            rows = list(self.hits)
+            key = row_key(current.ticket) if keep_cursor and current else None
+            self.move_cursor(row=rows.index(key) if key in rows else 0, animate=False)
 
     def _add(self, hits: Iterable[SearchHit]) -> None:
         if not self._widths:
