@@ -49,8 +49,7 @@ async def test_slash_searches_the_conversation_and_enter_opens_the_ticket_found(
         assert set(numbers(search)) == expected  # closed ones too: search is not a view
         assert search.table.has_focus
         text = info(search)
-        assert f'{len(expected)} results for “"third time"”' in text
-        assert "scanned all 60 tickets (no text index)" in text
+        assert text == f"{len(expected)} results · scanned all 60 tickets (no text index)"
         first = search.table.current
         assert first is not None
         await pilot.press("enter")

@@ -156,7 +156,7 @@ class SearchScreen(HelpdeskScreen):
             return
         shown = self.table.row_count
         count = f"{shown}{'+' if page.has_more else ''} result{'s' if shown != 1 else ''}"
-        parts = [f"{count} for “{one_line(self.query_text, 40)}”", page.cost]
+        parts = [count, page.cost]  # the query is in the box above
         text = Text(" · ".join(parts))
         for note in page.notes:
             text.append(f" · {one_line(note, 80)}", style="yellow")
