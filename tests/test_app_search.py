@@ -69,6 +69,22 @@ async def test_slash_searches_the_conversation_and_enter_opens_the_ticket_found(
         assert isinstance(again, SearchScreen) and again.box.value == '"third time"'
 
 
+async def test_keys_typed_right_after_enter_act_on_the_results_not_the_box(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"tag:vip", "enter", "j", "enter")  # one burst
+        await settle(pilot)
+        opened = app.screen
+        assert isinstance(opened, TicketScreen)
+        search = app.screen_stack[-2]
+        assert isinstance(search, SearchScreen) and search.box.value == "tag:vip"
+        second = list(search.table.hits.values())[1].ticket
+        assert opened.ticket_id == second.id
+
+
 async def test_a_customer_name_finds_their_tickets_and_a_number_comes_first(
     demo_store: TicketStore, make_app: Any
 ) -> None:
@@ -123,11 +139,13 @@ async def test_an_unknown_field_and_nobody_found_are_said_on_the_info_line(
         search = app.screen
         assert isinstance(search, SearchScreen)
         assert "“form:” is not a search field; searched as words" in info(search)
-        await pilot.press("ctrl+u", *"from:zzz-nobody", "enter")
+        await pilot.press("slash", "ctrl+u", *"from:zzz-nobody", "enter")
         await settle(pilot)
         assert search.table.row_count == 0
         assert "no customer matches “zzz-nobody”" in info(search)
-        assert search.box.has_focus  # nothing to move to: keep typing
+        await pilot.press("q")  # keys after enter are for the results, even none
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
 
 
 async def test_a_result_changed_while_its_ticket_was_open_shows_the_change_on_return(

@@ -116,6 +116,8 @@ class SearchScreen(HelpdeskScreen):
         if not self.query_text:
             self.table.show([], {}, self.helpdesk.store.now())
             self._info(Text("Type a search and press enter.", style="dim"))
+            self.set_focus(self.box)
+            self.release_keys()
             return
         searcher, me, query = self.searcher, self.helpdesk.me.id, self.query_text
         if not keep:
@@ -130,6 +132,7 @@ class SearchScreen(HelpdeskScreen):
             found,
             group="search",
             exclusive=True,
+            failed=self.release_keys,
         )
 
     @staticmethod
@@ -146,9 +149,8 @@ class SearchScreen(HelpdeskScreen):
     def _found(self, found: Found, *, keep: bool = False) -> None:
         self.page = found.page
         self.table.show(found.page.hits, found.users, found.now, keep_cursor=keep)
-        if found.page.hits and not keep:
-            self.set_focus(self.table)
         self.update_info()
+        self.release_keys()
 
     def update_info(self) -> None:
         page = self.page
@@ -196,6 +198,9 @@ class SearchScreen(HelpdeskScreen):
 
     def action_open(self) -> None:
         if self.box.has_focus:
+            # Keys typed after enter (`q`, `j`, enter) are for the results: they wait for them.
+            self.set_focus(self.table)
+            self.hold_keys()
             self.run_search(self.box.value)
             return
         hit = self.table.current
