@@ -43,11 +43,11 @@ class Found:
 class SearchScreen(HelpdeskScreen):
     CSS_PATH = Path(__file__).resolve().parent.parent / "styles" / "search.tcss"
     BINDINGS = [
-        Binding("enter", "open", "Open", priority=True),
-        Binding("slash", "edit", "Search", priority=True),
-        Binding("escape", "leave", "Back", show=False, priority=True),
-        Binding("question_mark", "help", "Help", priority=True),
-        Binding("q", "close", "Back", priority=True),
+        Binding("enter", "open", "Open", priority=True, id="open"),
+        Binding("slash", "edit", "Search", priority=True, id="search"),
+        Binding("escape", "leave", "Back", show=False, priority=True, id="leave"),
+        Binding("question_mark", "help", "Help", priority=True, id="help"),
+        Binding("q", "close", "Back", priority=True, id="close"),
     ]
     # In the query box, enter searches and escape goes to the results; other keys are text.
     TYPING_ACTIONS = frozenset({"open", "leave"})

@@ -37,8 +37,8 @@ class SearchTable(DataTable[Text]):
     """Rows keyed by ticket id; ``show`` replaces them, ``append`` adds the next page."""
 
     BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        Binding("j", "cursor_down", "Down", show=False, id="cursor_down"),
+        Binding("k", "cursor_up", "Up", show=False, id="cursor_up"),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
