@@ -32,6 +32,7 @@ SCRIPTS = {
     "memory": "bench_memory.py",
     "server": "bench_server_work.py",
     "demo": "bench_demo_startup.py",
+    "search": "bench_search.py",
 }
 # The figures each script must produce (a missing one means it could not be measured).
 EXPECTED = {
@@ -73,6 +74,7 @@ EXPECTED = {
         "server.ops_per_update_1",
     ],
     "demo": ["demo.startup_300"],
+    "search": [],  # --quick: 1,000 tickets (no scan bound reached); the full run: 10,000
 }
 # Measured only without --quick (10,000 tickets to seed on SecantusDB; 5 and 10 apps).
 EXPECTED_FULL = {
@@ -84,6 +86,7 @@ EXPECTED_FULL = {
         "server.cpu_per_update_10",
         "server.ops_per_update_10",
     ],
+    "search": ["search.docs_10000", "search.time_10000"],
 }
 
 

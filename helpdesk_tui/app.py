@@ -68,7 +68,7 @@ PALETTE_VERBS = {
     "tags": "tag, label, untag",
     "priority": "escalate, urgent, lower",
     "next": "take the most urgent unassigned ticket",
-    "filter": "search, find",
+    "search": "find, filter, customer, from:, tag:",
     "sort": "order by",
     "open": "open the ticket",
     "workload": "team load, move tickets",

@@ -458,6 +458,46 @@ def tickets_list(
         _emit(as_json, rows, text)
 
 
+@tickets_app.command("search")
+def tickets_search(
+    ctx: typer.Context,
+    query: Annotated[
+        str,
+        typer.Argument(
+            help='Words, "a phrase", TKT-000123, from:, tag:, status:, assignee:, '
+            "is:unassigned, before:/after: (2026-10-01 or 7d)."
+        ),
+    ],
+    limit: Annotated[int, typer.Option(min=1, max=500)] = 50,
+    skip: Annotated[int, typer.Option(min=0)] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search every ticket: number, subject, conversation, customer, tags (best first)."""
+    from helpdesk_tui.export import search_json, search_lines
+    from helpdesk_tui.store.search import TicketSearch
+
+    with clear_errors():
+        store, cfg, me = _session(ctx)
+        search = TicketSearch(store, scan_limit=cfg.search.scan_limit)
+        page = search.search(query, me=me.id, skip=skip, limit=limit)
+        tickets = [hit.ticket for hit in page.hits]
+        users = store.users_by_ids(
+            [t.user for t in tickets]
+            + [t.assigned_to for t in tickets]
+            + [
+                h.snippet.sender
+                for h in page.hits
+                if h.snippet and isinstance(h.snippet.sender, ObjectId)
+            ]
+        )
+        now = store.now()
+        _emit(
+            as_json,
+            search_json(page, users, now, cfg.sla),
+            lambda: "\n".join(search_lines(page, users)),
+        )
+
+
 def _show(store: TicketStore, cfg: Config, ticket_ref: str, as_json: bool) -> None:
     ticket = store.find_ticket(ticket_ref)
     ids = [ticket.user, ticket.assigned_to, *(m.sender for m in ticket.messages)]

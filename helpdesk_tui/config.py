@@ -127,6 +127,11 @@ class UiConfig(_Section):
         return not environ.get("SSH_CONNECTION")
 
 
+class SearchConfig(_Section):
+    # Without a text index (SecantusDB), search reads at most this many of the newest tickets.
+    scan_limit: int = Field(default=2000, ge=100, le=100_000)
+
+
 class ReplyConfig(_Section):
     max_chars: int = Field(default=10_000, gt=0)
     # A sent reply is held this long (a countdown; `u` recalls it into the editor) before it
@@ -219,6 +224,7 @@ class Config(_Section):
     sla: SlaPolicy = Field(default_factory=SlaPolicy)
     ui: UiConfig = Field(default_factory=UiConfig)
     reply: ReplyConfig = Field(default_factory=ReplyConfig)
+    search: SearchConfig = Field(default_factory=SearchConfig)
     canned: list[CannedResponse] = Field(default_factory=lambda: list(DEFAULT_CANNED))
     views: list[ViewConfig] = Field(default_factory=list)
     # Action name → keys ("R" or "ctrl+r,R"): see keymap.py and `helpdesk-tui keys`.

@@ -9,7 +9,9 @@ from typing import Any
 from bson import ObjectId
 
 from helpdesk_tui.domain.models import Ticket, User
+from helpdesk_tui.domain.search import SearchPage, Snippet, snippet_parts
 from helpdesk_tui.domain.sla import ClockStatus, SlaPolicy, evaluate
+from helpdesk_tui.domain.text import one_line
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -84,3 +86,59 @@ def ticket_json(
             for m in ticket.messages
         ]
     return data
+
+
+def _snippet_json(snippet: Snippet | None, users: Mapping[ObjectId, User]) -> Any:
+    if snippet is None:
+        return None
+    before, match, after = snippet_parts(snippet)
+    return {
+        "where": snippet.where,
+        "line": before + match + after,
+        "match": match,
+        "sender": _person(snippet.sender, users),
+        "at": _iso(snippet.at),
+    }
+
+
+def search_json(
+    page: SearchPage, users: Mapping[ObjectId, User], now: datetime, policy: SlaPolicy
+) -> dict[str, Any]:
+    """A search page for ``tickets search --json``: results best first, and what was searched."""
+    return {
+        "results": [
+            {
+                **ticket_json(hit.ticket, users, now, policy),
+                "matched": hit.why,
+                "snippet": _snippet_json(hit.snippet, users),
+            }
+            for hit in page.hits
+        ],
+        "skip": page.skip,
+        "hasMore": page.has_more,
+        "path": page.path,
+        "scanned": page.scanned,
+        "bounded": page.bounded,
+        "searched": page.cost,
+        "notes": list(page.notes),
+    }
+
+
+def search_lines(page: SearchPage, users: Mapping[ObjectId, User]) -> list[str]:
+    """A search page as text: one line a result, its snippet under it, then what was searched."""
+    lines = []
+    for hit in page.hits:
+        t = hit.ticket
+        customer = users.get(t.user) if t.user else None
+        lines.append(
+            f"{one_line(t.ticket_number):<11} {t.status.value:<11} "
+            f"{one_line(t.subject, 48):<48} {one_line(customer.display if customer else '-', 24)}"
+        )
+        if hit.snippet is not None:
+            before, match, after = snippet_parts(hit.snippet, 100)
+            lines.append(f"    {hit.snippet.where}: {before}{match}{after}")
+    shown = len(page.hits)
+    more = f" (more: --skip {page.skip + shown})" if page.has_more else ""
+    lines.append(f"-- {shown} result{'s' if shown != 1 else ''}{more}; {page.cost}")
+    lines += [f"-- note: {one_line(note)}" for note in page.notes]
+    return lines

@@ -55,13 +55,16 @@ def _scopes() -> list[tuple[str, list[type]]]:
     from helpdesk_tui.screens.help import HelpScreen
     from helpdesk_tui.screens.queue import QueueScreen
     from helpdesk_tui.screens.reply import ReplyScreen
+    from helpdesk_tui.screens.search import SearchScreen
     from helpdesk_tui.screens.ticket import TicketScreen
     from helpdesk_tui.screens.workload import WorkloadScreen
     from helpdesk_tui.widgets.conversation import Conversation
+    from helpdesk_tui.widgets.search_results import SearchTable
     from helpdesk_tui.widgets.ticket_table import TicketTable
 
     return [
         ("queue", [QueueScreen, TicketTable]),
+        ("search", [SearchScreen, SearchTable, Input]),
         ("ticket", [TicketScreen, Conversation]),
         ("reply", [ReplyScreen, TextArea]),
         ("workload", [WorkloadScreen, DataTable]),

@@ -649,3 +649,42 @@ def test_the_demo_hands_out_the_same_ids_for_a_seed_whatever_the_time() -> None:
     assert first.users[0]["_id"] != other.users[0]["_id"]
     senders = {m["sender"] for t in first.tickets for m in t.get("messages") or []}
     assert senders <= {u["_id"] for u in first.users}  # every reference follows its user
+
+
+# --- tickets search (issue 16) ---------------------------------------------------------------
+
+
+def test_search_json_ranks_the_number_first_and_carries_snippets_not_messages(
+    helpdesk: Helpdesk,
+) -> None:
+    number = helpdesk.ticket(status="open")["ticketNumber"]
+    data = json.loads(ok(run("tickets", "search", number, "--json")))
+    assert data["results"][0]["ticketNumber"] == number
+    assert data["results"][0]["matched"] == "number"
+    assert data["path"] == "scan" and data["bounded"] is False
+    assert data["searched"].startswith("scanned all")
+
+    found = json.loads(ok(run("tickets", "search", '"third time"', "--json")))["results"]
+    expected = {
+        d["ticketNumber"]
+        for d in helpdesk.db.tickets.find(
+            {"messages.content": {"$regex": "third time", "$options": "i"}}
+        )
+    }
+    assert {r["ticketNumber"] for r in found} == expected
+    assert all(r["snippet"]["match"].lower() == "third time" for r in found)
+    assert not any("messages" in r for r in found)
+
+
+def test_search_text_lists_results_with_their_line_and_what_was_searched(
+    helpdesk: Helpdesk,
+) -> None:
+    out = ok(run("tickets", "search", "from:mail.example status:closed", "--limit", "3"))
+    lines = out.splitlines()
+    assert "closed" in lines[0]
+    assert lines[-1].startswith("-- 3 results (more: --skip 3); scanned all")
+    nothing = ok(run("tickets", "search", "from:zzz-nobody"))
+    assert nothing.splitlines() == [
+        "-- 0 results; scanned all 0 tickets (no text index)",
+        "-- note: no customer matches “zzz-nobody”",
+    ]

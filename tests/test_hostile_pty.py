@@ -88,6 +88,8 @@ def test_hostile_data_never_reaches_the_terminal_raw_through_every_screen(
         terminal.settle()
         terminal.send("Subject\r")
         terminal.settle()
+        terminal.send("q")  # back from the search results to the queue
+        terminal.settle()
         terminal.send("w")  # workload: hostile agent names; move dialog titled with one
         terminal.wait_for(b"Team workload")
         terminal.settle()

@@ -25,6 +25,7 @@ from helpdesk_tui.config import Config, UiConfig
 from helpdesk_tui.screens.dialogs import ChoiceDialog, TextDialog
 from helpdesk_tui.screens.queue import QueueScreen
 from helpdesk_tui.screens.reply import ReplyScreen
+from helpdesk_tui.screens.search import SearchScreen
 from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.store.tickets import TicketStore
 
@@ -262,16 +263,18 @@ async def test_j_then_enter_opens_the_row_j_moved_to(
 
 
 @TYPISTS
-async def test_a_filter_typed_ahead_goes_into_the_filter_not_to_the_reply_key(
+async def test_a_search_typed_ahead_goes_into_the_search_box_not_to_the_reply_key(
     demo_store: TicketStore, make_app: Any, typist: Typist
 ) -> None:
     app = make_app(demo_store, config=QUIET)
     async with app.run_test(size=(120, 40)) as pilot:
-        queue = await started(pilot)
+        await started(pilot)
         await typist(pilot, keys_of("slash refund enter"))
         await settle(pilot)
-        assert stack(pilot) == ["QueueScreen"]
-        assert queue.filter_text == "refund"
+        assert stack(pilot) == ["QueueScreen", "SearchScreen"]
+        search = app.screen
+        assert isinstance(search, SearchScreen) and search.query_text == "refund"
+        assert search.table.row_count  # it searched
 
 
 @TYPISTS

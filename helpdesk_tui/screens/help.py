@@ -87,7 +87,7 @@ class HelpScreen(TakesKeys, ModalScreen[None]):
         table.add_row("⚠", "malformed document: shown as far as it can be read")
         table.add_row(
             "●",
-            "selected (space, which also moves down) for a bulk action; a new view, filter or"
+            "selected (space, which also moves down) for a bulk action; a new view or a new"
             " sort clears the selection and says so",
         )
         with VerticalScroll(id="help"):

@@ -1,4 +1,4 @@
-"""The queue: views with counts, the SLA-coloured ticket table, filter, sort, multi-select."""
+"""The queue: views with counts, the SLA-coloured ticket table, sort, multi-select; `/` searches."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker
 
 from helpdesk_tui.alerts import Alert
@@ -93,11 +93,9 @@ class ViewBar(Line):
 
 
 class QueueScreen(TicketActions):
-    # Priority: each key acts on this screen as soon as it is current (see screens/base.py);
-    # while the filter box has focus they are text.
+    # Priority: each key acts on this screen as soon as it is current (see screens/base.py).
     BINDINGS = [
         Binding("enter", "open", "Open", show=False, priority=True, id="open"),
-        Binding("escape", "leave_filter", show=False, priority=True, id="leave_filter"),
         Binding("r", "reply", "Reply", priority=True, id="reply"),
         Binding("i", "note", "Note", priority=True, id="note"),
         Binding("s", "status", "Status", priority=True, id="status"),
@@ -106,7 +104,7 @@ class QueueScreen(TicketActions):
         Binding("A", "assign", "Assign", show=False, priority=True, id="assign"),
         Binding("t", "tags", "Tags", show=False, priority=True, id="tags"),
         Binding("n", "next", "Next", priority=True, id="next"),
-        Binding("slash", "filter", "Filter", priority=True, id="filter"),
+        Binding("slash", "search", "Search", priority=True, id="search"),
         Binding("space", "select", "Select", show=False, priority=True, id="select"),
         Binding("o", "sort", "Sort", show=False, priority=True, id="sort"),
         Binding("v", "next_view", "View", show=False, priority=True, id="next_view"),
@@ -124,12 +122,8 @@ class QueueScreen(TicketActions):
         ],
     ]
 
-    # In the filter box, enter applies the filter and escape leaves it; other keys are text.
-    TYPING_ACTIONS = frozenset({"open", "leave_filter"})
-
     # What the table shows: changing any of them reloads it (the watchers), one way only.
     view_index: reactive[int] = reactive(0, init=False)
-    filter_text: reactive[str] = reactive("", init=False)
     sort: reactive[SortKey | None] = reactive(None, init=False)
 
     def __init__(self, focus_view: View | None = None) -> None:
@@ -144,11 +138,11 @@ class QueueScreen(TicketActions):
         self._again = False  # live changes came during a load: one more when it is done
         self._counts_due = False  # changes came in since the counts were read
         self._minute: int | None = None
+        self.last_search = ""  # `/` opens the search with it again
 
     def compose(self) -> ComposeResult:
         yield Static(id="top-bar")
         yield ViewBar(id="view-bar")
-        yield Input(placeholder="filter: ticket number, subject words or #tag", id="filter")
         yield TicketTable(id="queue-table")
         yield Line(id="queue-info")
         yield Footer()
@@ -172,7 +166,6 @@ class QueueScreen(TicketActions):
             self.set_reactive(QueueScreen.view_index, len(self.views) - 1)
         else:
             self.set_reactive(QueueScreen.view_index, self.start_index())
-        self.query_one("#filter").display = False
         self.set_focus(self.table)  # now, not on the next idle
         self.update_top_bar()
         self.load()
@@ -190,10 +183,6 @@ class QueueScreen(TicketActions):
         self.set_reactive(QueueScreen.sort, None)
         self._drop_selection("another view")
         self.query_one(ViewBar).show(self.views, index, self.counts)
-        self.load()
-
-    def watch_filter_text(self) -> None:
-        self._drop_selection("the filter changed")
         self.load()
 
     def watch_sort(self) -> None:
@@ -234,7 +223,7 @@ class QueueScreen(TicketActions):
 
     def current_query(self) -> QueueQuery:
         query = self.view.query
-        return replace(query, text=self.filter_text, sort=self.sort or query.sort)
+        return replace(query, sort=self.sort or query.sort)
 
     def load(self, *, keep_window: bool = False) -> None:
         """(Re)load the current view's first window, the counts, and the people named in it."""
@@ -288,8 +277,6 @@ class QueueScreen(TicketActions):
         parts = [
             f"{one_line(self.view.name)}: {shown}" + (f" of {total}" if total is not None else "")
         ]
-        if self.filter_text:
-            parts.append(f"filter “{one_line(self.filter_text, 30)}”")
         parts.append(f"sort: {(self.sort or self.view.query.sort).label}")
         if self.table.selected:
             parts.append(f"{len(self.table.selected)} selected")
@@ -512,10 +499,6 @@ class QueueScreen(TicketActions):
         self.action_open()
 
     def action_open(self) -> None:
-        box = self.query_one("#filter", Input)
-        if box.has_focus:
-            self._apply_filter(box.value)
-            return
         ticket = self.table.current
         if ticket is None:
             return
@@ -544,25 +527,15 @@ class QueueScreen(TicketActions):
 
         self.call_store(lambda: store.take_next(me.id), opened)
 
-    def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.display = True
-        box.value = self.filter_text
-        # At once, not on the next idle (focus() is deferred): keys typed ahead over a slow
-        # link (`/refund`) must land in the box, not trigger `r` reply.
-        self.set_focus(box)
+    def action_search(self) -> None:
+        """Search every ticket (screens/search.py); keys typed ahead (`/refund`) wait for its
+        query box, so they never trigger `r` reply here."""
+        from helpdesk_tui.screens.search import SearchScreen
 
-    def _apply_filter(self, value: str) -> None:
-        box = self.query_one("#filter", Input)
-        box.display = bool(value.strip())
-        self.set_focus(self.table)
-        self.filter_text = value.strip()
+        def back(query: str | None) -> None:
+            self.last_search = query or ""
 
-    def action_leave_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        if box.has_focus:
-            box.display = bool(self.filter_text)
-            self.set_focus(self.table)
+        self.app.push_screen(SearchScreen(self.last_search), back)
 
     def action_select(self) -> None:
         if self.table.toggle_selected() is not None:

@@ -12,6 +12,7 @@ from typing import Literal
 from pymongo.errors import OperationFailure, PyMongoError
 
 from helpdesk_tui.store.queries import index_plan
+from helpdesk_tui.store.search_index import text_index_name
 from helpdesk_tui.store.tickets import TicketStore
 
 Level = Literal["ok", "warn", "fail"]
@@ -78,6 +79,18 @@ def server_checks(store: TicketStore) -> list[Check]:
             )
         else:
             checks.append(Check("indexes", "ok", f"{len(index_plan())} queue indexes present"))
+        searched = text_index_name(store.tickets)
+        if searched:
+            checks.append(Check("search", "ok", f"text index {searched}: ranked search"))
+        else:
+            checks.append(
+                Check(
+                    "search",
+                    "warn",
+                    "no text index on tickets: search scans the newest tickets "
+                    "(`helpdesk-tui init-db` creates one where the server can)",
+                )
+            )
         fine, detail = store.queue.check(store.now())
         if not fine:
             detail += ": run `helpdesk-tui init-db` to rebuild it"

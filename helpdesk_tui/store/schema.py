@@ -10,6 +10,7 @@ from pymongo.collection import Collection
 from helpdesk_tui.store.audit import AuditTrail
 from helpdesk_tui.store.queries import index_plan
 from helpdesk_tui.store.queue_index import QueueIndex
+from helpdesk_tui.store.search_index import create_text_index
 
 
 def init_schema(
@@ -25,6 +26,9 @@ def init_schema(
     created = [
         f"{tickets.name}.{tickets.create_index(keys, **options)}" for keys, options in index_plan()
     ]
+    searched = create_text_index(tickets)  # None where the server has no text indexes
+    if searched:
+        created.append(f"{tickets.name}.{searched}")
     created.append(f"{audit.events.name}.{audit.init()}")
     created += [f"{queue.entries.name}.{name}" for name in queue.init()]
     if rebuild:

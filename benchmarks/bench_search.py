@@ -1,0 +1,170 @@
+"""Search cost (issue 16): documents the server examines per search, and its time.
+
+One SecantusDB per size, seeded with the demo generator (10,000 tickets; 100,000 with
+``--full``). SecantusDB has no text indexes, so every search here takes the bounded-scan path
+(``store/search.py``). Each search is run through ``TicketSearch`` on a client with command
+monitoring; every command it sent (``aggregate`` on tickets, ``find`` on users, ``count``) is
+then explained on the same server (``executionStats.totalDocsExamined`` and keys examined),
+so the figure is the server's own count for exactly what the app asked.
+
+Figures:
+
+* ``search.docs_N``: documents examined per search, per kind of search (words, a phrase, a
+  customer's name, a ticket number, ``from:`` + word, filters only), at N tickets; the
+  target is the scan bound (``scan_limit`` = 2,000) plus the few indexed lookups.
+* ``search.time_N``: wall time per search on SecantusDB (its engine is Python: this measures
+  it too), median over the searches.
+
+The text-index path cannot be measured here (no MongoDB server on this machine): its queries
+are pinned at the wire level in tests/test_search.py.
+
+    python benchmarks/bench_search.py [--quick] [--full] [--size N]
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import emit, fail, median, note, quick
+from pymongo import MongoClient, monitoring
+
+from helpdesk_tui.demo import seed
+from helpdesk_tui.demo.importer import import_demo
+from helpdesk_tui.store.embedded import EmbeddedServer
+from helpdesk_tui.store.search import SCAN_LIMIT, TicketSearch
+from helpdesk_tui.store.tickets import StoreSettings, TicketStore
+
+DB = "helpdesk"
+EXPLAINED = ("aggregate", "find", "count")
+
+
+class Commands(monitoring.CommandListener):
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, dict[str, Any]]] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name in EXPLAINED:
+            self.seen.append((event.command_name, dict(event.command)))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+def examined(db: Any, command: dict[str, Any]) -> tuple[int, int]:
+    """(documents, keys) the server examines for one command, from explain executionStats."""
+    body = {k: v for k, v in command.items() if not k.startswith("$") and k != "lsid"}
+    plan = db.command("explain", body, verbosity="executionStats")
+    stats = plan.get("executionStats")
+    if stats is None:  # an aggregation: the first stage's cursor
+        stats = plan["stages"][0]["$cursor"]["executionStats"]
+    return int(stats.get("totalDocsExamined", 0)), int(stats.get("totalKeysExamined", 0))
+
+
+def seeded(tickets: int) -> tuple[EmbeddedServer, TicketStore, seed.DemoData]:
+    server = EmbeddedServer().start()
+    client: MongoClient[Any] = MongoClient(server.uri, tz_aware=True, timeoutMS=600_000)
+    store = TicketStore(client[DB], StoreSettings())
+    store.init_db()
+    started = time.monotonic()
+    data = seed.generate(datetime.now(UTC), tickets=tickets, customers=min(tickets // 5, 5_000))
+    for start in range(0, len(data.tickets), 2_000):
+        import_demo(store, data.users if start == 0 else [], data.tickets[start : start + 2_000])
+    note(f"seeded {tickets:,} tickets in {time.monotonic() - started:.0f} s")
+    return server, store, data
+
+
+def searches(data: seed.DemoData, store: TicketStore) -> dict[str, str]:
+    customer = next(u for u in data.users if u.get("role") == "customer")
+    last = customer["name"].split()[-1]
+    number = store.settings.number_format.format(seq=len(data.tickets) // 2)
+    return {
+        "words": "refund received",
+        "phrase": '"third time"',
+        "customer name": last,
+        "number": number,
+        "from: + word": f"from:{customer['email']} refund",
+        "filters only": "status:open tag:vip",
+    }
+
+
+def measure(tickets: int) -> None:
+    server, store, data = seeded(tickets)
+    try:
+        commands = Commands()
+        client: MongoClient[Any] = MongoClient(
+            server.uri, tz_aware=True, event_listeners=[commands], timeoutMS=600_000
+        )
+        watched = TicketStore(client[DB], StoreSettings())
+        search = TicketSearch(watched)
+        rows: list[str] = []
+        worst = 0
+        times: list[float] = []
+        for kind, query in searches(data, store).items():
+            figures = []
+            for _ in range(2):  # the first pays for the scan's window, the second reuses it
+                commands.seen.clear()
+                started = time.monotonic()
+                page = search.search(query, limit=50)
+                times.append(time.monotonic() - started)
+                parts: dict[str, int] = {}
+                for name, command in list(commands.seen):
+                    what = f"{name} {command.get(name)}"
+                    parts[what] = parts.get(what, 0) + examined(store.db, command)[0]
+                figures.append(parts)
+            first, again = figures
+            tickets_docs = sum(n for w, n in again.items() if w == "aggregate tickets")
+            users_docs = sum(n for w, n in again.items() if w.endswith(" users"))
+            worst = max(worst, tickets_docs)
+            rows.append(
+                f"{kind}: {tickets_docs:,} tickets + {users_docs:,} users "
+                f"(first search {sum(first.values()):,} incl. the window; {len(page.hits)} hits"
+                f"{', bounded' if page.bounded else ''}, {times[-1] * 1000:.0f} ms)"
+            )
+            note(f"{tickets:,} · {query!r}: {rows[-1]} · first {first} · again {again}")
+        target = SCAN_LIMIT + 100
+        emit(
+            f"search.docs_{tickets}",
+            f"Search: ticket documents examined per search, {tickets:,} tickets (SecantusDB, no "
+            "text index: bounded scan; a repeated search, the scan's window cached)",
+            f"<= {target:,} (scan bound + indexed tiers)",
+            "; ".join(rows),
+            worst <= target,
+            value=worst,
+        )
+        emit(
+            f"search.time_{tickets}",
+            f"Search: wall time per search, {tickets:,} tickets (SecantusDB)",
+            "",
+            f"median {median(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms",
+            None,
+            value=median(times),
+        )
+        client.close()
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    sizes = [1_000] if quick() else [10_000]
+    if "--full" in sys.argv:
+        sizes.append(100_000)
+    if "--size" in sys.argv:  # one size alone, e.g. --size 100000
+        sizes = [int(sys.argv[sys.argv.index("--size") + 1])]
+    for size in sizes:
+        try:
+            measure(size)
+        except Exception as error:  # a figure that could not be measured is reported
+            fail(f"search.docs_{size}", f"search cost at {size}", repr(error))
+
+
+if __name__ == "__main__":
+    main()
