@@ -16,12 +16,11 @@ includes them); "last contact" is the newest message on those tickets.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
 
+from helpdesk_tui.domain.context import CustomerContext, order_others
 from helpdesk_tui.domain.models import ACTIVE_STATUSES, Ticket
 from helpdesk_tui.store.errors import db_errors
 from helpdesk_tui.store.queries import DERIVED_FIELDS, QUEUE_FIELDS, row_fields
@@ -33,19 +32,6 @@ ORDERS_SHOWN = 5
 INDEX = "customer_tickets"
 
 
-@dataclass(frozen=True)
-class CustomerContext:
-    """What the ticket screen shows beside the conversation."""
-
-    customer: ObjectId
-    others: tuple[Ticket, ...]  # open first (newest first), then the rest by recency
-    total: int  # every ticket of the customer, this one included
-    open_count: int  # open among the scanned ones, this one excluded
-    last_contact: datetime | None
-    orders: tuple[dict[str, Any], ...]
-    scanned_all: bool  # False: the customer has more tickets than were scanned
-
-
 def context_pipeline(customer: ObjectId, limit: int = CONTEXT_SCAN) -> list[dict[str, Any]]:
     """The customer's newest tickets as queue rows: index-served match, sort and limit first."""
     return [
@@ -55,13 +41,6 @@ def context_pipeline(customer: ObjectId, limit: int = CONTEXT_SCAN) -> list[dict
         {"$addFields": row_fields()},
         {"$project": {name: 1 for name in (*QUEUE_FIELDS, *DERIVED_FIELDS)}},
     ]
-
-
-def order_others(tickets: list[Ticket], exclude: ObjectId | None) -> list[Ticket]:
-    """Open ones first, then the rest; each group newest first (the scan's order, kept)."""
-    others = [t for t in tickets if t.id != exclude]
-    active = [t for t in others if t.status in ACTIVE_STATUSES]
-    return active + [t for t in others if t.status not in ACTIVE_STATUSES]
 
 
 @db_errors
