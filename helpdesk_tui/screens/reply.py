@@ -423,6 +423,9 @@ class ReplyScreen(HelpdeskScreen):
         shown = self.conversation_open
         if shown is None:
             shown = self.size.height >= CONVERSATION_ROWS
+        if shown and not self.has_class("-conversation"):
+            pane = self.query_one(ConversationPane)  # hidden, it could not scroll: now, newest
+            self.call_after_refresh(pane.scroll_end, animate=False)
         self.set_class(shown, "-conversation")
 
     def action_toggle_conversation(self) -> None:

@@ -22,8 +22,8 @@ from helpdesk_tui.store.presence import HEARTBEAT_SECONDS, Presence
 from helpdesk_tui.widgets.conversation import Conversation, MessageView, TicketHeader
 from helpdesk_tui.widgets.customer_panel import CustomerPanel
 
-# Below this width the customer's context sits under the header, one line until `c` opens it;
-# from it up, beside the conversation, open.
+# From this width up the customer's context is open beside the conversation (`c` closes it to
+# one line under the header); below it, one line under the header until `c` opens it there.
 CONTEXT_BESIDE_WIDTH = 100
 
 
@@ -237,7 +237,9 @@ class TicketScreen(TicketActions):
         return self.size.width >= CONTEXT_BESIDE_WIDTH
 
     def render_context(self) -> None:
-        self.set_class(self.size.width < CONTEXT_BESIDE_WIDTH, "-narrow")
+        # Open and wide: beside the conversation; otherwise one line (or a list) under the header.
+        beside = self.context_shown and self.size.width >= CONTEXT_BESIDE_WIDTH
+        self.set_class(not beside, "-context-under")
         self.query_one(CustomerPanel).show(
             self.context, self.helpdesk.store.now(), expanded=self.context_shown
         )

@@ -61,8 +61,8 @@ def render_context(
     text.append("Customer: ", style="bold")
     if not expanded:
         text.append(summary_line(context, now))
-        hint = f" · {_keys(context)} · c more" if context.others else ""
-        text.append(hint, style="dim")
+        text.append(" · c more" if context.others else "", style="dim")
+        text.no_wrap, text.overflow = True, "ellipsis"  # one row, whatever the width
         return text
     wide = width >= 60  # under the header: one line a ticket; beside the conversation: two
     text.append(summary_line(context, now, sep=" · " if wide else "\n"))
