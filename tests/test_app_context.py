@@ -158,3 +158,26 @@ async def test_at_80x24_f2_shows_the_conversation_and_the_draft_stays(
         await pilot.press("f2")
         await pilot.pause()
         assert not conversation.display
+
+
+async def test_merged_copies_name_the_ticket_they_came_from_on_the_ticket_screen(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    from helpdesk_tui.screens.ticket import TicketScreen as Screen
+    from helpdesk_tui.store.merge import Merger
+    from helpdesk_tui.widgets.conversation import EventLine, MessageView
+
+    ticket = demo_store.find_ticket(NUMBER)
+    source = next(t for t in others_of(demo_store, NUMBER) if t.status in ACTIVE_STATUSES)
+    agent = demo_store.user_by_email("ana@helpdesk.example").id
+    assert ticket.id is not None and source.id is not None and agent is not None
+    copied = len(demo_store.get_ticket(source.id).messages)
+    Merger(demo_store).merge(ticket.id, [source.id], actor=agent)
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_ticket(pilot, ticket.id)
+        assert isinstance(screen, Screen)
+        titles = [str(v.border_title) for v in screen.query(MessageView)]
+        assert sum(f"from {source.ticket_number}" in t for t in titles) == copied
+        events = [plain(e) for e in screen.query(EventLine)]
+        assert any(f"merged {source.ticket_number} into this ticket" in e for e in events)

@@ -18,6 +18,7 @@ from helpdesk_tui.messages import ClockTick, TicketsChanged
 from helpdesk_tui.screens.actions import TicketActions
 from helpdesk_tui.screens.reply import ReplyScreen
 from helpdesk_tui.store.context import customer_context
+from helpdesk_tui.store.merge import Merger
 from helpdesk_tui.store.presence import HEARTBEAT_SECONDS, Presence
 from helpdesk_tui.widgets.conversation import Conversation, MessageView, TicketHeader
 from helpdesk_tui.widgets.customer_panel import CustomerPanel
@@ -40,6 +41,7 @@ class Opened:
     order: dict[str, Any] | None
     now: datetime
     events: list[dict[str, Any]]
+    origins: dict[ObjectId, str]  # merged-in copies: which ticket each came from
 
 
 class TicketScreen(TicketActions):
@@ -142,7 +144,9 @@ class TicketScreen(TicketActions):
                 if isinstance(v, str) and ObjectId.is_valid(v)
             ]
             order = store.order_summary(ticket.order) if ticket.order else None
-            return Opened(ticket, store.users_by_ids(people), order, store.now(), events)
+            merged = any(e.get("action") == "merge" for e in events)  # else no query at all
+            origins = Merger(store).origins(ticket_id) if merged else {}
+            return Opened(ticket, store.users_by_ids(people), order, store.now(), events, origins)
 
         self.call_store(fetch, self._loaded, group="load", exclusive=True)
 
@@ -158,7 +162,7 @@ class TicketScreen(TicketActions):
         if self.context is None:
             self.load_context()
         conversation = self.query_one(Conversation)
-        await conversation.show(self.ticket, self.users, now, result.events)
+        await conversation.show(self.ticket, self.users, now, result.events, result.origins)
         if not self.alive:
             return  # closed while the conversation was drawn
         if self._scroll_to_end:
