@@ -16,6 +16,7 @@ from helpdesk_tui.domain.context import CustomerContext
 from helpdesk_tui.domain.models import Ticket, User
 from helpdesk_tui.messages import ClockTick, TicketsChanged
 from helpdesk_tui.screens.actions import TicketActions
+from helpdesk_tui.screens.merge_actions import start_merge
 from helpdesk_tui.screens.reply import ReplyScreen
 from helpdesk_tui.store.context import customer_context
 from helpdesk_tui.store.merge import Merger
@@ -62,6 +63,7 @@ class TicketScreen(TicketActions):
         Binding("question_mark", "help", "Help", priority=True, id="help"),
         Binding("q,escape,backspace", "close", "Back", priority=True, id="close"),
         Binding("c", "context", "Customer", priority=True, id="customer_context"),
+        Binding("m", "merge", "Merge", show=False, priority=True, id="merge"),
         *(
             Binding(str(n), f"open_other({n})", show=False, priority=True, id=f"open_other_{n}")
             for n in range(1, 10)
@@ -255,6 +257,10 @@ class TicketScreen(TicketActions):
         """Open or close the customer's context (its list of other tickets)."""
         self.context_open = not self.context_shown
         self.render_context()
+
+    def action_merge(self) -> None:
+        """Merge one of the customer's other open tickets into this one (screens/merge_actions)."""
+        start_merge(self)
 
     def action_open_other(self, position: int) -> None:
         """Open the customer's ticket numbered ``position`` in the context list."""
