@@ -240,11 +240,15 @@ class TicketScreen(TicketActions):
         """Whether the list is open: the agent's choice (``c``), else open when there is room."""
         if self.context_open is not None:
             return self.context_open
-        return self.size.width >= CONTEXT_BESIDE_WIDTH
+        return self.app.size.width >= CONTEXT_BESIDE_WIDTH
 
     def render_context(self) -> None:
         # Open and wide: beside the conversation; otherwise one line (or a list) under the header.
-        beside = self.context_shown and self.size.width >= CONTEXT_BESIDE_WIDTH
+        beside = self.context_shown and self.app.size.width >= CONTEXT_BESIDE_WIDTH
+        if beside == self.has_class("-context-under"):  # the conversation changes shape
+            conversation = self.query_one(Conversation)
+            if conversation.is_vertical_scroll_end:  # reading the newest: stay there
+                self.call_after_refresh(conversation.scroll_end, animate=False)
         self.set_class(not beside, "-context-under")
         self.query_one(CustomerPanel).show(
             self.context, self.helpdesk.store.now(), expanded=self.context_shown
