@@ -205,6 +205,7 @@ class ReplyScreen(HelpdeskScreen):
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._fit_toasts)
+        self._show_conversation()  # the conversation pane: shown when the terminal is tall
 
     def _fit_toasts(self) -> None:
         """Toasts show above the editor, never over the text being typed: the rack (Textual's,
@@ -415,9 +416,6 @@ class ReplyScreen(HelpdeskScreen):
     # --- the conversation pane (widgets/conversation_pane.py) ----------------------------------
 
     conversation_open: bool | None = None  # None: shown when the terminal is tall enough
-
-    def on_resize(self) -> None:
-        self._show_conversation()
 
     def _show_conversation(self) -> None:
         shown = self.conversation_open
