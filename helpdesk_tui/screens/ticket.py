@@ -65,7 +65,14 @@ class TicketScreen(TicketActions):
         Binding("c", "context", "Customer", priority=True, id="customer_context"),
         Binding("m", "merge", "Merge", show=False, priority=True, id="merge"),
         *(
-            Binding(str(n), f"open_other({n})", show=False, priority=True, id=f"open_other_{n}")
+            Binding(
+                str(n),
+                f"open_other({n})",
+                f"Open the customer's ticket {n}",
+                show=False,
+                priority=True,
+                id=f"open_other_{n}",
+            )
             for n in range(1, 10)
         ),
     ]
