@@ -82,7 +82,7 @@ AWAY_SUMMARY_AFTER = timedelta(minutes=5)
 
 class HelpdeskApp(StoreCalls, App[None]):
     TITLE = "helpdesk-tui"
-    CSS_PATH = [STYLES / "app.tcss"]
+    CSS_PATH = [STYLES / "app.tcss", STYLES / "context.tcss"]
     # The same bindings drive the footer, the help screen and the command palette.
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = APP_BINDINGS  # with ids, so [keys] can move them too

@@ -683,6 +683,82 @@ def tickets_status(
         _show(store, cfg, found.ticket_number, as_json)
 
 
+@tickets_app.command("merge")
+def tickets_merge(
+    ctx: typer.Context,
+    target: Annotated[str, typer.Argument(help="The ticket that stays (number or id).")],
+    sources: Annotated[list[str], typer.Argument(help="Tickets merged into it and closed.")],
+    keep_earliest: Annotated[
+        bool | None,
+        typer.Option(
+            "--keep-earliest/--keep-target-created",
+            help="Target keeps the earliest createdAt (default: merge.keep_earliest_created).",
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Merge duplicates into TARGET: their messages and tags move over, each is closed with a
+    note and a merged-into tag; all of it or nothing."""
+    from helpdesk_tui.store.merge import Merger
+
+    with clear_errors():
+        store, cfg, me = _session(ctx, write=True)
+        found = store.find_ticket(target)
+        ids = [_id_of(store.find_ticket(ref), ref) for ref in sources]
+        result = Merger(store).merge(
+            _id_of(found, target), ids, actor=me.id, keep_earliest_created=keep_earliest
+        )
+        if not as_json:
+            names = ", ".join(one_line(s.ticket_number) for s in result.sources)
+            typer.echo(
+                f"merged {names} into {one_line(found.ticket_number)}: "
+                f"{result.copied} messages copied, sources closed"
+            )
+        _show(store, cfg, found.ticket_number, as_json)
+
+
+@tickets_app.command("split")
+def tickets_split(
+    ctx: typer.Context,
+    ticket: Annotated[str, typer.Argument(help="Ticket number or id.")],
+    message: Annotated[
+        list[str],
+        typer.Option(
+            "--message", "-m", help="A message to move: its position (1 = first) or id; repeat."
+        ),
+    ],
+    subject: Annotated[str | None, typer.Option(help="The new ticket's subject.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Move messages of a ticket into a new ticket for the same customer (notes on both)."""
+    from helpdesk_tui.store.merge import Merger
+
+    with clear_errors():
+        store, cfg, me = _session(ctx, write=True)
+        found = store.find_ticket(ticket)
+        chosen: list[ObjectId] = []
+        for ref in message:
+            if ref.isdigit() and 1 <= int(ref) <= len(found.messages):
+                picked = found.messages[int(ref) - 1].id
+            elif ObjectId.is_valid(ref):
+                picked = ObjectId(ref)
+            else:
+                raise InvalidRequest(
+                    f"no message {ref} on {found.label}: give a position "
+                    f"1-{len(found.messages)} or a message id"
+                )
+            if picked is None:
+                raise InvalidRequest(f"message {ref} on {found.label} has no _id to move by")
+            chosen.append(picked)
+        result = Merger(store).split(_id_of(found, ticket), chosen, actor=me.id, subject=subject)
+        if not as_json:
+            typer.echo(
+                f"moved {result.moved} messages of {one_line(found.label)} to "
+                f"{one_line(result.created.ticket_number)}"
+            )
+        _show(store, cfg, result.created.ticket_number, as_json)
+
+
 def main() -> None:
     """Console entry point: a crash prints one line (no data: the error's message may hold
     customer text) and writes the traceback to the private crash log, unless

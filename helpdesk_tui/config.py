@@ -141,6 +141,14 @@ class ReplyConfig(_Section):
     drafts_dir: Path | None = None
 
 
+class MergeConfig(_Section):
+    """Merging duplicate tickets (``tickets merge``, ``m`` on the ticket screen)."""
+
+    # The target keeps the earliest createdAt of the merged tickets, so its SLA clocks count
+    # from the customer's first request; off: the target's own createdAt stands.
+    keep_earliest_created: bool = False
+
+
 class CannedResponse(_Section):
     name: str = Field(min_length=1)
     body: str = Field(min_length=1)
@@ -229,6 +237,7 @@ class Config(_Section):
     views: list[ViewConfig] = Field(default_factory=list)
     # Action name → keys ("R" or "ctrl+r,R"): see keymap.py and `helpdesk-tui keys`.
     keys: dict[str, str] = Field(default_factory=dict)
+    merge: MergeConfig = Field(default_factory=MergeConfig)
     # Set by load_config(), never read from the file.
     warnings: list[str] = Field(default_factory=list, exclude=True)
     uri_from: str = Field(default=BUILT_IN, exclude=True)  # where mongo.uri came from

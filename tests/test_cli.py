@@ -16,7 +16,7 @@ from typer.testing import CliRunner, Result
 
 import helpdesk_tui.cli as cli
 from helpdesk_tui.demo import seed
-from helpdesk_tui.domain.models import ACTIVE_STATUSES
+from helpdesk_tui.domain.models import ACTIVE_STATUSES, Category, NewTicket
 from helpdesk_tui.domain.sla import evaluate, sort_key
 from helpdesk_tui.store.tickets import StoreSettings, TicketStore
 
@@ -688,3 +688,73 @@ def test_search_text_lists_results_with_their_line_and_what_was_searched(
         "-- 0 results; scanned all 0 tickets (no text index)",
         "-- note: no customer matches “zzz-nobody”",
     ]
+
+
+# --- merge and split (store/merge.py) ---------------------------------------------------------
+
+
+def three_of_one_customer(helpdesk: Helpdesk, clock: FakeClock) -> list[str]:
+    customer = helpdesk.db.users.find_one({"role": "customer"})
+    assert customer is not None
+    numbers = []
+    for n in range(3):
+        new = NewTicket(subject=f"dup {n}", user=customer["_id"], category=Category.ORDER)
+        numbers.append(helpdesk.store.create_ticket(new).ticket_number)
+        helpdesk.store.add_message(
+            helpdesk.store.find_ticket(numbers[-1]).id or "",
+            sender=customer["_id"],
+            content=f"customer words {n}",
+        )
+        clock.advance(minutes=1)
+    return numbers
+
+
+def test_cli_merge_closes_the_sources_and_prints_the_target(
+    helpdesk: Helpdesk, clock: FakeClock
+) -> None:
+    target, *sources = three_of_one_customer(helpdesk, clock)
+
+    out = ok(run("tickets", "merge", target, *sources))
+
+    assert (
+        out.splitlines()[0] == f"merged {sources[0]}, {sources[1]} into {target}: "
+        "2 messages copied, sources closed"
+    )
+    after = helpdesk.raw(target)
+    assert_mongoose_valid(after)
+    assert [m["content"] for m in after["messages"]][:3] == [
+        "customer words 0",
+        "customer words 1",
+        "customer words 2",
+    ]
+    for number in sources:
+        assert helpdesk.raw(number)["status"] == "closed"
+        assert f"merged-into-{target}" in helpdesk.raw(number)["tags"]
+
+
+def test_cli_merge_of_a_closed_source_is_one_line_and_writes_nothing(
+    helpdesk: Helpdesk, clock: FakeClock
+) -> None:
+    target, *sources = three_of_one_customer(helpdesk, clock)
+    ok(run("tickets", "merge", target, sources[0]))
+    before = helpdesk.raw(target)
+    assert_one_line_error(run("tickets", "merge", target, *sources), "merged already")
+    assert helpdesk.raw(target) == before
+
+
+def test_cli_split_moves_messages_by_position_into_a_new_ticket(
+    helpdesk: Helpdesk, clock: FakeClock
+) -> None:
+    number = three_of_one_customer(helpdesk, clock)[0]
+    ticket = helpdesk.store.find_ticket(number)
+    assert ticket.id is not None
+    helpdesk.store.add_message(ticket.id, sender=ticket.user or ticket.id, content="second topic")
+
+    data = json.loads(
+        ok(run("tickets", "split", number, "-m", "2", "--subject", "Second topic", "--json"))
+    )
+
+    assert data["subject"] == "Second topic"
+    assert data["messages"][0]["content"] == "second topic"
+    assert "second topic" not in [m["content"] for m in helpdesk.raw(number)["messages"]]
+    assert_mongoose_valid(helpdesk.raw(data["ticketNumber"]))

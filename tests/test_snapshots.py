@@ -243,6 +243,7 @@ def test_markup_and_escapes_in_a_ticket_render_literally(
         terminal_size=WIDE,
         run_before=steps(
             open_ticket(target),
+            "c",  # the customer's context closed: each hostile line fits on one row
             shows(*LITERAL, "Refund [bold red]NOW[/]", "Tags: [red]tag[/]", "INTERNAL NOTE"),
         ),
     )

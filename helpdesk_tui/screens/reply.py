@@ -30,6 +30,10 @@ from helpdesk_tui.screens.base import HelpdeskScreen
 from helpdesk_tui.screens.dialogs import ChoiceDialog, ConfirmDialog
 from helpdesk_tui.screens.hold import Held, HoldBar
 from helpdesk_tui.store.presence import HEARTBEAT_SECONDS
+from helpdesk_tui.widgets.conversation_pane import ConversationPane
+
+# From this many rows up the conversation shows above the editor at once; below, F2 shows it.
+CONVERSATION_ROWS = 30
 
 if TYPE_CHECKING:
     from helpdesk_tui.config import CannedResponse
@@ -107,10 +111,38 @@ class ReplyScreen(HelpdeskScreen):
         ),
         Binding("ctrl+g", "cancel", "Close", priority=True, id="cancel"),
         Binding("escape", "cancel", "Close", show=False, priority=True, id="cancel"),
+        # F2: main's ctrl+f sends and resolves; the other control keys are the editor's.
+        Binding("f2", "toggle_conversation", "Conversation", priority=True, id="conversation"),
+        Binding(
+            "ctrl+up",
+            "scroll_conversation(-1)",
+            "Scroll the conversation up",
+            show=False,
+            priority=True,
+            id="conversation_up",
+        ),
+        Binding(
+            "ctrl+down",
+            "scroll_conversation(1)",
+            "Scroll the conversation down",
+            show=False,
+            priority=True,
+            id="conversation_down",
+        ),
     ]
     # Every binding is a control key or escape: all of them act while the editor has focus.
     TYPING_ACTIONS = frozenset(
-        {"send", "send_as", "toggle_internal", "canned", "status_on_send", "other_draft", "cancel"}
+        {
+            "send",
+            "send_as",
+            "toggle_internal",
+            "canned",
+            "status_on_send",
+            "other_draft",
+            "cancel",
+            "toggle_conversation",
+            "scroll_conversation",
+        }
     )
     # How often the undo-send countdown looks at the clock.
     HOLD_TICK = 0.2
@@ -146,6 +178,7 @@ class ReplyScreen(HelpdeskScreen):
     def compose(self) -> ComposeResult:
         yield Static("loading…", id="reply-header")
         yield Static(id="reply-context")
+        yield ConversationPane(id="reply-conversation")
         yield Static(id="reply-mode")
         yield HoldBar(id="reply-hold")
         yield TextArea(id="reply-editor", soft_wrap=True, show_line_numbers=False)
@@ -172,6 +205,7 @@ class ReplyScreen(HelpdeskScreen):
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._fit_toasts)
+        self._show_conversation()  # the conversation pane: shown when the terminal is tall
 
     def _fit_toasts(self) -> None:
         """Toasts show above the editor, never over the text being typed: the rack (Textual's,
@@ -223,6 +257,7 @@ class ReplyScreen(HelpdeskScreen):
         if changed.reload or self.ticket_id in changed.ids:
             self._changed_under_us = True
             self.render_context()
+            self._refresh_conversation()
 
     _changed_under_us = False
 
@@ -230,6 +265,7 @@ class ReplyScreen(HelpdeskScreen):
         self.baseline, self.users = result
         self.render_header()
         self.render_context()
+        self.query_one(ConversationPane).show(self.baseline, self.users, self.helpdesk.store.now())
         outgoing, self._send_when_loaded = self._send_when_loaded, None
         if outgoing is not None:  # ctrl+s came before the ticket: send what was captured then
             self._check_then_send(self.baseline, outgoing)
@@ -376,6 +412,40 @@ class ReplyScreen(HelpdeskScreen):
             ),
             group="presence",
         )
+
+    # --- the conversation pane (widgets/conversation_pane.py) ----------------------------------
+
+    conversation_open: bool | None = None  # None: shown when the terminal is tall enough
+
+    def _show_conversation(self) -> None:
+        shown = self.conversation_open
+        if shown is None:
+            shown = self.size.height >= CONVERSATION_ROWS
+        if shown and not self.has_class("-conversation"):
+            pane = self.query_one(ConversationPane)  # hidden, it could not scroll: now, newest
+            self.call_after_refresh(pane.scroll_end, animate=False)
+        self.set_class(shown, "-conversation")
+
+    def action_toggle_conversation(self) -> None:
+        """Show or hide the conversation above the editor (the draft and focus stay put)."""
+        self.conversation_open = not self.has_class("-conversation")
+        self._show_conversation()
+
+    def action_scroll_conversation(self, lines: int) -> None:
+        self.query_one(ConversationPane).scroll_relative(y=lines * 3, animate=False)
+
+    def _refresh_conversation(self) -> None:
+        """Someone wrote meanwhile: show it in the pane (the baseline stays what was opened)."""
+        store, ticket_id = self.helpdesk.store, self.ticket_id
+
+        def fetch() -> tuple[Ticket, dict[ObjectId, User]]:
+            ticket = store.get_ticket(ticket_id)
+            return ticket, store.users_by_ids([ticket.user, *(m.sender for m in ticket.messages)])
+
+        def shown(result: tuple[Ticket, dict[ObjectId, User]]) -> None:
+            self.query_one(ConversationPane).show(*result, store.now())
+
+        self.call_store(fetch, shown, group="conversation", exclusive=True)
 
     # --- actions ---------------------------------------------------------------------------
 

@@ -7,16 +7,26 @@ from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Static
 
+from helpdesk_tui.domain.context import CustomerContext
 from helpdesk_tui.domain.models import Ticket, User
 from helpdesk_tui.messages import ClockTick, TicketsChanged
 from helpdesk_tui.screens.actions import TicketActions
+from helpdesk_tui.screens.merge_actions import start_merge
 from helpdesk_tui.screens.reply import ReplyScreen
+from helpdesk_tui.store.context import customer_context
+from helpdesk_tui.store.merge import Merger
 from helpdesk_tui.store.presence import HEARTBEAT_SECONDS, Presence
 from helpdesk_tui.widgets.conversation import Conversation, MessageView, TicketHeader
+from helpdesk_tui.widgets.customer_panel import CustomerPanel
+
+# From this width up the customer's context is open beside the conversation (`c` closes it to
+# one line under the header); below it, one line under the header until `c` opens it there.
+CONTEXT_BESIDE_WIDTH = 100
 
 
 def _plural(count: int, noun: str) -> str:
@@ -32,6 +42,7 @@ class Opened:
     order: dict[str, Any] | None
     now: datetime
     events: list[dict[str, Any]]
+    origins: dict[ObjectId, str]  # merged-in copies: which ticket each came from
 
 
 class TicketScreen(TicketActions):
@@ -51,6 +62,19 @@ class TicketScreen(TicketActions):
         Binding("k", "scroll(-1)", "Up", show=False, priority=True, id="scroll_up"),
         Binding("question_mark", "help", "Help", priority=True, id="help"),
         Binding("q,escape,backspace", "close", "Back", priority=True, id="close"),
+        Binding("c", "context", "Customer", priority=True, id="customer_context"),
+        Binding("m", "merge", "Merge", show=False, priority=True, id="merge"),
+        *(
+            Binding(
+                str(n),
+                f"open_other({n})",
+                f"Open the customer's ticket {n}",
+                show=False,
+                priority=True,
+                id=f"open_other_{n}",
+            )
+            for n in range(1, 10)
+        ),
     ]
 
     def __init__(self, ticket_id: ObjectId, summary: Ticket | None = None) -> None:
@@ -63,9 +87,12 @@ class TicketScreen(TicketActions):
         self.users: dict[ObjectId, User] = {}
         self.order: dict[str, Any] | None = None
         self.presence_text = ""
+        self.context: CustomerContext | None = None
+        self.context_open: bool | None = None  # None: as the width suggests
 
     def compose(self) -> ComposeResult:
         yield TicketHeader("loading…", id="ticket-header")
+        yield CustomerPanel(id="customer-context")
         yield Conversation(id="conversation")
         yield Static(id="ticket-info")
         yield Footer()
@@ -102,6 +129,8 @@ class TicketScreen(TicketActions):
         """Someone changed this ticket: show it at once (new messages are appended)."""
         if changed.reload or self.ticket_id in changed.ids:
             self.load()
+        elif self.context and {t.id for t in self.context.others} & set(changed.ids):
+            self.load_context()
 
     def on_clock_tick(self, message: ClockTick) -> None:
         self.tick(message.now)
@@ -124,7 +153,9 @@ class TicketScreen(TicketActions):
                 if isinstance(v, str) and ObjectId.is_valid(v)
             ]
             order = store.order_summary(ticket.order) if ticket.order else None
-            return Opened(ticket, store.users_by_ids(people), order, store.now(), events)
+            merged = any(e.get("action") == "merge" for e in events)  # else no query at all
+            origins = Merger(store).origins(ticket_id) if merged else {}
+            return Opened(ticket, store.users_by_ids(people), order, store.now(), events, origins)
 
         self.call_store(fetch, self._loaded, group="load", exclusive=True)
 
@@ -137,8 +168,10 @@ class TicketScreen(TicketActions):
         )
         self.loaded = True
         self.render_header(now)
+        if self.context is None:
+            self.load_context()
         conversation = self.query_one(Conversation)
-        await conversation.show(self.ticket, self.users, now, result.events)
+        await conversation.show(self.ticket, self.users, now, result.events, result.origins)
         if not self.alive:
             return  # closed while the conversation was drawn
         if self._scroll_to_end:
@@ -189,6 +222,66 @@ class TicketScreen(TicketActions):
     def on_screen_resume(self) -> None:
         if self.ticket is not None:
             self.load()  # back from the reply screen: show what was sent
+            self.load_context()  # back from another of the customer's tickets
+
+    # --- the customer's context (store/context.py, widgets/customer_panel.py) -----------------
+
+    def load_context(self) -> None:
+        """The customer's other tickets, count, last contact and orders: bounded reads."""
+        ticket, store = self.ticket, self.helpdesk.store
+        if ticket is None or ticket.user is None:
+            return
+        self.call_store(
+            lambda: customer_context(store, ticket),
+            self._context_loaded,
+            group="context",
+            exclusive=True,
+        )
+
+    def _context_loaded(self, context: CustomerContext | None) -> None:
+        self.context = context
+        self.render_context()
+
+    @property
+    def context_shown(self) -> bool:
+        """Whether the list is open: the agent's choice (``c``), else open when there is room."""
+        if self.context_open is not None:
+            return self.context_open
+        return self.app.size.width >= CONTEXT_BESIDE_WIDTH
+
+    def render_context(self) -> None:
+        # Open and wide: beside the conversation; otherwise one line (or a list) under the header.
+        beside = self.context_shown and self.app.size.width >= CONTEXT_BESIDE_WIDTH
+        if beside == self.has_class("-context-under"):  # the conversation changes shape
+            conversation = self.query_one(Conversation)
+            if conversation.is_vertical_scroll_end:  # reading the newest: stay there
+                self.call_after_refresh(conversation.scroll_end, animate=False)
+        self.set_class(not beside, "-context-under")
+        self.query_one(CustomerPanel).show(
+            self.context, self.helpdesk.store.now(), expanded=self.context_shown
+        )
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.render_context()
+
+    def action_context(self) -> None:
+        """Open or close the customer's context (its list of other tickets)."""
+        self.context_open = not self.context_shown
+        self.render_context()
+
+    def action_merge(self) -> None:
+        """Merge one of the customer's other open tickets into this one (screens/merge_actions)."""
+        start_merge(self)
+
+    def action_open_other(self, position: int) -> None:
+        """Open the customer's ticket numbered ``position`` in the context list."""
+        others = self.context.others if self.context else ()
+        if not 1 <= position <= len(others):
+            self.notify(f"The customer has no ticket {position} in the list.", timeout=3)
+            return
+        other = others[position - 1]
+        if other.id is not None:
+            self.app.push_screen(TicketScreen(other.id, summary=other))
 
     def action_more(self) -> None:
         """Show more of every long message cut short on this ticket."""

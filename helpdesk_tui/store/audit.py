@@ -28,8 +28,11 @@ class AuditTrail:
         action: str,
         before: str | None,
         after: str | None,
+        *,
+        session: Any = None,
     ) -> None:
-        """Append one entry (called inside a write the caller already wraps in ``db_errors``)."""
+        """Append one entry (called inside a write the caller already wraps in ``db_errors``;
+        ``session``: part of that write's transaction)."""
         self.events.insert_one(
             {
                 "ticket": ticket_id,
@@ -38,7 +41,8 @@ class AuditTrail:
                 "from": before,
                 "to": after,
                 "at": self.now(),
-            }
+            },
+            session=session,
         )
 
     @db_errors

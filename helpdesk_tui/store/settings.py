@@ -34,12 +34,14 @@ class StoreSettings:
     presence: str = "presence"
     queue_index: str = "queue_index"
     meta: str = "helpdesk_meta"
+    merges: str = "ticket_merges"
     counter_key: str = "ticketNumber"
     counter_field: str = "seq"
     number_format: str = "TKT-{seq:06d}"
     max_reply_chars: int = 10_000
     sla: SlaPolicy = field(default_factory=SlaPolicy)
     workflow: Workflow = field(default_factory=Workflow)
+    keep_earliest_created: bool = False
 
 
 def settings_from_config(config: Config) -> StoreSettings:
@@ -58,4 +60,5 @@ def settings_from_config(config: Config) -> StoreSettings:
         max_reply_chars=config.reply.max_chars,
         sla=config.sla,
         workflow=Workflow.with_extra(config.workflow.extra_transitions),
+        keep_earliest_created=config.merge.keep_earliest_created,
     )

@@ -168,7 +168,10 @@ class TicketStore:
         self.counters.update_one(
             {"_id": s.counter_key}, {"$setOnInsert": {s.counter_field: 0}}, upsert=True
         )
-        return init_schema(self.tickets, self.audit, self.queue, self.now(), rebuild=rebuild)
+        created = init_schema(self.tickets, self.audit, self.queue, self.now(), rebuild=rebuild)
+        merges = self.db[s.merges]  # store/merge.py: origins of merged messages, by target
+        created.append(f"{s.merges}.{merges.create_index([('target', 1), ('at', -1)])}")
+        return created
 
     # --- reads -------------------------------------------------------------------------------
 

@@ -113,7 +113,10 @@ MORE_FACTOR = 10
 class MessageView(Static):
     """One message; internal notes carry a class (and a label) that cannot be missed."""
 
-    def __init__(self, message: Message, author: str, customer: bool, now: datetime) -> None:
+    def __init__(
+        self, message: Message, author: str, customer: bool, now: datetime, origin: str = ""
+    ) -> None:
+        """``origin``: the ticket this message was copied from by a merge (store/merge.py)."""
         classes = "message -internal" if message.is_internal else "message"
         if customer:
             classes += " -customer"
@@ -122,6 +125,8 @@ class MessageView(Static):
         # A Text, not a str: Textual parses a str title as markup, and names are untrusted.
         title = Text("🔒 INTERNAL NOTE · " if message.is_internal else "")
         title.append(one_line(author))
+        if origin:
+            title.append(f" · from {one_line(origin, 20)}")
         self.border_title = title
         self.border_subtitle = _when(message.created_at, now)
         self.shown_chars = PREVIEW_CHARS
@@ -181,6 +186,14 @@ def describe_event(event: Mapping[str, Any], users: Mapping[ObjectId, User]) -> 
         return f"{actor} changed tags {' '.join(parts)}"
     if action == "created":
         return f"{actor} opened the ticket"
+    if action == "merge":
+        return f"{actor} merged {before} into this ticket"
+    if action == "merged_into":
+        return f"{actor} merged this ticket into {after}"
+    if action == "split":
+        return f"{actor} moved messages to {after} (split)"
+    if action == "split_from":
+        return f"{actor} split this ticket off {before}"
     return None
 
 
@@ -214,6 +227,7 @@ class Conversation(VerticalScroll):
         users: Mapping[ObjectId, User],
         now: datetime,
         events: Sequence[Mapping[str, Any]] = (),
+        origins: Mapping[ObjectId, str] | None = None,
     ) -> int:
         """Mount what is not shown yet: messages and audit events, in time order."""
         new: list[tuple[datetime, int, Static]] = []
@@ -239,7 +253,8 @@ class Conversation(VerticalScroll):
                 continue
             self._shown.add(key)
             author = _name(users, message.sender, "unknown sender")
-            view = MessageView(message, author, message.sender == ticket.user, now)
+            origin = (origins or {}).get(message.id, "") if message.id else ""
+            view = MessageView(message, author, message.sender == ticket.user, now, origin)
             new.append((message.created_at or now, 1, view))
         for event in events:
             key = f"event-{event.get('_id') or (event.get('at'), event.get('action'))}"
