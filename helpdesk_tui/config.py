@@ -23,6 +23,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from helpdesk_tui.domain.errors import HelpdeskError
+from helpdesk_tui.domain.macros import Macro
 from helpdesk_tui.domain.models import Category, Priority, Status
 from helpdesk_tui.domain.sla import DEFAULT_TARGETS, SlaPolicy
 
@@ -216,6 +217,15 @@ BUILT_IN = "the built-in default"
 STANDARD_VIEW_KEYS = ("mine", "unassigned", "open", "breaching", "waiting", "resolved", "reply")
 
 
+class BulkConfig(_Section):
+    """Bulk actions (several selected tickets, a workload move)."""
+
+    # Ask before a bulk action on more tickets than this.
+    confirm_over: int = Field(default=10, ge=0)
+    # How long a bulk or workload move can be undone (``u``); 0 turns undo off.
+    undo_seconds: int = Field(default=120, ge=0)
+
+
 class Config(_Section):
     mongo: MongoConfig = Field(default_factory=MongoConfig)
     agent: AgentConfig = Field(default_factory=AgentConfig)
@@ -229,6 +239,8 @@ class Config(_Section):
     views: list[ViewConfig] = Field(default_factory=list)
     # Action name → keys ("R" or "ctrl+r,R"): see keymap.py and `helpdesk-tui keys`.
     keys: dict[str, str] = Field(default_factory=dict)
+    macros: list[Macro] = Field(default_factory=list)
+    bulk: BulkConfig = Field(default_factory=BulkConfig)
     # Set by load_config(), never read from the file.
     warnings: list[str] = Field(default_factory=list, exclude=True)
     uri_from: str = Field(default=BUILT_IN, exclude=True)  # where mongo.uri came from
@@ -281,7 +293,7 @@ class Config(_Section):
             keys[name] = ",".join(parts)
         return keys
 
-    @field_validator("canned", "views")
+    @field_validator("canned", "views", "macros")
     @classmethod
     def _unique_names(cls, value: list[Any]) -> list[Any]:
         names = [item.name for item in value]

@@ -76,7 +76,7 @@ def describe_changes(
     return changes
 
 
-class ReplyScreen(HelpdeskScreen):
+class ReplyScreen(ReplyMacros):
     BINDINGS = [
         Binding("ctrl+s", "send", "Send", priority=True, id="send"),
         # Submit as: "+Wait" / "+Resolve" beside "Send" read as "send and …" (short: the
@@ -233,6 +233,10 @@ class ReplyScreen(HelpdeskScreen):
         outgoing, self._send_when_loaded = self._send_when_loaded, None
         if outgoing is not None:  # ctrl+s came before the ticket: send what was captured then
             self._check_then_send(self.baseline, outgoing)
+
+    def macro_applied(self, ticket: Ticket) -> None:
+        self.render_header()
+        self.render_context()
 
     def _open_failed(self) -> None:
         if self._send_when_loaded is not None:
