@@ -37,7 +37,8 @@ CONFIG = Config(ui=UiConfig(poll_interval_seconds=3600), macros=[OUTAGE])
 def test_a_macro_from_toml_with_an_unknown_placeholder_names_the_key(tmp_path: Any) -> None:
     path = tmp_path / "config.toml"
     path.write_text('[[macros]]\nname = "x"\nreply = "Hi {customer}"\n', encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"macros\[0\]\.reply: .*unknown placeholder \{customer\}"):
+    expected = r"macros\[0\]\.reply: .*unknown placeholder \{customer\}"
+    with pytest.raises(ConfigError, match=expected):
         load_config(path, env={})
 
 
