@@ -226,6 +226,13 @@ class BulkConfig(_Section):
     undo_seconds: int = Field(default=120, ge=0)
 
 
+class SnoozeConfig(_Section):
+    """Snooze (``z``): the presets (tomorrow 9:00, next Monday 9:00) count in this zone."""
+
+    # An IANA zone ("Europe/Berlin"); empty: the machine's local zone.
+    timezone: str | None = None
+
+
 class Config(_Section):
     mongo: MongoConfig = Field(default_factory=MongoConfig)
     agent: AgentConfig = Field(default_factory=AgentConfig)
@@ -241,6 +248,7 @@ class Config(_Section):
     keys: dict[str, str] = Field(default_factory=dict)
     macros: list[Macro] = Field(default_factory=list)
     bulk: BulkConfig = Field(default_factory=BulkConfig)
+    snooze: SnoozeConfig = Field(default_factory=SnoozeConfig)
     # Set by load_config(), never read from the file.
     warnings: list[str] = Field(default_factory=list, exclude=True)
     uri_from: str = Field(default=BUILT_IN, exclude=True)  # where mongo.uri came from

@@ -11,6 +11,7 @@ from helpdesk_tui.config import ViewConfig
 from helpdesk_tui.domain.errors import InvalidRequest
 from helpdesk_tui.domain.models import Status
 from helpdesk_tui.store.queries import Assignee, QueueQuery, SortKey
+from helpdesk_tui.store.snooze import SNOOZED_VIEW, snoozed_view_query
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from helpdesk_tui.domain.text import literal, one_line
 from helpdesk_tui.screens.bulk import BulkSafety
 from helpdesk_tui.screens.dialogs import ChoiceDialog, TextDialog
 from helpdesk_tui.screens.macros import MacroActions
+from helpdesk_tui.screens.snooze import SnoozeActions
 from helpdesk_tui.store.macros import MacroRunner
 from helpdesk_tui.store.queries import Assignee
 from helpdesk_tui.store.undo import Revert, revert_of
@@ -25,7 +26,7 @@ from helpdesk_tui.store.undo import Revert, revert_of
 NOBODY = "nobody"
 
 
-class TicketActions(MacroActions, BulkSafety):
+class TicketActions(MacroActions, BulkSafety, SnoozeActions):
     """Actions on ``targets()``; subclasses say which tickets and what to do afterwards."""
 
     def targets(self) -> list[Ticket]:
@@ -281,6 +282,12 @@ class TicketActions(MacroActions, BulkSafety):
         self._bulk(tickets, f"macro “{runner.macro.name}”", change)
 
     def after_undo(self) -> None:
+        self.after_change([])
+
+    def snooze_targets(self) -> list[Ticket]:
+        return self.targets()
+
+    def after_snooze(self) -> None:
         self.after_change([])
 
     def action_reply(self) -> None:

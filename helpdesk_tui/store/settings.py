@@ -34,6 +34,7 @@ class StoreSettings:
     presence: str = "presence"
     queue_index: str = "queue_index"
     meta: str = "helpdesk_meta"
+    snoozes: str = "snoozes"
     counter_key: str = "ticketNumber"
     counter_field: str = "seq"
     number_format: str = "TKT-{seq:06d}"

@@ -54,6 +54,7 @@ from helpdesk_tui.store.queue_index import QueueIndex, index_time
 from helpdesk_tui.store.queue_index import index_plan as queue_index_plan
 from helpdesk_tui.store.schema import init_schema
 from helpdesk_tui.store.settings import Clock, StoreSettings, system_clock
+from helpdesk_tui.store.snooze import Snoozes
 
 __all__ = ["Clock", "QueuePage", "StoreSettings", "TicketStore", "as_object_id", "system_clock"]
 
@@ -103,6 +104,7 @@ class TicketStore:
         # The other concerns, each its own module; TicketStore delegates to them.
         self.people = People(db[self.settings.users])
         self.audit = AuditTrail(db[self.settings.events], self.now)
+        self.snoozes = Snoozes(db[self.settings.snoozes], self.tickets, self.now)
         # Whether some app keeps the queue index true for other writers, checked every few s.
         self._maintained_until = 0.0
         self._hints: bool | None = None
@@ -168,7 +170,10 @@ class TicketStore:
         self.counters.update_one(
             {"_id": s.counter_key}, {"$setOnInsert": {s.counter_field: 0}}, upsert=True
         )
-        return init_schema(self.tickets, self.audit, self.queue, self.now(), rebuild=rebuild)
+        created = [f"{self.snoozes.entries.name}.{name}" for name in self.snoozes.init()]
+        return (
+            init_schema(self.tickets, self.audit, self.queue, self.now(), rebuild=rebuild) + created
+        )
 
     # --- reads -------------------------------------------------------------------------------
 
