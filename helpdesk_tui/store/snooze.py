@@ -17,7 +17,7 @@ from typing import Any
 from bson import ObjectId
 from pymongo.collection import Collection
 
-from helpdesk_tui.domain.models import Status, mongo_time, utc
+from helpdesk_tui.domain.models import mongo_time, utc
 from helpdesk_tui.store.errors import db_errors
 from helpdesk_tui.store.queries import QueueQuery
 
@@ -29,8 +29,9 @@ NO_TICKET = ObjectId("000000000000000000000000")
 
 
 def snoozed_view_query() -> QueueQuery:
-    """The Snoozed view before the snoozes are known: every status, no ticket yet."""
-    return QueueQuery(statuses=tuple(Status), ids=(NO_TICKET,))
+    """The Snoozed view before the snoozes are known: any status (no filter on it, so the
+    server looks the ids up by ``_id``), no ticket yet."""
+    return QueueQuery(statuses=(), ids=(NO_TICKET,))
 
 
 def with_snoozes(key: str, query: QueueQuery, snoozed: dict[ObjectId, datetime]) -> QueueQuery:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -231,7 +231,9 @@ class TicketStore:
         for _ in range(2):  # a second pass only after repairing stale entries
             cursor = self.queue.entries.find(where, {"updatedAt": 1}).sort(order)
             hint = index_hint(where, order, queue_index_plan())
-            if hint and self.hints:
+            # Hidden (snoozed) ids: a `$nin` some planners answer with a collection scan, so
+            # the view's index is named whatever the server.
+            if hint and (self.hints or query.exclude):
                 cursor = cursor.hint(hint)
             entries = list(cursor.skip(max(skip, 0)).limit(max(limit, 1)))
             ids = [e["_id"] for e in entries]
@@ -264,8 +266,24 @@ class TicketStore:
             self._fresh_index()
         for name, query in queries.items():
             if name not in searched:
-                counts[name] = self.queue.entries.count_documents(index_filter(query, now))
+                counts[name] = self._count_index(query, now)
         return {name: counts[name] for name in queries}
+
+    def _count_index(self, query: QueueQuery, now: datetime) -> int:
+        """A view's count on the queue index; hidden ids are subtracted by an ``_id`` lookup
+        (a ``$nin`` in the count could scan the collection)."""
+        if not query.exclude:
+            return self.queue.entries.count_documents(index_filter(query, now))
+        seen = replace(query, exclude=())
+        total = self.queue.entries.count_documents(index_filter(seen, now))
+        hidden = (
+            replace(seen, ids=query.exclude)
+            if not seen.ids
+            else replace(seen, ids=tuple(set(seen.ids) & set(query.exclude)))
+        )
+        if not hidden.ids:
+            return total
+        return total - self.queue.entries.count_documents(index_filter(hidden, now))
 
     @db_errors
     def assigned_ids(self, agent: ObjectId, limit: int = 5_000) -> list[ObjectId]:
