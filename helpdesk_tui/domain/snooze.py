@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from helpdesk_tui.domain.errors import InvalidRequest
 
 MORNING = time(9, 0)
-TYPED_HELP = "14:30 · tomorrow 14:30 · 2030-12-01 09:00 · +3h · +2d · +45m"
+TYPED_HELP = "14:30 · tomorrow 8:00 · +3h · +2d · 2030-12-01 09:00"
 _RELATIVE = re.compile(r"^\+\s*(\d{1,4})\s*([mhd])$")
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
 

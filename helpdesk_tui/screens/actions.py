@@ -279,7 +279,7 @@ class TicketActions(MacroActions, BulkSafety, SnoozeActions):
                 prepared.append(True)
             return runner.apply(ticket)
 
-        self._bulk(tickets, f"macro “{runner.macro.name}”", change)
+        self._bulk(tickets, f"macro “{runner.macro.name}” applied", change)
 
     def after_undo(self) -> None:
         self.after_change([])
