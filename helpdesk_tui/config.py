@@ -215,6 +215,15 @@ class ViewConfig(_Section):
 BUILT_IN = "the built-in default"
 # The standard views' keys, in their order (views.py builds them; the CLI's --view takes them).
 STANDARD_VIEW_KEYS = ("mine", "unassigned", "open", "breaching", "waiting", "resolved", "reply")
+STANDARD_VIEW_KEYS = (
+    "mine",
+    "unassigned",
+    "open",
+    "breaching",
+    "waiting",
+    "resolved",
+    "snoozed",
+)
 
 
 class BulkConfig(_Section):
