@@ -64,6 +64,7 @@ class WorkloadScreen(BulkSafety):
     BINDINGS = [
         Binding("enter", "open_queue", "Their queue", priority=True, id="open_queue"),
         Binding("m", "move", "Move tickets", priority=True, id="move"),
+        Binding("u", "undo", "Undo move", priority=True, id="undo"),
         Binding("question_mark", "help", "Help", priority=True, id="help"),
         Binding("q,escape,backspace", "close", "Back", priority=True, id="close"),
         Binding("j", "cursor(1)", show=False, priority=True, id="cursor_down"),
