@@ -214,7 +214,6 @@ class ViewConfig(_Section):
 
 BUILT_IN = "the built-in default"
 # The standard views' keys, in their order (views.py builds them; the CLI's --view takes them).
-STANDARD_VIEW_KEYS = ("mine", "unassigned", "open", "breaching", "waiting", "resolved", "reply")
 STANDARD_VIEW_KEYS = (
     "mine",
     "unassigned",
@@ -222,6 +221,7 @@ STANDARD_VIEW_KEYS = (
     "breaching",
     "waiting",
     "resolved",
+    "reply",
     "snoozed",
 )
 

@@ -48,6 +48,8 @@ def standard_views(
         ),
         # Last (not beside Waiting) so the number keys of the views above stay what they were.
         View("reply", "Needs reply", "Reply", QueueQuery(needs_reply=True)),
+        # My snoozed tickets: the queue fills in their ids (store/snooze.py with_snoozes).
+        View(SNOOZED_VIEW, "Snoozed", "Snz", snoozed_view_query()),
     ]
     for index, spec in enumerate(custom):
         assignee: ObjectId | Assignee = Assignee.ANY

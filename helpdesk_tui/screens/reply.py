@@ -29,6 +29,7 @@ from helpdesk_tui.messages import TicketsChanged
 from helpdesk_tui.screens.base import HelpdeskScreen
 from helpdesk_tui.screens.dialogs import ChoiceDialog, ConfirmDialog
 from helpdesk_tui.screens.hold import Held, HoldBar
+from helpdesk_tui.screens.macros import ReplyMacros
 from helpdesk_tui.store.presence import HEARTBEAT_SECONDS
 
 if TYPE_CHECKING:
@@ -111,7 +112,16 @@ class ReplyScreen(ReplyMacros):
     ]
     # Every binding is a control key or escape: all of them act while the editor has focus.
     TYPING_ACTIONS = frozenset(
-        {"send", "send_as", "toggle_internal", "canned", "status_on_send", "other_draft", "cancel"}
+        {
+            "send",
+            "send_as",
+            "toggle_internal",
+            "canned",
+            "status_on_send",
+            "other_draft",
+            "cancel",
+            "macro",
+        }
     )
     # How often the undo-send countdown looks at the clock.
     HOLD_TICK = 0.2

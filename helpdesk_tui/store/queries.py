@@ -403,6 +403,8 @@ def index_filter(query: QueueQuery, now: datetime) -> dict[str, Any]:
         clauses["tags"] = {"$all": list(query.tags)}
     if query.ids:
         clauses["_id"] = {"$in": list(query.ids)}
+    if query.exclude:
+        clauses["_id"] = {**clauses.get("_id", {}), "$nin": list(query.exclude)}
     if query.needs_reply:
         clauses["needsReply"] = True
     if query.breaching:
