@@ -180,7 +180,7 @@ async def test_the_reply_screen_applies_a_macro_and_keeps_the_draft(
         await settle(pilot)
         await press(pilot, "r")
         await press(pilot, *"half a draft")
-        await press(pilot, "ctrl+n")
+        await press(pilot, "f2")
         await press(pilot, "enter")
         await settle(pilot)
         assert app.screen.query_one(TextArea).text == "half a draft"

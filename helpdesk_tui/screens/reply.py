@@ -106,7 +106,7 @@ class ReplyScreen(ReplyMacros):
         Binding(
             "ctrl+l", "other_draft", "Other draft", show=False, priority=True, id="other_draft"
         ),
-        Binding("ctrl+n", "macro", "Macro", show=False, priority=True, id="macro"),
+        Binding("f2", "macro", "Macro", show=False, priority=True, id="macro"),
         Binding("ctrl+g", "cancel", "Close", priority=True, id="cancel"),
         Binding("escape", "cancel", "Close", show=False, priority=True, id="cancel"),
     ]
