@@ -246,6 +246,10 @@ def demo(
         cfg = cfg.model_copy(
             update={"sla": cfg.sla.model_copy(update={"pause_when_waiting": True})}
         )
+        if not cfg.macros:  # something for `m` to show
+            from helpdesk_tui.demo.macros import DEMO_MACROS
+
+            cfg = cfg.model_copy(update={"macros": list(DEMO_MACROS)})
         store, data, server = demo_store(cfg, tickets=tickets, seed=seed)
         try:
             me = identify(store, cfg, opts.email or DEMO_AGENT_EMAIL, opts.read_only)

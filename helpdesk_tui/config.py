@@ -23,6 +23,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from helpdesk_tui.domain.errors import HelpdeskError
+from helpdesk_tui.domain.macros import Macro
 from helpdesk_tui.domain.models import Category, Priority, Status
 from helpdesk_tui.domain.sla import DEFAULT_TARGETS, SlaPolicy
 
@@ -221,7 +222,32 @@ class ViewConfig(_Section):
 
 BUILT_IN = "the built-in default"
 # The standard views' keys, in their order (views.py builds them; the CLI's --view takes them).
-STANDARD_VIEW_KEYS = ("mine", "unassigned", "open", "breaching", "waiting", "resolved", "reply")
+STANDARD_VIEW_KEYS = (
+    "mine",
+    "unassigned",
+    "open",
+    "breaching",
+    "waiting",
+    "resolved",
+    "reply",
+    "snoozed",
+)
+
+
+class BulkConfig(_Section):
+    """Bulk actions (several selected tickets, a workload move)."""
+
+    # Ask before a bulk action on more tickets than this.
+    confirm_over: int = Field(default=10, ge=0)
+    # How long a bulk or workload move can be undone (``u``); 0 turns undo off.
+    undo_seconds: int = Field(default=120, ge=0)
+
+
+class SnoozeConfig(_Section):
+    """Snooze (``z``): the presets (tomorrow 9:00, next Monday 9:00) count in this zone."""
+
+    # An IANA zone ("Europe/Berlin"); empty: the machine's local zone.
+    timezone: str | None = None
 
 
 class Config(_Section):
@@ -238,6 +264,9 @@ class Config(_Section):
     # Action name → keys ("R" or "ctrl+r,R"): see keymap.py and `helpdesk-tui keys`.
     keys: dict[str, str] = Field(default_factory=dict)
     merge: MergeConfig = Field(default_factory=MergeConfig)
+    macros: list[Macro] = Field(default_factory=list)
+    bulk: BulkConfig = Field(default_factory=BulkConfig)
+    snooze: SnoozeConfig = Field(default_factory=SnoozeConfig)
     # Set by load_config(), never read from the file.
     warnings: list[str] = Field(default_factory=list, exclude=True)
     uri_from: str = Field(default=BUILT_IN, exclude=True)  # where mongo.uri came from
@@ -290,7 +319,7 @@ class Config(_Section):
             keys[name] = ",".join(parts)
         return keys
 
-    @field_validator("canned", "views")
+    @field_validator("canned", "views", "macros")
     @classmethod
     def _unique_names(cls, value: list[Any]) -> list[Any]:
         names = [item.name for item in value]

@@ -11,6 +11,7 @@ from helpdesk_tui.config import ViewConfig
 from helpdesk_tui.domain.errors import InvalidRequest
 from helpdesk_tui.domain.models import Status
 from helpdesk_tui.store.queries import Assignee, QueueQuery, SortKey
+from helpdesk_tui.store.snooze import SNOOZED_VIEW, snoozed_view_query
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ def standard_views(
         ),
         # Last (not beside Waiting) so the number keys of the views above stay what they were.
         View("reply", "Needs reply", "Reply", QueueQuery(needs_reply=True)),
+        # My snoozed tickets: the queue fills in their ids (store/snooze.py with_snoozes).
+        View(SNOOZED_VIEW, "Snoozed", "Snz", snoozed_view_query()),
     ]
     for index, spec in enumerate(custom):
         assignee: ObjectId | Assignee = Assignee.ANY

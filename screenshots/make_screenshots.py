@@ -53,8 +53,13 @@ class Shot:
 def demo_config() -> Config:
     """The default config with the demo's one change (see ``cli.demo``)."""
     config = Config()
+    from helpdesk_tui.demo.macros import DEMO_MACROS
+
     return config.model_copy(
-        update={"sla": config.sla.model_copy(update={"pause_when_waiting": True})}
+        update={
+            "sla": config.sla.model_copy(update={"pause_when_waiting": True}),
+            "macros": list(DEMO_MACROS),
+        }
     )
 
 
@@ -184,6 +189,12 @@ async def main() -> None:
             ),
             Shot("help.svg", WIDE, (keys("question_mark"),), ("Help: Queue",)),
             Shot("breaching.svg", WIDE, (keys("4"),), ("Breaching:",)),
+            Shot(
+                "macros.svg",
+                WIDE,
+                (keys("m"),),
+                ("Macro for TKT-", "Outage: acknowledge", "Escalate to urgent"),
+            ),
         ]
         for shot in shots:
             path = await capture(store, config, drafts, shot.name, shot.size, *shot.steps)

@@ -27,6 +27,7 @@ from helpdesk_tui.demo import seed
 from helpdesk_tui.store.embedded import EmbeddedServer
 from helpdesk_tui.store.queries import SortKey, index_hint
 from helpdesk_tui.store.queue_index import index_plan
+from helpdesk_tui.store.snooze import SNOOZED_VIEW, snoozed_view_query, with_snoozes
 from helpdesk_tui.store.tickets import StoreSettings, TicketStore
 from helpdesk_tui.views import standard_views
 
@@ -113,7 +114,8 @@ def index_used(plan: dict[str, Any]) -> str | None:
 
 
 def views(me: ObjectId) -> list[Any]:
-    return [v.query for v in standard_views(me)]
+    """The six index-walked views (the Snoozed view is a lookup by ids: its own test below)."""
+    return [v.query for v in standard_views(me) if v.key != SNOOZED_VIEW]
 
 
 SHAPES = [(view, SortKey.DEADLINE) for view in range(6)]
@@ -192,3 +194,38 @@ def test_on_mongodb_a_page_names_its_index_and_the_server_walks_it(
             assert index_used(winning(explain(store, find))) == hint
     finally:
         store._hints = None
+
+
+def test_snoozed_tickets_are_hidden_inside_the_page_query_and_the_snoozed_view_reads_only_them(
+    watched: tuple[TicketStore, Commands, ObjectId], clock: FakeClock
+) -> None:
+    store, commands, me = watched
+    query = views(me)[2]  # All open
+    hidden = [e["_id"] for e in store.queue.entries.find({"phase": "active"}).limit(3)]
+    store.snoozes.snooze(hidden, me, clock.now + timedelta(days=1))
+    try:
+        snoozed = store.snoozes.active(me)
+        assert set(snoozed) == set(hidden)
+        commands.seen.clear()
+        store.list_queue(query, limit=PAGE)
+        (find,) = [c for n, c in commands.seen if n == "find" and c["find"] == "queue_index"]
+        baseline = stats(explain(store, find))
+        commands.seen.clear()
+        page = store.list_queue(with_snoozes("open", query, snoozed), limit=PAGE)
+        assert not set(hidden) & {t.id for t in page.tickets}
+        (find,) = [c for n, c in commands.seen if n == "find" and c["find"] == "queue_index"]
+        assert find["filter"]["_id"] == {"$nin": sorted(hidden)}
+        plan = explain(store, find)
+        assert index_used(winning(plan)) is not None
+        # What the same view costs without snoozes, plus at most the hidden entries.
+        for key in ("totalKeysExamined", "totalDocsExamined"):
+            assert stats(plan)[key] <= baseline[key] + len(hidden), (key, baseline, stats(plan))
+        counts = store.count_views({"all": query, "mine": with_snoozes("open", query, snoozed)})
+        assert counts["mine"] == counts["all"] - len(hidden)
+        commands.seen.clear()
+        page = store.list_queue(with_snoozes(SNOOZED_VIEW, snoozed_view_query(), snoozed))
+        assert {t.id for t in page.tickets} == set(hidden)
+        (find,) = [c for n, c in commands.seen if n == "find" and c["find"] == "queue_index"]
+        assert stats(explain(store, find))["totalDocsExamined"] <= len(hidden)
+    finally:
+        store.snoozes.entries.delete_many({})

@@ -97,6 +97,7 @@ async def test_supervisor_bulk_assigns_twenty_tickets_to_chidi(
         await press(pilot, "A")
         await press(pilot, *"hidi")
         await press(pilot, "enter")
+        await press(pilot, "y")  # 20 is over [bulk] confirm_over: asked first
         await settle(pilot)
     after = assignees(db)
     assert {k for k in after if after[k] != before[k]} <= chosen

@@ -15,14 +15,18 @@ from helpdesk_tui.domain.errors import HelpdeskError, InvalidRequest
 from helpdesk_tui.domain.models import Priority, Status, Ticket
 from helpdesk_tui.domain.tags import parse_tag_edit
 from helpdesk_tui.domain.text import literal, one_line
-from helpdesk_tui.screens.base import HelpdeskScreen
+from helpdesk_tui.screens.bulk import BulkSafety
 from helpdesk_tui.screens.dialogs import ChoiceDialog, TextDialog
+from helpdesk_tui.screens.macros import MacroActions
+from helpdesk_tui.screens.snooze import SnoozeActions
+from helpdesk_tui.store.macros import MacroRunner
 from helpdesk_tui.store.queries import Assignee
+from helpdesk_tui.store.undo import Revert, revert_of
 
 NOBODY = "nobody"
 
 
-class TicketActions(HelpdeskScreen):
+class TicketActions(MacroActions, BulkSafety, SnoozeActions):
     """Actions on ``targets()``; subclasses say which tickets and what to do afterwards."""
 
     def targets(self) -> list[Ticket]:
@@ -39,9 +43,18 @@ class TicketActions(HelpdeskScreen):
         return tickets[0]
 
     def _bulk(self, tickets: list[Ticket], verb: str, change: Callable[[Ticket], Ticket]) -> None:
+        """Apply ``change`` to each ticket (asking first over ``[bulk] confirm_over``)."""
+        self.confirm_bulk(
+            len(tickets), f"Apply “{verb}”", lambda: self._bulk_now(tickets, verb, change)
+        )
+
+    def _bulk_now(
+        self, tickets: list[Ticket], verb: str, change: Callable[[Ticket], Ticket]
+    ) -> None:
         """Apply ``change`` to each ticket; say how many succeeded and which were refused."""
 
         alerts = self.helpdesk.alerts
+        reverts: list[Revert | None] = []
 
         def run() -> tuple[list[Ticket], list[str]]:
             done, refused = [], []
@@ -50,6 +63,7 @@ class TicketActions(HelpdeskScreen):
                     alerts.mine(ticket.id)  # before the write: its event must not echo back
                 try:
                     done.append(change(ticket))
+                    reverts.append(revert_of(ticket, done[-1]))
                 except HelpdeskError as error:
                     said = str(error)
                     refused.append(
@@ -61,17 +75,22 @@ class TicketActions(HelpdeskScreen):
 
         def report(result: tuple[list[Ticket], list[str]]) -> None:
             done, refused = result
+            undo = ""
+            if len(tickets) > 1:
+                self.remember_undo(verb, reverts)
+                if self._undoable is not None and any(reverts):
+                    undo = " (u undoes)"
             if len(tickets) == 1 and not refused:
                 self.notify(f"{done[0].label}: {verb}.")
             elif len(tickets) == 1:
                 self.notify(one_line(refused[0]), severity="error", timeout=8)  # one line
             elif not refused:
-                self.notify(f"{verb}: {len(done)} tickets.")
+                self.notify(f"{verb}: {len(done)} tickets.{undo}")
             else:
                 lines = "\n".join(one_line(r, 90) for r in refused[:8])
                 more = f"\n… and {len(refused) - 8} more" if len(refused) > 8 else ""
                 self.notify(
-                    f"{verb}: {len(done)} of {len(tickets)} done; refused:\n{lines}{more}",
+                    f"{verb}: {len(done)} of {len(tickets)} done{undo}; refused:\n{lines}{more}",
                     severity="warning" if done else "error",
                     timeout=12,
                 )
@@ -247,6 +266,29 @@ class TicketActions(HelpdeskScreen):
             ),
             chosen,
         )
+
+    def macro_targets(self) -> list[Ticket] | None:
+        return self._targets_for("apply a macro to several tickets")
+
+    def run_macro(self, tickets: list[Ticket], runner: MacroRunner) -> None:
+        prepared: list[bool] = []
+
+        def change(ticket: Ticket) -> Ticket:
+            if not prepared:  # once, in the worker: the named assignee, the customers' names
+                runner.prepare(tickets)
+                prepared.append(True)
+            return runner.apply(ticket)
+
+        self._bulk(tickets, f"macro “{runner.macro.name}” applied", change)
+
+    def after_undo(self) -> None:
+        self.after_change([])
+
+    def snooze_targets(self) -> list[Ticket]:
+        return self.targets()
+
+    def after_snooze(self) -> None:
+        self.after_change([])
 
     def action_reply(self) -> None:
         self._open_reply(internal=False)

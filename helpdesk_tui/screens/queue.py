@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bson import ObjectId
@@ -24,6 +24,7 @@ from helpdesk_tui.screens.actions import TicketActions
 from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.store.presence import Presence
 from helpdesk_tui.store.queries import QueueQuery, SortKey
+from helpdesk_tui.store.snooze import with_snoozes
 from helpdesk_tui.store.tickets import QueuePage, TicketStore
 from helpdesk_tui.store.window import can_patch, complete, patch, row_doc
 from helpdesk_tui.views import View
@@ -50,6 +51,7 @@ class Loaded:
     counts: dict[str, int]
     now: datetime
     presence: dict[ObjectId, list[Presence]]
+    snoozed: dict[ObjectId, datetime] = field(default_factory=dict)
 
 
 class ViewBar(Line):
@@ -103,6 +105,9 @@ class QueueScreen(TicketActions):
         Binding("a", "take", "Take", priority=True, id="take"),
         Binding("A", "assign", "Assign", show=False, priority=True, id="assign"),
         Binding("t", "tags", "Tags", show=False, priority=True, id="tags"),
+        Binding("m", "macro", "Macro", show=False, priority=True, id="macro"),
+        Binding("u", "undo", "Undo bulk", show=False, priority=True, id="undo"),
+        Binding("z", "snooze", "Snooze", show=False, priority=True, id="snooze"),
         Binding("n", "next", "Next", priority=True, id="next"),
         Binding("slash", "search", "Search", priority=True, id="search"),
         Binding("space", "select", "Select", show=False, priority=True, id="select"),
@@ -222,13 +227,16 @@ class QueueScreen(TicketActions):
     # --- loading ---------------------------------------------------------------------------
 
     def current_query(self) -> QueueQuery:
+        return with_snoozes(self.view.key, self._base_query(), self.snoozed)
+
+    def _base_query(self) -> QueueQuery:
         query = self.view.query
         return replace(query, sort=self.sort or query.sort)
 
     def load(self, *, keep_window: bool = False) -> None:
         """(Re)load the current view's first window, the counts, and the people named in it."""
         store = self.helpdesk.store
-        query = self.current_query()
+        base, key = self._base_query(), self.view.key
         size = self.helpdesk.config.ui.page_size
         limit = max(size, self.table.row_count) if keep_window else size
         views = {v.key: v.query for v in self.views}
@@ -237,10 +245,13 @@ class QueueScreen(TicketActions):
 
         def fetch() -> Loaded:
             feed.ready.wait(timeout=5)  # the stream is open before the view's first query
+            snoozed = store.snoozes.active(me)
+            query = with_snoozes(key, base, snoozed)
             page = store.list_queue(query, limit=limit)
             users = _people(store, page.tickets)
             here = presence.others([t.id for t in page.tickets if t.id], me)
-            return Loaded(page, users, store.count_views(views), store.now(), here)
+            counts = store.count_views({k: with_snoozes(k, q, snoozed) for k, q in views.items()})
+            return Loaded(page, users, counts, store.now(), here, snoozed)
 
         if not keep_window:
             self.hold_keys()  # other rows are coming: the next keys are for them
@@ -259,6 +270,7 @@ class QueueScreen(TicketActions):
             self._again = False
             self.load(keep_window=True)
         page, users, counts, now = result.page, result.users, result.counts, result.now
+        self.snoozed = result.snoozed
         self.page, self.counts = page, counts
         self.table.notes = {
             str(ticket): one_line(entries[0].text, 24)
@@ -340,6 +352,8 @@ class QueueScreen(TicketActions):
             # No event says that a ticket's at-risk moment passed: look again each minute.
             self.load(keep_window=True)
         self._minute = minute
+        if any(until <= now for until in self.snoozed.values()):
+            self.load(keep_window=True)  # a snooze ended: the ticket is back
         for ticket in self.table.tick(now):
             if ticket.assigned_to == self.helpdesk.me.id:
                 state = (
@@ -367,6 +381,9 @@ class QueueScreen(TicketActions):
             self._again = True  # at most one load running and one waiting, however many events
             return
         self._counts_due = True  # counted again on the counts timer, not per event
+        if self.snoozed.keys() & {c.id for c in changed.changes}:
+            self.load(keep_window=True)  # a snoozed ticket moved: the customer may have written
+            return
         if not self._patch(changed):
             self.load(keep_window=True)
 
@@ -438,7 +455,8 @@ class QueueScreen(TicketActions):
         if not self._counts_due or self.app.screen is not self:
             return
         self._counts_due = False
-        store, views = self.helpdesk.store, {v.key: v.query for v in self.views}
+        store, snoozed = self.helpdesk.store, self.snoozed
+        views = {v.key: with_snoozes(v.key, v.query, snoozed) for v in self.views}
 
         def show(counts: dict[str, int]) -> None:
             self.counts = counts

@@ -29,6 +29,7 @@ from helpdesk_tui.messages import TicketsChanged
 from helpdesk_tui.screens.base import HelpdeskScreen
 from helpdesk_tui.screens.dialogs import ChoiceDialog, ConfirmDialog
 from helpdesk_tui.screens.hold import Held, HoldBar
+from helpdesk_tui.screens.macros import ReplyMacros
 from helpdesk_tui.store.presence import HEARTBEAT_SECONDS
 from helpdesk_tui.widgets.conversation_pane import ConversationPane
 
@@ -80,7 +81,7 @@ def describe_changes(
     return changes
 
 
-class ReplyScreen(HelpdeskScreen):
+class ReplyScreen(ReplyMacros):
     BINDINGS = [
         Binding("ctrl+s", "send", "Send", priority=True, id="send"),
         # Submit as: "+Wait" / "+Resolve" beside "Send" read as "send and …" (short: the
@@ -109,6 +110,7 @@ class ReplyScreen(HelpdeskScreen):
         Binding(
             "ctrl+l", "other_draft", "Other draft", show=False, priority=True, id="other_draft"
         ),
+        Binding("f3", "macro", "Macro", show=False, priority=True, id="macro"),
         Binding("ctrl+g", "cancel", "Close", priority=True, id="cancel"),
         Binding("escape", "cancel", "Close", show=False, priority=True, id="cancel"),
         # F2: main's ctrl+f sends and resolves; the other control keys are the editor's.
@@ -142,6 +144,7 @@ class ReplyScreen(HelpdeskScreen):
             "cancel",
             "toggle_conversation",
             "scroll_conversation",
+            "macro",
         }
     )
     # How often the undo-send countdown looks at the clock.
@@ -269,6 +272,10 @@ class ReplyScreen(HelpdeskScreen):
         outgoing, self._send_when_loaded = self._send_when_loaded, None
         if outgoing is not None:  # ctrl+s came before the ticket: send what was captured then
             self._check_then_send(self.baseline, outgoing)
+
+    def macro_applied(self, ticket: Ticket) -> None:
+        self.render_header()
+        self.render_context()
 
     def _open_failed(self) -> None:
         if self._send_when_loaded is not None:

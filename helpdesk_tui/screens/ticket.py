@@ -55,6 +55,8 @@ class TicketScreen(TicketActions):
         Binding("a", "take", "Take", priority=True, id="take"),
         Binding("A", "assign", "Assign", show=False, priority=True, id="assign"),
         Binding("t", "tags", "Tags", show=False, priority=True, id="tags"),
+        Binding("m", "macro", "Macro", show=False, priority=True, id="macro"),
+        Binding("z", "snooze", "Snooze", show=False, priority=True, id="snooze"),
         Binding("e", "more", "Show more", show=False, priority=True, id="more"),
         Binding("y", "copy", "Copy", show=False, priority=True, id="copy"),
         Binding("f", "follow", "Follow", show=False, priority=True, id="follow"),

@@ -16,9 +16,10 @@ from helpdesk_tui.domain.models import ACTIVE_STATUSES, Ticket, User
 from helpdesk_tui.domain.people import spread
 from helpdesk_tui.domain.text import one_line
 from helpdesk_tui.messages import TicketsChanged
-from helpdesk_tui.screens.base import HelpdeskScreen
+from helpdesk_tui.screens.bulk import BulkSafety
 from helpdesk_tui.screens.dialogs import ChoiceDialog, ConfirmDialog
 from helpdesk_tui.store.queries import QueueQuery
+from helpdesk_tui.store.undo import Revert, revert_of
 from helpdesk_tui.views import View
 from helpdesk_tui.widgets.ticket_table import ago
 
@@ -58,11 +59,12 @@ class AgentLoad:
         return sum(int(self.counts.get(s.value, 0)) for s in ACTIVE_STATUSES)
 
 
-class WorkloadScreen(HelpdeskScreen):
+class WorkloadScreen(BulkSafety):
     # Priority: each key acts on this screen as soon as it is current (see screens/base.py).
     BINDINGS = [
         Binding("enter", "open_queue", "Their queue", priority=True, id="open_queue"),
         Binding("m", "move", "Move tickets", priority=True, id="move"),
+        Binding("u", "undo", "Undo move", priority=True, id="undo"),
         Binding("question_mark", "help", "Help", priority=True, id="help"),
         Binding("q,escape,backspace", "close", "Back", priority=True, id="close"),
         Binding("j", "cursor(1)", show=False, priority=True, id="cursor_down"),
@@ -247,6 +249,8 @@ class WorkloadScreen(HelpdeskScreen):
     def _move(self, source: ObjectId, name: str, target: Any, loads: dict[ObjectId, int]) -> None:
         store, me = self.helpdesk.store, self.helpdesk.me
 
+        reverts: list[Revert | None] = []
+
         def run() -> tuple[int, list[str]]:
             query = QueueQuery(statuses=ACTIVE_STATUSES, assignee=source)
             tickets: list[Ticket] = []
@@ -258,10 +262,12 @@ class WorkloadScreen(HelpdeskScreen):
             ids = [t.id for t in tickets if t.id is not None]
             plan = spread(ids, loads) if target == SPREAD else [(i, target) for i in ids]
             numbers = {t.id: t.ticket_number for t in tickets}
+            seen = {t.id: t for t in tickets}
             moved, refused = 0, []
             for ticket_id, agent in plan:
                 try:
-                    store.assign(ticket_id, agent, actor=me.id, expected=source)
+                    after = store.assign(ticket_id, agent, actor=me.id, expected=source)
+                    reverts.append(revert_of(seen[ticket_id], after))
                     moved += 1
                 except Exception as error:  # each ticket on its own terms; report the rest
                     refused.append(f"{numbers.get(ticket_id)}: {error}")
@@ -269,13 +275,19 @@ class WorkloadScreen(HelpdeskScreen):
 
         def report(result: tuple[int, list[str]]) -> None:
             moved, refused = result
+            self.remember_undo(f"move of {moved} tickets away from {name}", reverts)
             text = f"Moved {moved} tickets away from {name}."
+            if moved and self._undoable is not None:
+                text += " (u undoes)"
             if refused:
                 text += f" {len(refused)} refused:\n" + "\n".join(refused[:8])
             self.notify(text, severity="warning" if refused else "information", timeout=10)
             self.load()
 
         self.call_store(run, report)
+
+    def after_undo(self) -> None:
+        self.load()
 
     def action_help(self) -> None:
         self.helpdesk.show_help(self)

@@ -97,6 +97,8 @@ class QueueQuery:
     sort: SortKey = SortKey.DEADLINE
     descending: bool = False
     ids: tuple[ObjectId, ...] = field(default=())
+    # Tickets this view hides (the agent's snoozed ones, store/snooze.py).
+    exclude: tuple[ObjectId, ...] = field(default=())
 
 
 def match_filter(query: QueueQuery) -> dict[str, Any]:
@@ -121,6 +123,8 @@ def match_filter(query: QueueQuery) -> dict[str, Any]:
         clauses.append({"tags": {"$all": list(query.tags)}})
     if query.ids:
         clauses.append({"_id": {"$in": list(query.ids)}})
+    if query.exclude:
+        clauses.append({"_id": {"$nin": list(query.exclude)}})
     text = query.text.strip()
     if text.startswith("#") and len(text) > 1:
         clauses.append({"tags": text[1:]})
@@ -399,6 +403,8 @@ def index_filter(query: QueueQuery, now: datetime) -> dict[str, Any]:
         clauses["tags"] = {"$all": list(query.tags)}
     if query.ids:
         clauses["_id"] = {"$in": list(query.ids)}
+    if query.exclude:
+        clauses["_id"] = {**clauses.get("_id", {}), "$nin": list(query.exclude)}
     if query.needs_reply:
         clauses["needsReply"] = True
     if query.breaching:

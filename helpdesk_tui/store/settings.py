@@ -35,6 +35,7 @@ class StoreSettings:
     queue_index: str = "queue_index"
     meta: str = "helpdesk_meta"
     merges: str = "ticket_merges"
+    snoozes: str = "snoozes"
     counter_key: str = "ticketNumber"
     counter_field: str = "seq"
     number_format: str = "TKT-{seq:06d}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -54,6 +54,7 @@ from helpdesk_tui.store.queue_index import QueueIndex, index_time
 from helpdesk_tui.store.queue_index import index_plan as queue_index_plan
 from helpdesk_tui.store.schema import init_schema
 from helpdesk_tui.store.settings import Clock, StoreSettings, system_clock
+from helpdesk_tui.store.snooze import Snoozes
 
 __all__ = ["Clock", "QueuePage", "StoreSettings", "TicketStore", "as_object_id", "system_clock"]
 
@@ -103,6 +104,7 @@ class TicketStore:
         # The other concerns, each its own module; TicketStore delegates to them.
         self.people = People(db[self.settings.users])
         self.audit = AuditTrail(db[self.settings.events], self.now)
+        self.snoozes = Snoozes(db[self.settings.snoozes], self.tickets, self.now)
         # Whether some app keeps the queue index true for other writers, checked every few s.
         self._maintained_until = 0.0
         self._hints: bool | None = None
@@ -171,6 +173,7 @@ class TicketStore:
         created = init_schema(self.tickets, self.audit, self.queue, self.now(), rebuild=rebuild)
         merges = self.db[s.merges]  # store/merge.py: origins of merged messages, by target
         created.append(f"{s.merges}.{merges.create_index([('target', 1), ('at', -1)])}")
+        created += [f"{self.snoozes.entries.name}.{name}" for name in self.snoozes.init()]
         return created
 
     # --- reads -------------------------------------------------------------------------------
@@ -229,7 +232,9 @@ class TicketStore:
         for _ in range(2):  # a second pass only after repairing stale entries
             cursor = self.queue.entries.find(where, {"updatedAt": 1}).sort(order)
             hint = index_hint(where, order, queue_index_plan())
-            if hint and self.hints:
+            # Hidden (snoozed) ids: a `$nin` some planners answer with a collection scan, so
+            # the view's index is named whatever the server.
+            if hint and (self.hints or query.exclude):
                 cursor = cursor.hint(hint)
             entries = list(cursor.skip(max(skip, 0)).limit(max(limit, 1)))
             ids = [e["_id"] for e in entries]
@@ -262,8 +267,24 @@ class TicketStore:
             self._fresh_index()
         for name, query in queries.items():
             if name not in searched:
-                counts[name] = self.queue.entries.count_documents(index_filter(query, now))
+                counts[name] = self._count_index(query, now)
         return {name: counts[name] for name in queries}
+
+    def _count_index(self, query: QueueQuery, now: datetime) -> int:
+        """A view's count on the queue index; hidden ids are subtracted by an ``_id`` lookup
+        (a ``$nin`` in the count could scan the collection)."""
+        if not query.exclude:
+            return self.queue.entries.count_documents(index_filter(query, now))
+        seen = replace(query, exclude=())
+        total = self.queue.entries.count_documents(index_filter(seen, now))
+        hidden = (
+            replace(seen, ids=query.exclude)
+            if not seen.ids
+            else replace(seen, ids=tuple(set(seen.ids) & set(query.exclude)))
+        )
+        if not hidden.ids:
+            return total
+        return total - self.queue.entries.count_documents(index_filter(hidden, now))
 
     @db_errors
     def assigned_ids(self, agent: ObjectId, limit: int = 5_000) -> list[ObjectId]:

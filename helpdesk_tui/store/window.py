@@ -69,6 +69,8 @@ def matches(
         return False
     if query.ids and raw.get("_id") not in set(query.ids):
         return False
+    if query.exclude and raw.get("_id") in set(query.exclude):
+        return False
     if query.needs_reply and not ticket.customer_turn:
         return False
     if query.breaching:

@@ -1,0 +1,95 @@
+"""The macro picker: the queue (highlighted or selected tickets), the ticket and reply screens.
+
+On a selection the same macro runs on each ticket on its own terms (compare-and-set on what the
+agent saw) and the report says "N of M done" and why the others were refused.
+"""
+
+from __future__ import annotations
+
+from helpdesk_tui.domain.macros import Macro
+from helpdesk_tui.domain.models import Ticket
+from helpdesk_tui.domain.text import one_line
+from helpdesk_tui.screens.base import HelpdeskScreen
+from helpdesk_tui.screens.dialogs import ChoiceDialog
+from helpdesk_tui.store.macros import MacroRunner
+
+
+def macro_picker(macros: list[Macro], tickets: list[Ticket]) -> ChoiceDialog[int]:
+    """The picker: one option a macro, what it does as the hint; typing filters."""
+    title = (
+        f"Macro for {tickets[0].label}"
+        if len(tickets) == 1
+        else f"Macro for {len(tickets)} tickets (each on its own terms)"
+    )
+    options = [(m.name, index, m.summary()) for index, m in enumerate(macros)]
+    return ChoiceDialog(title, options, filterable=True)
+
+
+class MacroActions(HelpdeskScreen):
+    """``action_macro`` for a screen that says which tickets (``macro_targets``) and how to run
+    the chosen macro on them (``run_macro``)."""
+
+    def macro_targets(self) -> list[Ticket] | None:
+        raise NotImplementedError
+
+    def run_macro(self, tickets: list[Ticket], runner: MacroRunner) -> None:
+        raise NotImplementedError
+
+    def action_macro(self) -> None:
+        macros = list(self.helpdesk.config.macros)
+        if not macros:
+            self.notify(
+                "No macros configured: add [[macros]] entries to the config (see README).",
+                severity="warning",
+            )
+            return
+        tickets = self.macro_targets()
+        if not tickets:
+            return
+        me = self.helpdesk.me
+
+        def chosen(index: int | None) -> None:
+            if index is None:
+                return
+            macro = macros[index]
+            if macro.needs_supervisor and not self._guarded(
+                lambda: me.require_supervisor("assign tickets to someone else")
+            ):
+                return
+            runner = MacroRunner(self.helpdesk.store, macro, me=me.id, agent_name=me.user.display)
+            self.run_macro(tickets, runner)
+
+        self.app.push_screen(macro_picker(macros, tickets), chosen)
+
+
+class ReplyMacros(MacroActions):
+    """On the reply screen: the macro applies to this ticket at once, in its own write; the
+    draft in the editor stays as it is (it is not the macro's text)."""
+
+    baseline: Ticket | None
+
+    def macro_targets(self) -> list[Ticket] | None:
+        if not self._guarded(self.helpdesk.me.require_write):
+            return None
+        if self.baseline is None:
+            self.notify("The ticket is still loading.", severity="warning")
+            return None
+        return [self.baseline]
+
+    def run_macro(self, tickets: list[Ticket], runner: MacroRunner) -> None:
+        seen = tickets[0]
+
+        def run() -> Ticket:
+            runner.prepare([seen])
+            return runner.apply(seen)
+
+        def done(ticket: Ticket) -> None:
+            # Our own change is no news to the "ticket updated" guard.
+            self.baseline = ticket
+            self.macro_applied(ticket)
+            self.notify(f"{ticket.label}: macro “{one_line(runner.macro.name, 40)}” applied.")
+
+        self.call_store(run, done)
+
+    def macro_applied(self, ticket: Ticket) -> None:
+        """The macro was written; the screen shows the ticket as it is now."""
