@@ -406,6 +406,18 @@ def keys(ctx: typer.Context) -> None:
         raise typer.Exit(1 if said else 0)
 
 
+@app.command(cls=HelpdeskCommand)
+def man() -> None:
+    """Print the manual page (roff), made from these commands' own help.
+
+    Read it with `helpdesk-tui man | man -l -`; install it with
+    `helpdesk-tui man > ~/.local/share/man/man1/helpdesk-tui.1`.
+    """
+    from helpdesk_tui.manpage import manpage
+
+    typer.echo(manpage(typer.main.get_command(app)), nl=False)  # type: ignore[arg-type]
+
+
 # --- tickets ---------------------------------------------------------------------------------
 
 

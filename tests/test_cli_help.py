@@ -42,3 +42,27 @@ def test_flags_show_no_value_type_and_values_show_what_they_take() -> None:
     assert "<open|in_progress" in option_row(reply, "--status")
     assert "<text>" in option_row(reply, "--attach")
     assert "<tag>" in option_row(help_of("tickets", "create"), "--tag")
+
+
+def test_the_manual_page_names_every_command_and_option_of_the_cli() -> None:
+    import click
+    import typer
+
+    from helpdesk_tui.cli import app
+
+    result = CliRunner().invoke(app, ["man"])
+    assert result.exit_code == 0, result.output
+    page = result.stdout
+    assert page.startswith(".TH HELPDESK\\-TUI 1")
+    root = typer.main.get_command(app)
+    ctx = click.Context(root, info_name="helpdesk-tui")
+    tickets = root.get_command(ctx, "tickets")  # type: ignore[attr-defined]
+    for name in root.list_commands(ctx):  # type: ignore[attr-defined]
+        assert f".SS helpdesk\\-tui {name.replace('-', chr(92) + '-')}\n" in page, name
+    for name in tickets.list_commands(ctx):
+        assert f".SS helpdesk\\-tui tickets {name.replace('-', chr(92) + '-')}\n" in page, name
+    for option in ("--config", "--read-only", "--json", "--tickets", "--public"):
+        assert option.replace("-", "\\-") in page, option
+    # Only the page's own requests start a line with a dot: no help text becomes a request.
+    requests = {line.split()[0] for line in page.splitlines() if line.startswith(".")}
+    assert requests <= {".TH", ".SH", ".SS", ".TP", ".B"}, requests

@@ -435,7 +435,7 @@ def test_find_ticket_by_bare_digits_uses_the_configured_format(
     assert store.find_ticket("hd-0001").ticket_number == "HD-0001"
 
 
-@pytest.mark.parametrize("ref", ["TKT-000002", "2", "nonsense", str(ObjectId())])
+@pytest.mark.parametrize("ref", ["TKT-000002", "2", "nonsense", "6b09e3b469925c2521817c51"])
 def test_find_ticket_unknown_raises_not_found_naming_the_reference(
     store: TicketStore, ticket_id: ObjectId, ref: str
 ) -> None:
