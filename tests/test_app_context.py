@@ -184,7 +184,7 @@ async def test_merged_copies_name_the_ticket_they_came_from_on_the_ticket_screen
         assert any(f"merged {source.ticket_number} into this ticket" in e for e in events)
 
 
-async def test_m_merges_a_chosen_open_ticket_of_the_customer_into_this_one(
+async def test_shift_m_merges_a_chosen_open_ticket_of_the_customer_into_this_one(
     demo_store: TicketStore, make_app: Any
 ) -> None:
     from helpdesk_tui.screens.dialogs import ChoiceDialog, ConfirmDialog
@@ -194,7 +194,7 @@ async def test_m_merges_a_chosen_open_ticket_of_the_customer_into_this_one(
     app = make_app(demo_store, config=QUIET)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_ticket(pilot, ticket.id)
-        await pilot.press("m")
+        await pilot.press("M")
         await settle(pilot)
         assert isinstance(pilot.app.screen, ChoiceDialog)
         await pilot.press("home", "enter")

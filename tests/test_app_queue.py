@@ -149,11 +149,14 @@ async def test_number_keys_switch_views_and_the_view_bar_counts_match_the_store(
         counts = demo_store.count_views({v.key: v.query for v in queue.views})
         assert counts["open"] > counts["unassigned"] > counts["mine"] > 0
         bar = plain(queue.query_one(ViewBar))
-        for index, view in enumerate(queue.views):
-            assert f"{index + 1} {view.name} {counts[view.key]}" in bar
+        for index, view in enumerate(queue.views):  # each count, by the name that fits
+            shown = view.name if index == queue.view_index else view.short
+            assert f"{index + 1} {shown} {counts[view.key]}" in bar
         for number in (2, 3, 4, 5, 6, 1):
             queue = await show_view(pilot, number)
             view = queue.views[number - 1]
+            bar = plain(queue.query_one(ViewBar))
+            assert f"{number} {view.name} {counts[view.key]}" in bar  # the current one in full
             assert row_keys(queue) == expected_keys(demo_store, view.query)
             assert queue.table.row_count == counts[view.key]
             assert f"{view.name}: {counts[view.key]} of {counts[view.key]}" in plain(
@@ -500,11 +503,12 @@ async def test_the_view_bar_uses_short_names_right_after_a_resize_to_80_columns(
     app = make_app(demo_store, config=QUIET)
     async with app.run_test(size=(120, 40)) as pilot:
         queue = await started(pilot)
-        assert "Recently resolved" in plain(queue.query_one(ViewBar))
+        text = plain(queue.query_one(ViewBar))
+        assert "1 My tickets" in text and "8 Snz" in text  # the current view's name in full
         await pilot.resize_terminal(80, 24)
         await settle(pilot)
         text = plain(queue.query_one(ViewBar))
-        assert "Recently resolved" not in text and "6 " in text  # whole, short names
+        assert "My tickets" not in text and "1 Mine" in text and "8 " in text  # short, whole
 
 
 async def test_a_view_key_with_no_view_says_which_keys_there_are(
@@ -514,10 +518,10 @@ async def test_a_view_key_with_no_view_says_which_keys_there_are(
     seen = record_notifications(app)
     async with app.run_test(size=(120, 40)) as pilot:
         queue = await started(pilot)
-        await pilot.press("8")
+        await pilot.press("9")
         await settle(pilot)
         assert queue.view_index == 0
-        assert any(f"No view 8: the views are 1…{len(queue.views)}." in t for _, _, t in seen)
+        assert any(f"No view 9: the views are 1…{len(queue.views)}." in t for _, _, t in seen)
 
 
 async def test_the_command_palette_finds_status_by_resolve_and_reply_by_answer(

@@ -163,6 +163,7 @@ async def test_a_changed_count_repaints_its_digits_in_the_view_bar_not_the_bar(
         counts["unassigned"] = 8  # was 7
         bar.show(queue.views, queue.view_index, counts)
         await pilot.pause()
-        column = before.index("Unassigned 7") + len("Unassigned ")
+        name = "Unassigned" if "Unassigned 7" in before else "Unasg"  # as wide as fits
+        column = before.index(f"{name} 7") + len(f"{name} ")
         assert repaints == [(bar, (Region(column, 0, 1, 1),))]
-        assert "Unassigned 8" in bar.render_line(0).text
+        assert f"{name} 8" in bar.render_line(0).text

@@ -66,26 +66,29 @@ class ViewBar(Line):
     def show(self, views: list[View], current: int, counts: dict[str, int]) -> None:
         self._args = (views, current, counts)
         width = self.size.width
-        # Long names, then short ones, then without the gaps: the first that fits (the counts
-        # at the end of the bar are what an agent looks for).
+        # Long names; then the current view's long name and the others' short ones; then all
+        # short; each with and then without the gaps: the first that fits (the counts at the
+        # end of the bar are what an agent looks for).
         narrow = bool(width and width < 100)
-        for short, gap in ((narrow, " "), (narrow, ""), (True, " "), (True, "")):
-            text = self._text(views, current, counts, short, gap)
+        layouts = [("long", " "), ("long", ""), ("current", " "), ("current", "")]
+        for names, gap in [*([] if narrow else layouts), ("short", " "), ("short", "")]:
+            text = self._text(views, current, counts, names, gap)
             if not width or text.cell_len <= width:
                 break
         self.set_text(text)
 
     @staticmethod
     def _text(
-        views: list[View], current: int, counts: dict[str, int], narrow: bool, gap: str
+        views: list[View], current: int, counts: dict[str, int], names: str, gap: str
     ) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
         for index, view in enumerate(views):
             if index:
                 text.append(gap)
             count = counts.get(view.key)
+            long = names == "long" or (names == "current" and index == current)
             # A view can be named after an agent (from the workload screen): database text.
-            label = f" {index + 1} {one_line(view.short if narrow else view.name)}"
+            label = f" {index + 1} {one_line(view.name if long else view.short)}"
             label += f" {count}" if count is not None else ""
             style = "reverse bold" if index == current else ""
             if view.key == "breaching" and count:

@@ -65,7 +65,7 @@ class TicketScreen(TicketActions):
         Binding("question_mark", "help", "Help", priority=True, id="help"),
         Binding("q,escape,backspace", "close", "Back", priority=True, id="close"),
         Binding("c", "context", "Customer", priority=True, id="customer_context"),
-        Binding("m", "merge", "Merge", show=False, priority=True, id="merge"),
+        Binding("M", "merge", "Merge", show=False, priority=True, id="merge"),
         *(
             Binding(
                 str(n),
