@@ -132,3 +132,20 @@ async def test_the_ticket_screen_line_names_the_remapped_keys(
         await pilot.press("x")
         await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
+
+
+def test_no_screen_binds_one_key_to_two_actions_by_default() -> None:
+    """Branches that each add keys must not meet on one (ticket screen `m`: macro and merge)."""
+    from textual.binding import Binding
+
+    from helpdesk_tui.keymap import _scopes
+
+    for screen, nodes in _scopes():
+        own = nodes[0]  # the screen's own bindings (widgets under it may shadow on purpose)
+        actions: dict[str, set[str]] = {}
+        for binding in own.BINDINGS:
+            if isinstance(binding, Binding):
+                for key in binding.key.split(","):
+                    actions.setdefault(key.strip(), set()).add(binding.action)
+        clashes = {key: names for key, names in actions.items() if len(names) > 1}
+        assert not clashes, f"{screen}: {clashes}"
