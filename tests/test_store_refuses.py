@@ -86,6 +86,26 @@ async def test_view_counts_failing_is_one_notification(
         await still_running(pilot)
 
 
+async def test_the_clock_ticking_on_a_queue_whose_first_load_failed_changes_nothing(
+    demo_store: TicketStore, make_app: Any, monkeypatch: pytest.MonkeyPatch, clock: Any
+) -> None:
+    """The minute turns while the queue has never loaded: no crash (it once read the snoozes of
+    a load that never came)."""
+    from helpdesk_tui.messages import ClockTick
+
+    monkeypatch.setattr(demo_store, "count_views", refuse)
+    app = make_app(demo_store, config=QUIET)
+    seen = record_notifications(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        queue = app.screen
+        assert isinstance(queue, QueueScreen)
+        queue.post_message(ClockTick(clock.advance(minutes=1)))
+        await settle(pilot)
+        assert [t for _, t, _ in errors(seen)] == ["The database refused"]
+        await still_running(pilot)
+
+
 async def test_ticket_history_failing_is_one_notification_and_the_screen_stays(
     demo_store: TicketStore, make_app: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -147,6 +147,7 @@ class QueueScreen(TicketActions):
         self._counts_due = False  # changes came in since the counts were read
         self._minute: int | None = None
         self.last_search = ""  # `/` opens the search with it again
+        self.snoozed: dict[ObjectId, datetime] = {}  # mine, as the last load read them
 
     def compose(self) -> ComposeResult:
         yield Static(id="top-bar")
