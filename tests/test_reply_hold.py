@@ -231,3 +231,25 @@ async def test_the_reply_footer_shows_both_submit_as_keys_at_80x24(
         bar = reply.query_one(HoldBar)
         assert bar.display and "u undo" in hold_text(reply)
         assert len(hold_text(reply).rstrip()) <= 80 - 2  # inside its padding, not cut
+
+
+async def test_u_sent_in_the_same_burst_as_ctrl_s_recalls_the_reply(
+    demo_store: TicketStore, make_app: Any, clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A laggy link delivers `ctrl+s u` at once: the u is the agent's undo, not lost."""
+    from test_typeahead import burst
+
+    app = make_app(demo_store, config=QUIET, undo_seconds=5)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_ticket(pilot)
+        reply = await open_reply(pilot)
+        await type_text(pilot, "Shipped today")
+        writes = spy_writes(demo_store, monkeypatch)
+        await burst(pilot, "ctrl+s", "u")
+        await settle(pilot)
+        assert not reply.query_one(HoldBar).display
+        assert reply.editor.text == "Shipped today" and not reply.editor.read_only
+        clock.advance(seconds=10)
+        reply._hold_tick()
+        await settle(pilot)
+        assert writes == []

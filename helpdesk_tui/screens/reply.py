@@ -594,7 +594,7 @@ class ReplyScreen(ReplyMacros):
         self._held = Held(outgoing, deadline, what)
         bar = self.query_one(HoldBar)
         bar.display = True
-        bar.focus()
+        self.set_focus(bar)  # now, not on the next refresh: keys typed ahead see it
         self._hold_tick()
         if self._held is not None:
             self._hold_timer = self.set_interval(self.HOLD_TICK, self._hold_tick)
@@ -630,8 +630,10 @@ class ReplyScreen(ReplyMacros):
         self.notify("Not sent: your reply is back in the editor.")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "undo_send":  # only while a reply is held (then the editor is not focused)
-            return self._held is not None and super().check_action(action, parameters)
+        if action == "undo_send":
+            # Only while a reply is held; then the editor is read-only, so `u` is never text,
+            # even when it arrives with ctrl+s before the focus has moved to the hold bar.
+            return self._held is not None
         return super().check_action(action, parameters)
 
     def _release(self, outgoing: Outgoing) -> None:
