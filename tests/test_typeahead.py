@@ -291,3 +291,20 @@ async def test_keys_after_a_view_key_act_on_the_rows_of_that_view(
         assert queue.view_index == 2
         assert len(queue.table.selected) == 2
         assert queue.table.selected <= set(queue.table.tickets)  # rows of All open
+
+
+@TYPISTS
+async def test_n_r_and_text_replies_on_the_ticket_n_took_not_on_the_highlighted_row(
+    demo_store: TicketStore, make_app: Any, typist: Typist
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        queue = await started(pilot)
+        highlighted = queue.table.current
+        await typist(pilot, keys_of("n r Hi"))
+        await settle(pilot)
+        assert stack(pilot) == ["QueueScreen", "TicketScreen", "ReplyScreen"]
+        ticket, reply = pilot.app.screen_stack[2], pilot.app.screen
+        assert isinstance(ticket, TicketScreen) and isinstance(reply, ReplyScreen)
+        assert reply.ticket_id == ticket.ticket_id != highlighted.id  # the one taken
+        assert reply.editor.text == "Hi" and not reply.internal

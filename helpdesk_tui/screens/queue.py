@@ -541,13 +541,18 @@ class QueueScreen(TicketActions):
 
         def opened(ticket: Ticket | None) -> None:
             if ticket is None or ticket.id is None:
+                self.release_keys()
                 self.notify("No unassigned open ticket left. Nice work.")
                 return
             self.notify(f"{ticket.label} is yours now.")
             self.load(keep_window=True)
             self.app.push_screen(TicketScreen(ticket.id, ticket))
+            self.release_keys()  # to the ticket screen, once it is up (the app holds them)
 
-        self.call_store(lambda: store.take_next(me.id), opened)
+        # Keys typed after `n` (`n r Hi`) act on the ticket it takes, not on the row under the
+        # cursor here: held until that ticket's screen is pushed (or there is none).
+        self.hold_keys()
+        self.call_store(lambda: store.take_next(me.id), opened, failed=self.release_keys)
 
     def action_search(self) -> None:
         """Search every ticket (screens/search.py); keys typed ahead (`/refund`) wait for its
