@@ -134,3 +134,20 @@ async def test_escape_in_the_chooser_copies_nothing(demo_store: TicketStore, mak
         await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
         assert copied(written) == []
+
+
+async def test_y_enter_in_one_burst_copies_the_number_instead_of_opening_the_ticket(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    from test_typeahead import burst
+
+    from helpdesk_tui.screens.queue import QueueScreen
+
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await highlight(pilot, NUMBER)
+        written = spy_terminal(app)
+        await burst(pilot, "y", "enter")  # the chooser's first row is the ticket number
+        await settle(pilot)
+        assert copied(written) == [NUMBER]
+        assert isinstance(app.screen, QueueScreen)  # enter was the chooser's, not the row's

@@ -101,5 +101,8 @@ def fetch_and_offer(screen: HelpdeskScreen, ticket: Ticket) -> None:
     def show(result: tuple[Ticket, dict[ObjectId, User]]) -> None:
         full, users = result
         offer_copy(screen, full, users, list(full.messages))
+        screen.release_keys()  # to the chooser, once it is up
 
-    screen.call_store(fetch, show, group="copy", exclusive=True)
+    # Keys typed after `y` (`y enter`) are for the chooser, not for the queue's rows.
+    screen.hold_keys()
+    screen.call_store(fetch, show, group="copy", exclusive=True, failed=screen.release_keys)

@@ -55,14 +55,20 @@ def open_following(screen: HelpdeskScreen) -> None:
     def show(ids: list[ObjectId]) -> None:
         helpdesk.alerts.following = set(ids)
         if not ids:
+            screen.release_keys()
             screen.notify("You follow no ticket yet: f on a ticket follows it.")
             return
         from helpdesk_tui.screens.queue import AgentQueueScreen
 
         query = QueueQuery(statuses=tuple(Status), ids=tuple(ids))
         screen.app.push_screen(AgentQueueScreen(View("following", "Following", "Follow", query)))
+        screen.release_keys()  # to the Following view, once it is up
 
-    screen.call_store(lambda: followers.following(me), show, group="follow")
+    # Keys typed after `F` act on the Following view, not on the rows it replaces.
+    screen.hold_keys()
+    screen.call_store(
+        lambda: followers.following(me), show, group="follow", failed=screen.release_keys
+    )
 
 
 def follow_mentions(helpdesk: Helpdesk, ticket_id: ObjectId, text: str, label: str) -> None:
