@@ -533,3 +533,16 @@ async def test_the_command_palette_finds_status_by_resolve_and_reply_by_answer(
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert any(t.startswith("Status") and "resolve" in t for t in titles)
         assert any(t.startswith("Reply") and "answer" in t for t in titles)
+
+
+async def test_at_80_columns_the_view_bar_always_shows_the_current_view_whole(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(80, 24)) as pilot:
+        queue = await show_view(pilot, len(queue_of(app).views))  # the last view: Snoozed
+        bar = queue.query_one(ViewBar)
+        text = plain(bar)
+        view = queue.view
+        assert f"{len(queue.views)} {view.short}" in text, text
+        assert len(text.rstrip()) <= 80 and "…" not in text, text

@@ -67,11 +67,12 @@ class ViewBar(Line):
         self._args = (views, current, counts)
         width = self.size.width
         # Long names; then the current view's long name and the others' short ones; then all
-        # short; each with and then without the gaps: the first that fits (the counts at the
-        # end of the bar are what an agent looks for).
+        # short; then only the current view named; each with and then without the gaps: the
+        # first that fits (the counts at the end of the bar are what an agent looks for).
         narrow = bool(width and width < 100)
         layouts = [("long", " "), ("long", ""), ("current", " "), ("current", "")]
-        for names, gap in [*([] if narrow else layouts), ("short", " "), ("short", "")]:
+        layouts += [("short", " "), ("short", ""), ("numbers", " "), ("numbers", "")]
+        for names, gap in layouts[4:] if narrow else layouts:
             text = self._text(views, current, counts, names, gap)
             if not width or text.cell_len <= width:
                 break
@@ -82,18 +83,25 @@ class ViewBar(Line):
         views: list[View], current: int, counts: dict[str, int], names: str, gap: str
     ) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
+        # Without the gap, only the highlighted view keeps the spaces around its label.
+        tight = gap == ""
         for index, view in enumerate(views):
             if index:
-                text.append(gap)
+                text.append(" " if tight else gap)
             count = counts.get(view.key)
             long = names == "long" or (names == "current" and index == current)
             # A view can be named after an agent (from the workload screen): database text.
-            label = f" {index + 1} {one_line(view.name if long else view.short)}"
+            name = one_line(view.name if long else view.short)
+            if names == "numbers" and index != current:
+                name = ""  # the last resort on a narrow terminal: numbers and counts
+            label = f"{index + 1} {name}" if name else f"{index + 1}"
             label += f" {count}" if count is not None else ""
+            if index == current or not tight:
+                label = f" {label} "
             style = "reverse bold" if index == current else ""
             if view.key == "breaching" and count:
                 style += " red" if index != current else ""
-            text.append(label + " ", style=style.strip())
+            text.append(label, style=style.strip())
         return text
 
 
