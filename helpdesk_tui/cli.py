@@ -728,7 +728,7 @@ def tickets_merge(
             names = ", ".join(one_line(s.ticket_number) for s in result.sources)
             typer.echo(
                 f"merged {names} into {one_line(found.ticket_number)}: "
-                f"{result.copied} messages copied, sources closed"
+                f"{result.copied} message{'' if result.copied == 1 else 's'} copied, sources closed"
             )
         _show(store, cfg, found.ticket_number, as_json)
 

@@ -91,11 +91,14 @@ class HelpScreen(TakesKeys, ModalScreen[None]):
             " sort clears the selection and says so",
         )
         with VerticalScroll(id="help"):
-            yield Static(
-                f"Help: {type(self.origin).__name__.removesuffix('Screen')}", id="help-title"
-            )
+            yield Static(f"Help: {self.origin_name()}", id="help-title")
             yield Static(table)
             yield Static("q, escape or ? closes this help", id="help-footer")
+
+    def origin_name(self) -> str:
+        """What the agent calls the screen: "Queue", "Ticket", "Reply" (not a class name)."""
+        name = type(self.origin).__name__.removesuffix("Screen")
+        return {"AgentQueue": "Queue", "Workload": "Team workload"}.get(name, name)
 
     def action_close(self) -> None:
         self.dismiss()

@@ -73,8 +73,9 @@ def _merge(screen: TicketScreen, target: Ticket, source: Ticket) -> None:
     assert target.id is not None and source.id is not None  # checked by the caller
 
     def merged(result: MergeResult) -> None:
+        copied = f"{result.copied} message{'' if result.copied == 1 else 's'}"
         screen.notify(
-            f"Merged {source.label} into {target.label}: {result.copied} messages copied.",
+            f"Merged {source.label} into {target.label}: {copied} copied.",
             timeout=5,
         )
         screen.load()

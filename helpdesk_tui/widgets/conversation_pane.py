@@ -41,7 +41,8 @@ def conversation_text(
         who = users.get(message.sender) if message.sender else None
         name = one_line(who.display if who else "unknown", 30)
         customer = message.sender is not None and message.sender == ticket.user
-        when = f"{ago(now - message.created_at)} ago" if message.created_at else "unknown time"
+        age = ago(now - message.created_at) if message.created_at else None
+        when = "unknown time" if age is None else "just now" if age == "now" else f"{age} ago"
         if index:
             text.append("\n")
         if message.is_internal:
