@@ -97,8 +97,11 @@ def key_for(action: str) -> str:
     raise AssertionError(f"no key for {action}")
 
 
-async def press_unless_frozen(pilot: Pilot[Any], key: str, seconds: float = 1.5) -> bool:
+async def press_unless_frozen(pilot: Pilot[Any], key: str, seconds: float = 10.0) -> bool:
     """Press ``key``; False if the app stopped processing events (it froze).
+
+    ``seconds`` is a hang detector, not a speed target: a key takes milliseconds, a frozen app
+    never answers, so a generous bound only matters on a loaded CI machine.
 
     A frozen app cannot even shut down, so the screen that hangs is unblocked (its message
     queue closed) before returning: the test then fails instead of hanging the run.
