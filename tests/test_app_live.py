@@ -36,8 +36,9 @@ from helpdesk_tui.widgets.conversation import MessageView
 
 POLL = 0.2
 LIVE = Config(ui=UiConfig(poll_interval_seconds=POLL))
-# One poll, one coalescing window, one store round trip, and slack for a loaded CI machine.
-PROMPTLY = 3.0
+# "It arrives", not a speed target (bench_events.py measures that): one poll, one coalescing
+# window, one store round trip take well under a second; the rest is slack for a loaded CI box.
+PROMPTLY = 10.0
 # Long enough for a posted batch to reach the screens (a few turns of the event loop).
 HANDOFF = 0.1
 ANA = "ana@helpdesk.example"

@@ -555,10 +555,10 @@ async def test_emptying_the_editor_removes_the_saved_draft(
         reply = await open_reply(pilot)
         path = app.drafts.path(reply.draft_key)
         await type_text(pilot, "ok")
-        assert await until(pilot, path.exists, seconds=3)
+        assert await until(pilot, path.exists, seconds=10)
         await pilot.press("backspace", "backspace")
         assert reply.editor.text == ""
-        assert await until(pilot, lambda: not path.exists(), seconds=3)
+        assert await until(pilot, lambda: not path.exists(), seconds=10)
 
 
 @pytest.mark.parametrize("content", ["null", '{"ticket_id": "x", "text": 5}'])
