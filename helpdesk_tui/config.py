@@ -7,7 +7,6 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from string import Formatter
 from typing import Any
 from urllib.parse import unquote
 
@@ -26,6 +25,7 @@ from helpdesk_tui.domain.errors import HelpdeskError
 from helpdesk_tui.domain.macros import Macro
 from helpdesk_tui.domain.models import Category, Priority, Status
 from helpdesk_tui.domain.sla import DEFAULT_TARGETS, SlaPolicy
+from helpdesk_tui.domain.text import check_placeholders
 
 APP_DIR = "helpdesk-tui"
 PLACEHOLDERS = frozenset({"customer_name", "ticket_number", "agent_name", "subject"})
@@ -157,15 +157,7 @@ class CannedResponse(_Section):
     @field_validator("body")
     @classmethod
     def _known_placeholders(cls, value: str) -> str:
-        try:
-            fields = {name for _, name, _, _ in Formatter().parse(value) if name is not None}
-        except ValueError as error:
-            raise ValueError(f"{error} (write {{{{ and }}}} for literal braces)") from None
-        unknown = sorted(fields - PLACEHOLDERS)
-        if unknown:
-            allowed = ", ".join(f"{{{name}}}" for name in sorted(PLACEHOLDERS))
-            raise ValueError(f"unknown placeholder {{{unknown[0]}}}; allowed: {allowed}")
-        return value
+        return check_placeholders(value, PLACEHOLDERS)
 
     def render(
         self, *, customer_name: str, ticket_number: str, agent_name: str, subject: str

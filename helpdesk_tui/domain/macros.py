@@ -9,12 +9,12 @@ the :class:`MacroChange` the store writes in one compare-and-set update. Pure: n
 from __future__ import annotations
 
 from dataclasses import dataclass
-from string import Formatter
 
 from bson import ObjectId
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from helpdesk_tui.domain.models import Priority, Status, Ticket
+from helpdesk_tui.domain.text import check_placeholders
 from helpdesk_tui.domain.workflow import Workflow
 
 # The same placeholders as canned responses (config.PLACEHOLDERS).
@@ -44,15 +44,7 @@ class Macro(BaseModel):
             return None
         if not value.strip():
             raise ValueError("must not be empty (leave the key out instead)")
-        try:
-            fields = {name for _, name, _, _ in Formatter().parse(value) if name is not None}
-        except ValueError as error:
-            raise ValueError(f"{error} (write {{{{ and }}}} for literal braces)") from None
-        unknown = sorted(fields - MACRO_PLACEHOLDERS)
-        if unknown:
-            allowed = ", ".join(f"{{{name}}}" for name in sorted(MACRO_PLACEHOLDERS))
-            raise ValueError(f"unknown placeholder {{{unknown[0]}}}; allowed: {allowed}")
-        return value
+        return check_placeholders(value, MACRO_PLACEHOLDERS)
 
     @field_validator("tags")
     @classmethod

@@ -68,3 +68,19 @@ def json_text(data: Any, *, indent: int | None = 2) -> str:
     that decodes to the same strings."""
     dumped = json.dumps(data, indent=indent, ensure_ascii=False, default=str)
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", dumped)
+
+
+def check_placeholders(text: str, allowed: frozenset[str] | set[str]) -> str:
+    """``text`` if every ``{name}`` in it is one of ``allowed`` (canned responses, macros);
+    else ``ValueError`` naming the first unknown one and the allowed ones (a config error)."""
+    from string import Formatter
+
+    try:
+        fields = {name for _, name, _, _ in Formatter().parse(text) if name is not None}
+    except ValueError as error:
+        raise ValueError(f"{error} (write {{{{ and }}}} for literal braces)") from None
+    unknown = sorted(fields - set(allowed))
+    if unknown:
+        names = ", ".join(f"{{{name}}}" for name in sorted(allowed))
+        raise ValueError(f"unknown placeholder {{{unknown[0]}}}; allowed: {names}")
+    return text
