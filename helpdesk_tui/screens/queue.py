@@ -500,11 +500,8 @@ class QueueScreen(TicketActions):
         """``f``: follow the highlighted ticket without owning it (again: stop following)."""
         from helpdesk_tui.screens.following import toggle_follow
 
-        current = self.table.current
-        if current is None:
-            self.notify("No ticket here.", severity="warning")
-            return
-        toggle_follow(self, current)
+        if (current := self._highlighted()) is not None:
+            toggle_follow(self, current)
 
     def action_following(self) -> None:
         """``F``: the tickets I follow."""
@@ -516,11 +513,15 @@ class QueueScreen(TicketActions):
         """``y``: copy the highlighted ticket's number, customer e-mail or a message."""
         from helpdesk_tui.screens.clipboard import fetch_and_offer
 
+        if (current := self._highlighted()) is not None:
+            fetch_and_offer(self, current)
+
+    def _highlighted(self) -> Ticket | None:
+        """The row under the cursor (not the selection), or None after saying there is none."""
         current = self.table.current
         if current is None:
             self.notify("No ticket here.", severity="warning")
-            return
-        fetch_and_offer(self, current)
+        return current
 
     # --- actions ---------------------------------------------------------------------------
 
