@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import io
+from types import SimpleNamespace
+from typing import cast
 
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from textual._compositor import ChopsUpdate
+from textual.driver import Driver
+from textual.geometry import Offset
 from textual.strip import Strip
 
-from helpdesk_tui.terminal_output import install
+from helpdesk_tui.terminal_output import install, quiet_driver
 
 install()
 RED = Style(color="red")
@@ -30,11 +34,120 @@ def test_a_changed_countdown_mid_line_writes_only_its_characters() -> None:
 
 def test_a_change_after_a_wide_character_cut_writes_from_the_line_start() -> None:
     line = "界 2h 13m"  # the change starts inside the double-width character's cells
-    assert written(line, 1, 4) == "\x1b[1;1H\x1b[31m界 2\x1b[0m"
+    assert written(line, 1, 4) == "\x1b[1H\x1b[31m界 2\x1b[0m"
 
 
 def test_the_next_chop_after_the_span_gets_no_stray_cursor_move() -> None:
     rows, bar = Strip([Segment("abc", RED)]), Strip([Segment("|", RED)])  # e.g. a scrollbar
     update = ChopsUpdate([{0: rows, 3: bar}], [(0, 0, 3)], [[3, 4]])
     console = Console(file=io.StringIO(), color_system="standard", force_terminal=True)
-    assert update.render_segments(console) == "\x1b[1;1H\x1b[31mabc\x1b[0m"
+    assert update.render_segments(console) == "\x1b[1H\x1b[31mabc\x1b[0m"
+
+
+def rendered(lines: dict[int, list[Segment]], width: int) -> str:
+    """Whole lines ``y -> segments`` of ``width`` cells, written as one update."""
+    chops = [{0: Strip(lines[y])} if y in lines else {} for y in range(max(lines) + 1)]
+    update = ChopsUpdate(chops, [(y, 0, width) for y in sorted(lines)], [[width]] * len(chops))
+    console = Console(file=io.StringIO(), color_system="256", force_terminal=True)
+    return update.render_segments(console)
+
+
+def test_a_cursor_move_rewrites_two_adjacent_rows_with_one_move_and_no_reset_between() -> None:
+    """A cursor moving down repaints the row it left and the row it reached: the second row
+    is reached by CR LF, its look needs no reset first (it sets every colour the first did),
+    and one reset ends the update."""
+    plain, cursor = Style(color="red", bgcolor="grey15"), Style(color="white", bgcolor="blue")
+    out = rendered({4: [Segment("row one", plain)], 5: [Segment("row two", cursor)]}, 7)
+    assert out == "\x1b[5H\x1b[31;48;5;235mrow one\r\n\x1b[37;44mrow two\x1b[0m"
+
+
+def test_a_look_that_drops_an_attribute_or_a_colour_starts_with_a_reset() -> None:
+    bold, plain = Style(bold=True, color="red"), Style(color="red", bgcolor="blue")
+    assert rendered({0: [Segment("a", bold), Segment("b", plain)]}, 2) == (
+        "\x1b[1H\x1b[1;31ma\x1b[0;31;44mb\x1b[0m"
+    )
+    coloured, default = Style(bgcolor="blue"), Style(color="red")
+    assert rendered({0: [Segment("a", coloured), Segment("b", default)]}, 2) == (
+        "\x1b[1H\x1b[44ma\x1b[0;31mb\x1b[0m"
+    )
+
+
+def test_segments_with_one_look_share_one_code_and_unstyled_text_follows_a_reset() -> None:
+    red = Style(color="red")
+    out = rendered({0: [Segment("ab", red), Segment("cd", red), Segment("ef")]}, 6)
+    assert out == "\x1b[1H\x1b[31mabcd\x1b[0mef"
+
+
+def test_lines_that_are_not_adjacent_are_reached_by_a_cursor_move() -> None:
+    red = Style(color="red")
+    out = rendered({0: [Segment("a", red)], 2: [Segment("b", red)]}, 1)
+    assert out == "\x1b[1H\x1b[31ma\x1b[3Hb\x1b[0m"
+
+
+class Recorder:
+    """The part of a driver the filter relies on: its app, the modes and a ``write`` (kept)."""
+
+    def __init__(self, app: object) -> None:
+        self._app = app
+        self.written: list[str] = []
+
+    def start_application_mode(self) -> None:
+        self.written.append("<start>")
+
+    def stop_application_mode(self) -> None:
+        self.write("\x1b[?1049l")
+
+    def write(self, data: str) -> None:
+        self.written.append(data)
+
+
+def quiet_session(app: object) -> Recorder:
+    driver = cast(Recorder, quiet_driver(cast("type[Driver]", Recorder))(app))  # type: ignore[arg-type]
+    driver.start_application_mode()
+    return driver
+
+
+def update(driver: Recorder, lines: dict[int, list[Segment]], width: int) -> None:
+    """Render ``lines`` and write them as Textual's ``App._display`` does (park included)."""
+    driver.write(rendered(lines, width) + "\x1b[1;1H")
+
+
+def test_with_the_app_running_an_update_leaves_its_look_on_for_the_next_one() -> None:
+    """Two countdown digits turning in two updates: the second needs no colour code and
+    neither a reset (~10 bytes instead of 33); leaving the app writes the reset first."""
+    app = SimpleNamespace(cursor_position=Offset(0, 0))
+    driver = quiet_session(app)
+    red = Style(color="red", bgcolor="grey15")
+    update(driver, {3: [Segment("1", red)]}, 1)
+    update(driver, {7: [Segment("2", red)]}, 1)
+    driver.write("\x1b[?25l")  # not an update: a reset first, as Textual expects
+    update(driver, {5: [Segment("3", red)]}, 1)
+    driver.stop_application_mode()
+    assert driver.written == [
+        "<start>",
+        "\x1b[4H\x1b[31;48;5;235m1",
+        "\x1b[8H2",
+        "\x1b[0m\x1b[?25l",
+        "\x1b[6H\x1b[31;48;5;235m3",
+        "\x1b[0m\x1b[?1049l",
+    ]
+
+
+def test_the_cursor_park_after_an_update_is_dropped_unless_a_widget_placed_the_cursor() -> None:
+    """Textual ends every update with a move to the app's cursor position (6 bytes per
+    countdown change); with no widget asking for the cursor it parks at the origin for
+    nothing, and is left out. An input's cursor position is kept (IME windows use it)."""
+    app = SimpleNamespace(cursor_position=Offset(0, 0))
+    driver = quiet_session(app)
+    red = Style(color="red")
+    update(driver, {0: [Segment("1", red)]}, 1)
+    app.cursor_position = Offset(7, 2)
+    driver.write(rendered({0: [Segment("2", red)]}, 1) + "\x1b[3;8H")
+    app.cursor_position = Offset(0, 0)
+    driver.stop_application_mode()
+    assert driver.written == [
+        "<start>",
+        "\x1b[1H\x1b[31m1",
+        "\x1b[1H2\x1b[3;8H",
+        "\x1b[0m\x1b[?1049l",
+    ]

@@ -1,0 +1,110 @@
+"""The screen the terminal shows is the screen the app drew, byte savings and all.
+
+``helpdesk_tui/terminal_output.py`` writes as few bytes as it can: only the changed cells, a
+colour code only when the look changes, the look left on between updates, new lines instead of
+cursor moves, no cursor park. A mistake there shows up as colour bleeding into the next cells
+or text in the wrong place, on the agent's screen only: Textual's own snapshots never see it.
+
+So the real app runs in a pseudo-terminal whose every byte is fed to a terminal emulator
+(pyte, a VT100/xterm emulator), is driven with keys (a burst, as a paste or a slow link
+delivers them) and with writes from another client (a row moves, one leaves, one recolours),
+and then the window is resized away and back, which makes Textual repaint everything from
+scratch. The emulator's screen before and after the full repaint must be the same cell for
+cell, character and look. Only countdowns may have turned in between (real time passes).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import struct
+import termios
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyte
+from ptyrun import Terminal, clean_env, helpdesk_tui
+
+from helpdesk_tui.demo import seed
+from helpdesk_tui.demo.seed import DEMO_AGENT_EMAIL
+from helpdesk_tui.store.tickets import StoreSettings, TicketStore
+
+COLS, ROWS = 120, 40
+Cell = tuple[str, str, str, bool, bool]
+
+
+def cells(screen: pyte.Screen) -> list[list[Cell]]:
+    return [
+        [
+            (c.data, c.fg, c.bg, c.bold, c.reverse)
+            for c in (screen.buffer[y][x] for x in range(screen.columns))
+        ]
+        for y in range(screen.lines)
+    ]
+
+
+def resize(terminal: Terminal, cols: int, rows: int) -> None:
+    fcntl.ioctl(terminal.fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    os.kill(terminal.pid, signal.SIGWINCH)
+
+
+def test_the_terminal_shows_after_live_updates_and_keys_what_a_full_repaint_shows(
+    db: Any, server: Any, tmp_path: Path
+) -> None:
+    store = TicketStore(db, StoreSettings(), clock=lambda: datetime.now(UTC))
+    store.init_db()
+    seed.load(store, seed.generate(datetime.now(UTC), tickets=80, customers=40, seed=11))
+    argv = helpdesk_tui("--uri", server.uri, "--db", db.name, "--as", DEMO_AGENT_EMAIL)
+    terminal = Terminal(argv, clean_env(tmp_path), cols=COLS, rows=ROWS)
+    screen = pyte.Screen(COLS, ROWS)
+    stream = pyte.ByteStream(screen)
+    try:
+        terminal.wait_for(b"TKT-")
+        terminal.settle(0.5)
+        terminal.send("3" + "j" * 12 + "k" * 3 + "2" + "3" + "jj")  # one burst
+        terminal.wait_for(b"All open: ")
+        terminal.settle(0.5)
+        shown = [t["_id"] for t in db.tickets.find({"status": {"$in": ["open", "in_progress"]}})]
+        now = datetime.now(UTC)
+        # Another agent (or the Ticket Service) acts: one row moves up, one leaves the view,
+        # one turns from breached/at risk to paused (waiting is another colour).
+        db.tickets.update_one(
+            {"_id": shown[-1]}, {"$set": {"priority": "urgent", "updatedAt": now}}
+        )
+        db.tickets.update_one({"_id": shown[0]}, {"$set": {"status": "resolved", "updatedAt": now}})
+        db.tickets.update_one({"_id": shown[1]}, {"$set": {"status": "waiting", "updatedAt": now}})
+        terminal.wait_for(b"\x1b[")  # the updates arrive
+        terminal.settle(1.0)
+        terminal.send("jjjjkg")
+        terminal.settle(1.0)
+        stream.feed(terminal.output)
+        drawn = cells(screen)
+
+        mark = len(terminal.output)
+        resize(terminal, COLS + 1, ROWS)  # a full repaint at another width...
+        terminal.wait_for(b"\x1b[")
+        terminal.settle(0.5)
+        resize(terminal, COLS, ROWS)  # ...and back: Textual repaints every cell
+        terminal.wait_for(b"\x1b[")
+        terminal.settle(1.0)
+        repaint = pyte.Screen(COLS, ROWS)
+        pyte.ByteStream(repaint).feed(terminal.output[mark:])  # the last full paint is enough
+        repainted = cells(repaint)
+    finally:
+        terminal.send("q")
+        terminal.kill()
+
+    text = ["".join(c[0] for c in line) for line in repainted]
+    assert any("TKT-" in line for line in text), text  # the queue, not an error screen
+    differing = [
+        (y, x, drawn[y][x], repainted[y][x])
+        for y in range(ROWS)
+        for x in range(COLS)
+        if drawn[y][x] != repainted[y][x]
+    ]
+    bleeding = [d for d in differing if d[2][0] == d[3][0]]  # same character, another look
+    assert bleeding == [], bleeding[:10]
+    # Other characters: only a countdown or "Updated" digit that turned in between.
+    assert all(d[2][0].isdigit() and d[3][0].isdigit() for d in differing), differing[:10]
