@@ -49,7 +49,7 @@ from helpdesk_tui.store.queue_index import IndexMaintainer
 from helpdesk_tui.store.tickets import TicketStore
 from helpdesk_tui.store.wake import Waker
 from helpdesk_tui.terminal_output import install as write_only_changes
-from helpdesk_tui.terminal_output import quiet_driver
+from helpdesk_tui.terminal_output import quiet_driver, redraw_everything
 from helpdesk_tui.views import View, standard_views
 from helpdesk_tui.workers import StoreCalls
 
@@ -446,4 +446,15 @@ class HelpdeskApp(StoreCalls, App[None]):
                 f"{binding.description} (key: {key})",
                 lambda action=binding.action: self.call_later(screen.run_action, action),
             )
+        yield SystemCommand(
+            "Redraw the screen",
+            "Write every cell again (after another program wrote over the app)",
+            self.action_redraw,
+        )
         yield from super().get_system_commands(screen)
+
+    def action_redraw(self) -> None:
+        """Forget what the terminal shows and repaint it all: only changed cells are written
+        (terminal_output), so text another program wrote would otherwise stay."""
+        redraw_everything()
+        self.screen.refresh(repaint=True)

@@ -3,7 +3,8 @@
 Textual writes each changed part of the screen as: a cursor move, the line from the left edge
 of its widget to the end of the change, and for every segment a full colour code and a reset,
 then a cursor move to where an input would want the cursor. ``install()`` replaces Textual 8's
-``ChopsUpdate.render_segments`` with one that writes the same screen with less:
+``ChopsUpdate.render_segments`` (and ``LayoutUpdate``'s, the full repaint) with one that
+writes the same screen with less:
 
 * a change starts at the changed cell, not at the widget's left edge (a countdown turning
   ``2h 14m`` into ``2h 13m`` at column 90 costs one digit, not 90 characters), unless that
@@ -15,44 +16,73 @@ then a cursor move to where an input would want the cursor. ``install()`` replac
   terminal turns it into CR LF, as a pty does by default; else ``\\r\\n``), not a cursor
   move; a cursor move to column 1 leaves the column out.
 
-With a terminal driver from ``quiet_driver`` running (the app, not tests or snapshots), two
-more savings, both of them per update (a countdown change is ~10 bytes with them, 33 without):
+With a terminal driver from ``quiet_driver`` running (the app, not tests or snapshots), more:
 
 * the look an update ends with stays on: the next update starts from it (usually the same row
-  colour: no code at all) instead of a reset and a fresh code. Anything else the driver
-  writes (a full repaint, leaving the app, a mode change) first gets the reset it expects;
+  colour: no code at all) instead of a reset and a fresh code;
+* what each cell shows is remembered (``_Shadow``, as curses does), and cells Textual repaints
+  with what they already show are skipped: a toast painted twice, the unchanged columns of a
+  row that another row replaced, a view whose rows share their layout;
 * the cursor move Textual appends after an update is dropped when no widget placed the
   cursor (no text input focused: the cursor is hidden, parked at the origin for nothing).
+
+Anything else the driver writes (a mode change, leaving the app) first gets the reset Textual
+expects, and unless it only sets modes it makes every cell unknown again. A full repaint
+(``LayoutUpdate``: start, resize) writes every cell and is remembered anew.
 """
 
 from __future__ import annotations
 
+import re
 import sys
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
-from rich.cells import cell_len
+from rich.cells import cell_len, get_character_cell_size
 from rich.color import ColorSystem
 from rich.console import Console
 from rich.style import Style
-from textual._compositor import ChopsUpdate
+from textual._compositor import ChopsUpdate, LayoutUpdate
 from textual.driver import Driver
 from textual.geometry import Offset
 from textual.strip import Strip
 
 RESET = "\x1b[0m"
 PARK = "\x1b[1;1H"  # Textual's cursor move after an update when no widget wants the cursor
+GAP = 6  # unchanged cells between two changes rewritten rather than jumped (a move is 4-8 B)
+CONTINUED = "\0"  # the right half of a double-width character, in the shadow
+_MODES_ONLY = re.compile(r"(?:\x1b\[\?[0-9;]*[hl])+")  # DEC private modes: no cell changes
+
+Cell = tuple[str, str]  # the text written at a cell and the look's codes ("" when reset)
+
+
+@dataclass
+class _Shadow:
+    """What each cell of the terminal shows, as far as this process knows (None: unknown)."""
+
+    lines: dict[int, list[Cell | None]] = field(default_factory=dict)
+
+    def clear(self) -> None:
+        self.lines.clear()
+
+    def line(self, y: int, width: int) -> list[Cell | None]:
+        line = self.lines.setdefault(y, [])
+        if len(line) < width:
+            line.extend([None] * (width - len(line)))
+        return line
 
 
 @dataclass
 class _Terminal:
     """What this process's terminal is known to be in, between updates."""
 
-    keep: bool = False  # a quiet driver is running: the look may stay on between updates
+    keep: bool = False  # a quiet driver is running: the look and the cells are remembered
     style: Style | None = None  # the look left on by the last update (None: reset)
     codes: str = ""
     ours: bool = False  # the driver's next write is the update just rendered here
     new_line: str = "\r\n"  # what takes the cursor to the start of the next line
+    shadow: _Shadow = field(default_factory=_Shadow)
 
 
 TERMINAL = _Terminal()
@@ -60,10 +90,11 @@ _installed = False
 
 
 def install() -> None:
-    """Replace ``ChopsUpdate.render_segments`` once per process."""
+    """Replace Textual's two screen-update renderers once per process."""
     global _installed
     if not _installed:
-        ChopsUpdate.render_segments = _render_segments  # type: ignore[method-assign]
+        ChopsUpdate.render_segments = _render_chops  # type: ignore[method-assign]
+        LayoutUpdate.render_segments = _render_layout  # type: ignore[method-assign]
         _installed = True
 
 
@@ -72,8 +103,41 @@ def move_to(x: int, y: int) -> str:
     return f"\x1b[{y + 1}H" if x == 0 else f"\x1b[{y + 1};{x + 1}H"
 
 
+class _Unit:
+    """One character cell (two for a wide character) with the zero-width ones after it."""
+
+    __slots__ = ("codes", "style", "text", "width", "x")
+
+    def __init__(self, x: int, text: str, width: int, style: Style | None, codes: str) -> None:
+        self.x, self.text, self.width, self.style, self.codes = x, text, width, style, codes
+
+
+def _units(x: int, strips: Iterable[Strip], color_system: ColorSystem) -> list[_Unit]:
+    units: list[_Unit] = []
+    for strip in strips:
+        for text, style, _ in strip:
+            if not text:
+                continue
+            codes = _codes(style, color_system)
+            for character in text:
+                width = get_character_cell_size(character)
+                if width == 0 and units:
+                    units[-1].text += character
+                    continue
+                units.append(_Unit(x, character, width, style, codes))
+                x += width
+    return units
+
+
+def _codes(style: Style | None, color_system: ColorSystem) -> str:
+    if style is None:
+        return ""
+    codes = style._ansi
+    return Strip.render_ansi(style, color_system) if codes is None else codes
+
+
 class _Pen:
-    """Turns segments into text and colour codes, remembering the look in effect."""
+    """Writes cells and colour codes, remembering the look in effect."""
 
     def __init__(self, color_system: ColorSystem, style: Style | None, codes: str) -> None:
         self.color_system = color_system
@@ -81,25 +145,20 @@ class _Pen:
         self.style = style  # the look in effect; None after a reset
         self.codes = codes
 
-    def write(self, strip: Strip) -> None:
-        out = self.out
-        for text, style, _ in strip:
-            if not text:
-                continue
-            if style is None or style._link:
-                self.reset()  # a link's codes and reset come with it (rare: Markdown)
-                out.append(text if style is None else self._linked(style, text))
-                continue
-            codes = style._ansi
-            if codes is None:
-                codes = Strip.render_ansi(style, self.color_system)
-            if not codes:
-                self.reset()
-            elif codes != self.codes:
-                prefix = "0;" if self.style is not None and _needs_reset(self.style, style) else ""
-                out.append(f"\x1b[{prefix}{codes}m")
-                self.style, self.codes = style, codes
-            out.append(text)
+    def put(self, unit: _Unit) -> None:
+        style, codes = unit.style, unit.codes
+        if style is None or style._link:
+            self.reset()  # a link's codes and reset come with it (rare: Markdown)
+            text = unit.text
+            self.out.append(text if style is None else self._linked(style, text))
+            return
+        if not codes:
+            self.reset()
+        elif codes != self.codes:
+            prefix = "0;" if self.style is not None and _needs_reset(self.style, style) else ""
+            self.out.append(f"\x1b[{prefix}{codes}m")
+            self.style, self.codes = style, codes
+        self.out.append(unit.text)
 
     def _linked(self, style: Style, text: str) -> str:
         return Strip.render_style(style, text, self.color_system)
@@ -120,20 +179,95 @@ def _needs_reset(now: Style, then: Style) -> bool:
     )
 
 
-def _render_segments(self: ChopsUpdate, console: Console) -> str:
+class _Writer:
+    """One update's output: moves, cells, and (when remembering) the shadow kept true."""
+
+    def __init__(self, console: Console) -> None:
+        terminal = TERMINAL
+        self.remember = terminal.keep
+        color_system = console._color_system or ColorSystem.TRUECOLOR
+        if self.remember:
+            self.pen = _Pen(color_system, terminal.style, terminal.codes)
+        else:
+            self.pen = _Pen(color_system, None, "")
+        self.color_system = color_system
+        self.shadow = terminal.shadow
+        self.new_line = terminal.new_line
+        self.last_line: int | None = None  # the line the last write was on
+
+    def piece(self, x: int, y: int, strips: Iterable[Strip], skip_unchanged: bool) -> None:
+        """Write the cells of ``strips`` from ``x, y``: those that changed, when asked."""
+        units = _units(x, strips, self.color_system)
+        if not units:
+            return
+        if not (self.remember and skip_unchanged):
+            self._run(y, units)
+            return
+        line = self.shadow.line(y, units[-1].x + units[-1].width + 1)
+        changed = [_differs(line, unit) for unit in units]
+        start: int | None = None
+        end = 0
+        for index, unit in enumerate(units):
+            if not changed[index]:
+                continue
+            if start is not None and unit.x - (units[end].x + units[end].width) > GAP:
+                self._run(y, units[start : end + 1])
+                start = None
+            if start is None:
+                start = index
+            end = index
+        if start is not None:
+            self._run(y, units[start : end + 1])
+
+    def _run(self, y: int, units: list[_Unit]) -> None:
+        x = units[0].x
+        # A new line reaches the start of the next line from anywhere on this one (no
+        # scroll: the next line is on the screen).
+        at_next_line = x == 0 and self.last_line == y - 1
+        self.pen.out.append(self.new_line if at_next_line else move_to(x, y))
+        for unit in units:
+            self.pen.put(unit)
+        self.last_line = y
+        if self.remember:
+            last = units[-1]
+            self._record(self.shadow.line(y, last.x + last.width + 1), units)
+
+    @staticmethod
+    def _record(line: list[Cell | None], units: list[_Unit]) -> None:
+        first, last = units[0], units[-1]
+        if line[first.x] is not None and line[first.x][0] == CONTINUED:  # type: ignore[index]
+            line[first.x - 1] = None  # half a wide character was overwritten: the terminal
+        end = last.x + last.width  # may show either half; unknown until written again
+        if line[end] is not None and line[end][0] == CONTINUED:  # type: ignore[index]
+            line[end] = None
+        for unit in units:
+            known = unit.style is None or not unit.style._link
+            line[unit.x] = (unit.text, unit.codes) if known else None
+            if unit.width == 2:
+                line[unit.x + 1] = (CONTINUED, unit.codes) if known else None
+
+    def finish(self) -> str:
+        terminal = TERMINAL
+        pen = self.pen
+        if self.remember:
+            terminal.style, terminal.codes, terminal.ours = pen.style, pen.codes, True
+        else:
+            pen.reset()
+        return "".join(pen.out)
+
+
+def _differs(line: list[Cell | None], unit: _Unit) -> bool:
+    if line[unit.x] != (unit.text, unit.codes) or (unit.style is not None and unit.style._link):
+        return True
+    return unit.width == 2 and line[unit.x + 1] != (CONTINUED, unit.codes)
+
+
+def _render_chops(self: ChopsUpdate, console: Console) -> str:
     """Like Textual's, with the savings the module docstring lists; an empty crop writes
     nothing (not even a cursor move)."""
-    terminal = TERMINAL
-    color_system = console._color_system or ColorSystem.TRUECOLOR
-    if terminal.keep:
-        pen = _Pen(color_system, terminal.style, terminal.codes)
-    else:
-        pen = _Pen(color_system, None, "")
-    out = pen.out
+    writer = _Writer(console)
     chops = self.chops
     chop_ends = self.chop_ends
-    last_line: int | None = None  # the line the last write was on
-
     for y, x1, x2 in self.spans:
         line = chops[y]
         ends = chop_ends[y]
@@ -147,18 +281,19 @@ def _render_segments(self: ChopsUpdate, console: Console) -> str:
                 piece = strip.crop(start, min(end, x2) - x)
                 if not piece.cell_length:
                     continue
-            column = x + start
-            # A new line reaches the start of the next line from anywhere on this one (no
-            # scroll: the next line is on the screen).
-            at_next_line = column == 0 and last_line == y - 1
-            out.append(terminal.new_line if at_next_line else move_to(column, y))
-            pen.write(piece)
-            last_line = y
-    if terminal.keep:
-        terminal.style, terminal.codes, terminal.ours = pen.style, pen.codes, True
-    else:
-        pen.reset()
-    return "".join(out)
+            writer.piece(x + start, y, [piece], skip_unchanged=True)
+    return writer.finish()
+
+
+def _render_layout(self: LayoutUpdate, console: Console) -> str:
+    """A full repaint (start, resize, a screen's layout changed): every cell, remembered
+    anew (what the terminal showed before may have been reflowed)."""
+    if TERMINAL.keep:
+        TERMINAL.shadow.clear()
+    writer = _Writer(console)
+    for y, line in enumerate(self.strips, self.region.y):
+        writer.piece(self.region.x, y, line, skip_unchanged=False)
+    return writer.finish()
 
 
 def _cuts_cleanly(strip: Strip, offset: int) -> bool:
@@ -195,14 +330,23 @@ def _new_line_for(fileno: int) -> str:
 def _write(driver: Any, data: str) -> str:
     """What a quiet driver really writes for ``data``."""
     terminal = TERMINAL
-    if terminal.ours:  # the update rendered above: the look it leaves on is recorded
+    if terminal.ours:  # the update rendered above: its look and cells are recorded
         terminal.ours = False
         if data.endswith(PARK) and driver._app.cursor_position == Offset(0, 0):
             data = data[: -len(PARK)]
-    elif terminal.style is not None:  # anything else starts from a reset, as Textual expects
+        return data
+    if not _MODES_ONLY.fullmatch(data):
+        terminal.shadow.clear()  # it may have drawn or erased: no cell is known any more
+    if terminal.style is not None:  # it starts from a reset, as Textual expects
         data = RESET + data
         terminal.style, terminal.codes = None, ""
     return data
+
+
+def redraw_everything() -> None:
+    """Forget what the terminal shows: the next full repaint writes every cell (after
+    something outside the app wrote over the screen)."""
+    TERMINAL.shadow.clear()
 
 
 _filtered: dict[type[Driver], type[Driver]] = {}
@@ -222,6 +366,7 @@ def quiet_driver(driver_class: type[Driver]) -> type[Driver]:
             terminal = TERMINAL
             terminal.new_line = _new_line_for(fileno) if isinstance(fileno, int) else "\r\n"
             terminal.style, terminal.codes, terminal.ours = None, "", False
+            terminal.shadow.clear()
             terminal.keep = True
 
         def stop_application_mode(self: Any) -> None:
@@ -229,6 +374,7 @@ def quiet_driver(driver_class: type[Driver]) -> type[Driver]:
             driver_class.stop_application_mode(self)
             TERMINAL.keep = False
             TERMINAL.new_line = "\r\n"
+            TERMINAL.shadow.clear()
 
         def write(self: Any, data: str) -> None:
             data = _write(self, data)

@@ -14,7 +14,7 @@ from textual.driver import Driver
 from textual.geometry import Offset
 from textual.strip import Strip
 
-from helpdesk_tui.terminal_output import install, quiet_driver
+from helpdesk_tui.terminal_output import install, quiet_driver, redraw_everything
 
 install()
 RED = Style(color="red")
@@ -149,5 +149,30 @@ def test_the_cursor_park_after_an_update_is_dropped_unless_a_widget_placed_the_c
         "<start>",
         "\x1b[1H\x1b[31m1",
         "\x1b[1H2\x1b[3;8H",
+        "\x1b[0m\x1b[?1049l",
+    ]
+
+
+def test_cells_that_already_show_what_textual_repaints_are_skipped_until_a_redraw() -> None:
+    """A toast painted twice, a row replaced by one with the same columns: only the cells that
+    differ are written (gaps of a few cells are rewritten rather than jumped). After
+    ``redraw_everything`` (the palette's "Redraw the screen") every cell is written again."""
+    app = SimpleNamespace(cursor_position=Offset(0, 0))
+    driver = quiet_session(app)
+    red = Style(color="red")
+    update(driver, {2: [Segment("TKT-000147  med   in prog", red)]}, 25)
+    update(driver, {2: [Segment("TKT-000147  med   in prog", red)]}, 25)  # the same again
+    update(driver, {2: [Segment("TKT-000120  low   in prog", red)]}, 25)  # another ticket
+    update(driver, {2: [Segment("TKT-000120  low   waiting", red)]}, 25)
+    redraw_everything()
+    update(driver, {2: [Segment("TKT-000120  low   waiting", red)]}, 25)
+    driver.stop_application_mode()
+    assert driver.written == [
+        "<start>",
+        "\x1b[3H\x1b[31mTKT-000147  med   in prog",
+        # nothing for the same cells
+        "\x1b[3;9H20  low",  # "20", two unchanged cells rewritten, "low"
+        "\x1b[3;19Hwaitin",  # the final "g" was there
+        "\x1b[3HTKT-000120  low   waiting",
         "\x1b[0m\x1b[?1049l",
     ]

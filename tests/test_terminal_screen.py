@@ -20,6 +20,8 @@ import os
 import signal
 import struct
 import termios
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ from ptyrun import Terminal, clean_env, helpdesk_tui
 
 from helpdesk_tui.demo import seed
 from helpdesk_tui.demo.seed import DEMO_AGENT_EMAIL
+from helpdesk_tui.domain.models import new_message_doc
 from helpdesk_tui.store.tickets import StoreSettings, TicketStore
 
 COLS, ROWS = 120, 40
@@ -50,6 +53,10 @@ def resize(terminal: Terminal, cols: int, rows: int) -> None:
     os.kill(terminal.pid, signal.SIGWINCH)
 
 
+def screen_text(screen: pyte.Screen) -> str:
+    return "\n".join(screen.display)
+
+
 def test_the_terminal_shows_after_live_updates_and_keys_what_a_full_repaint_shows(
     db: Any, server: Any, tmp_path: Path
 ) -> None:
@@ -60,26 +67,52 @@ def test_the_terminal_shows_after_live_updates_and_keys_what_a_full_repaint_show
     terminal = Terminal(argv, clean_env(tmp_path), cols=COLS, rows=ROWS)
     screen = pyte.Screen(COLS, ROWS)
     stream = pyte.ByteStream(screen)
+    fed = 0
+
+    def until(shown: Callable[[str], bool], timeout: float = 20.0) -> None:
+        """Read (feeding the emulator) until ``shown(screen text)``, then until quiet."""
+        nonlocal fed
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            terminal.settle(0.3, 2.0)
+            stream.feed(terminal.output[fed:])
+            fed = len(terminal.output)
+            if shown(screen_text(screen)):
+                terminal.settle(0.5)
+                stream.feed(terminal.output[fed:])
+                fed = len(terminal.output)
+                return
+        raise AssertionError(f"not on the screen in {timeout:.0f} s:\n{screen_text(screen)}")
+
     try:
-        terminal.wait_for(b"TKT-")
-        terminal.settle(0.5)
+        until(lambda text: "TKT-" in text)
         terminal.send("3" + "j" * 12 + "k" * 3 + "2" + "3" + "jj")  # one burst
-        terminal.wait_for(b"All open: ")
-        terminal.settle(0.5)
-        shown = [t["_id"] for t in db.tickets.find({"status": {"$in": ["open", "in_progress"]}})]
+        until(lambda text: "All open: " in text)
+        active = {"status": {"$in": ["open", "in_progress"]}}
+        shown = [t["_id"] for t in db.tickets.find(active)]
+        me = db.users.find_one({"email": DEMO_AGENT_EMAIL})["_id"]
+        mine = db.tickets.find_one({**active, "assignedTo": me})
         now = datetime.now(UTC)
         # Another agent (or the Ticket Service) acts: one row moves up, one leaves the view,
-        # one turns from breached/at risk to paused (waiting is another colour).
+        # one turns from breached/at risk to paused (another colour), and a customer writes
+        # on one of mine (a toast over the rows, which come back when it goes).
         db.tickets.update_one(
             {"_id": shown[-1]}, {"$set": {"priority": "urgent", "updatedAt": now}}
         )
         db.tickets.update_one({"_id": shown[0]}, {"$set": {"status": "resolved", "updatedAt": now}})
         db.tickets.update_one({"_id": shown[1]}, {"$set": {"status": "waiting", "updatedAt": now}})
-        terminal.wait_for(b"\x1b[")  # the updates arrive
-        terminal.settle(1.0)
+        message = new_message_doc(sender=mine["user"], content="Any news? Third time.", now=now)
+        db.tickets.update_one(
+            {"_id": mine["_id"]},
+            {"$push": {"messages": message}, "$inc": {"__v": 1}, "$set": {"updatedAt": now}},
+        )
+        until(lambda text: "Customer replied" in text)
+        terminal.send("\r")  # a ticket over the queue, and back
+        until(lambda text: "Status: " in text)
+        terminal.send("q")
+        until(lambda text: "All open: " in text and "Customer replied" not in text, 30)
         terminal.send("jjjjkg")
-        terminal.settle(1.0)
-        stream.feed(terminal.output)
+        until(lambda text: "All open: " in text)
         drawn = cells(screen)
 
         mark = len(terminal.output)
