@@ -298,6 +298,8 @@ class QueueScreen(TicketActions):
     def update_info(self) -> None:
         total = self.counts.get(self.view.key)
         shown = self.table.row_count
+        if total is not None:  # counts come on a timer, rows from events: rows are a floor
+            total = max(total, shown)
         parts = [
             f"{one_line(self.view.name)}: {shown}" + (f" of {total}" if total is not None else "")
         ]
