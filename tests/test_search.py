@@ -349,11 +349,7 @@ def test_with_a_text_index_the_words_go_to_text_and_the_rows_come_ranked(
 ) -> None:
     carla, ticket = ObjectId(), ObjectId()
     mongo.script("listindexes", TEXT_INDEXES)
-    mongo.script(
-        "find",
-        cursor([{"_id": carla}], cursor_id=0),  # from:carla
-        cursor([], cursor_id=0),  # the words name no customer
-    )
+    mongo.script("find", cursor([{"_id": carla}], cursor_id=0))  # from:carla (words: words)
     row = {
         "_id": ticket,
         "ticketNumber": "TKT-000042",
@@ -425,7 +421,7 @@ def test_filters_alone_use_the_bounded_scan_even_with_a_text_index(mongo: FakeMo
     (aggregate,) = mongo.sent("aggregate")
     assert aggregate["pipeline"][:3] == [
         {"$match": {}},
-        {"$sort": {"updatedAt": -1}},
+        {"$sort": {"updatedAt": -1, "_id": -1}},
         {"$limit": 2_000},
     ]
 
@@ -440,6 +436,6 @@ def test_the_scan_anchors_on_the_customers_index_with_from() -> None:
     )
     assert pipeline[:3] == [
         {"$match": {"user": {"$in": ["c"]}}},
-        {"$sort": {"createdAt": -1}},
+        {"$sort": {"createdAt": -1, "_id": -1}},
         {"$limit": 500},
     ]

@@ -12,7 +12,7 @@ from typing import Literal
 from pymongo.errors import OperationFailure, PyMongoError
 
 from helpdesk_tui.store.queries import index_plan
-from helpdesk_tui.store.search_index import text_index_name
+from helpdesk_tui.store.search_index import missing_people_indexes, text_index_name
 from helpdesk_tui.store.tickets import TicketStore
 
 Level = Literal["ok", "warn", "fail"]
@@ -89,6 +89,16 @@ def server_checks(store: TicketStore) -> list[Check]:
                     "warn",
                     "no text index on tickets: search scans the newest tickets "
                     "(`helpdesk-tui init-db` creates one where the server can)",
+                )
+            )
+        people = missing_people_indexes(store.users)
+        if people:
+            checks.append(
+                Check(
+                    "people indexes",
+                    "warn",
+                    f"users lacks {', '.join(people)} (search reads every user to find a "
+                    "customer by name): run `helpdesk-tui init-db`",
                 )
             )
         fine, detail = store.queue.check(store.now())

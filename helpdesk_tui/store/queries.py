@@ -356,6 +356,8 @@ def index_plan() -> Sequence[tuple[list[tuple[str, int]], dict[str, Any]]]:
         ([("updatedAt", 1)], {"name": "poll_updatedAt"}),  # polling, catch-up
         ([("assignedTo", 1), ("updatedAt", -1)], {"name": "assignee_updated"}),  # away, alerts
         ([("user", 1), ("createdAt", -1)], {"name": "customer_tickets"}),
+        # search's bounded scan: its window ends at an (updatedAt, _id) pair (store/search.py)
+        ([("updatedAt", -1), ("_id", -1)], {"name": "search_updated"}),
     )
 
 

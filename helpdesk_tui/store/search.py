@@ -13,8 +13,15 @@ Two paths, chosen at run time from the server's own index list (``listIndexes``)
   words as case-insensitive regular expressions. It never examines more than ``scan_limit``
   tickets, and the page says so when the bound cut the search ("searched the newest N").
 
+The scan's window ends at an (updatedAt, ``_id``) pair, read as two index ranges
+(``window_matches``), so tickets sharing the edge's ``updatedAt`` are not all read.
+
 On both paths results are ranked in tiers: the exact ticket number first, then the tickets of
-a customer the words name, then the text matches (relevance or recency). A page is computed by
+a customer the words name, then the text matches (relevance or recency). On the scan path the
+customers' tickets are those inside the scan (no read beyond it; ``from:`` reaches the rest);
+with a text index, their newest by ``customer_tickets``, sorted and limited to the page. The
+people the words name are at most PEOPLE_LIMIT, found by ``person_query`` (an e-mail by a range
+on ``users.email``; a name by word start), and the page says when there were more. A page is computed by
 the server down to its rows: ``messages`` never leaves it; only the derived row fields and one
 snippet (the matching line of the newest matching message, or of the description) do.
 """
@@ -153,7 +160,7 @@ def row_stages(words: Sequence[str]) -> list[dict[str, Any]]:
     if any(w.strip() for w in words):
         stages.append(snippet_stage(words))
     keep = {name: 1 for name in (*QUEUE_FIELDS, *DERIVED_FIELDS)}
-    stages.append({"$project": {**keep, "_snippet": 1, "_score": 1}})
+    stages.append({"$project": {**keep, "_snippet": 1, "_score": 1, "_tier": 1}})
     return stages
 
 
@@ -170,6 +177,32 @@ def scan_anchor(filters: dict[str, Any], after: datetime | None) -> tuple[dict[s
     return {}, "updatedAt"
 
 
+Edge = tuple[Any, Any]  # the scan's cut-off: (order value, _id) of its scan_limit-th newest
+
+
+def window_matches(
+    anchor: dict[str, Any], order: str, edge: Edge | None
+) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+    """The scan's window as index ranges: ``(first $match, $match after it)`` per part.
+
+    Without an edge the anchor is all (it holds no more than ``scan_limit``). With one, the
+    window is the tickets after the edge in (order, ``_id``) order, as two ranges a server
+    serves from an index without reading what lies outside: strictly newer than the edge's
+    value, and the edge's own value with ``_id`` at or above the edge's (ties broken on
+    ``_id``: many tickets may share one ``updatedAt``, after a bulk update or an import). The
+    second range is an index range on ``search_updated`` (updatedAt, _id) when the anchor is the
+    whole collection; under a customer or an assignee the index gives the tie and ``_id`` is
+    checked after it. ``after:`` is implied by the edge (the edge lies inside the anchor)."""
+    if edge is None:
+        return [(anchor, None)]
+    value, key = edge
+    rest = {name: clause for name, clause in anchor.items() if name != order}
+    newer = {**rest, order: {"$gt": value}}
+    if not rest:
+        return [(newer, None), ({order: value, "_id": {"$gte": key}}, None)]
+    return [(newer, None), ({**rest, order: value}, {"_id": {"$gte": key}})]
+
+
 def scan_pipeline(
     filters: dict[str, Any],
     words: Sequence[str],
@@ -177,27 +210,34 @@ def scan_pipeline(
     *,
     scan_limit: int,
     limit: int,
-    since: Any = None,
+    customers: Sequence[ObjectId] = (),
+    window: tuple[dict[str, Any], dict[str, Any] | None] | None = None,
 ) -> list[dict[str, Any]]:
-    """The bounded scan: the newest ``scan_limit`` tickets of the anchor, then the filters and
-    the words, newest first; the first ``limit`` rows.
+    """One part of the bounded scan: the newest ``scan_limit`` tickets of (a part of) the
+    window, then the filters and the words, the named customers' tickets first, then newest
+    first; the first ``limit`` rows.
 
-    ``since`` (the anchor's order value of its ``scan_limit``-th newest ticket) makes the bound
-    an index range too: a server that sorts everything its index matched before the ``$limit``
-    (SecantusDB) then still reads only about ``scan_limit`` documents."""
+    ``customers`` (the people the words name) are matched inside the scan: their tickets need
+    not contain the words and rank first (``_tier`` 0), and cost no read beyond the scan."""
     anchor, order = scan_anchor(filters, after)
-    if since is not None:
-        window = {order: {"$gte": since}}
-        anchor = {"$and": [anchor, window]} if anchor else window
-    wanted = dict(filters)
+    first, then = window if window is not None else (anchor, None)
+    wanted: dict[str, Any] = dict(filters)
     if words:
-        wanted = {"$and": [filters, _words_clause(words)]} if filters else _words_clause(words)
+        found = _words_clause(words)
+        if customers:
+            found = {"$or": [found, {"user": {"$in": list(customers)}}]}
+        wanted = {"$and": [filters, found]} if filters else found
+    stages: list[dict[str, Any]] = [{"$match": first}]
+    if then:
+        stages.append({"$match": then})
+    tier = {"$cond": [{"$in": ["$user", list(customers)]}, 0, 1]} if customers else {"$literal": 1}
     return [
-        {"$match": anchor},
-        {"$sort": {order: -1}},
+        *stages,
+        {"$sort": {order: -1, "_id": -1}},
         {"$limit": scan_limit},
         {"$match": wanted},
-        {"$sort": {"updatedAt": -1, "_id": -1}},
+        {"$addFields": {"_tier": tier}},
+        {"$sort": {"_tier": 1, "updatedAt": -1, "_id": -1}},
         {"$limit": limit},
         *row_stages(words),
     ]
@@ -217,19 +257,32 @@ def text_pipeline(
 
 
 def listed_pipeline(
-    match: dict[str, Any], words: Sequence[str], *, limit: int
+    match: dict[str, Any], words: Sequence[str], *, limit: int, order: str = "updatedAt"
 ) -> list[dict[str, Any]]:
-    """An indexed tier (numbers, a customer's tickets): newest first."""
+    """An indexed tier (numbers; the customers' tickets by ``customer_tickets``, newest
+    created first, so that MongoDB reads no more than ``limit`` of them): newest first."""
     return [
         {"$match": match},
-        {"$sort": {"updatedAt": -1, "_id": -1}},
+        {"$sort": {order: -1, "_id": -1}},
         {"$limit": limit},
         *row_stages(words),
     ]
 
 
-def _regex_any(value: str) -> dict[str, Any]:
-    return {"$regex": _pattern(value), "$options": "i"}
+def person_query(fragment: str) -> dict[str, Any]:
+    """The users one fragment names, as a query an index can bound.
+
+    An e-mail (an ``@`` after its first character) is a prefix range on ``email``, lower-cased
+    (the index ``search_people_email``: only the people it names are read). Anything else is a
+    word start in the name or the e-mail (``tanaka`` finds "Kenji Tanaka" and
+    "kenji@tanaka.example", not "Matanaka"), case-insensitive: with ``search_people_name`` MongoDB
+    reads the index keys and only the documents that match."""
+    text = fragment.strip()
+    if "@" in text[1:] and " " not in text:
+        low = text.lower()
+        return {"email": {"$gte": low, "$lt": low + "\U0010ffff"}}
+    regex = {"$regex": r"(?:^|[\s.@_+-])" + _pattern(text), "$options": "i"}
+    return {"$or": [{"name": regex}, {"email": regex}]}
 
 
 class TicketSearch:
@@ -254,23 +307,26 @@ class TicketSearch:
 
     # --- people --------------------------------------------------------------------------
 
-    def _people(self, fragment: str, roles: Sequence[str] | None = None) -> list[ObjectId]:
-        """Users whose name or e-mail contains ``fragment`` (case-insensitive)."""
-        regex = _regex_any(fragment)
-        query: dict[str, Any] = {"$or": [{"name": regex}, {"email": regex}]}
-        if roles is not None:
-            query = {"$and": [query, {"role": {"$in": list(roles)}}]}
-        cursor = self.store.users.find(query, {"_id": 1}).limit(PEOPLE_LIMIT)
-        return [d["_id"] for d in cursor]
+    def _people(self, fragments: Sequence[str]) -> tuple[list[ObjectId], str | None]:
+        """Users every fragment names (``person_query``), at most PEOPLE_LIMIT of them, and a
+        note when there were more (the first PEOPLE_LIMIT are used)."""
+        clauses = [person_query(f) for f in fragments]
+        query = clauses[0] if len(clauses) == 1 else {"$and": clauses}
+        found = [d["_id"] for d in self.store.users.find(query, {"_id": 1}).limit(PEOPLE_LIMIT + 1)]
+        if len(found) <= PEOPLE_LIMIT:
+            return found, None
+        said = " ".join(fragments)
+        return found[:PEOPLE_LIMIT], (
+            f"“{said}” names more than {PEOPLE_LIMIT} people: the first {PEOPLE_LIMIT} were "
+            "used (add a first name or the e-mail)"
+        )
 
-    def _named_customers(self, words: Sequence[str]) -> list[ObjectId]:
-        """Users whose name or e-mail holds every word ("kenji tanaka", "tanaka@")."""
+    def _named_customers(self, words: Sequence[str]) -> tuple[list[ObjectId], str | None]:
+        """Users whose name or e-mail holds every word ("kenji tanaka", "kenji@tanaka.example")."""
         usable = [w for w in words if len(w.strip()) >= 2 and not NUMBER_LIKE.match(w.strip())]
         if not usable or len(usable) != len(words):
-            return []
-        clauses = [{"$or": [{"name": _regex_any(w)}, {"email": _regex_any(w)}]} for w in usable]
-        query = clauses[0] if len(clauses) == 1 else {"$and": clauses}
-        return [d["_id"] for d in self.store.users.find(query, {"_id": 1}).limit(PEOPLE_LIMIT)]
+            return [], None
+        return self._people(usable)
 
     def filters(
         self, terms: SearchTerms, me: ObjectId | None
@@ -281,10 +337,11 @@ class TicketSearch:
         if terms.customers:
             ids: list[ObjectId] = []
             for name in terms.customers:
-                found = self._people(name)
+                found, said = self._people([name])
                 if not found:
                     return None, [f"no customer matches “{name}”"]
                 ids += found
+                notes += [said] if said else []
             where["user"] = {"$in": list(dict.fromkeys(ids))}
         assignees: list[ObjectId | None] = []
         for name in terms.assignees:
@@ -293,10 +350,11 @@ class TicketSearch:
             elif name.lower() in ("none", "nobody"):
                 assignees.append(None)
             else:
-                found = self._people(name)
+                found, said = self._people([name])
                 if not found:
                     return None, [f"no agent matches “{name}”"]
                 assignees += found
+                notes += [said] if said else []
         if terms.mine:
             assignees.append(me)
         if terms.unassigned:
@@ -344,38 +402,54 @@ class TicketSearch:
 
         if terms.empty:
             return page([], False)
-        filters, refused = self.filters(terms, me)
+        filters, said = self.filters(terms, me)
+        notes += said
         if filters is None:
-            notes += refused
             return page([], False)
         words = list(terms.words)
         wanted = skip + limit + 1  # one more than the page: is there a next one?
-        tiers: list[tuple[str, list[dict[str, Any]]]] = []
+        tiers: list[tuple[str, list[list[dict[str, Any]]]]] = []
         numbers = terms.number_candidates(self.store.settings.number_format)
         if numbers:
             match = {"ticketNumber": {"$in": list(numbers)}, **filters}
-            tiers.append(("number", listed_pipeline(match, words, limit=len(numbers))))
-        customers = self._named_customers(words) if words else []
-        if customers:
-            match = {**filters, "user": {"$in": customers}}
-            if "user" in filters:  # from: and named by the words: both
-                match = {"$and": [filters, {"user": {"$in": customers}}]}
-            tiers.append(("customer", listed_pipeline(match, [], limit=wanted)))
+            tiers.append(("number", [listed_pipeline(match, words, limit=len(numbers))]))
+        customers: list[ObjectId] = []
+        if words and not terms.customers:  # with from: the words are words, not a name
+            customers, named = self._named_customers(words)
+            notes += [named] if named else []
         scanned: int | None = None
         if path == "text index" and words:
-            tiers.append(("text", text_pipeline(filters, words, limit=wanted)))
+            if customers:  # newest created first on customer_tickets: at most `wanted` read
+                match = {**filters, "user": {"$in": customers}}
+                if "user" in filters:  # from: and named by the words: both
+                    match = {"$and": [filters, {"user": {"$in": customers}}]}
+                pipeline = listed_pipeline(match, [], limit=wanted, order="createdAt")
+                tiers.append(("customer", [pipeline]))
+            tiers.append(("text", [text_pipeline(filters, words, limit=wanted)]))
         else:
-            scanned, since = self._window(filters, terms.after)
-            pipeline = scan_pipeline(
-                filters, words, terms.after, scan_limit=self.scan_limit, limit=wanted, since=since
-            )
-            tiers.append(("text" if words else "filter", pipeline))
+            # The customers the words name are found inside the scan (first), not by a read
+            # of all their tickets: the scan's bound is the search's bound.
+            scanned, edge = self._window(filters, terms.after)
+            anchor, order = scan_anchor(filters, terms.after)
+            parts = [
+                scan_pipeline(
+                    filters,
+                    words,
+                    terms.after,
+                    scan_limit=self.scan_limit,
+                    limit=wanted,
+                    customers=customers,
+                    window=window,
+                )
+                for window in window_matches(anchor, order, edge)
+            ]
+            tiers.append(("text" if words else "filter", parts))
             path = "scan"  # also with a text index: fields only, no words to look up
         seen: set[Any] = set()
         hits: list[SearchHit] = []
-        for why, pipeline in tiers:
+        for why, pipelines in tiers:
             try:
-                docs = list(self.tickets.aggregate(pipeline))
+                docs = [doc for pipeline in pipelines for doc in self.tickets.aggregate(pipeline)]
             except OperationFailure as error:
                 if (
                     why == "text"
@@ -386,20 +460,23 @@ class TicketSearch:
                     notes.append("the text index is gone; search again to scan instead")
                     continue
                 raise
+            if len(pipelines) > 1:  # the window's parts: one order again
+                docs = sorted(docs, key=_scan_order, reverse=True)[:wanted]
             for doc in docs:
                 key = doc.get("_id")
                 if key in seen:
                     continue
                 seen.add(key)
-                hits.append(_hit(doc, why))
+                hits.append(_hit(doc, "customer" if doc.get("_tier") == 0 else why))
         return page(hits[skip : skip + limit], len(hits) > skip + limit, scanned)
 
-    def _window(self, filters: dict[str, Any], after: datetime | None) -> tuple[int, Any]:
+    def _window(self, filters: dict[str, Any], after: datetime | None) -> tuple[int, Edge | None]:
         """How many tickets the scan's anchor holds (an index count capped at one more than
         ``scan_limit``; the collection's count when the anchor is everything), and, when that
-        is more than the scan reads, where its newest ``scan_limit`` begin (a covered index
-        read on MongoDB). Both are kept for WINDOW_SECONDS per anchor: an agent refining a
-        search pays for them once (tickets updated meanwhile are newer: still inside)."""
+        is more than the scan reads, its edge: the (order value, ``_id``) of its
+        ``scan_limit``-th newest in that order (a covered read of ``search_updated`` on
+        MongoDB). Both are kept for WINDOW_SECONDS per anchor: an agent refining a search pays
+        for them once (tickets updated meanwhile are newer: still inside)."""
         anchor, order = scan_anchor(filters, after)
         key = repr(anchor)
         now = time.monotonic()
@@ -410,24 +487,37 @@ class TicketSearch:
             total = self.tickets.estimated_document_count()
         else:
             total = self.tickets.count_documents(anchor, limit=self.scan_limit + 1)
-        since = None
+        edge: Edge | None = None
         if total > self.scan_limit:
-            edge = (
-                self.tickets.find(anchor, {order: 1, "_id": 0})
-                .sort(order, -1)
+            found = (
+                self.tickets.find(anchor, {order: 1, "_id": 1})
+                .sort([(order, -1), ("_id", -1)])
                 .skip(self.scan_limit - 1)
                 .limit(1)
             )
-            since = next((doc.get(order) for doc in edge), None)
+            doc = next(iter(found), None)
+            # A ticket without a date at the edge (malformed): no range can hold it; the scan
+            # then reads the anchor whole, bounded by its $limit still.
+            if doc is not None and isinstance(doc.get(order), datetime):
+                edge = (doc[order], doc["_id"])
         if len(self._windows) > 64:
             self._windows.clear()
-        self._windows[key] = (now, total, since)
-        return total, since
+        self._windows[key] = (now, total, edge)
+        return total, edge
+
+
+def _scan_order(doc: dict[str, Any]) -> tuple[int, float, str]:
+    """A scan row's place (customers first, then newest updated, then the higher ``_id``),
+    for merging the window's parts; reversed. Malformed values sort last, never raise."""
+    updated = doc.get("updatedAt")
+    at = updated.timestamp() if isinstance(updated, datetime) else float("-inf")
+    return (int(doc.get("_tier") == 0), at, str(doc.get("_id")))
 
 
 def _hit(doc: dict[str, Any], why: str) -> SearchHit:
     raw = doc.pop("_snippet", None)
     doc.pop("_score", None)
+    doc.pop("_tier", None)
     return SearchHit(Ticket.from_mongo(doc), _snippet(raw), why)
 
 

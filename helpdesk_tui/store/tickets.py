@@ -53,6 +53,7 @@ from helpdesk_tui.store.queries import (
 from helpdesk_tui.store.queue_index import QueueIndex, index_time
 from helpdesk_tui.store.queue_index import index_plan as queue_index_plan
 from helpdesk_tui.store.schema import init_schema
+from helpdesk_tui.store.search_index import create_people_indexes
 from helpdesk_tui.store.settings import Clock, StoreSettings, system_clock
 from helpdesk_tui.store.snooze import Snoozes
 
@@ -174,6 +175,7 @@ class TicketStore:
         merges = self.db[s.merges]  # store/merge.py: origins of merged messages, by target
         created.append(f"{s.merges}.{merges.create_index([('target', 1), ('at', -1)])}")
         created += [f"{self.snoozes.entries.name}.{name}" for name in self.snoozes.init()]
+        created += [f"{s.users}.{name}" for name in create_people_indexes(self.users)]
         return created
 
     # --- reads -------------------------------------------------------------------------------
