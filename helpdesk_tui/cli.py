@@ -519,6 +519,9 @@ def _show(store: TicketStore, cfg: Config, ticket_ref: str, as_json: bool) -> No
     ids = [ticket.user, ticket.assigned_to, *(m.sender for m in ticket.messages)]
     users = store.users_by_ids(ids)
     data = ticket_json(ticket, users, store.now(), cfg.sla, messages=True)
+    origins = _merge_origins(store, ticket)
+    for shown, message in zip(data["messages"], ticket.messages, strict=True):
+        shown["mergedFrom"] = origins.get(message.id) if message.id else None
 
     def text() -> str:
         who = data["assignee"]["name"] if data["assignee"] else "unassigned"
@@ -536,12 +539,21 @@ def _show(store: TicketStore, cfg: Config, ticket_ref: str, as_json: bool) -> No
         for m in data["messages"]:
             sender = (m["sender"] or {}).get("name") or "unknown"
             kind = "NOTE " if m["isInternal"] else ""
-            lines.append(f"\n--- {kind}{one_line(sender)} · {m['createdAt']}")
+            origin = f" · from {one_line(m['mergedFrom'])}" if m["mergedFrom"] else ""
+            lines.append(f"\n--- {kind}{one_line(sender)} · {m['createdAt']}{origin}")
             lines.append(literal(m["content"]))
             lines += [f"[attachment] {one_line(a)}" for a in m["attachments"]]
         return "\n".join(lines)
 
     _emit(as_json, data, text)
+
+
+def _merge_origins(store: TicketStore, ticket: Ticket) -> dict[ObjectId, str]:
+    """Which ticket each message a merge copied here came from (``ticket_merges``, one
+    indexed query; the ticket screen labels copies the same way)."""
+    from helpdesk_tui.store.merge import Merger
+
+    return Merger(store).origins(ticket.id) if ticket.id else {}
 
 
 @tickets_app.command("show", cls=HelpdeskCommand)

@@ -21,9 +21,11 @@ a customer the words name, then the text matches (relevance or recency). On the 
 customers' tickets are those inside the scan (no read beyond it; ``from:`` reaches the rest);
 with a text index, their newest by ``customer_tickets``, sorted and limited to the page. The
 people the words name are at most PEOPLE_LIMIT, found by ``person_query`` (an e-mail by a range
-on ``users.email``; a name by word start), and the page says when there were more. A page is computed by
-the server down to its rows: ``messages`` never leaves it; only the derived row fields and one
-snippet (the matching line of the newest matching message, or of the description) do.
+on ``users.email``; a name by word start), and the page says when there were more.
+
+A page is computed by the server down to its rows: ``messages`` never leaves it; only the
+derived row fields and one snippet (the matching line of the newest matching message, or of
+the description) do.
 """
 
 from __future__ import annotations
