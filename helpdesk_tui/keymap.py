@@ -49,13 +49,14 @@ class KeyRow:
 def _scopes() -> list[tuple[str, list[type]]]:
     """Each screen with the nodes whose bindings are live on it (imported late: the app
     imports this module, and the screens import the app's context)."""
-    from textual.widgets import DataTable, Input, OptionList, TextArea
+    from textual.widgets import DataTable, Input, OptionList, SelectionList, TextArea
 
     from helpdesk_tui.screens.dialogs import ChoiceDialog, ConfirmDialog, TextDialog
     from helpdesk_tui.screens.help import HelpScreen
     from helpdesk_tui.screens.queue import QueueScreen
     from helpdesk_tui.screens.reply import ReplyScreen
     from helpdesk_tui.screens.search import SearchScreen
+    from helpdesk_tui.screens.split_actions import SplitDialog
     from helpdesk_tui.screens.ticket import TicketScreen
     from helpdesk_tui.screens.workload import WorkloadScreen
     from helpdesk_tui.widgets.conversation import Conversation
@@ -72,6 +73,7 @@ def _scopes() -> list[tuple[str, list[type]]]:
         ("choice dialog", [ChoiceDialog, OptionList]),
         ("text dialog", [TextDialog, Input]),
         ("confirm dialog", [ConfirmDialog]),
+        ("split dialog", [SplitDialog, SelectionList]),
     ]
 
 

@@ -18,6 +18,7 @@ from helpdesk_tui.messages import ClockTick, TicketsChanged
 from helpdesk_tui.screens.actions import TicketActions
 from helpdesk_tui.screens.merge_actions import start_merge
 from helpdesk_tui.screens.reply import ReplyScreen
+from helpdesk_tui.screens.split_actions import start_split
 from helpdesk_tui.store.context import customer_context
 from helpdesk_tui.store.merge import Merger
 from helpdesk_tui.store.presence import HEARTBEAT_SECONDS, Presence
@@ -66,6 +67,7 @@ class TicketScreen(TicketActions):
         Binding("q,escape,backspace", "close", "Back", priority=True, id="close"),
         Binding("c", "context", "Customer", priority=True, id="customer_context"),
         Binding("M", "merge", "Merge", show=False, priority=True, id="merge"),
+        Binding("S", "split", "Split", show=False, priority=True, id="split"),
         *(
             Binding(
                 str(n),
@@ -274,6 +276,10 @@ class TicketScreen(TicketActions):
     def action_merge(self) -> None:
         """Merge one of the customer's other open tickets into this one (screens/merge_actions)."""
         start_merge(self)
+
+    def action_split(self) -> None:
+        """Move chosen messages into a new ticket (screens/split_actions)."""
+        start_split(self)
 
     def action_open_other(self, position: int) -> None:
         """Open the customer's ticket numbered ``position`` in the context list."""
