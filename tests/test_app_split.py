@@ -6,10 +6,12 @@ from typing import Any
 
 from pilot import record_notifications, settle
 from test_app_context import QUIET, open_ticket
+from test_typeahead import burst
 from textual.widgets import SelectionList
 
 from helpdesk_tui.screens.split_actions import SplitDialog
 from helpdesk_tui.store.tickets import TicketStore
+from helpdesk_tui.widgets.conversation import MessageView
 
 
 def _ticket_with_messages(store: TicketStore, count: int) -> dict[str, Any]:
@@ -41,8 +43,9 @@ async def test_shift_s_splits_two_marked_messages_into_a_new_ticket_at_80x24(
         options = dialog.query_one(SelectionList)
         assert options.option_count == len(messages)
         assert options.region.height >= 3 and options.region.right <= 80  # usable at 80x24
-        # Mark the second and third messages (a burst, as a laggy link delivers it).
-        await pilot.press("down", "space", "down", "space", "enter")
+        # Mark the second and third messages, in one burst (as a paste or a laggy link
+        # delivers keys): enter must act after the marks typed before it.
+        await burst(pilot, "down", "space", "down", "space", "enter")
         await settle(pilot)
 
         assert pilot.app.screen is screen
@@ -62,6 +65,9 @@ async def test_shift_s_splits_two_marked_messages_into_a_new_ticket_at_80x24(
         assert [m["content"] for m in created["messages"] if m["content"] in wanted] == wanted
         toast = [text for _, _, text in notes if "Split" in text]
         assert toast == [f"Split 2 messages off into {created['ticketNumber']}."]
+        # The moved messages have left the conversation on screen, not only the database.
+        shown_ids = {v.message.id for v in screen.query(MessageView)}
+        assert not shown_ids & set(moved) and messages[0]["_id"] in shown_ids
 
 
 async def test_escape_or_q_leaves_the_split_dialog_and_moves_nothing(

@@ -25,6 +25,7 @@ from helpdesk_tui.domain.models import Message, User
 from helpdesk_tui.domain.text import one_line
 from helpdesk_tui.screens.base import TakesKeys
 from helpdesk_tui.store.merge import Merger, SplitResult
+from helpdesk_tui.widgets.conversation import Conversation
 from helpdesk_tui.widgets.safe import safe
 
 if TYPE_CHECKING:
@@ -46,11 +47,15 @@ class SplitDialog(TakesKeys, ModalScreen[list[ObjectId]]):
     """Mark messages (``space``) and move them (``enter``); ``escape``/``q`` cancel."""
 
     DEFAULT_CLASSES = "dialog"
+    # Every key the dialog takes is a priority binding of the dialog, so that a burst (keys
+    # pasted, or held by a laggy link) acts in the order typed: a key left to the list would
+    # wait in its queue while a priority `enter` acted before it.
     BINDINGS = [
         Binding("enter", "confirm", "Split", priority=True, id="split_confirm"),
         Binding("escape,q", "cancel", "Cancel", priority=True, id="cancel"),
-        Binding("j", "down", show=False, priority=True, id="letter_down"),
-        Binding("k", "up", show=False, priority=True, id="letter_up"),
+        Binding("space", "mark", "Mark", priority=True, id="split_mark"),
+        Binding("down,j", "down", show=False, priority=True, id="down"),
+        Binding("up,k", "up", show=False, priority=True, id="up"),
     ]
 
     def __init__(self, title: str, choices: Sequence[tuple[Text, ObjectId]]) -> None:
@@ -81,6 +86,14 @@ class SplitDialog(TakesKeys, ModalScreen[list[ObjectId]]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    def action_mark(self) -> None:
+        # At once (the list's own `select` toggles on a message, after keys queued behind it).
+        options: SelectionList[ObjectId] = self.query_one(SelectionList)
+        if options.highlighted is not None:
+            option = options.get_option_at_index(options.highlighted)
+            if isinstance(option, Selection):
+                options.toggle(option)
 
     def action_down(self) -> None:
         self.query_one(SelectionList).action_cursor_down()
@@ -115,11 +128,12 @@ def start_split(screen: TicketScreen) -> None:
 def _split(screen: TicketScreen, source_id: ObjectId, marked: list[ObjectId]) -> None:
     store, me = screen.helpdesk.store, screen.helpdesk.me
 
-    def done(result: SplitResult) -> None:
+    async def done(result: SplitResult) -> None:
         moved = f"{result.moved} message{'' if result.moved == 1 else 's'}"
         screen.notify(
             f"Split {moved} off into {one_line(result.created.ticket_number, 20)}.", timeout=6
         )
+        await screen.query_one(Conversation).clear()  # the moved messages leave the view
         screen.load()
         screen.load_context()
 

@@ -431,7 +431,8 @@ class Merger:
             raise _Changed(source.label)
         note = new_message_doc(
             sender=actor,
-            content=f"{len(moved)} messages moved to {number} (split).",
+            content=f"{len(moved)} message{'' if len(moved) == 1 else 's'} moved to {number} "
+            "(split).",
             now=now,
             is_internal=True,
         )

@@ -221,6 +221,12 @@ class Conversation(VerticalScroll):
         super().__init__(**kwargs)
         self._shown: set[str] = set()
 
+    async def clear(self) -> None:
+        """Forget what is shown (messages left the ticket: a split); the next ``show`` draws
+        the conversation again from the top."""
+        await self.remove_children()
+        self._shown.clear()
+
     async def show(
         self,
         ticket: Ticket,
