@@ -208,3 +208,25 @@ def test_with_a_text_index_a_named_customers_tickets_are_read_newest_first_and_l
         assert "$text" in text["pipeline"][0]["$match"]
     finally:
         mongo.close()
+
+
+def test_init_db_makes_the_search_indexes_and_doctor_says_when_they_are_missing(
+    db: Any, clock: Any
+) -> None:
+    from test_doctor import by_name
+
+    store = TicketStore(db, StoreSettings(), clock=clock)
+    db.users.insert_one({"name": "Kenji Tanaka", "email": "kenji@tanaka.example"})
+    db.tickets.insert_one({"subject": "x"})
+    checks = by_name(store)
+    assert checks["people indexes"].level == "warn"
+    assert "search_people_email" in checks["people indexes"].detail
+    assert "search_updated" in checks["indexes"].detail
+
+    store.init_db()
+
+    checks = by_name(store)
+    assert "people indexes" not in checks and checks["indexes"].level == "ok"
+    names = {ix["name"] for ix in db.users.list_indexes()}
+    assert {"search_people_email", "search_people_name"} <= names
+    assert "search_updated" in {ix["name"] for ix in db.tickets.list_indexes()}

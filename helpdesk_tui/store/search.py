@@ -422,9 +422,7 @@ class TicketSearch:
         scanned: int | None = None
         if path == "text index" and words:
             if customers:  # newest created first on customer_tickets: at most `wanted` read
-                match = {**filters, "user": {"$in": customers}}
-                if "user" in filters:  # from: and named by the words: both
-                    match = {"$and": [filters, {"user": {"$in": customers}}]}
+                match = {**filters, "user": {"$in": customers}}  # no from: (see above)
                 pipeline = listed_pipeline(match, [], limit=wanted, order="createdAt")
                 tiers.append(("customer", [pipeline]))
             tiers.append(("text", [text_pipeline(filters, words, limit=wanted)]))
