@@ -261,11 +261,15 @@ def text_pipeline(
 def listed_pipeline(
     match: dict[str, Any], words: Sequence[str], *, limit: int, order: str = "updatedAt"
 ) -> list[dict[str, Any]]:
-    """An indexed tier (numbers; the customers' tickets by ``customer_tickets``, newest
-    created first, so that MongoDB reads no more than ``limit`` of them): newest first."""
+    """An indexed tier (numbers; the customers' tickets by ``customer_tickets``): newest first.
+
+    ``order="createdAt"`` sorts on exactly the index's order (no ``_id`` tie-break, which
+    MongoDB could only add by sorting every matching ticket), so MongoDB merges the customers'
+    index ranges in order and reads no more than ``limit`` of their tickets."""
+    sort = {"createdAt": -1} if order == "createdAt" else {order: -1, "_id": -1}
     return [
         {"$match": match},
-        {"$sort": {order: -1, "_id": -1}},
+        {"$sort": sort},
         {"$limit": limit},
         *row_stages(words),
     ]
