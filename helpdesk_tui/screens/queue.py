@@ -12,7 +12,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker
 
 from helpdesk_tui.alerts import Alert
@@ -28,6 +28,7 @@ from helpdesk_tui.store.snooze import with_snoozes
 from helpdesk_tui.store.tickets import QueuePage, TicketStore
 from helpdesk_tui.store.window import can_patch, complete, patch, row_doc
 from helpdesk_tui.views import View
+from helpdesk_tui.widgets.footer import KeyFooter
 from helpdesk_tui.widgets.line import Line
 from helpdesk_tui.widgets.ticket_table import TicketTable
 
@@ -162,7 +163,7 @@ class QueueScreen(TicketActions):
         yield ViewBar(id="view-bar")
         yield TicketTable(id="queue-table")
         yield Line(id="queue-info")
-        yield Footer()
+        yield KeyFooter(first=("quit", "help", "reply", "note", "status", "take", "next", "search"))
 
     @property
     def table(self) -> TicketTable:

@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Static, TextArea
+from textual.widgets import Input, Static, TextArea
 
 from helpdesk_tui.domain.errors import ConflictError, HelpdeskError, InvalidRequest
 from helpdesk_tui.domain.models import Status, Ticket, User
@@ -32,6 +32,7 @@ from helpdesk_tui.screens.hold import Held, HoldBar
 from helpdesk_tui.screens.macros import ReplyMacros
 from helpdesk_tui.store.presence import HEARTBEAT_SECONDS
 from helpdesk_tui.widgets.conversation_pane import ConversationPane
+from helpdesk_tui.widgets.footer import KeyFooter
 
 # From this many rows up the conversation shows above the editor at once; below, F2 shows it.
 CONVERSATION_ROWS = 30
@@ -188,8 +189,12 @@ class ReplyScreen(ReplyMacros):
         yield Input(
             placeholder="attachments: file names or URLs, comma-separated", id="reply-attachments"
         )
-        # No "^p palette" hint here (ctrl+p still opens it): the reply keys fill 80 columns.
-        yield Footer(show_command_palette=False)
+        # No "^p palette" hint here (ctrl+p still opens it): the reply keys fill 80 columns;
+        # below that, the ones that do not fit go (they stay in the palette).
+        yield KeyFooter(
+            first=("send", "cancel", "conversation", "toggle_internal", "canned", "status_on_send"),
+            show_command_palette=False,
+        )
 
     @property
     def editor(self) -> TextArea:

@@ -10,7 +10,7 @@ from bson import ObjectId
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from helpdesk_tui.domain.context import CustomerContext
 from helpdesk_tui.domain.models import Ticket, User
@@ -24,6 +24,7 @@ from helpdesk_tui.store.merge import Merger
 from helpdesk_tui.store.presence import HEARTBEAT_SECONDS, Presence
 from helpdesk_tui.widgets.conversation import Conversation, MessageView, TicketHeader
 from helpdesk_tui.widgets.customer_panel import CustomerPanel
+from helpdesk_tui.widgets.footer import KeyFooter
 
 # From this width up the customer's context is open beside the conversation (`c` closes it to
 # one line under the header); below it, one line under the header until `c` opens it there.
@@ -54,7 +55,7 @@ class TicketScreen(TicketActions):
         Binding("s", "status", "Status", priority=True, id="status"),
         Binding("p", "priority", "Priority", priority=True, id="priority"),
         Binding("a", "take", "Take", priority=True, id="take"),
-        Binding("A", "assign", "Assign", show=False, priority=True, id="assign"),
+        Binding("A", "assign", "Assign", priority=True, id="assign"),
         Binding("t", "tags", "Tags", show=False, priority=True, id="tags"),
         Binding("m", "macro", "Macro", show=False, priority=True, id="macro"),
         Binding("z", "snooze", "Snooze", show=False, priority=True, id="snooze"),
@@ -99,7 +100,8 @@ class TicketScreen(TicketActions):
         yield CustomerPanel(id="customer-context")
         yield Conversation(id="conversation")
         yield Static(id="ticket-info")
-        yield Footer()
+        # At 80 columns the keys that do not fit go (they stay in `?` and the palette).
+        yield KeyFooter(first=("reply", "note", "status", "assign", "close", "help", "take"))
 
     def on_mount(self) -> None:
         self.set_focus(self.query_one(Conversation))  # now, not on the next idle

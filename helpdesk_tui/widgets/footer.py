@@ -1,0 +1,135 @@
+"""The footer of every screen, never with a key cut in half.
+
+Textual's ``Footer`` lays its keys out in a row and lets the ones past the right edge fall off
+(at 80 columns the ticket screen showed ``c Cu▏^p palette``). ``KeyFooter`` shows the same
+bindings (``show=True``, with the key ``[keys]`` gave them), but fits them to the width: all of
+them as Textual would when they fit; otherwise the compact style (one space less per key);
+otherwise the compact style with the least important keys left out, ``first`` naming the ones
+that matter most. A key left out stays on the help screen (``?``) and in the palette.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.cells import cell_len
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+# Cells a key takes besides its key and description text: " r Reply " (padding around the
+# key, after the description), or compact "r Reply" plus its right margin.
+_EXTRA = {False: 3, True: 2}
+_EXTRA_NO_DESCRIPTION = {False: 2, True: 1}
+# The palette key on the right: "▏^p palette" plus its right padding or margin.
+_PALETTE_EXTRA = 3
+
+
+def _width(binding: Binding, display: str, compact: bool) -> int:
+    if binding.description:
+        return cell_len(display) + cell_len(binding.description) + _EXTRA[compact]
+    return cell_len(display) + _EXTRA_NO_DESCRIPTION[compact]
+
+
+class KeyFooter(Footer):
+    """A ``Footer`` whose keys fit the screen's width (see the module docstring)."""
+
+    def __init__(self, *, first: Sequence[str] = (), show_command_palette: bool = True) -> None:
+        """``first``: binding ids (or action names), most important first; the keys not named
+        come after them, in the order of the bindings."""
+        super().__init__(show_command_palette=show_command_palette)
+        self.first = tuple(first)
+        self._laid_out_for = 0
+
+    def _width_now(self) -> int:
+        return self.size.width or self.screen.size.width or self.app.size.width
+
+    def _shown(self) -> list[tuple[Binding, bool, str]]:
+        """The footer's bindings (one per action, in binding order), as Textual picks them."""
+        by_action: dict[str, tuple[Binding, bool, str]] = {}
+        for _node, binding, enabled, tooltip in self.screen.active_bindings.values():
+            if binding.show and binding.action not in by_action:
+                by_action[binding.action] = (binding, enabled, tooltip)
+        return list(by_action.values())
+
+    def _rank(self, binding: Binding) -> int:
+        for index, name in enumerate(self.first):
+            if name in (binding.id, binding.action):
+                return index
+        return len(self.first)
+
+    def fit(self, width: int) -> tuple[list[tuple[Binding, bool, str]], bool]:
+        """The bindings to show at ``width`` (in binding order) and whether compact."""
+        shown = self._shown()
+        palette = self._palette()
+        room = width
+        if palette is not None:
+            binding, _, _ = palette
+            display = self.app.get_key_display(binding)
+            room -= cell_len(display) + cell_len(binding.description) + _PALETTE_EXTRA
+
+        def total(items: list[tuple[Binding, bool, str]], compact: bool) -> int:
+            return sum(_width(b, self.app.get_key_display(b), compact) for b, _, _ in items)
+
+        if total(shown, False) <= room:
+            return shown, False
+        if total(shown, True) <= room:
+            return shown, True
+        kept: list[tuple[Binding, bool, str]] = []
+        used = 0
+        ranked = sorted(range(len(shown)), key=lambda i: (self._rank(shown[i][0]), i))
+        for index in ranked:
+            binding = shown[index][0]
+            size = _width(binding, self.app.get_key_display(binding), True)
+            if used + size <= room:
+                kept.append(shown[index])
+                used += size
+        return [item for item in shown if item in kept], True
+
+    def _palette(self) -> tuple[Binding, bool, str] | None:
+        if not (self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE):
+            return None
+        try:
+            _node, binding, enabled, tooltip = self.screen.active_bindings[
+                self.app.COMMAND_PALETTE_BINDING
+            ]
+        except KeyError:
+            return None
+        return binding, enabled, tooltip
+
+    def compose(self) -> ComposeResult:
+        if not self._bindings_ready:
+            return
+        width = self._width_now()
+        self._laid_out_for = width
+        items, compact = self.fit(width)
+        self.set_class(compact, "-compact")
+        for binding, enabled, tooltip in items:
+            key = FooterKey(
+                binding.key,
+                self.app.get_key_display(binding),
+                binding.description,
+                binding.action,
+                disabled=not enabled,
+                tooltip=tooltip,
+            )
+            key.compact = compact
+            yield key
+        palette = self._palette()
+        if palette is not None:
+            binding, enabled, tooltip = palette
+            yield FooterKey(
+                binding.key,
+                self.app.get_key_display(binding),
+                binding.description,
+                binding.action,
+                classes="-command-palette",
+                disabled=not enabled,
+                tooltip=binding.tooltip or binding.description,
+            )
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._bindings_ready and event.size.width != self._laid_out_for:
+            self.call_after_refresh(self.recompose)

@@ -1,0 +1,116 @@
+"""The footer at 80 and 120 columns: every key it shows is whole, the important ones are there.
+
+A hurried new user at 80x24 found the ticket screen's footer cut (``c Cu▏^p palette``) and the
+reply screen's without its F2 (conversation) key. What a user sees is the bottom line of the
+screen, so these tests read it as text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pilot import settle
+from screen_text import screen_lines
+from textual.pilot import Pilot
+
+from helpdesk_tui.config import Config, UiConfig
+from helpdesk_tui.screens.queue import QueueScreen
+from helpdesk_tui.screens.reply import ReplyScreen
+from helpdesk_tui.screens.ticket import TicketScreen
+from helpdesk_tui.store.tickets import TicketStore
+
+QUIET = Config(ui=UiConfig(poll_interval_seconds=3600))
+
+
+def footer_line(pilot: Pilot[Any]) -> str:
+    return screen_lines(pilot.app)[-1]
+
+
+def assert_whole(line: str, *items: str) -> None:
+    """Each ``items`` ("r Reply") shows whole, and no word is cut at the palette's bar."""
+    for item in items:
+        assert item in line, f"{item!r} not in footer {line!r}"
+    keys = line.split("▏")[0]
+    assert keys == keys.rstrip() + " " * (len(keys) - len(keys.rstrip()))
+    assert not keys.endswith(tuple("abcdefghijklmnopqrstuvwxyz")), f"cut: {line!r}"
+
+
+async def open_ticket(pilot: Pilot[Any]) -> TicketScreen:
+    await settle(pilot)
+    queue = pilot.app.screen
+    assert isinstance(queue, QueueScreen)
+    await pilot.press("3")
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, TicketScreen)
+    return screen
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_ticket_footer_shows_reply_note_status_assign_back_help_whole(
+    demo_store: TicketStore, make_app: Any, size: tuple[int, int]
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=size) as pilot:
+        await open_ticket(pilot)
+        line = footer_line(pilot)
+        assert_whole(
+            line, "r Reply", "i Note", "s Status", "A Assign", "q Back", "? Help", "^p palette"
+        )
+        if size[0] >= 120:  # wide: the rest too
+            assert_whole(line, "p Priority", "a Take", "c Customer")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_queue_footer_shows_every_key_whole(
+    demo_store: TicketStore, make_app: Any, size: tuple[int, int]
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        line = footer_line(pilot)
+        assert_whole(
+            line,
+            "r Reply",
+            "i Note",
+            "s Status",
+            "a Take",
+            "n Next",
+            "/ Search",
+            "? Help",
+            "q Quit",
+            "^p palette",
+        )
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_reply_footer_shows_send_close_and_the_f2_conversation_key(
+    demo_store: TicketStore, make_app: Any, size: tuple[int, int]
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=size) as pilot:
+        await open_ticket(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, ReplyScreen)
+        line = footer_line(pilot)
+        assert_whole(line, "^s Send", "^t Reply/Note", "^g Close", "f2 Conversation")
+        if size[0] >= 120:
+            assert_whole(line, "^n +Wait", "^f +Resolve", "^r Canned", "^o Status")
+
+
+async def test_footer_lays_its_keys_out_again_when_the_terminal_narrows(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_ticket(pilot)
+        assert "c Customer" in footer_line(pilot)
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        line = footer_line(pilot)
+        assert_whole(line, "r Reply", "q Back", "? Help", "^p palette")
+        assert "c Cu" not in line
