@@ -42,3 +42,62 @@ async def test_copy_chooser_of_a_long_conversation_keeps_its_hint_line(
         shown = screen_text(app)
         assert f"Copy from {NUMBER}" in shown
         assert "enter choose · esc cancel" in shown
+
+
+# --- a bulk macro's report -------------------------------------------------------------------
+
+
+def toast_text(app: Any) -> str:
+    """Every toast on screen as the user reads it: its lines joined, spaces collapsed."""
+    from textual.widgets._toast import Toast
+
+    lines = []
+    for toast in app.screen.query(Toast):
+        # Each line as drawn (cut where the toast is cut), without the toast's border.
+        lines += [s.text.lstrip("▌") for s in toast.render_lines(toast.region.reset_offset)]
+    return " ".join(" ".join(lines).split())
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_a_bulk_macro_report_shows_each_refusal_reason_whole(
+    store: TicketStore, people: Any, clock: Any, make_app: Any, size: tuple[int, int]
+) -> None:
+    from conftest import new_ticket
+
+    from helpdesk_tui.domain.macros import Macro
+    from helpdesk_tui.domain.models import Priority, Status
+
+    outage = Macro(
+        name="Outage: acknowledge",
+        reply="Hi {customer_name}, we know about the outage. {agent_name}",
+        status=Status.IN_PROGRESS,
+        priority=Priority.URGENT,
+        assignee="me",
+    )
+    config = Config(ui=UiConfig(poll_interval_seconds=3600), macros=[outage])
+    ids = [store.create_ticket(new_ticket(people)).id for _ in range(4)]
+    store.set_status(ids[1], Status.IN_PROGRESS)
+    store.set_status(ids[1], Status.WAITING)  # waiting → in progress: no such transition
+    waiting = store.get_ticket(ids[1]).ticket_number
+    changed = store.get_ticket(ids[2]).ticket_number
+    app = make_app(store, "sam@helpdesk.test", config=config)
+    async with app.run_test(size=size, notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        await pilot.press("space", "space", "space", "space", "m")
+        await settle(pilot)
+        # Meanwhile the customer writes on one of them: the macro must not answer unseen.
+        clock.advance(minutes=1)
+        store.sibling().add_message(ids[2], sender=people.customer, content="still broken")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.pause(0.2)
+        shown = toast_text(app)
+    assert "2 of 4 done" in shown, shown
+    assert f"{waiting}: cannot move from waiting to in progress; allowed: open" in shown, shown
+    assert (
+        f"{changed} changed since you saw it (now open); "
+        "macro 'Outage: acknowledge' was not applied" in shown
+    ), shown
+    assert "…" not in shown, shown

@@ -24,6 +24,9 @@ from helpdesk_tui.store.queries import Assignee
 from helpdesk_tui.store.undo import Revert, revert_of
 
 NOBODY = "nobody"
+# A refusal reason in a bulk report: whole (store messages are one sentence), but never a
+# whole field of database text.
+REASON_CHARS = 240
 
 
 class TicketActions(MacroActions, BulkSafety, SnoozeActions):
@@ -87,8 +90,11 @@ class TicketActions(MacroActions, BulkSafety, SnoozeActions):
             elif not refused:
                 self.notify(f"{verb}: {len(done)} tickets.{undo}")
             else:
-                lines = "\n".join(one_line(r, 90) for r in refused[:8])
-                more = f"\n… and {len(refused) - 8} more" if len(refused) > 8 else ""
+                # Each reason whole (the toast wraps it; cut, "was not appli…" said nothing),
+                # and as many as a short terminal has room for, the rest counted.
+                room = 8 if self.app.size.height >= 40 else 4
+                lines = "\n".join(one_line(r, REASON_CHARS) for r in refused[:room])
+                more = f"\n… and {len(refused) - room} more" if len(refused) > room else ""
                 self.notify(
                     f"{verb}: {len(done)} of {len(tickets)} done{undo}; refused:\n{lines}{more}",
                     severity="warning" if done else "error",
