@@ -432,18 +432,29 @@ class HelpdeskApp(StoreCalls, App[None]):
         self.push_screen(HelpScreen(screen))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        """The palette lists every action of the current screen, by its footer description."""
-        seen = set()
+        """The palette lists every action of the current screen once, by its footer
+        description, its key and the words an agent may search it by, on one line ("Assign
+        (A): reassign, give to, unassign"): a second line repeating the name read as a second
+        entry. Textual's generic screen keys (focus, copy selected text) and its own commands
+        that one of ours already names ("Quit") are left out."""
+        seen: set[str] = set()
+        titles: set[str] = set()
         for active in screen.active_bindings.values():
             binding = active.binding
-            if active.node is not screen or not binding.description or binding.action in seen:
+            if (
+                active.node is not screen
+                or not binding.description
+                or binding.action in seen
+                or "." in binding.action.split("(")[0]  # app.focus_next, screen.copy_text
+            ):
                 continue
             seen.add(binding.action)
+            titles.add(binding.description)
             key = self.get_key_display(binding)
             verbs = PALETTE_VERBS.get(binding.action, "")
             yield SystemCommand(
-                f"{binding.description}: {verbs}" if verbs else binding.description,
-                f"{binding.description} (key: {key})",
+                f"{binding.description} ({key})" + (f": {verbs}" if verbs else ""),
+                "",
                 lambda action=binding.action: self.call_later(screen.run_action, action),
             )
         yield SystemCommand(
@@ -451,7 +462,9 @@ class HelpdeskApp(StoreCalls, App[None]):
             "Write every cell again (after another program wrote over the app)",
             self.action_redraw,
         )
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.title not in titles:
+                yield command
 
     def action_redraw(self) -> None:
         """Forget what the terminal shows and repaint it all: only changed cells are written

@@ -192,7 +192,10 @@ class ReplyScreen(ReplyMacros):
         # No "^p palette" hint here (ctrl+p still opens it): the reply keys fill 80 columns;
         # below that, the ones that do not fit go (they stay in the palette).
         yield KeyFooter(
-            first=("send", "cancel", "conversation", "toggle_internal", "canned", "status_on_send"),
+            first=(
+                *("send", "send_waiting", "send_resolved", "cancel", "conversation"),
+                *("toggle_internal", "canned", "status_on_send"),
+            ),
             show_command_palette=False,
         )
 
