@@ -82,7 +82,7 @@ class TicketActions(MacroActions, BulkSafety, SnoozeActions):
             if len(tickets) > 1:
                 self.remember_undo(verb, reverts)
                 if self._undoable is not None and any(reverts):
-                    undo = " (u undoes)"
+                    undo = f" ({self.key_for('undo', 'u')} undoes)"
             if len(tickets) == 1 and not refused:
                 self.notify(f"{done[0].label}: {verb}.")
             elif len(tickets) == 1:

@@ -71,6 +71,17 @@ class TakesKeys:
     def on_screen_resume(self) -> None:
         self.app.post_message(ScreenReady())  # type: ignore[attr-defined]
 
+    def key_for(self, action: str, default: str) -> str:
+        """The key a hint names for this screen's ``action``: ``default`` ("u", "ctrl+l") while
+        the action is bound to it, else the key ``[keys]`` moved it to, as the footer shows it
+        (a hint naming a key that does nothing is worse than none)."""
+        for active in self.active_bindings.values():  # type: ignore[attr-defined]
+            if active.node is self and active.binding.action.split("(")[0] == action:
+                if active.binding.key == default:
+                    return default
+                return str(self.app.get_key_display(active.binding))
+        return default
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # While a text field has focus, the key is text for it unless the action is listed.
         focused = self.focused  # type: ignore[attr-defined]
@@ -94,13 +105,6 @@ class HelpdeskScreen(TakesKeys, StoreCalls, Screen[Any]):
 
     def accepts_results(self) -> bool:
         return self.alive
-
-    def key_for(self, action: str, default: str) -> str:
-        """The key shown for this screen's ``action`` (``[keys]`` may have moved it)."""
-        for active in self.active_bindings.values():
-            if active.node is self and active.binding.action == action:
-                return self.app.get_key_display(active.binding)
-        return default
 
     def _guarded(self, check: Any) -> bool:
         """Run a permission check; a refusal becomes the usual error notification."""

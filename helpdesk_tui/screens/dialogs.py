@@ -91,6 +91,8 @@ class ChoiceDialog(_Dialog[T], Generic[T]):
 
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#dialog-filter" if self.filterable else "#dialog-options"))
+        choose, cancel = self.key_for("choose", "enter"), self.key_for("cancel", "esc")
+        self.query_one("#dialog-help", Static).update(safe(f"{choose} choose · {cancel} cancel"))
         options = self.query_one(OptionList)
         at = next((i for i, (_, value, _) in enumerate(self.choices) if value == self.current), 0)
         if options.option_count:
@@ -155,6 +157,11 @@ class TextDialog(_Dialog[str]):
             yield Static(safe(self.help or "enter accept · esc cancel"), id="dialog-help")
 
     def on_mount(self) -> None:
+        if not self.help:  # the keys [keys] gave accept and cancel
+            accept, cancel = self.key_for("accept", "enter"), self.key_for("cancel", "esc")
+            self.query_one("#dialog-help", Static).update(
+                safe(f"{accept} accept · {cancel} cancel")
+            )
         box = self.query_one("#dialog-input", Input)
         self.set_focus(box)
         box.cursor_position = len(box.value)  # typing adds to what is there

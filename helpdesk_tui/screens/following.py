@@ -56,7 +56,8 @@ def open_following(screen: HelpdeskScreen) -> None:
         helpdesk.alerts.following = set(ids)
         if not ids:
             screen.release_keys()
-            screen.notify("You follow no ticket yet: f on a ticket follows it.")
+            key = screen.key_for("follow", "f")
+            screen.notify(f"You follow no ticket yet: {key} on a ticket follows it.")
             return
         from helpdesk_tui.screens.queue import AgentQueueScreen
 

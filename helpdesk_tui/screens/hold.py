@@ -40,12 +40,13 @@ class HoldBar(Static):
 
     can_focus = True
 
-    def show_left(self, seconds: int, what: str) -> None:
+    def show_left(self, seconds: int, what: str, undo_key: str = "u") -> None:
+        """``undo_key``: the key that recalls the reply (``[keys]`` may have moved it)."""
         self.update(
             Text.assemble(
                 (f" ⏳ Sending {what} in {seconds}s ", "bold black on yellow"),
                 "   ",
-                ("u", "bold"),
+                (undo_key, "bold"),
                 " undo (back to the editor)",
             )
         )

@@ -317,7 +317,8 @@ class ReplyScreen(ReplyMacros):
             here = "note" if self.internal else "reply"
             text.append(
                 f"⚠ You also have {kind} draft on this ticket: “{one_line(self.other.text, 50)}”. "
-                f"ctrl+l brings its text into this {here}; otherwise it stays where it is.\n",
+                f"{self.key_for('other_draft', 'ctrl+l')} brings its text into this {here}; "
+                "otherwise it stays where it is.\n",
                 style="bold yellow",
             )
         if self._changed_under_us:
@@ -471,7 +472,8 @@ class ReplyScreen(ReplyMacros):
         if self.other is not None:
             kind = "internal note" if self.other.internal else "public reply"
             self.notify(
-                f"You have a saved {kind} draft on this ticket: bring it in with ctrl+l, "
+                f"You have a saved {kind} draft on this ticket: bring it in with "
+                f"{self.key_for('other_draft', 'ctrl+l')}, "
                 "or send or clear it first.",
                 severity="warning",
             )
@@ -615,7 +617,9 @@ class ReplyScreen(ReplyMacros):
             return
         now = self.helpdesk.store.clock()
         if not held.due(now):
-            self.query_one(HoldBar).show_left(held.seconds_left(now), held.what)
+            self.query_one(HoldBar).show_left(
+                held.seconds_left(now), held.what, self.key_for("undo_send", "u")
+            )
             return
         self._end_hold()
         self._release(held.outgoing)

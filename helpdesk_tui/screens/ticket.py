@@ -177,6 +177,7 @@ class TicketScreen(TicketActions):
         if self.context is None:
             self.load_context()
         conversation = self.query_one(Conversation)
+        conversation.more_key = self.key_for("more", "e")
         await conversation.show(self.ticket, self.users, now, result.events, result.origins)
         if not self.alive:
             return  # closed while the conversation was drawn
@@ -264,7 +265,10 @@ class TicketScreen(TicketActions):
                 self.call_after_refresh(conversation.scroll_end, animate=False)
         self.set_class(not beside, "-context-under")
         self.query_one(CustomerPanel).show(
-            self.context, self.helpdesk.store.now(), expanded=self.context_shown
+            self.context,
+            self.helpdesk.store.now(),
+            expanded=self.context_shown,
+            more_key=self.key_for("context", "c"),
         )
 
     def on_resize(self, event: events.Resize) -> None:

@@ -278,7 +278,7 @@ class WorkloadScreen(BulkSafety):
             self.remember_undo(f"move of {moved} tickets away from {name}", reverts)
             text = f"Moved {moved} tickets away from {name}."
             if moved and self._undoable is not None:
-                text += " (u undoes)"
+                text += f" ({self.key_for('undo', 'u')} undoes)"
             if refused:
                 text += f" {len(refused)} refused:\n" + "\n".join(refused[:8])
             self.notify(text, severity="warning" if refused else "information", timeout=10)

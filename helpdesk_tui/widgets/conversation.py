@@ -114,9 +114,17 @@ class MessageView(Static):
     """One message; internal notes carry a class (and a label) that cannot be missed."""
 
     def __init__(
-        self, message: Message, author: str, customer: bool, now: datetime, origin: str = ""
+        self,
+        message: Message,
+        author: str,
+        customer: bool,
+        now: datetime,
+        origin: str = "",
+        more_key: str = "e",
     ) -> None:
-        """``origin``: the ticket this message was copied from by a merge (store/merge.py)."""
+        """``origin``: the ticket this message was copied from by a merge (store/merge.py);
+        ``more_key``: the key that shows more of a long message (``[keys]`` may move it)."""
+        self.more_key = more_key
         classes = "message -internal" if message.is_internal else "message"
         if customer:
             classes += " -customer"
@@ -150,7 +158,7 @@ class MessageView(Static):
         if self.truncated:
             rest = len(content) - self.shown_chars
             body.append(
-                f"\n… {rest:,} more characters not shown: press e to show more",
+                f"\n… {rest:,} more characters not shown: press {self.more_key} to show more",
                 style="bold yellow",
             )
         if message.attachments:
@@ -220,6 +228,7 @@ class Conversation(VerticalScroll):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._shown: set[str] = set()
+        self.more_key = "e"  # the screen's key for "show more", named in a long message
 
     async def clear(self) -> None:
         """Forget what is shown (messages left the ticket: a split); the next ``show`` draws
@@ -246,7 +255,8 @@ class Conversation(VerticalScroll):
                 content=ticket.description, sender=ticket.user, created_at=ticket.created_at
             )
             author = _name(users, ticket.user, "customer") + " (opened)"
-            new.append((ticket.created_at or now, 0, MessageView(opening, author, True, now)))
+            opened = MessageView(opening, author, True, now, more_key=self.more_key)
+            new.append((ticket.created_at or now, 0, opened))
             self._shown.add("description")
         copies: dict[str, int] = {}
         for index, message in enumerate(ticket.messages):
@@ -260,7 +270,8 @@ class Conversation(VerticalScroll):
             self._shown.add(key)
             author = _name(users, message.sender, "unknown sender")
             origin = (origins or {}).get(message.id, "") if message.id else ""
-            view = MessageView(message, author, message.sender == ticket.user, now, origin)
+            customer = message.sender == ticket.user
+            view = MessageView(message, author, customer, now, origin, self.more_key)
             new.append((message.created_at or now, 1, view))
         for event in events:
             key = f"event-{event.get('_id') or (event.get('at'), event.get('action'))}"

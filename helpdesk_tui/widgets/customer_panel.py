@@ -52,7 +52,12 @@ def _keys(context: CustomerContext) -> str:
 
 
 def render_context(
-    context: CustomerContext | None, now: datetime, *, expanded: bool, width: int
+    context: CustomerContext | None,
+    now: datetime,
+    *,
+    expanded: bool,
+    width: int,
+    more_key: str = "c",
 ) -> Text:
     """The panel's text: a summary line, then (expanded) orders and numbered tickets."""
     if context is None:
@@ -61,7 +66,7 @@ def render_context(
     text.append("Customer: ", style="bold")
     if not expanded:
         text.append(summary_line(context, now))
-        text.append(" · c more" if context.others else "", style="dim")
+        text.append(f" · {more_key} more" if context.others else "", style="dim")
         text.no_wrap, text.overflow = True, "ellipsis"  # one row, whatever the width
         return text
     wide = width >= 60  # under the header: one line a ticket; beside the conversation: two
@@ -88,6 +93,14 @@ def render_context(
 class CustomerPanel(Static):
     """The customer's context; ``expanded`` says whether the list shows or one line."""
 
-    def show(self, context: CustomerContext | None, now: datetime, *, expanded: bool) -> None:
+    def show(
+        self,
+        context: CustomerContext | None,
+        now: datetime,
+        *,
+        expanded: bool,
+        more_key: str = "c",
+    ) -> None:
+        """``more_key``: the key that opens the panel (``[keys]`` may have moved it)."""
         width = self.size.width or 36
-        self.update(render_context(context, now, expanded=expanded, width=width))
+        self.update(render_context(context, now, expanded=expanded, width=width, more_key=more_key))
