@@ -11,6 +11,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.containers import VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Static
 
 from helpdesk_tui.domain.models import Message, Status, Ticket, User, utc
@@ -228,6 +229,9 @@ class Conversation(VerticalScroll):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._shown: set[str] = set()
+        # Where each mounted message or event sits in time, so a late arrival that is older
+        # (messages copied in by a merge) goes to its place, not to the end.
+        self._places: dict[Widget, tuple[datetime, int]] = {}
         self.more_key = "e"  # the screen's key for "show more", named in a long message
 
     async def clear(self) -> None:
@@ -287,6 +291,10 @@ class Conversation(VerticalScroll):
             first = len(self.children) == 0
             at_end = self.is_vertical_scroll_end or first
             new.sort(key=lambda item: (item[0], item[1]))
+            for at, rank, widget in new:
+                self._places[widget] = (at, rank)
+            if not first:
+                new = await self._mount_in_place(new)
             widgets = [widget for _, _, widget in new]
             older: list[Static] = []
             if first and len(widgets) > FIRST_PAINT:
@@ -298,6 +306,24 @@ class Conversation(VerticalScroll):
             if older:
                 self.call_after_refresh(self._mount_older, older)
         return len(new)
+
+    async def _mount_in_place(
+        self, new: list[tuple[datetime, int, Static]]
+    ) -> list[tuple[datetime, int, Static]]:
+        """Mount each of ``new`` older than something shown before the first shown thing
+        that is later; return the rest (later than everything shown: they go at the end)."""
+        shown = [c for c in self.children if c in self._places]
+        if not shown:
+            return new
+        last = max(self._places[c] for c in shown)
+        rest = []
+        for at, rank, widget in new:
+            if (at, rank) >= last:
+                rest.append((at, rank, widget))
+                continue
+            later = next(c for c in self.children if self._places.get(c, last) > (at, rank))
+            await self.mount(widget, before=later)
+        return rest
 
     async def _mount_older(self, older: list[Static]) -> None:
         at_end = self.is_vertical_scroll_end
