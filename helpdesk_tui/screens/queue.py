@@ -157,6 +157,7 @@ class QueueScreen(TicketActions):
         self._minute: int | None = None
         self.last_search = ""  # `/` opens the search with it again
         self.snoozed: dict[ObjectId, datetime] = {}  # mine, as the last load read them
+        self._cursor_to_top = False  # the next load is of another view
 
     def compose(self) -> ComposeResult:
         yield Static(id="top-bar")
@@ -198,6 +199,9 @@ class QueueScreen(TicketActions):
         return 0
 
     def watch_view_index(self, index: int) -> None:
+        # Another view opens on its most urgent row (`3 enter` opens that one), not on the
+        # row the cursor was on in the last view.
+        self._cursor_to_top = True
         self.set_reactive(QueueScreen.sort, None)
         self._drop_selection("another view")
         self.query_one(ViewBar).show(self.views, index, self.counts)
@@ -291,6 +295,10 @@ class QueueScreen(TicketActions):
         }
         self.table.show_assignee(not isinstance(self.current_query().assignee, ObjectId))
         self.table.show(page.tickets, users, now, self.helpdesk.store.settings.sla)
+        if self._cursor_to_top:
+            self._cursor_to_top = False
+            if self.table.row_count:
+                self.table.move_cursor(row=0, animate=False)
         self.query_one(ViewBar).show(self.views, self.view_index, counts)
         self.update_info()
         self.release_keys()

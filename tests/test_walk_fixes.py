@@ -1,0 +1,41 @@
+"""What a burst walk as a hurried new user found (tmux, whole key sequences per send-keys)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pilot import settle
+
+from helpdesk_tui.config import Config, UiConfig
+from helpdesk_tui.screens.queue import QueueScreen
+from helpdesk_tui.screens.ticket import TicketScreen
+from helpdesk_tui.store.tickets import TicketStore
+
+QUIET = Config(ui=UiConfig(poll_interval_seconds=3600))
+
+
+async def test_3_enter_opens_the_most_urgent_ticket_of_the_new_view(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    """`3 Enter` after looking at My tickets: the top row of All open, not the row the cursor
+    was on in My tickets (which All open also holds, further down)."""
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        queue = app.screen
+        assert isinstance(queue, QueueScreen)
+        mine = [t.id for t in queue.table.tickets.values()]
+        await pilot.press("3")
+        await settle(pilot)
+        everyone = [t.id for t in queue.table.tickets.values()]
+        # A ticket of mine that is not All open's first row.
+        low = next(i for i in mine if i in everyone and everyone.index(i) > 0)
+        await pilot.press("1")
+        await settle(pilot)
+        queue.table.move_cursor(row=queue.table.get_row_index(str(low)), animate=False)
+        await pilot.pause()
+        await pilot.press("3", "enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TicketScreen)
+        assert screen.ticket_id == everyone[0]
