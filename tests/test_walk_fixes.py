@@ -39,3 +39,32 @@ async def test_3_enter_opens_the_most_urgent_ticket_of_the_new_view(
         screen = app.screen
         assert isinstance(screen, TicketScreen)
         assert screen.ticket_id == everyone[0]
+
+
+async def test_n_takes_a_ticket_with_one_toast_not_an_assigned_to_you_echo(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    """`n` says "TKT-… is yours now."; the change stream's echo of that write is no news."""
+    from pilot import record_notifications, until
+
+    live = Config(ui=UiConfig(poll_interval_seconds=0.2))
+    app = make_app(demo_store, config=live)
+    seen = record_notifications(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TicketScreen)
+        taken, me = screen.ticket_id, app.me.id
+        # The echo has arrived once the alerts know the ticket as mine.
+        assert await until(
+            pilot,
+            lambda: taken in app.alerts.known and app.alerts.known[taken].assignee == me,
+            seconds=10,
+        )
+        await settle(pilot)
+        app.feed.stop()
+    titles = [(title, message) for _, title, message in seen]
+    assert any(message.endswith("is yours now.") for _, message in titles), titles
+    assert not any(title == "Assigned to you" for title, _ in titles), titles

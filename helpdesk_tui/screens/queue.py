@@ -572,7 +572,17 @@ class QueueScreen(TicketActions):
         # Keys typed after `n` (`n r Hi`) act on the ticket it takes, not on the row under the
         # cursor here: held until that ticket's screen is pushed (or there is none).
         self.hold_keys()
-        self.call_store(lambda: store.take_next(me.id), opened, failed=self.release_keys)
+        alerts = self.helpdesk.alerts
+
+        def take() -> Ticket | None:
+            ticket = store.take_next(me.id)
+            if ticket is not None and ticket.id is not None:
+                # At once, in the worker: the write's echo on the change stream is no news
+                # ("is yours now" says it), and it may arrive before this call returns.
+                alerts.mine(ticket.id)
+            return ticket
+
+        self.call_store(take, opened, failed=self.release_keys)
 
     def action_search(self) -> None:
         """Search every ticket (screens/search.py); keys typed ahead (`/refund`) wait for its
