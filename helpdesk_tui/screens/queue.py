@@ -575,11 +575,18 @@ class QueueScreen(TicketActions):
         alerts = self.helpdesk.alerts
 
         def take() -> Ticket | None:
-            ticket = store.take_next(me.id)
-            if ticket is not None and ticket.id is not None:
-                # At once, in the worker: the write's echo on the change stream is no news
-                # ("is yours now" says it), and it may arrive before this call returns.
-                alerts.mine(ticket.id)
+            # The write's echo on the change stream is no news ("is yours now" says it), and
+            # it can arrive before take_next returns: muted before each attempt.
+            tried: list[ObjectId] = []
+
+            def claiming(ticket_id: ObjectId) -> None:
+                alerts.mine(ticket_id)
+                tried.append(ticket_id)
+
+            ticket = store.take_next(me.id, claiming=claiming)
+            for ticket_id in tried:
+                if ticket is None or ticket_id != ticket.id:
+                    alerts.own.discard(ticket_id)  # not ours after all: nothing to mute
             return ticket
 
         self.call_store(take, opened, failed=self.release_keys)

@@ -636,14 +636,25 @@ class TicketStore:
         return ticket
 
     @db_errors
-    def take_next(self, agent: ObjectId, *, candidates: int = 10) -> Ticket | None:
-        """Take the most urgent unassigned open ticket, skipping any another agent just took."""
+    def take_next(
+        self,
+        agent: ObjectId,
+        *,
+        candidates: int = 10,
+        claiming: Callable[[ObjectId], None] | None = None,
+    ) -> Ticket | None:
+        """Take the most urgent unassigned open ticket, skipping any another agent just took.
+
+        ``claiming`` is told each ticket just before the attempt to take it (the app mutes the
+        echo of its own write, which can arrive before this call returns)."""
         query = QueueQuery(statuses=(Status.OPEN,), assignee=Assignee.UNASSIGNED)
         for _ in range(5):
             page = self.list_queue(query, limit=candidates)
             for ticket in page.tickets:
                 if ticket.id is None:
                     continue
+                if claiming is not None:
+                    claiming(ticket.id)
                 try:
                     return self.take(ticket.id, agent)
                 except ConflictError:
