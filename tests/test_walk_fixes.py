@@ -68,3 +68,31 @@ async def test_n_takes_a_ticket_with_one_toast_not_an_assigned_to_you_echo(
     titles = [(title, message) for _, title, message in seen]
     assert any(message.endswith("is yours now.") for _, message in titles), titles
     assert not any(title == "Assigned to you" for title, _ in titles), titles
+
+
+async def test_f_then_F_in_one_burst_opens_following_with_the_ticket_just_followed(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    import time
+
+    from helpdesk_tui.screens.queue import AgentQueueScreen
+
+    app = make_app(demo_store, config=QUIET)
+    follow = app.followers.follow
+
+    def slow_follow(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.3)  # a slow link: the write is still on its way when `F` reads the list
+        return follow(*args, **kwargs)
+
+    app.followers.follow = slow_follow
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        queue = app.screen
+        assert isinstance(queue, QueueScreen)
+        followed = queue.table.current
+        assert followed is not None
+        await pilot.press("f", "F")
+        await settle(pilot)
+        following = app.screen
+        assert isinstance(following, AgentQueueScreen), following
+        assert [t.id for t in following.table.tickets.values()] == [followed.id]

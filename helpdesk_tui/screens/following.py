@@ -8,6 +8,9 @@ arrive on its own change stream and says so at once (it does not wait for this w
 
 from __future__ import annotations
 
+import threading
+import weakref
+
 from bson import ObjectId
 
 from helpdesk_tui.context import Helpdesk
@@ -18,6 +21,18 @@ from helpdesk_tui.screens.base import HelpdeskScreen
 from helpdesk_tui.store.queries import QueueQuery
 from helpdesk_tui.views import View
 
+# Follow/unfollow writes still running, per app: ``F`` reads the list after them, so `f F`
+# typed in one go shows the ticket just followed (the two calls run on separate threads).
+_PENDING: weakref.WeakKeyDictionary[object, list[threading.Event]] = weakref.WeakKeyDictionary()
+# At most this long (seconds) does ``F`` wait for such a write.
+PENDING_WAIT = 5.0
+
+
+def _pending(helpdesk: Helpdesk) -> list[threading.Event]:
+    events = [e for e in _PENDING.get(helpdesk, []) if not e.is_set()]
+    _PENDING[helpdesk] = events
+    return events
+
 
 def toggle_follow(screen: HelpdeskScreen, ticket: Ticket) -> None:
     """Follow ``ticket``, or stop following it if I already do."""
@@ -26,13 +41,18 @@ def toggle_follow(screen: HelpdeskScreen, ticket: Ticket) -> None:
     if ticket.id is None or not screen._guarded(me.require_write):
         return
     followers, ticket_id, label = helpdesk.followers, ticket.id, ticket.label
+    written = threading.Event()
+    _pending(helpdesk).append(written)
 
     def toggle() -> bool:
-        if followers.is_following(ticket_id, me.id):
-            followers.unfollow(ticket_id, me.id)
-            return False
-        followers.follow(ticket_id, me.id)
-        return True
+        try:
+            if followers.is_following(ticket_id, me.id):
+                followers.unfollow(ticket_id, me.id)
+                return False
+            followers.follow(ticket_id, me.id)
+            return True
+        finally:
+            written.set()
 
     def done(following: bool) -> None:
         if following:
@@ -65,11 +85,16 @@ def open_following(screen: HelpdeskScreen) -> None:
         screen.app.push_screen(AgentQueueScreen(View("following", "Following", "Follow", query)))
         screen.release_keys()  # to the Following view, once it is up
 
+    earlier = list(_pending(helpdesk))
+
+    def read() -> list[ObjectId]:
+        for written in earlier:
+            written.wait(PENDING_WAIT)
+        return followers.following(me)
+
     # Keys typed after `F` act on the Following view, not on the rows it replaces.
     screen.hold_keys()
-    screen.call_store(
-        lambda: followers.following(me), show, group="follow", failed=screen.release_keys
-    )
+    screen.call_store(read, show, group="follow", failed=screen.release_keys)
 
 
 def follow_mentions(helpdesk: Helpdesk, ticket_id: ObjectId, text: str, label: str) -> None:
