@@ -96,3 +96,23 @@ async def test_f_then_F_in_one_burst_opens_following_with_the_ticket_just_follow
         following = app.screen
         assert isinstance(following, AgentQueueScreen), following
         assert [t.id for t in following.table.tickets.values()] == [followed.id]
+
+
+async def test_slash_again_and_typing_replaces_the_last_search_instead_of_adding_to_it(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    from textual.widgets import Input
+
+    from helpdesk_tui.screens.search import SearchScreen
+
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"tanaka", "enter")
+        await settle(pilot)
+        await pilot.press("q")
+        await settle(pilot)
+        await pilot.press("slash", *"tanaka", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, SearchScreen)
+        assert app.screen.query_one("#search-box", Input).value == "tanaka"

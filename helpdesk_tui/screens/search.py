@@ -17,6 +17,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets.input import Selection
 
 from helpdesk_tui.domain.models import User
 from helpdesk_tui.domain.search import SearchPage
@@ -86,6 +87,9 @@ class SearchScreen(HelpdeskScreen):
     def on_mount(self) -> None:
         self.box.value = self.query_text
         self.set_focus(self.box)  # now: keys typed after `/` are the query
+        # The last search, selected: typing replaces it (`/ tanaka enter` twice searches
+        # "tanaka", not "tanakatanaka"); an arrow key keeps it to refine.
+        self.box.selection = Selection(0, len(self.query_text))
         self._info(Text("Type a search and press enter.", style="dim"))
         if self.query_text:
             self.run_search(self.query_text)
