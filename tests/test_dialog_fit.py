@@ -101,3 +101,38 @@ async def test_a_bulk_macro_report_shows_each_refusal_reason_whole(
         "macro 'Outage: acknowledge' was not applied" in shown
     ), shown
     assert "…" not in shown, shown
+
+
+async def test_a_bulk_macro_report_with_many_refusals_keeps_its_count_on_an_80x24_screen(
+    store: TicketStore, people: Any, make_app: Any
+) -> None:
+    from conftest import new_ticket
+
+    from helpdesk_tui.config import BulkConfig
+    from helpdesk_tui.domain.macros import Macro
+    from helpdesk_tui.domain.models import Status
+
+    take = Macro(name="Take it", status=Status.IN_PROGRESS, assignee="me")
+    config = Config(
+        ui=UiConfig(poll_interval_seconds=3600), macros=[take], bulk=BulkConfig(confirm_over=50)
+    )
+    ids = [store.create_ticket(new_ticket(people)).id for _ in range(12)]
+    for ticket_id in ids[:6]:  # waiting → in progress: no such transition
+        store.set_status(ticket_id, Status.IN_PROGRESS)
+        store.set_status(ticket_id, Status.WAITING)
+    app = make_app(store, "sam@helpdesk.test", config=config)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        await pilot.press(*["space"] * 12, "m")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.pause(0.2)
+        shown = toast_text(app)
+        # The report's first line is on the screen (a toast taller than it loses its top).
+        assert "macro “Take it” applied" in screen_text(app), screen_text(app)
+        assert "6 of 12 done" in shown, shown
+        assert "… and 2 more" in shown, shown
+        assert shown.count("cannot move from waiting to in progress; allowed: open") == 4, shown
