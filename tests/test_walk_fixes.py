@@ -116,3 +116,20 @@ async def test_slash_again_and_typing_replaces_the_last_search_instead_of_adding
         await settle(pilot)
         assert isinstance(app.screen, SearchScreen)
         assert app.screen.query_one("#search-box", Input).value == "tanaka"
+
+
+async def test_the_empty_snoozed_view_says_how_a_ticket_gets_there(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    from pilot import plain
+    from textual.widgets import Static
+
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("8")
+        await settle(pilot)
+        queue = app.screen
+        assert isinstance(queue, QueueScreen) and queue.table.row_count == 0
+        info = plain(queue.query_one("#queue-info", Static))
+        assert info.startswith("Snoozed: 0 of 0 · z on a ticket snoozes it"), info

@@ -24,7 +24,7 @@ from helpdesk_tui.screens.actions import TicketActions
 from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.store.presence import Presence
 from helpdesk_tui.store.queries import QueueQuery, SortKey
-from helpdesk_tui.store.snooze import with_snoozes
+from helpdesk_tui.store.snooze import SNOOZED_VIEW, with_snoozes
 from helpdesk_tui.store.tickets import QueuePage, TicketStore
 from helpdesk_tui.store.window import can_patch, complete, patch, row_doc
 from helpdesk_tui.views import View
@@ -312,6 +312,8 @@ class QueueScreen(TicketActions):
         parts = [
             f"{one_line(self.view.name)}: {shown}" + (f" of {total}" if total is not None else "")
         ]
+        if self.view.key == SNOOZED_VIEW and not shown:  # a new user's "what is this?"
+            parts.append(f"{self.key_for('snooze', 'z')} on a ticket snoozes it")
         parts.append(f"sort: {(self.sort or self.view.query.sort).label}")
         if self.table.selected:
             parts.append(f"{len(self.table.selected)} selected")
