@@ -33,6 +33,7 @@ from _pty import PtyApp, console_script
 from pymongo import MongoClient, monitoring
 
 from helpdesk_tui.demo import seed
+from helpdesk_tui.demo.importer import import_demo
 from helpdesk_tui.store.connection import open_client
 from helpdesk_tui.store.embedded import EmbeddedServer
 from helpdesk_tui.store.queries import QueueQuery, queue_pipeline
@@ -74,7 +75,7 @@ def seeded(tickets: int) -> tuple[EmbeddedServer, TicketStore, Any]:
     for start in range(0, len(data.tickets), 2_000):  # batches: one insert_many per 2,000
         part = data.tickets[start : start + 2_000]
         users = data.users if start == 0 else []
-        store.import_demo(users, part)
+        import_demo(store, users, part)
     note(f"seeded {tickets} tickets in {time.monotonic() - started:.1f} s")
     return server, store, data
 
