@@ -25,6 +25,10 @@ from helpdesk_tui.domain.models import (
 )
 
 BURSTS = (1, 3, 8, 20, 45, 70, 150)  # 70 and 150: more than the queue patches one by one
+# The last writes come in small bursts with pauses, each patched into the window: a final big
+# burst would reload the window and hide what the patches before it lost.
+TAIL = 250
+TAIL_BURSTS = (1, 2, 3, 5, 8)
 KINDS = {"status": 22, "priority": 18, "assign": 18, "new": 10, "resolve": 10, "message": 22}
 
 
@@ -60,7 +64,8 @@ def write_bursts(
     last: tuple[ObjectId, datetime] | None = None
     try:
         while written < count:
-            burst = min(rng.choice(BURSTS), count - written)
+            tail = count - written <= TAIL
+            burst = min(rng.choice(TAIL_BURSTS if tail else BURSTS), count - written)
             for _ in range(burst):
                 written += 1
                 at = start + timedelta(seconds=written)
@@ -80,7 +85,7 @@ def write_bursts(
                     tickets.update_one({"_id": target}, _update(rng, kind, at, staff, customer))
                 touched.append(target)
                 last = (target, at)
-            time.sleep(rng.choice((0.0, 0.05, 0.2, 0.5)))
+            time.sleep(rng.choice((0.3, 0.5) if tail else (0.0, 0.05, 0.2, 0.5)))
     finally:
         client.close()
     assert last is not None

@@ -124,6 +124,21 @@ async def watch_the_writer(
         ), "the app should show All open, follow the change stream and hold the index lease"
         screen = queue()
         assert screen.view.key == "open"
+        # How the window followed: patched from the events, or reloaded (a big burst).
+        patched, reloads = [0], [0]
+        patch, load = screen._patch, screen.load
+
+        def counted_patch(changed: Any) -> bool:
+            done = patch(changed)
+            patched[0] += done
+            return done
+
+        def counted_load(**options: Any) -> None:
+            reloads[0] += 1
+            load(**options)
+
+        screen._patch = counted_patch  # type: ignore[method-assign]
+        screen.load = counted_load  # type: ignore[method-assign]
         view = screen.view.query
         shown = [t.id for t in screen.table.tickets.values()]
         assert len(shown) == config.ui.page_size
@@ -170,6 +185,9 @@ async def watch_the_writer(
             table = screen.table
             return [row(t, table.state_of(t)) for t in table.tickets.values()]
 
+        # Deliveries were patched (the point of the test; the small bursts at the end all are),
+        # and some reloaded the window (bursts of more than PATCH_AT_MOST tickets).
+        assert patched[0] >= 10, (patched[0], reloads[0])
         if not await until(pilot, lambda: window() == expected, SETTLE):
             actual = window()
             first = next(
@@ -178,7 +196,8 @@ async def watch_the_writer(
             )
             raise AssertionError(
                 f"the window differs from a fresh load at row {first} "
-                f"({len(actual)} rows shown, {len(expected)} loaded): "
+                f"({len(actual)} rows shown, {len(expected)} loaded; "
+                f"{patched[0]} deliveries patched, {reloads[0]} reloads): "
                 f"shown {actual[first][::2] if first < len(actual) else None}, "
                 f"fresh {expected[first][::2] if first < len(expected) else None}"
             )

@@ -152,7 +152,12 @@ class QueueScreen(TicketActions):
         self._loading_more = False
         self._stale = False
         self._load_worker: Worker[Loaded] | None = None
-        self._again = False  # live changes came during a load: one more when it is done
+        self._again = False  # missed changes came during a load: one more when it is done
+        # The window is being fetched (a load or a refill): changes that arrive meanwhile wait
+        # here and are patched onto what it shows (a load may have read before they happened).
+        self._fetching = False
+        self._waiting: list[TicketsChanged] = []
+        self._generation = 0  # bumped by every load: a refill started before one is stale
         self._counts_due = False  # changes came in since the counts were read
         self._minute: int | None = None
         self.last_search = ""  # `/` opens the search with it again
@@ -272,19 +277,25 @@ class QueueScreen(TicketActions):
 
         if not keep_window:
             self.hold_keys()  # other rows are coming: the next keys are for them
+        self._fetching = True
+        self._generation += 1
         self._load_worker = self.call_store(
             fetch, self._loaded, group="load", exclusive=True, failed=self._load_failed
         )
 
     def _load_failed(self) -> None:
+        self._fetching = False
         self.release_keys()
-        if self._again:
+        if self._again or self._waiting:
             self._again = False
+            self._waiting.clear()
             self.load(keep_window=True)
 
     def _loaded(self, result: Loaded) -> None:
-        if self._again:  # changes arrived during this load: one more, then quiet
+        self._fetching = False
+        if self._again:  # changes were missed during this load: one more, then quiet
             self._again = False
+            self._waiting.clear()  # that load reads them
             self.load(keep_window=True)
         page, users, counts, now = result.page, result.users, result.counts, result.now
         self.snoozed = result.snoozed
@@ -303,6 +314,19 @@ class QueueScreen(TicketActions):
         self.update_info()
         self.release_keys()
         self.call_after_refresh(self.helpdesk.queue_painted)
+        self._patch_waiting()
+
+    def _patch_waiting(self) -> None:
+        """The changes that arrived while the window was fetched, patched onto it (in order)."""
+        if self._fetching or not self._waiting:
+            return
+        merged = TicketsChanged()
+        for waiting in self._waiting:
+            merged.ids |= waiting.ids
+            merged.changes += waiting.changes
+            merged.reload |= waiting.reload
+        self._waiting = []
+        self.on_tickets_changed(merged)
 
     def update_info(self) -> None:
         total = self.counts.get(self.view.key)
@@ -402,8 +426,11 @@ class QueueScreen(TicketActions):
         if self.app.screen is not self:
             self._stale = True  # refresh when the agent comes back to the queue
             return
-        if self._load_worker is not None and not self._load_worker.is_finished:
-            self._again = True  # at most one load running and one waiting, however many events
+        if self._fetching:  # patched onto the window it fetches, or one more load if missed
+            if changed.reload:
+                self._again = True
+            else:
+                self._waiting.append(changed)
             return
         self._counts_due = True  # counted again on the counts timer, not per event
         if self.snoozed.keys() & {c.id for c in changed.changes}:
@@ -460,10 +487,22 @@ class QueueScreen(TicketActions):
             return rows, {**known, **_people(store, tuple(rows))}
 
         def show(result: tuple[list[Ticket], dict[ObjectId, User]]) -> None:
+            if generation != self._generation:
+                return  # a load started meanwhile: its rows are newer, and it is in charge
+            self._fetching = False
             rows, users = result
             self._show_patched(rows, users, len(rows) >= limit)
+            self._patch_waiting()
 
-        self.call_store(fetch, show, group="refill", exclusive=True)
+        def failed() -> None:
+            if generation == self._generation:
+                self._fetching = False
+                self._waiting.clear()
+                self.load(keep_window=True)  # what the refill and the waiting changes said
+
+        generation = self._generation
+        self._fetching = True
+        self.call_store(fetch, show, group="refill", exclusive=True, failed=failed)
         return True
 
     def _show_patched(
