@@ -11,10 +11,17 @@ events. At the end:
 * every entry of a ticket the writer touched is what ``derive`` makes of the ticket now (so the
   fresh load below is the truth, not a copy of the same mistakes), and
 * the window (its rows, in order, each with its SLA state) equals a fresh load of the view.
+
+Slow (3 to 6 minutes on a 2-core machine: seeding 10,000 tickets on SecantusDB alone takes 30 to
+60 s), so not in the default run, which CI holds to 20 minutes. Run it with
+``HELPDESK_TUI_SLOW_TESTS=1 pytest -p no:cacheprovider -n 0 tests/test_nothing_lost.py``.
+It fails when the queue loses an event: checked by dropping the second change of every delivery
+in ``QueueScreen._patch`` ("the window differs from a fresh load at row 18").
 """
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from collections.abc import Callable
@@ -23,6 +30,7 @@ from datetime import timedelta
 from multiprocessing import get_context
 from typing import Any
 
+import pytest
 import service_writer
 from conftest import FakeClock
 
@@ -36,6 +44,14 @@ from helpdesk_tui.store.embedded import EmbeddedServer
 from helpdesk_tui.store.live import FeedMode
 from helpdesk_tui.store.queue_index import DERIVE_PROJECTION, derive
 from helpdesk_tui.store.tickets import StoreSettings, TicketStore
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        os.environ.get("HELPDESK_TUI_SLOW_TESTS") != "1",
+        reason="slow (10,000 tickets, minutes): set HELPDESK_TUI_SLOW_TESTS=1 to run it",
+    ),
+]
 
 TICKETS = 10_000
 WRITES = 1_000
