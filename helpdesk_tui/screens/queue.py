@@ -49,9 +49,7 @@ class Loaded:
 
     page: QueuePage
     users: dict[ObjectId, User]
-    counts: dict[str, int]
     now: datetime
-    presence: dict[ObjectId, list[Presence]]
     snoozed: dict[ObjectId, datetime] = field(default_factory=dict)
 
 
@@ -256,14 +254,19 @@ class QueueScreen(TicketActions):
         return replace(query, sort=self.sort or query.sort)
 
     def load(self, *, keep_window: bool = False) -> None:
-        """(Re)load the current view's first window, the counts, and the people named in it."""
+        """(Re)load the current view's first window and the people named in it.
+
+        Only what the rows need is read before they are shown (issue 14: the view's query and
+        its people); who else is on those tickets is asked right after they are painted, and
+        the view counts after the first rows and then on their timer (a view switch or a
+        reload changes no count).
+        """
         store = self.helpdesk.store
         base, key = self._base_query(), self.view.key
         size = self.helpdesk.config.ui.page_size
         limit = max(size, self.table.row_count) if keep_window else size
-        views = {v.key: v.query for v in self.views}
 
-        feed, presence, me = self.helpdesk.feed, self.helpdesk.presence, self.helpdesk.me.id
+        feed, me = self.helpdesk.feed, self.helpdesk.me.id
 
         def fetch() -> Loaded:
             feed.ready.wait(timeout=5)  # the stream is open before the view's first query
@@ -271,9 +274,7 @@ class QueueScreen(TicketActions):
             query = with_snoozes(key, base, snoozed)
             page = store.list_queue(query, limit=limit)
             users = _people(store, page.tickets)
-            here = presence.others([t.id for t in page.tickets if t.id], me)
-            counts = store.count_views({k: with_snoozes(k, q, snoozed) for k, q in views.items()})
-            return Loaded(page, users, counts, store.now(), here, snoozed)
+            return Loaded(page, users, store.now(), snoozed)
 
         if not keep_window:
             self.hold_keys()  # other rows are coming: the next keys are for them
@@ -297,24 +298,31 @@ class QueueScreen(TicketActions):
             self._again = False
             self._waiting.clear()  # that load reads them
             self.load(keep_window=True)
-        page, users, counts, now = result.page, result.users, result.counts, result.now
+        page, users, now = result.page, result.users, result.now
+        if result.snoozed != self.snoozed:
+            self._counts_due = True  # the views hide my snoozed tickets from their counts
         self.snoozed = result.snoozed
-        self.page, self.counts = page, counts
-        self.table.notes = {
-            str(ticket): one_line(entries[0].text, 24)
-            for ticket, entries in result.presence.items()
-        }
+        self.page = page
         self.table.show_assignee(not isinstance(self.current_query().assignee, ObjectId))
         self.table.show(page.tickets, users, now, self.helpdesk.store.settings.sla)
         if self._cursor_to_top:
             self._cursor_to_top = False
             if self.table.row_count:
                 self.table.move_cursor(row=0, animate=False)
-        self.query_one(ViewBar).show(self.views, self.view_index, counts)
+        self.query_one(ViewBar).show(self.views, self.view_index, self.counts)
         self.update_info()
         self.release_keys()
         self.call_after_refresh(self.helpdesk.queue_painted)
+        self.call_after_refresh(self._after_rows)
         self._patch_waiting()
+
+    def _after_rows(self) -> None:
+        """Once the rows are painted: who else is on them, and the counts (the first time, or
+        when changes made them due)."""
+        self.refresh_presence(force=True)
+        if not self.counts:
+            self._counts_due = True
+        self.refresh_counts()
 
     def _patch_waiting(self) -> None:
         """The changes that arrived while the window was fetched, patched onto it (in order)."""
@@ -377,14 +385,18 @@ class QueueScreen(TicketActions):
 
         self.call_store(fetch, append, group="more")
 
-    def refresh_presence(self) -> None:
-        if self.app.screen is not self or not self.table.tickets:
+    def refresh_presence(self, *, force: bool = False) -> None:
+        if not self.table.tickets or (self.app.screen is not self and not force):
             return
         presence, me = self.helpdesk.presence, self.helpdesk.me.id
         ids = [t.id for t in self.table.tickets.values() if t.id is not None]
 
         def show(found: dict[ObjectId, list[Presence]]) -> None:
-            notes = {str(t): one_line(entries[0].text, 24) for t, entries in found.items()}
+            notes = {
+                str(t): one_line(entries[0].text, 24)
+                for t, entries in found.items()
+                if str(t) in self.table.tickets
+            }
             if notes != self.table.notes:
                 changed = set(notes) ^ set(self.table.notes) | {
                     k for k in notes if notes[k] != self.table.notes.get(k)

@@ -1,0 +1,102 @@
+"""What opening the app asks the server before the first rows are on screen (issue 14).
+
+The app's store runs on a client with a pymongo command listener (as benchmarks/bench_db_work.py
+counts them). Before the first paint the queue needs the view's rows and the people they name
+(and my snoozes, which the view hides): the counts of every view and who else is looking at the
+rows come after the rows are shown, and still come.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from conftest import FakeClock
+from pymongo import MongoClient, monitoring
+
+from helpdesk_tui.screens.queue import QueueScreen, ViewBar
+from helpdesk_tui.store.embedded import EmbeddedServer
+from helpdesk_tui.store.tickets import TicketStore
+
+READS = ("find", "aggregate", "count", "distinct", "getMore")
+
+
+class Reads(monitoring.CommandListener):
+    """The read commands sent, as (command, collection), but the live feed thread's (its change
+    stream and the queue-index upkeep do not wait for the screen, and do not grow with it)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.feed: set[int] = set()
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name in READS and threading.get_ident() not in self.feed:
+            target = event.command.get(event.command_name)
+            if event.command_name == "getMore":
+                target = event.command.get("collection")
+            self.sent.append((event.command_name, str(target)))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+@pytest.fixture
+def watched(
+    server: EmbeddedServer, demo_store: TicketStore, clock: FakeClock
+) -> Iterator[tuple[TicketStore, Reads]]:
+    reads = Reads()
+    client: MongoClient[Any] = MongoClient(server.uri, tz_aware=True, event_listeners=[reads])
+    yield TicketStore(client[demo_store.db.name], demo_store.settings, clock=clock), reads
+    client.close()
+
+
+async def test_before_the_first_rows_the_app_reads_only_the_view_and_its_people(
+    watched: tuple[TicketStore, Reads], make_app: Any
+) -> None:
+    store, reads = watched
+    app = make_app(store)  # who am I: asked before the app starts
+    reads.sent.clear()
+    run = app.feed.run
+
+    def feed() -> None:
+        reads.feed.add(threading.get_ident())
+        run()
+
+    app.feed.run = feed
+    before: list[tuple[str, str]] = []
+    painted = app.queue_painted
+
+    def first_rows() -> None:
+        if not before:
+            before.extend(reads.sent)
+        painted()
+
+    app.queue_painted = first_rows
+    async with app.run_test(size=(120, 40)) as pilot:
+        deadline = time.monotonic() + 10
+        while not before and time.monotonic() < deadline:
+            await pilot.pause(0.05)
+        queue = next(s for s in app.screen_stack if isinstance(s, QueueScreen))
+
+        assert sorted(before) == sorted(
+            [
+                ("find", "snoozes"),  # mine, hidden from the view
+                ("find", "queue_index"),  # the view's page: its ids, in order
+                ("aggregate", "tickets"),  # those rows
+                ("find", "users"),  # the customers and agents they name
+            ]
+        ), before
+
+        # The counts and the presence still come, after the rows.
+        while not queue.counts and time.monotonic() < deadline:
+            await pilot.pause(0.05)
+        assert queue.counts.get("open"), queue.counts
+        assert f"Open {queue.counts['open']}" in queue.query_one(ViewBar)._shown.plain
+        assert ("find", "presence") in reads.sent
+        app.feed.stop()
