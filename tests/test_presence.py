@@ -226,12 +226,14 @@ async def test_another_agent_replying_shows_on_my_queue_row_until_they_leave(
 
         bo_presence.beat(ticket, bo, bo_name, "replying")
         await reload_queue(pilot, queue)
-        assert queue.table.notes == {str(ticket): "Bo Nilsson is replying"}
+        # Presence is read right after the rows are painted (not before them).
+        replying = {str(ticket): "Bo Nilsson is replying"}
+        assert await until(pilot, lambda: queue.table.notes == replying)
         assert "[Bo Nilsson is replying]" in subject_cell(queue, ticket)
 
         bo_presence.leave(ticket, bo)
         await reload_queue(pilot, queue)
-        assert queue.table.notes == {}
+        assert await until(pilot, lambda: queue.table.notes == {})
         assert "Bo Nilsson" not in subject_cell(queue, ticket)
 
 
