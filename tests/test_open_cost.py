@@ -19,6 +19,7 @@ from pymongo import MongoClient, monitoring
 
 from helpdesk_tui.screens.queue import QueueScreen, ViewBar
 from helpdesk_tui.store.embedded import EmbeddedServer
+from helpdesk_tui.store.queries import QueueQuery
 from helpdesk_tui.store.tickets import TicketStore
 
 READS = ("find", "aggregate", "count", "distinct", "getMore")
@@ -99,4 +100,50 @@ async def test_before_the_first_rows_the_app_reads_only_the_view_and_its_people(
         assert queue.counts.get("open"), queue.counts
         assert f"Open {queue.counts['open']}" in queue.query_one(ViewBar)._shown.plain
         assert ("find", "presence") in reads.sent
+        app.feed.stop()
+
+
+async def test_a_change_to_the_open_ticket_costs_one_read_of_it_and_its_history(
+    watched: tuple[TicketStore, Reads], demo_store: TicketStore, make_app: Any
+) -> None:
+    """The ticket screen re-reads the ticket on its change event: the ticket and its audit
+    trail in one command (they were two), no other read of tickets or their events."""
+    from helpdesk_tui.domain.models import Priority, Status
+    from helpdesk_tui.screens.ticket import TicketScreen
+
+    store, reads = watched
+    ticket = next(
+        t
+        for t in demo_store.list_queue(QueueQuery(statuses=(Status.OPEN,))).tickets
+        if t.priority is not Priority.URGENT
+    )
+    assert ticket.id is not None
+    app = make_app(store)
+    run = app.feed.run
+
+    def feed() -> None:
+        reads.feed.add(threading.get_ident())
+        run()
+
+    app.feed.run = feed
+    async with app.run_test(size=(120, 40)) as pilot:
+        deadline = time.monotonic() + 10
+        while not app.feed.ready.is_set() and time.monotonic() < deadline:
+            await pilot.pause(0.05)
+        screen = TicketScreen(ticket.id)
+        await app.push_screen(screen)
+        while screen.ticket is None and time.monotonic() < deadline:
+            await pilot.pause(0.05)
+        assert screen.ticket is not None
+        await pilot.pause(0.5)
+        reads.sent.clear()
+
+        demo_store.set_priority(ticket.id, Priority.URGENT)  # another agent, its own client
+
+        deadline = time.monotonic() + 10
+        while screen.ticket.priority is not Priority.URGENT and time.monotonic() < deadline:
+            await pilot.pause(0.05)
+        assert screen.ticket.priority is Priority.URGENT
+        ticket_reads = [c for c in reads.sent if c[1] in ("tickets", "ticket_events")]
+        assert ticket_reads == [("aggregate", "tickets")], reads.sent
         app.feed.stop()

@@ -21,6 +21,7 @@ from helpdesk_tui.screens.reply import ReplyScreen
 from helpdesk_tui.screens.split_actions import start_split
 from helpdesk_tui.store.context import customer_context
 from helpdesk_tui.store.merge import Merger
+from helpdesk_tui.store.opened import ticket_and_history
 from helpdesk_tui.store.presence import HEARTBEAT_SECONDS, Presence
 from helpdesk_tui.widgets.conversation import Conversation, MessageView, TicketHeader
 from helpdesk_tui.widgets.customer_panel import CustomerPanel
@@ -147,8 +148,7 @@ class TicketScreen(TicketActions):
         ticket_id = self.ticket_id
 
         def fetch() -> Opened:
-            ticket = store.get_ticket(ticket_id)
-            events = store.history(ticket_id)
+            ticket, events = ticket_and_history(store, ticket_id)  # one command
             people = [ticket.user, ticket.assigned_to, *(m.sender for m in ticket.messages)]
             people += [e.get("actor") for e in events]
             people += [
