@@ -121,3 +121,13 @@ def test_a_count_that_would_read_documents_is_told_apart() -> None:
     assert not index_only({"phase": "active", "riskAt": {"$lt": 1}}, keys)
     assert not index_only({"rank": {"$lt": 1}, "riskAt": {"$lt": 1}}, keys)
     assert not index_only({"phase": "active", "_id": {"$in": [1]}}, keys)  # no _id in it
+
+
+def test_init_db_replaces_the_older_breaching_index(watched: tuple[TicketStore, Counts]) -> None:
+    store, _ = watched
+    store.queue.entries.create_index(
+        [("phase", 1), ("rank", 1), ("riskAt", 1)], name="qi_phase_risk"
+    )
+    store.init_db()
+    names = set(store.queue.entries.index_information())
+    assert "qi_phase_risk_id" in names and "qi_phase_risk" not in names
