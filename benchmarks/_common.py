@@ -487,7 +487,32 @@ class Engine:
         if pipeline and "$facet" in pipeline[0]:
             facets = pipeline[0]["$facet"]
             return [{name: self._run(stages) for name, stages in facets.items()}]
+        if any("$lookup" in stage for stage in pipeline):
+            return self._joined(pipeline)
         return self._run(pipeline)
+
+    def _joined(self, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``$match`` on tickets, then ``$lookup``s with localField/foreignField and a pipeline
+        of ``$sort``/``$limit`` (the open ticket with its audit trail, store/opened.py)."""
+        docs: list[dict[str, Any]] = []
+        for stage in pipeline:
+            ((name, arg),) = stage.items()
+            if name == "$match":
+                docs = [dict(d) for d in self._find_tickets(arg)]
+            elif name == "$lookup":
+                steps = {k: v for step in arg.get("pipeline", []) for k, v in step.items()}
+                for doc in docs:
+                    doc[arg["as"]] = self._find(
+                        arg["from"],
+                        {arg["foreignField"]: doc.get(arg["localField"])},
+                        None,
+                        steps.get("$sort"),
+                        0,
+                        int(steps.get("$limit", 0)),
+                    )
+            else:
+                raise NotImplementedError(f"scripted database: stage {name} after $lookup")
+        return docs
 
     def _run(self, stages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         docs: list[dict[str, Any]] | None = None
