@@ -306,7 +306,7 @@ def main() -> None:
         if not e.feed
         and e.op in READS
         and e.collection in ("tickets", "queue_index")
-        and e.caller not in ("tickets.get_ticket",)
+        and e.caller not in ("tickets.get_ticket", "opened.ticket_and_history")
     ]
     carried = [e for e in queue_reads if e.with_messages]
     emit(

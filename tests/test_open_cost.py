@@ -38,6 +38,10 @@ class Reads(monitoring.CommandListener):
             target = event.command.get(event.command_name)
             if event.command_name == "getMore":
                 target = event.command.get("collection")
+            if event.command_name == "aggregate" and any(
+                "$lookup" in stage for stage in event.command.get("pipeline", [])
+            ):
+                target = f"{target}+{event.command['pipeline'][-1]['$lookup']['from']}"
             self.sent.append((event.command_name, str(target)))
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
@@ -144,6 +148,33 @@ async def test_a_change_to_the_open_ticket_costs_one_read_of_it_and_its_history(
         while screen.ticket.priority is not Priority.URGENT and time.monotonic() < deadline:
             await pilot.pause(0.05)
         assert screen.ticket.priority is Priority.URGENT
-        ticket_reads = [c for c in reads.sent if c[1] in ("tickets", "ticket_events")]
-        assert ticket_reads == [("aggregate", "tickets")], reads.sent
+        ticket_reads = [c for c in reads.sent if c[1].startswith(("tickets", "ticket_events"))]
+        assert ticket_reads == [("aggregate", "tickets+ticket_events")], reads.sent
+        app.feed.stop()
+
+
+async def test_opening_a_ticket_from_the_queue_reads_it_once(
+    watched: tuple[TicketStore, Reads], make_app: Any
+) -> None:
+    """Enter on a row: one read of the ticket and its history (the screen's first showing is
+    not a return from another screen, which reads it again)."""
+    from helpdesk_tui.screens.ticket import TicketScreen
+
+    store, reads = watched
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        deadline = time.monotonic() + 10
+        queue = None
+        while queue is None or not queue.counts:
+            assert time.monotonic() < deadline
+            await pilot.pause(0.05)
+            queue = next((s for s in app.screen_stack if isinstance(s, QueueScreen)), None)
+        await pilot.pause(0.5)
+        reads.sent.clear()
+        await pilot.press("enter")
+        while not (isinstance(app.screen, TicketScreen) and app.screen.loaded):
+            assert time.monotonic() < deadline + 10
+            await pilot.pause(0.05)
+        await pilot.pause(0.5)
+        assert reads.sent.count(("aggregate", "tickets+ticket_events")) == 1, reads.sent
         app.feed.stop()

@@ -95,6 +95,7 @@ class TicketScreen(TicketActions):
         self.presence_text = ""
         self.context: CustomerContext | None = None
         self.context_open: bool | None = None  # None: as the width suggests
+        self._covered = False  # another screen was pushed over this one since it was shown
 
     def compose(self) -> ComposeResult:
         yield TicketHeader("loading…", id="ticket-header")
@@ -226,8 +227,13 @@ class TicketScreen(TicketActions):
 
     _scroll_to_end = False
 
+    def on_screen_suspend(self) -> None:
+        self._covered = True
+
     def on_screen_resume(self) -> None:
-        if self.ticket is not None:
+        # Shown for the first time: on_mount is loading it already (not a second read).
+        covered, self._covered = self._covered, False
+        if covered and self.ticket is not None:
             self.load()  # back from the reply screen: show what was sent
             self.load_context()  # back from another of the customer's tickets
 
