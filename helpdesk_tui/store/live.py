@@ -219,6 +219,10 @@ class LiveFeed:
                     # and we have no token to resume from. A resume with our token loses none.
                     missed = self.resume_token is None and self.ready.is_set()
                     self._set_mode(FeedMode.LIVE, reload=missed)
+                    if not self.ready.is_set():
+                        # The queue index's lease first (a catch-up if we take it), so the
+                        # views' first page finds the index kept and asks nothing about it.
+                        self._maintain()
                     self.ready.set()
                     backoff = 1.0
                     self._follow(stream)
