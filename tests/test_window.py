@@ -23,7 +23,7 @@ from helpdesk_tui.domain.models import Priority, Status
 from helpdesk_tui.store.live import LiveFeed
 from helpdesk_tui.store.queries import Assignee, QueueQuery, SortKey
 from helpdesk_tui.store.tickets import TicketStore
-from helpdesk_tui.store.window import complete, patch
+from helpdesk_tui.store.window import complete, merge_refill, patch, refill_span, row_doc
 
 LIMIT = 8
 
@@ -185,3 +185,38 @@ def test_a_row_leaving_a_full_window_asks_for_one_row(
 
     assert result.missing == 1
     assert taken.id not in ids(result.tickets)
+
+
+def test_a_refill_while_the_server_is_ahead_of_the_events_still_equals_a_fresh_load(
+    store: TicketStore, people: People, clock: FakeClock
+) -> None:
+    """A row leaves the full window (its event arrived: one row missing) while another row was
+    already taken on the server but its event is still on its way. Refilled by position alone,
+    the row just past the edge was skipped (the server's positions had moved up by one): the
+    window lost a ticket until the next full load. Refilled across the edge and merged, the
+    window equals a fresh load once the late event is patched too."""
+    for _ in range(LIMIT + 6):
+        clock.now -= timedelta(minutes=30)
+        store.create_ticket(new_ticket(people))
+    query = QueueQuery(assignee=Assignee.UNASSIGNED, statuses=(Status.OPEN,))
+    window, docs = load(store, query)
+    first = store.take(window[2].id, ObjectId())
+    late = store.take(window[5].id, ObjectId())  # on the server; its event not delivered yet
+    first_doc = next(iter(store.tickets.aggregate(_rows(store, [first.id]))))
+    settings = {"limit": LIMIT, "now": store.now(), "policy": store.settings.sla}
+
+    changes = [(first.id, "update", first_doc)]
+    result = patch(window, docs, changes, query, has_more=True, **settings)
+    assert result.missing == 1
+    skip, span = refill_span(len(result.tickets), result.missing)
+    fetched = store.list_queue(query, skip=skip, limit=span).tickets
+    rows = merge_refill(result.tickets, fetched, query, limit=LIMIT, policy=store.settings.sla)
+
+    late_doc = next(iter(store.tickets.aggregate(_rows(store, [late.id]))))
+    row_docs = {**result.docs, **{t.id: row_doc(t) for t in rows}}
+    final = patch(rows, row_docs, [(late.id, "update", late_doc)], query, has_more=True, **settings)
+    skip, span = refill_span(len(final.tickets), final.missing)
+    fetched = store.list_queue(query, skip=skip, limit=span).tickets
+    rows = merge_refill(final.tickets, fetched, query, limit=LIMIT, policy=store.settings.sla)
+
+    assert ids(rows) == ids(store.list_queue(query, limit=LIMIT).tickets)

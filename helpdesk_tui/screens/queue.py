@@ -26,7 +26,14 @@ from helpdesk_tui.store.presence import Presence
 from helpdesk_tui.store.queries import QueueQuery, SortKey
 from helpdesk_tui.store.snooze import SNOOZED_VIEW, with_snoozes
 from helpdesk_tui.store.tickets import QueuePage, TicketStore
-from helpdesk_tui.store.window import can_patch, complete, patch, row_doc
+from helpdesk_tui.store.window import (
+    can_patch,
+    complete,
+    merge_refill,
+    patch,
+    refill_span,
+    row_doc,
+)
 from helpdesk_tui.views import View
 from helpdesk_tui.widgets.footer import KeyFooter
 from helpdesk_tui.widgets.line import Line
@@ -495,7 +502,9 @@ class QueueScreen(TicketActions):
         def fetch() -> tuple[list[Ticket], dict[ObjectId, User]]:
             rows = list(tickets)
             if missing:
-                rows += store.list_queue(query, skip=len(rows), limit=missing).tickets
+                skip, span = refill_span(len(rows), missing)
+                fetched = store.list_queue(query, skip=skip, limit=span).tickets
+                rows = merge_refill(rows, fetched, query, limit=limit, policy=store.settings.sla)
             return rows, {**known, **_people(store, tuple(rows))}
 
         def show(result: tuple[list[Ticket], dict[ObjectId, User]]) -> None:

@@ -206,3 +206,36 @@ def patch(
         more,
         frozenset(changed),
     )
+
+
+REFILL_OVERLAP = 50  # rows re-read on each side of the window's edge by a refill
+
+
+def refill_span(shown: int, missing: int) -> tuple[int, int]:
+    """``(skip, limit)`` of the refill query for a window of ``shown`` rows missing ``missing``.
+
+    By ``skip`` alone the refill trusts that the server's order up to the edge is the window's:
+    a write the server already holds but whose event has not arrived yet (a row resolved, a
+    ticket created) shifts the server's positions, and the row just past the edge was skipped
+    or read twice. So the refill reads ``REFILL_OVERLAP`` rows before and after too, and
+    ``merge_refill`` puts them together."""
+    overlap = min(shown, REFILL_OVERLAP)
+    return shown - overlap, missing + 2 * REFILL_OVERLAP + (REFILL_OVERLAP - overlap)
+
+
+def merge_refill(
+    window: Sequence[Ticket],
+    fetched: Sequence[Ticket],
+    query: QueueQuery,
+    *,
+    limit: int,
+    policy: SlaPolicy,
+) -> list[Ticket]:
+    """The window and the refill's rows as one window in the view's order: each ticket once
+    (the window's row when both have it: its own events bring it up to date), at most
+    ``limit`` rows."""
+    rows: dict[Any, Ticket] = {t.id: t for t in fetched if t.id is not None}
+    rows.update({t.id: t for t in window if t.id is not None})
+    keys = {i: order_key(query, t, row_doc(t), policy) for i, t in rows.items()}
+    ordering = functools.cmp_to_key(lambda a, b: compare(keys[a], keys[b]))
+    return [rows[i] for i in sorted(rows, key=ordering)[:limit]]
