@@ -276,18 +276,21 @@ async def test_a_stale_heartbeat_disappears_from_my_queue_row(
         others.beat(ticket, chidi, chidi_name, "viewing")
         others.beat(ticket, bo, bo_name, "replying")
         await reload_queue(pilot, queue)
-        assert queue.table.notes == {str(ticket): "Bo Nilsson is replying"}  # replying first
+        # Presence is read right after the rows are painted (not before them).
+        replying = {str(ticket): "Bo Nilsson is replying"}  # replying first
+        assert await until(pilot, lambda: queue.table.notes == replying)
 
         clock.advance(seconds=STALE_AFTER.total_seconds() - 10)
         others.beat(ticket, chidi, chidi_name, "viewing")  # Chidi's client is alive, Bo's not
         clock.advance(seconds=10)
         await reload_queue(pilot, queue)
-        assert queue.table.notes == {str(ticket): "Chidi Okafor is viewing"}
+        viewing = {str(ticket): "Chidi Okafor is viewing"}
+        assert await until(pilot, lambda: queue.table.notes == viewing)
         assert "[Chidi Okafor is viewing]" in subject_cell(queue, ticket)
 
         clock.advance(seconds=STALE_AFTER.total_seconds())
         await reload_queue(pilot, queue)
-        assert queue.table.notes == {}
+        assert await until(pilot, lambda: queue.table.notes == {})
 
 
 async def test_others_on_the_ticket_show_in_its_header_after_the_next_heartbeat(

@@ -109,11 +109,15 @@ async def test_the_clock_ticking_on_a_queue_whose_first_load_failed_changes_noth
 async def test_ticket_history_failing_is_one_notification_and_the_screen_stays(
     demo_store: TicketStore, make_app: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The ticket and its history are one read (store/opened.py): it failing is one
+    notification, and the ticket screen stays for a retry or q."""
+    import helpdesk_tui.screens.ticket as ticket_screen
+
     app = make_app(demo_store, config=QUIET)
     seen = record_notifications(app)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        monkeypatch.setattr(demo_store, "history", refuse)
+        monkeypatch.setattr(ticket_screen, "ticket_and_history", refuse)
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, TicketScreen)

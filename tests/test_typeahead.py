@@ -86,15 +86,24 @@ TYPISTS = pytest.mark.parametrize("typist", [one_by_one, all_at_once], ids=["pre
 
 @pytest.fixture
 def gate(demo_store: TicketStore, monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
-    """While closed, reading a ticket waits: its screen is open but its data has not come."""
+    """While closed, reading a ticket waits: its screen is open but its data has not come
+    (the screen reads it with its history in one command, ``ticket_and_history``)."""
+    import helpdesk_tui.screens.ticket as ticket_screen
+
     opened = threading.Event()
     original = demo_store.get_ticket
+    original_opened = ticket_screen.ticket_and_history
 
     def get_ticket(*args: Any, **kwargs: Any) -> Any:
         opened.wait(timeout=10)
         return original(*args, **kwargs)
 
+    def ticket_and_history(*args: Any, **kwargs: Any) -> Any:
+        opened.wait(timeout=10)
+        return original_opened(*args, **kwargs)
+
     monkeypatch.setattr(demo_store, "get_ticket", get_ticket)
+    monkeypatch.setattr(ticket_screen, "ticket_and_history", ticket_and_history)
     yield opened
     opened.set()  # never leave a worker thread parked
 
