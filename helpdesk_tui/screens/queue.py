@@ -13,7 +13,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widgets import DataTable, Static
-from textual.worker import Worker
 
 from helpdesk_tui.alerts import Alert
 from helpdesk_tui.domain.models import Ticket, User
@@ -156,7 +155,6 @@ class QueueScreen(TicketActions):
         self.counts: dict[str, int] = {}
         self._loading_more = False
         self._stale = False
-        self._load_worker: Worker[Loaded] | None = None
         self._again = False  # missed changes came during a load: one more when it is done
         # The window is being fetched (a load or a refill): changes that arrive meanwhile wait
         # here and are patched onto what it shows (a load may have read before they happened).
@@ -287,9 +285,7 @@ class QueueScreen(TicketActions):
             self.hold_keys()  # other rows are coming: the next keys are for them
         self._fetching = True
         self._generation += 1
-        self._load_worker = self.call_store(
-            fetch, self._loaded, group="load", exclusive=True, failed=self._load_failed
-        )
+        self.call_store(fetch, self._loaded, group="load", exclusive=True, failed=self._load_failed)
 
     def _load_failed(self) -> None:
         self._fetching = False
