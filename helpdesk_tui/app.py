@@ -334,6 +334,8 @@ class HelpdeskApp(StoreCalls, App[None]):
 
     def tick(self) -> None:
         """Advance SLA countdowns on the visible screen (only changed cells repaint)."""
+        if not self.screen_stack:  # the app is closing: its timer fired after the screens went
+            return
         self.screen.post_message(ClockTick(self.store.now()))
 
     def on_app_blur(self) -> None:

@@ -158,3 +158,14 @@ async def test_an_unexpected_error_in_a_store_call_names_only_its_type(
         [(_, _, text)] = errors(seen)
         assert "KeyError" in text and "carla" not in text
         await still_running(pilot)
+
+
+async def test_a_clock_tick_after_the_screens_are_gone_does_nothing(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    """The 1 s ticker can fire while the app closes (seen in CI under load): no screen is left
+    to tick, and it used to end the app as an internal error (ScreenStackError)."""
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+    app.tick()
