@@ -169,7 +169,9 @@ class LiveFeed:
         if self.maintainer is None:
             return
         try:
-            self.maintainer.tick()
+            if self.maintainer.tick():
+                # A catch-up changed entries the views may have read before it: they reload.
+                self.emit(Batch(reload=True))
             if ids:
                 self.maintainer.changed(ids)
         except PyMongoError:
@@ -219,10 +221,11 @@ class LiveFeed:
                     # and we have no token to resume from. A resume with our token loses none.
                     missed = self.resume_token is None and self.ready.is_set()
                     self._set_mode(FeedMode.LIVE, reload=missed)
-                    if not self.ready.is_set():
-                        # The queue index's lease first (a catch-up if we take it), so the
-                        # views' first page finds the index kept and asks nothing about it.
-                        self._maintain()
+                    if not self.ready.is_set() and self.maintainer is not None:
+                        # The views' first page does not wait for the lease and its catch-up
+                        # (seconds after a night without an app): it reads the index as it is,
+                        # and reloads if the catch-up (next, in _follow) changes an entry.
+                        self.maintainer.starting()
                     self.ready.set()
                     backoff = 1.0
                     self._follow(stream)

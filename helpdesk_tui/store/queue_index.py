@@ -208,12 +208,10 @@ class QueueIndex:
         for a moment; the lease holder re-reads the ticket on that write's event and puts the
         current state back (and a page that reads the entry repairs it too).
         """
-        operations = []
-        for doc in docs:
-            if "_id" not in doc:
-                continue
-            entry = derive(doc, self.policy)
-            operations.append(UpdateOne({"_id": doc["_id"]}, {"$set": entry}, upsert=True))
+        self._upsert([(doc["_id"], derive(doc, self.policy)) for doc in docs if "_id" in doc])
+
+    def _upsert(self, entries: Sequence[tuple[Any, dict[str, Any]]]) -> None:
+        operations = [UpdateOne({"_id": i}, {"$set": entry}, upsert=True) for i, entry in entries]
         if not operations:
             return
         try:
@@ -275,16 +273,34 @@ class QueueIndex:
         return count
 
     def catch_up(self, now: datetime) -> int:
-        """Apply the tickets written since the last sync point (or rebuild if there is none)."""
+        """Apply the tickets written since the last sync point (or rebuild if there is none).
+
+        Returns how many entries it changed: only entries that differ from what their ticket
+        derives are written (the overlap re-reads tickets whose events the last lease holder
+        already applied, and most are).
+        """
         sync = self.meta.find_one({"_id": "queue_index.sync"})
         if sync is None or sync.get("policy") != policy_fingerprint(self.policy):
             return self.rebuild(now)
         since = utc(sync["until"]) - CATCH_UP_OVERLAP
         started = now
         docs = list(self.tickets.find({"updatedAt": {"$gte": since}}, DERIVE_PROJECTION))
-        self.apply(docs)
+        stale = self.differing(docs)
+        self._upsert(stale)
         self._set_sync(started)
-        return len(docs)
+        return len(stale)
+
+    def differing(self, docs: Sequence[Mapping[str, Any]]) -> list[tuple[Any, dict[str, Any]]]:
+        """(id, entry) for each ticket whose stored entry is missing or differs from its own."""
+        derived = [(d["_id"], derive(d, self.policy)) for d in docs if "_id" in d]
+        if not derived:
+            return []
+        stored = {e["_id"]: e for e in self.entries.find({"_id": {"$in": [i for i, _ in derived]}})}
+        return [
+            (i, entry)
+            for i, entry in derived
+            if (old := stored.get(i)) is None or any(old.get(k) != v for k, v in entry.items())
+        ]
 
     def check(self, now: datetime, sample: int = 50) -> tuple[bool, str]:
         """For doctor: whether the index covers the tickets and is in step with the latest."""
@@ -374,17 +390,25 @@ class IndexMaintainer:
     def holding(self) -> bool:
         return self._holding
 
-    def tick(self) -> None:
+    def starting(self) -> None:
+        """The feed is about to take the lease (and catch up if it gets it): the views' pages
+        need not catch the index up themselves meanwhile. They read it as it is; a catch-up
+        that changes an entry makes the views reload (``tick`` says so)."""
+        self.index.held = True
+
+    def tick(self) -> int:
+        """Renew (or take) the lease; returns how many entries a catch-up changed."""
         now = mongo_time(self.clock())
         if self._last is not None and (now - self._last).total_seconds() < self.renew_every:
-            return
+            return 0
         self._last = now
         had = self._holding
         self._holding = self.index.held = self.index.take_lease(self.holder, now)
         if self._holding and not had:
-            self.index.catch_up(now)
-        elif self._holding:
+            return self.index.catch_up(now)
+        if self._holding:
             self.index.mark_synced(now)
+        return 0
 
     def changed(self, ids: Iterable[Any]) -> None:
         if self._holding:
