@@ -42,6 +42,7 @@ from helpdesk_tui.messages import (
     TicketsChanged,
 )
 from helpdesk_tui.screens.base import HelpdeskScreen, TakesKeys
+from helpdesk_tui.store.early import EarlyStart
 from helpdesk_tui.store.followers import FollowerStore
 from helpdesk_tui.store.live import Batch, FeedMode, LiveFeed
 from helpdesk_tui.store.presence import PresenceStore
@@ -99,6 +100,7 @@ class HelpdeskApp(StoreCalls, App[None]):
         clock: Callable[[], datetime] | None = None,
         drafts: Drafts | None = None,
         activity: Any = None,
+        early: EarlyStart | None = None,
     ) -> None:
         write_only_changes()  # a changed cell costs its characters, not the line before it
         super().__init__()
@@ -113,10 +115,12 @@ class HelpdeskApp(StoreCalls, App[None]):
         self.views: list[View] = standard_views(
             me.id, config.views, lambda email: store.user_by_email(email).id
         )
+        self.early = early
         self.feed = LiveFeed(
             store,
             emit=self._from_feed,
             poll_interval=config.ui.poll_interval_seconds,
+            starting_point=early.starting_point if early is not None else None,
             maintainer=IndexMaintainer(store.queue, store.clock),
             # Observers write nothing; the team may keep woken tickets waiting (marked ↩).
             waker=(

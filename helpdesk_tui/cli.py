@@ -32,11 +32,13 @@ from helpdesk_tui.domain.sla import evaluate
 from helpdesk_tui.domain.text import json_text, literal, one_line
 from helpdesk_tui.export import ticket_json
 from helpdesk_tui.store.connection import connect_database
+from helpdesk_tui.store.early import EarlyStart
 from helpdesk_tui.store.embedded import EmbeddedServer
-from helpdesk_tui.store.queries import SortKey
+from helpdesk_tui.store.queries import QueueQuery, SortKey
 from helpdesk_tui.store.settings import settings_from_config, system_clock
 from helpdesk_tui.store.tickets import TicketStore
 from helpdesk_tui.views import find_view, standard_views
+from helpdesk_tui.views import start_view as start_view_index
 
 
 class _Typed:
@@ -176,12 +178,27 @@ def identify(store: TicketStore, config: Config, email: str | None, read_only: b
 def _run_app(
     store: TicketStore, config: Config, me: Identity, *, demo: bool = False, activity: Any = None
 ) -> None:
+    early = _early_start(store, config, me)  # reads while the UI below is imported and built
     from helpdesk_tui.app import HelpdeskApp
 
-    app = HelpdeskApp(store=store, config=config, me=me, demo=demo, activity=activity)
+    app = HelpdeskApp(store=store, config=config, me=me, demo=demo, activity=activity, early=early)
     app.run(mouse=config.ui.mouse_on(os.environ))
     if app.return_code:  # a crash: the app printed its one line and wrote the log
         raise typer.Exit(app.return_code)
+
+
+def _early_start(store: TicketStore, config: Config, me: Identity) -> EarlyStart:
+    """The start view's first page, read in a thread from now (store/early.py)."""
+
+    def start_view() -> tuple[str, QueueQuery]:  # as the queue's first load will ask it
+        views = standard_views(me.id, config.views, lambda email: store.user_by_email(email).id)
+        ui = config.ui
+        view = views[
+            start_view_index(views, ui.supervisor_start_view if me.is_supervisor else ui.start_view)
+        ]
+        return view.key, view.query
+
+    return EarlyStart(store, me.id, start_view, config.ui.page_size).start()
 
 
 ConfigOpt = Annotated[

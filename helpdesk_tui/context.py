@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from helpdesk_tui.config import Config
     from helpdesk_tui.domain.people import Identity
     from helpdesk_tui.drafts import Drafts
+    from helpdesk_tui.store.early import EarlyStart
     from helpdesk_tui.store.followers import FollowerStore
     from helpdesk_tui.store.live import LiveFeed
     from helpdesk_tui.store.presence import PresenceStore
@@ -34,6 +35,7 @@ class Helpdesk(Protocol):
     views: list[View]
     feed: LiveFeed
     followers: FollowerStore
+    early: EarlyStart | None  # the start view's first page, read while the app started
 
     @property
     def feed_mode(self) -> str: ...

@@ -75,6 +75,14 @@ def standard_views(
     return views
 
 
+def start_view(views: Sequence[View], key: str) -> int:
+    """Where the queue opens: the view ``key`` names (by key or name), else the first."""
+    for index, view in enumerate(views):
+        if key in (view.key, view.name) or key.lower() == view.name.lower():
+            return index
+    return 0
+
+
 def find_view(views: Sequence[View], key: str) -> View:
     for view in views:
         if view.key == key or view.name.lower() == key.lower():

@@ -204,6 +204,7 @@ async def make_app(tmp_path: Any) -> Any:
         read_only: bool = False,
         config: Config | None = None,
         undo_seconds: float | None = 0.0,
+        early: Any = None,
     ) -> HelpdeskApp:
         """``undo_seconds``: the reply hold (undo send) is off unless a test asks for it, so
         ctrl+s writes at once; None keeps what ``config`` says."""
@@ -219,7 +220,7 @@ async def make_app(tmp_path: Any) -> Any:
             read_only=read_only,
         )
         drafts = Drafts(tmp_path / "drafts", me.id)
-        app = HelpdeskApp(store=store, config=config, me=me, demo=True, drafts=drafts)
+        app = HelpdeskApp(store=store, config=config, me=me, demo=True, drafts=drafts, early=early)
         apps.append(app)
         return app
 

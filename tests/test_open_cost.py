@@ -93,7 +93,7 @@ async def test_before_the_first_rows_the_app_reads_only_the_view_and_its_people(
             [
                 ("find", "snoozes"),  # mine, hidden from the view
                 ("find", "queue_index"),  # the view's page: its ids, in order
-                ("aggregate", "tickets"),  # those rows
+                ("find", "tickets"),  # those rows (their conversation fields: the entries')
                 ("find", "users"),  # the customers and agents they name
             ]
         ), before

@@ -194,3 +194,48 @@ def test_a_changed_sla_policy_rebuilds_the_index(
     entry = db.queue_index.find_one({"_id": ids[0]})
     assert entry["due"] == before
     assert entry["riskAt"] < before_risk
+
+
+def test_a_pages_rows_show_the_conversation_as_the_tickets_hold_it(
+    store: TicketStore, people: People, clock: FakeClock, db: Any
+) -> None:
+    """A page reads no message: what a row shows of the conversation (first response, count,
+    last message, whose turn) comes with the entry. The oracle: each ticket read whole."""
+    ids = some_tickets(store, people, clock, 4)
+    clock.advance(minutes=5)
+    store.add_message(ids[0], sender=people.agent, content="on it")
+    store.add_message(ids[1], sender=people.agent, content="internal", internal=True)
+    store.add_message(ids[2], sender=people.agent, content="answered")
+    clock.advance(minutes=5)
+    store.add_message(ids[2], sender=people.customer, content="still broken")
+    # The Ticket Service answers the last one (its event applied by the lease holder).
+    db.tickets.update_one(
+        {"_id": ids[3]},
+        {
+            "$push": {
+                "messages": {
+                    "_id": ObjectId(),
+                    "sender": people.other_agent,
+                    "content": "hello",
+                    "isInternal": False,
+                    "attachments": [],
+                    "createdAt": clock.now,
+                }
+            },
+            "$set": {"updatedAt": clock.now},
+        },
+    )
+    store.queue.refresh([ids[3]])
+
+    def conversation(t: Ticket) -> tuple[Any, ...]:
+        return (
+            t.first_response_at,
+            t.message_count,
+            t.last_message_at,
+            t.last_message_from_customer,
+        )
+
+    rows = {t.id: conversation(t) for t in store.list_queue(QueueQuery(), limit=50).tickets}
+    whole = {d["_id"]: conversation(Ticket.from_mongo(d)) for d in db.tickets.find()}
+    assert rows == whole
+    assert rows[ids[2]][3] is True and rows[ids[0]][3] is False  # whose turn, both ways

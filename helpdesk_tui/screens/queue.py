@@ -33,7 +33,7 @@ from helpdesk_tui.store.window import (
     refill_span,
     row_doc,
 )
-from helpdesk_tui.views import View
+from helpdesk_tui.views import View, start_view
 from helpdesk_tui.widgets.footer import KeyFooter
 from helpdesk_tui.widgets.line import Line
 from helpdesk_tui.widgets.ticket_table import TicketTable
@@ -201,10 +201,7 @@ class QueueScreen(TicketActions):
         """The configured start view of my role (config checked that it names a view)."""
         ui = self.helpdesk.config.ui
         key = ui.supervisor_start_view if self.helpdesk.me.is_supervisor else ui.start_view
-        for index, view in enumerate(self.views):
-            if key in (view.key, view.name) or key.lower() == view.name.lower():
-                return index
-        return 0
+        return start_view(self.views, key)
 
     def watch_view_index(self, index: int) -> None:
         # Another view opens on its most urgent row (`3 enter` opens that one), not on the
@@ -272,8 +269,12 @@ class QueueScreen(TicketActions):
         limit = max(size, self.table.row_count) if keep_window else size
 
         feed, me = self.helpdesk.feed, self.helpdesk.me.id
+        # The start view's first page may have been read while the app was starting.
+        early = self.helpdesk.early if self.page is None and not keep_window else None
 
         def fetch() -> Loaded:
+            if early is not None and (first := early.take(key, base, limit)) is not None:
+                return Loaded(first.page, first.users, first.now, first.snoozed)
             feed.ready.wait(timeout=5)  # the stream is open before the view's first query
             snoozed = store.snoozes.active(me)
             query = with_snoozes(key, base, snoozed)

@@ -149,6 +149,9 @@ class LiveFeed:
     # Acts on each batch before it is emitted (store/wake.py: a customer's reply wakes a
     # waiting ticket); its writes come back as events like anyone's.
     waker: Callable[[tuple[Change, ...]], Any] | None = None
+    # Where the stream starts: the resume token of a first page read before the feed ran
+    # (store/early.py), so nothing written after that page is missed. None: from now.
+    starting_point: Callable[[], Mapping[str, Any] | None] | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def stop(self) -> None:
@@ -192,6 +195,8 @@ class LiveFeed:
     def run(self) -> None:
         """Follow the collection until ``stop()``: live if the server can, else polling."""
         try:
+            if self.starting_point is not None and self.resume_token is None:
+                self.resume_token = self.starting_point()
             if supports_change_streams(self.store):
                 self._watch_forever()
             else:

@@ -89,9 +89,19 @@ def phase_of(status: Any) -> str:
 
 
 # Bumped when ``derive`` changes what it writes (2: unknown statuses are "active"; 3: a
-# customer's reply wakes a waiting ticket, ``needsReply``), so the fingerprint differs and an
-# existing index is rebuilt like after a policy change.
-ENTRY_FORMAT = 3
+# customer's reply wakes a waiting ticket, ``needsReply``; 4: the row's conversation fields,
+# ``ROW_FIELDS``), so the fingerprint differs and an existing index is rebuilt like after a
+# policy change.
+ENTRY_FORMAT = 4
+
+# An entry's fields a queue row takes, under the names the row's document uses for them (the
+# names the stream pipeline computes, queries.DERIVED_FIELDS).
+ROW_FIELDS = {
+    "firstResponseAt": "_firstResponseAt",
+    "messageCount": "_messageCount",
+    "lastMessageAt": "_lastMessageAt",
+    "lastFromCustomer": "_lastFromCustomer",
+}
 
 
 def policy_fingerprint(policy: SlaPolicy) -> str:
@@ -143,6 +153,14 @@ def derive(doc: Mapping[str, Any], policy: SlaPolicy) -> dict[str, Any]:
         "rank": rank,
         "due": mongo_time(due) if due else FAR_FUTURE,
         "riskAt": mongo_time(risk) if risk else FAR_FUTURE,
+        # What a queue row shows of the conversation (no message is read for a page: the
+        # rows come from these and the ticket's own fields, see ROW_FIELDS).
+        "firstResponseAt": mongo_time(ticket.first_response_at)
+        if ticket.first_response_at
+        else None,
+        "messageCount": ticket.message_count,
+        "lastMessageAt": mongo_time(ticket.last_message_at) if ticket.last_message_at else None,
+        "lastFromCustomer": ticket.last_message_from_customer,
         "ticketNumber": doc.get("ticketNumber") if isinstance(doc.get("ticketNumber"), str) else "",
         "createdAt": mongo_time(created) if created else None,
         "updatedAt": index_time(doc.get("updatedAt")),

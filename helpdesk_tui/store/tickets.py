@@ -39,6 +39,7 @@ from helpdesk_tui.store.errors import db_errors
 from helpdesk_tui.store.people import People
 from helpdesk_tui.store.presence import PresenceStore
 from helpdesk_tui.store.queries import (
+    QUEUE_FIELDS,
     Assignee,
     QueueQuery,
     SortKey,
@@ -48,9 +49,8 @@ from helpdesk_tui.store.queries import (
     index_served,
     index_sort,
     queue_pipeline,
-    rows_pipeline,
 )
-from helpdesk_tui.store.queue_index import QueueIndex, index_time
+from helpdesk_tui.store.queue_index import ROW_FIELDS, QueueIndex, index_time
 from helpdesk_tui.store.queue_index import index_plan as queue_index_plan
 from helpdesk_tui.store.schema import init_schema
 from helpdesk_tui.store.search_index import create_people_indexes
@@ -58,6 +58,18 @@ from helpdesk_tui.store.settings import Clock, StoreSettings, system_clock
 from helpdesk_tui.store.snooze import Snoozes
 
 __all__ = ["Clock", "QueuePage", "StoreSettings", "TicketStore", "as_object_id", "system_clock"]
+
+# A page: its entries (order, freshness, the row's conversation fields), then its tickets.
+ENTRY_PAGE_PROJECTION: dict[str, Any] = {"updatedAt": 1} | {name: 1 for name in ROW_FIELDS}
+ROW_PROJECTION: dict[str, Any] = {name: 1 for name in QUEUE_FIELDS}
+
+
+def row_fields_of(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """An entry's conversation fields under the row document's names (see ROW_FIELDS)."""
+    return {row: entry.get(name) for name, row in ROW_FIELDS.items()} | {
+        "_messageCount": entry.get("messageCount") or 0,
+        "_lastFromCustomer": entry.get("lastFromCustomer") is True,
+    }
 
 
 @dataclass(frozen=True)
@@ -232,7 +244,7 @@ class TicketStore:
         self._fresh_index()
         where, order = index_filter(query, now), index_sort(query)
         for _ in range(2):  # a second pass only after repairing stale entries
-            cursor = self.queue.entries.find(where, {"updatedAt": 1}).sort(order)
+            cursor = self.queue.entries.find(where, ENTRY_PAGE_PROJECTION).sort(order)
             hint = index_hint(where, order, queue_index_plan())
             # Hidden (snoozed) ids: a `$nin` some planners answer with a collection scan, so
             # the view's index is named whatever the server.
@@ -240,8 +252,9 @@ class TicketStore:
                 cursor = cursor.hint(hint)
             entries = list(cursor.skip(max(skip, 0)).limit(max(limit, 1)))
             ids = [e["_id"] for e in entries]
-            pipeline = rows_pipeline(ids, self.settings.sla)
-            docs = {d["_id"]: d for d in self.tickets.aggregate(pipeline)}
+            # The tickets' own fields (no messages); what a row shows of the conversation
+            # comes with the entry, derived from the same version of the ticket (checked below).
+            docs = {d["_id"]: d for d in self.tickets.find({"_id": {"$in": ids}}, ROW_PROJECTION)}
             stale = [
                 i
                 for i, e in zip(ids, entries, strict=True)
@@ -250,7 +263,11 @@ class TicketStore:
             if not stale:
                 break
             self.queue.refresh(stale)
-        tickets = [Ticket.from_mongo(docs[i]) for i in ids if i in docs]
+        tickets = [
+            Ticket.from_mongo({**docs[i], **row_fields_of(e)})
+            for i, e in zip(ids, entries, strict=True)
+            if i in docs
+        ]
         return QueuePage(tuple(tickets), skip, limit)
 
     @db_errors
