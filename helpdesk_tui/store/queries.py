@@ -363,6 +363,12 @@ def index_plan() -> Sequence[tuple[list[tuple[str, int]], dict[str, Any]]]:
 
 # --- the queue index (store/queue_index.py) -----------------------------------------------------
 
+# What a queue-index entry holds in ``assignedTo`` for a ticket nobody has (the ticket's own
+# field is null or missing). Not null: MongoDB cannot count an equality to null from an index
+# alone (null also matches a missing field, which the keys do not tell apart), so the
+# Unassigned count would read every unassigned entry.
+UNASSIGNED_ENTRY = False
+
 _INDEX_SORTS: dict[SortKey, list[tuple[str, int]]] = {
     SortKey.DEADLINE: [("rank", 1), ("due", 1)],
     SortKey.PRIORITY: [("prio", 1), ("rank", 1), ("due", 1)],
@@ -394,7 +400,7 @@ def index_filter(query: QueueQuery, now: datetime) -> dict[str, Any]:
     if isinstance(query.assignee, ObjectId):
         clauses["assignedTo"] = query.assignee
     elif query.assignee is Assignee.UNASSIGNED:
-        clauses["assignedTo"] = None
+        clauses["assignedTo"] = UNASSIGNED_ENTRY
     if query.priorities:
         clauses["priority"] = {"$in": [p.value for p in query.priorities]}
     if query.categories:

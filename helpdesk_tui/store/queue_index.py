@@ -53,6 +53,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from helpdesk_tui.domain.models import ACTIVE_STATUSES, Priority, Status, Ticket, mongo_time, utc
 from helpdesk_tui.domain.sla import ClockKind, SlaPolicy, due_at, evaluate, sort_key
+from helpdesk_tui.store.queries import UNASSIGNED_ENTRY
 
 # Where a ticket without a deadline sorts: after every real one.
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
@@ -90,9 +91,9 @@ def phase_of(status: Any) -> str:
 
 # Bumped when ``derive`` changes what it writes (2: unknown statuses are "active"; 3: a
 # customer's reply wakes a waiting ticket, ``needsReply``; 4: the row's conversation fields,
-# ``ROW_FIELDS``), so the fingerprint differs and an existing index is rebuilt like after a
-# policy change.
-ENTRY_FORMAT = 4
+# ``ROW_FIELDS``; 5: unassigned is ``UNASSIGNED_ENTRY``, not null), so the fingerprint differs
+# and an existing index is rebuilt like after a policy change.
+ENTRY_FORMAT = 5
 
 # An entry's fields a queue row takes, under the names the row's document uses for them (the
 # names the stream pipeline computes, queries.DERIVED_FIELDS).
@@ -143,7 +144,7 @@ def derive(doc: Mapping[str, Any], policy: SlaPolicy) -> dict[str, Any]:
     return {
         "status": raw_status if isinstance(raw_status, str) else None,
         "phase": phase_of(raw_status),
-        "assignedTo": assignee,
+        "assignedTo": assignee if assignee is not None else UNASSIGNED_ENTRY,
         "priority": priority if isinstance(priority, str) else None,
         "prio": ticket.priority.rank if priority in {p.value for p in Priority} else 2,
         "category": doc.get("category") if isinstance(doc.get("category"), str) else None,

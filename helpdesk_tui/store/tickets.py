@@ -40,6 +40,7 @@ from helpdesk_tui.store.people import People
 from helpdesk_tui.store.presence import PresenceStore
 from helpdesk_tui.store.queries import (
     QUEUE_FIELDS,
+    UNASSIGNED_ENTRY,
     Assignee,
     QueueQuery,
     SortKey,
@@ -333,7 +334,7 @@ class TicketStore:
         now = self.now()
         running = {"$eq": ["$rank", 0]}
         pipeline: list[dict[str, Any]] = [
-            {"$match": {"phase": "active", "assignedTo": {"$ne": None}}},
+            {"$match": {"phase": "active", "assignedTo": {"$nin": [None, UNASSIGNED_ENTRY]}}},
             {
                 "$group": {
                     "_id": {"agent": "$assignedTo", "status": "$status"},
