@@ -2,9 +2,27 @@
 
 Figures (issue 14), all from one SecantusDB per size, seeded with the demo generator:
 
+* ``server.python_imports``: the floor under "first rows" on this machine: the wall time of a
+  fresh ``python -c "import helpdesk_tui.cli, helpdesk_tui.app"`` (the app's interpreter, median
+  of 3; no database, no screen), so the app's own share of first rows can be told from the
+  interpreter's (info).
 * ``server.first_rows_N``: the real ``helpdesk-tui`` process (``--uri``) in a 120x40 pty, fork
   to the first ticket row on the terminal, at N = 300 and 10,000 tickets (100,000 with
   ``--full``: SecantusDB's own planner is slow there, so it measures the engine too).
+* ``server.outside_writes_N``: the same app, on the same server (seeded once), left on its start
+  view (agent ana, My tickets, the default order). Once the terminal is quiet, another pymongo
+  client writes ``tickets`` as the Node.js Ticket Service does (``$set`` of ``subject`` and
+  ``updatedAt``, nothing else: no field of ours), ten times, one at a time: the subject of one of
+  the view's top 10 tickets (its first ten rows on the 40-line screen, as the store's own page of
+  the view orders them; a subject does not move a row) becomes a unique marker, "Outside write
+  01" .. "Outside write 10". Each is timed from the write's acknowledgement to the chunk of pty
+  output after which the marker stands on its ticket's row of the terminal: the pty's bytes are
+  played into a 120x40 character grid (``_pty.Screen``), because Textual writes only the cells
+  that changed, so a marker need not appear whole in the bytes ("utside write 07" over "Order
+  ..."). What is checked is the screen the agent sees (not a cache, not the app's model); the
+  ten rows' ticket numbers are checked on it before the first write. 10 s without the marker
+  counts as not shown. The terminal is let go quiet (0.5 s) between writes. At 10,000 tickets
+  in the full run, at 300 with ``--quick`` (the size is in the id and label).
 * ``server.page_N``: what the app's start asks of the server in process: one page of My tickets
   and the counts of the six views (wall time on SecantusDB), with ``explain``'s documents
   examined for the page query and, for comparison, the old ranking aggregation over tickets.
@@ -20,7 +38,9 @@ Figures (issue 14), all from one SecantusDB per size, seeded with the demo gener
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +48,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import emit, fail, note, quick
+from _common import PYTHON, child_env, emit, fail, median, note, quick
 from _pty import PtyApp, console_script
 from pymongo import MongoClient, monitoring
 
@@ -92,59 +112,160 @@ def opcount(store: TicketStore) -> int:
     )
 
 
-def first_rows(tickets: int) -> None:
+def python_imports(runs: int = 3) -> None:
+    """The interpreter's share of a start: a fresh process importing the app, nothing else."""
+    code = "import helpdesk_tui.cli, helpdesk_tui.app"
+    env = child_env(tempfile.mkdtemp(prefix="bench-home-"))
+    times = []
+    for _ in range(runs):
+        started = time.monotonic()
+        subprocess.run([PYTHON, "-c", code], env=env, check=True)
+        times.append(time.monotonic() - started)
+    seconds = median(times)
+    emit(
+        "server.python_imports",
+        "Python start + imports alone (no database, no screen)",
+        "",
+        f"{seconds:.2f} s (median of {runs}: " + ", ".join(f"{t:.2f}" for t in times) + " s)",
+        None,
+        value=seconds,
+    )
+
+
+def first_rows(tickets: int, outside_writes: bool = False) -> None:
+    """First rows at ``tickets``; then, on the same server and app, the outside writes figure."""
     server, store, _ = seeded(tickets)
     try:
-        app = PtyApp(app_argv(server, seed.DEMO_AGENT_EMAIL))
+        app = PtyApp(app_argv(server, seed.DEMO_AGENT_EMAIL), screen=outside_writes)
         try:
             seconds = app.wait_for(ROW, timeout=300) - app.started
+            emit(
+                f"server.first_rows_{tickets}",
+                f"App start to first rows, {tickets:,} tickets (SecantusDB)",
+                "< 1 s",
+                f"{seconds:.2f} s",
+                seconds < 1.0,
+                value=seconds,
+            )
+            if outside_writes:
+                try:
+                    shown_on_screen(app, server, store, tickets)
+                except Exception as error:
+                    fail(
+                        f"server.outside_writes_{tickets}",
+                        f"outside writes at {tickets}",
+                        repr(error),
+                    )
         finally:
             app.close()
-        emit(
-            f"server.first_rows_{tickets}",
-            f"App start to first rows, {tickets:,} tickets (SecantusDB)",
-            "< 1 s",
-            f"{seconds:.2f} s",
-            seconds < 1.0,
-            value=seconds,
-        )
-        me = store.user_by_email(seed.DEMO_AGENT_EMAIL).id
-        assert me is not None
-        views = {v.key: v.query for v in standard_views(me)}
-        started = time.monotonic()
-        page = store.list_queue(views["mine"], limit=200)
-        counts = store.count_views(views)
-        seconds = time.monotonic() - started
-        query = QueueQuery()  # All open: the largest view
-        from helpdesk_tui.store.queries import index_filter, index_hint, index_sort
-        from helpdesk_tui.store.queue_index import index_plan
-
-        where, order = index_filter(query, store.now()), index_sort(query)
-        cursor = store.queue.entries.find(where, {"updatedAt": 1}).sort(order).limit(200)
-        if hint := index_hint(where, order, index_plan()):
-            cursor = cursor.hint(hint)
-        examined = cursor.explain()["executionStats"]["totalDocsExamined"]
-        started = time.monotonic()
-        list(store.tickets.aggregate(queue_pipeline(query, store.now(), store.settings.sla)))
-        old = time.monotonic() - started
-        emit(
-            f"server.page_{tickets}",
-            f"Start queries (page of My tickets + 6 counts), {tickets:,} tickets (SecantusDB)",
-            "",
-            f"{seconds * 1000:.0f} ms ({len(page.tickets)} rows, {counts['open']} open); "
-            f"All open page: {examined} queue-index entries examined by SecantusDB "
-            f"(no early stop); the old ranking aggregation: {old * 1000:.0f} ms",
-            None,
-            value=seconds,
-        )
+        page_work(store, tickets)
     finally:
         server.stop()
+
+
+WRITES = 10
+SHOWN_WITHIN = 2.0  # seconds: the issue's target
+GIVE_UP = 10.0  # seconds: a marker not on the terminal by then counts as not shown
+
+
+def shown_on_screen(app: PtyApp, server: EmbeddedServer, store: TicketStore, tickets: int) -> None:
+    """Ten outside subject writes to the start view's top rows, each timed to the terminal."""
+    me = store.user_by_email(seed.DEMO_AGENT_EMAIL).id
+    assert me is not None
+    mine = next(v.query for v in standard_views(me) if v.key == "mine")
+    top = [(t.id, t.ticket_number) for t in store.list_queue(mine, limit=WRITES).tickets]
+    if not top:
+        raise RuntimeError(f"{seed.DEMO_AGENT_EMAIL} has no ticket at {tickets}")
+    note(f"outside writes: {len(top)} top rows of My tickets, {WRITES} writes")
+    app.wait_quiet(1.0, timeout=30)
+    # The rows written to are on the screen before the first write (this also checks the
+    # screen model against what the app drew).
+    lines = app.screen_lines()
+    missing = [number for _, number in top if not any(number in line for line in lines)]
+    if missing:
+        raise RuntimeError(f"top rows {missing} not on the screen before the writes: {lines}")
+    # Another client, in the Ticket Service's role.
+    writer: MongoClient[dict[str, Any]] = MongoClient(server.uri, tz_aware=True)
+    latencies: list[float | None] = []
+    try:
+        for i in range(WRITES):
+            marker = f"Outside write {i + 1:02d}"
+            ticket, number = top[i % len(top)]
+            now = datetime.now(UTC)
+            result = writer[DB].tickets.update_one(
+                {"_id": ticket}, {"$set": {"subject": marker, "updatedAt": now}}
+            )
+            acknowledged = time.monotonic()
+            if result.matched_count != 1:
+                raise RuntimeError(f"write {i + 1} matched {result.matched_count} tickets")
+            try:
+                latencies.append(app.wait_for_screen(marker, timeout=GIVE_UP) - acknowledged)
+            except TimeoutError:
+                latencies.append(None)
+            else:  # on its own ticket's row, not somewhere else
+                row = next(line for line in app.screen_lines() if marker in line)
+                if number not in row:
+                    raise RuntimeError(f"{marker!r} shown on a row not {number}'s: {row!r}")
+            took = latencies[-1]
+            note(f"{marker} ({number}): " + ("not shown" if took is None else f"{took:.2f} s"))
+            app.wait_quiet(0.5, timeout=10)
+    finally:
+        writer.close()
+    seen = [t for t in latencies if t is not None]
+    within = sum(1 for t in seen if t <= SHOWN_WITHIN)
+    shown = (f"median {median(seen):.2f} s, max {max(seen):.2f} s" if seen else "none shown") + (
+        "" if len(seen) == WRITES else f"; {WRITES - len(seen)} not shown within {GIVE_UP:.0f} s"
+    )
+    emit(
+        f"server.outside_writes_{tickets}",
+        f"Outside writes shown on screen, {tickets:,} tickets (SecantusDB)",
+        f"{WRITES} of {WRITES} within {SHOWN_WITHIN:.0f} s",
+        f"{within} of {WRITES} within {SHOWN_WITHIN:.0f} s; {shown}",
+        within == WRITES,
+        value=within,
+        latencies=latencies,
+    )
+
+
+def page_work(store: TicketStore, tickets: int) -> None:
+    """What the app's start asks of the server, measured in process (no app running)."""
+    me = store.user_by_email(seed.DEMO_AGENT_EMAIL).id
+    assert me is not None
+    views = {v.key: v.query for v in standard_views(me)}
+    started = time.monotonic()
+    page = store.list_queue(views["mine"], limit=200)
+    counts = store.count_views(views)
+    seconds = time.monotonic() - started
+    query = QueueQuery()  # All open: the largest view
+    from helpdesk_tui.store.queries import index_filter, index_hint, index_sort
+    from helpdesk_tui.store.queue_index import index_plan
+
+    where, order = index_filter(query, store.now()), index_sort(query)
+    cursor = store.queue.entries.find(where, {"updatedAt": 1}).sort(order).limit(200)
+    if hint := index_hint(where, order, index_plan()):
+        cursor = cursor.hint(hint)
+    examined = cursor.explain()["executionStats"]["totalDocsExamined"]
+    started = time.monotonic()
+    list(store.tickets.aggregate(queue_pipeline(query, store.now(), store.settings.sla)))
+    old = time.monotonic() - started
+    emit(
+        f"server.page_{tickets}",
+        f"Start queries (page of My tickets + 6 counts), {tickets:,} tickets (SecantusDB)",
+        "",
+        f"{seconds * 1000:.0f} ms ({len(page.tickets)} rows, {counts['open']} open); "
+        f"All open page: {examined} queue-index entries examined by SecantusDB "
+        f"(no early stop); the old ranking aggregation: {old * 1000:.0f} ms",
+        None,
+        value=seconds,
+    )
 
 
 def cpu_per_update(apps: list[int], updates: int) -> None:
     server, store, data = seeded(300)
     sent = Counter()
-    writer_client = MongoClient(server.uri, tz_aware=True, event_listeners=[sent])
+    writer_client: MongoClient[dict[str, Any]] = MongoClient(
+        server.uri, tz_aware=True, event_listeners=[sent]
+    )
     writer = TicketStore(writer_client[DB], StoreSettings())
     customer = next(u["_id"] for u in data.users if u.get("role") == "customer")
     agents = [u["email"] for u in data.users if u.get("role") in ("agent", "supervisor")]
@@ -212,9 +333,14 @@ def main() -> None:
     sizes = [300] if quick() else [300, 10_000]
     if "--full" in sys.argv:
         sizes.append(100_000)
+    try:
+        python_imports()
+    except Exception as error:
+        fail("server.python_imports", "Python start + imports alone", repr(error))
+    writes_at = 300 if quick() else 10_000  # the issue's target is at 10,000
     for size in sizes:
         try:
-            first_rows(size)
+            first_rows(size, outside_writes=size == writes_at)
         except Exception as error:  # a figure that could not be measured is reported
             fail(f"server.first_rows_{size}", f"first rows at {size}", repr(error))
     try:
