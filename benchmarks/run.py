@@ -66,7 +66,9 @@ EXPECTED = {
     ],
     "memory": ["memory.start_100000", "memory.events"],
     "server": [
+        "server.python_imports",
         "server.first_rows_300",
+        "server.outside_writes_300",
         "server.page_300",
         "server.cpu_per_update_0",
         "server.ops_per_update_0",
@@ -80,6 +82,7 @@ EXPECTED = {
 EXPECTED_FULL = {
     "server": [
         "server.first_rows_10000",
+        "server.outside_writes_10000",
         "server.page_10000",
         "server.cpu_per_update_5",
         "server.ops_per_update_5",
