@@ -212,6 +212,10 @@ class HelpdeskApp(StoreCalls, App[None]):
         """Keys wait while the current screen is not ready for them, then go in order."""
         if isinstance(event, events.Key):
             if not event.is_forwarded:
+                if event.key == "ctrl+j":
+                    # LF is Enter (as in readline): keys typed before the app took the terminal
+                    # were read by the line discipline, which turned their Enter into LF.
+                    event = events.Key("enter", "\r")
                 self._held_keys.append(event)
                 await self._release_keys()
                 return

@@ -317,3 +317,18 @@ async def test_n_r_and_text_replies_on_the_ticket_n_took_not_on_the_highlighted_
         assert isinstance(ticket, TicketScreen) and isinstance(reply, ReplyScreen)
         assert reply.ticket_id == ticket.ticket_id != highlighted.id  # the one taken
         assert reply.editor.text == "Hi" and not reply.internal
+
+
+@TYPISTS
+async def test_an_enter_typed_before_the_app_took_the_terminal_opens_the_ticket(
+    demo_store: TicketStore, make_app: Any, gate: threading.Event, typist: Typist
+) -> None:
+    """`helpdesk-tui⏎3jjj⏎` typed ahead: the terminal's line discipline (still cooked while
+    Python starts) turns that Enter into LF, which arrives as ctrl+j. It opens the row."""
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot)
+        await typist(pilot, ["j", "ctrl+j"])
+        assert stack(pilot) == ["QueueScreen", "TicketScreen"]
+        gate.set()
+        await settle(pilot)
