@@ -43,7 +43,12 @@ def binding_rows(screen: Screen[object]) -> list[tuple[str, str]]:
             continue  # one row for all of them, below
         keys, _ = seen.setdefault(binding.action, ([], binding.description))
         keys.append(screen.app.get_key_display(binding))
-    rows = [(" ".join(dict.fromkeys(keys)), description) for keys, description in seen.values()]
+    # In the order the screen declares them: a key [keys] moved keeps its action's place (the
+    # keymap appends the rebound keys last).
+    declared = [b.action for bs in screen._bindings.key_to_bindings.values() for b in bs]
+    order = {action: n for n, action in reversed(list(enumerate(declared)))}
+    ordered = sorted(seen.items(), key=lambda item: order.get(item[0], len(order)))
+    rows = [(" ".join(dict.fromkeys(keys)), description) for _, (keys, description) in ordered]
     from helpdesk_tui.screens.queue import QueueScreen  # help is opened from it
 
     views = screen.views if isinstance(screen, QueueScreen) else None
