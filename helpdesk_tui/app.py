@@ -33,7 +33,7 @@ from helpdesk_tui.domain.mentions import handles
 from helpdesk_tui.domain.people import Identity
 from helpdesk_tui.domain.text import literal, one_line
 from helpdesk_tui.drafts import Drafts
-from helpdesk_tui.keymap import APP_BINDINGS, problems
+from helpdesk_tui.keymap import APP_BINDINGS, own_bindings, problems
 from helpdesk_tui.messages import (
     ClockTick,
     FeedBatch,
@@ -449,14 +449,8 @@ class HelpdeskApp(StoreCalls, App[None]):
         that one of ours already names ("Quit") are left out."""
         seen: set[str] = set()
         titles: set[str] = set()
-        for active in screen.active_bindings.values():
-            binding = active.binding
-            if (
-                active.node is not screen
-                or not binding.description
-                or binding.action in seen
-                or "." in binding.action.split("(")[0]  # app.focus_next, screen.copy_text
-            ):
+        for binding in own_bindings(screen):  # not app.focus_next, screen.copy_text
+            if binding.action in seen:
                 continue
             seen.add(binding.action)
             titles.add(binding.description)

@@ -49,7 +49,7 @@ class BulkSafety(HelpdeskScreen):
             "Each ticket is changed on its own terms and logged in its audit trail."
         )
         self.app.push_screen(
-            ConfirmDialog(f"{count} tickets", body, yes=f"y change {count}", no="n cancel"),
+            ConfirmDialog(f"{count} tickets", body, yes=f"change {count}", no="cancel"),
             answered,
         )
 

@@ -171,16 +171,18 @@ class TextDialog(_Dialog[str]):
 
 
 class ConfirmDialog(_Dialog[bool]):
-    """A yes/no question with an explanation; ``y`` / ``n`` answer, ``q`` says no."""
+    """A yes/no question with an explanation; ``y`` / ``n`` answer, ``q`` says no.
+
+    ``yes`` / ``no`` say what each answer does ("change 3", "cancel"); the help line puts the
+    key bound to it in front (the first key of the binding, as the footer shows keys), so a
+    ``[keys]`` remap of ``yes`` / ``no`` is named: "y change 3 · n cancel"."""
 
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", priority=True, id="yes"),
         Binding("n,q,escape", "answer(False)", "No", priority=True, id="no"),
     ]
 
-    def __init__(
-        self, title: str, body: Text | str, *, yes: str = "y yes", no: str = "n no"
-    ) -> None:
+    def __init__(self, title: str, body: Text | str, *, yes: str = "yes", no: str = "no") -> None:
         super().__init__()
         self.title_text, self.body, self.yes, self.no = title, body, yes, no
 
@@ -189,7 +191,16 @@ class ConfirmDialog(_Dialog[bool]):
             yield Label(safe(self.title_text), id="dialog-title")
             body = self.body if isinstance(self.body, Text) else safe(self.body)
             yield Static(body, id="dialog-body")
-            yield Static(safe(f"{self.yes} · {self.no}"), id="dialog-help")
+            help = f"{self.key_of('yes', 'y')} {self.yes} · {self.key_of('no', 'n')} {self.no}"
+            yield Static(safe(help), id="dialog-help")
+
+    def key_of(self, binding_id: str, default: str) -> str:
+        """The first key bound to ``binding_id`` now, as the footer shows it (both answers
+        share one action name, so ``key_for`` cannot tell them apart)."""
+        for active in self.active_bindings.values():
+            if active.node is self and active.binding.id == binding_id:
+                return str(self.app.get_key_display(active.binding))
+        return default
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)

@@ -11,6 +11,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from helpdesk_tui.domain.sla import SlaState
+from helpdesk_tui.keymap import own_bindings
 from helpdesk_tui.screens.base import TakesKeys
 from helpdesk_tui.widgets.sla_badge import LOOKS
 
@@ -29,12 +30,12 @@ def binding_rows(screen: Screen[object]) -> list[tuple[str, str]]:
     view_keys: list[tuple[int, str]] = []  # [keys] may have moved them off 1…9
     palette = "ctrl+p"
     for active in screen.active_bindings.values():
-        binding = active.binding
+        if active.binding.action == "command_palette":
+            palette = active.binding.key  # one row, below
+    # The screen's own actions, by the palette's rule (Textual's generic keys left out);
+    # widgets' keys that move rather than act are summed up in MOVEMENT.
+    for binding in own_bindings(screen):
         if binding.action == "command_palette":
-            palette = binding.key  # one row, below
-            continue
-        # The screen's and app's own actions; widgets' generic keys are summed up in MOVEMENT.
-        if active.node is not screen or not binding.description or binding.system:
             continue
         if binding.action.startswith("view("):
             index = binding.action.removeprefix("view(").removesuffix(")")
@@ -42,7 +43,12 @@ def binding_rows(screen: Screen[object]) -> list[tuple[str, str]]:
             continue  # one row for all of them, below
         keys, _ = seen.setdefault(binding.action, ([], binding.description))
         keys.append(screen.app.get_key_display(binding))
-    rows = [(" ".join(dict.fromkeys(keys)), description) for keys, description in seen.values()]
+    # In the order the screen declares them: a key [keys] moved keeps its action's place (the
+    # keymap appends the rebound keys last).
+    declared = [b.action for bs in screen._bindings.key_to_bindings.values() for b in bs]
+    order = {action: n for n, action in reversed(list(enumerate(declared)))}
+    ordered = sorted(seen.items(), key=lambda item: order.get(item[0], len(order)))
+    rows = [(" ".join(dict.fromkeys(keys)), description) for _, (keys, description) in ordered]
     from helpdesk_tui.screens.queue import QueueScreen  # help is opened from it
 
     views = screen.views if isinstance(screen, QueueScreen) else None

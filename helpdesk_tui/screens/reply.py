@@ -701,7 +701,7 @@ class ReplyScreen(ReplyMacros):
 
             self.app.push_screen(
                 ConfirmDialog(
-                    "This ticket was updated", body, yes="y send anyway", no="n review first"
+                    "This ticket was updated", body, yes="send anyway", no="review first"
                 ),
                 answer,
             )

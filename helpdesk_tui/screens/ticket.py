@@ -275,7 +275,18 @@ class TicketScreen(TicketActions):
             self.helpdesk.store.now(),
             expanded=self.context_shown,
             more_key=self.key_for("context", "c"),
+            open_keys=self.open_other_keys(),
         )
+
+    def open_other_keys(self) -> list[str]:
+        """The key that opens each of the customer's listed tickets (1…9 unless ``[keys]``
+        moved them), as the footer shows keys; "" for one whose key a clash took."""
+        found: dict[str, str] = {}
+        for active in self.active_bindings.values():
+            binding = active.binding
+            if active.node is self and binding.action.startswith("open_other("):
+                found.setdefault(binding.action, self.app.get_key_display(binding))
+        return [found.get(f"open_other({n})", "") for n in range(1, 10)]
 
     def on_resize(self, event: events.Resize) -> None:
         self.render_context()

@@ -233,7 +233,7 @@ class WorkloadScreen(BulkSafety):
                     self.notify("Nothing moved.")
 
             self.app.push_screen(
-                ConfirmDialog("Move tickets?", body, yes=f"y move {row.active}", no="n keep them"),
+                ConfirmDialog("Move tickets?", body, yes=f"move {row.active}", no="keep them"),
                 confirmed,
             )
 

@@ -6,7 +6,7 @@ Every string from the database (subjects, numbers, order fields) is shown as pla
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -46,9 +46,18 @@ def summary_line(context: CustomerContext, now: datetime, *, sep: str = " · ") 
     )
 
 
-def _keys(context: CustomerContext) -> str:
-    count = len(context.others)
-    return "1 opens it" if count == 1 else f"1-{count} open one"
+DIGITS = tuple(str(n) for n in range(1, 10))
+
+
+def _keys(keys: Sequence[str]) -> str:
+    """The hint for the keys that open the listed tickets: "1-3 open one" while they are the
+    digits, else each key ``[keys]`` bound ("f1 f2 f3 open one"); "" when none is bound."""
+    if len(keys) == 1:
+        return f"{keys[0]} opens it"
+    if not keys:
+        return ""
+    label = f"1-{len(keys)}" if tuple(keys) == DIGITS[: len(keys)] else " ".join(keys)
+    return f"{label} open one"
 
 
 def render_context(
@@ -58,8 +67,12 @@ def render_context(
     expanded: bool,
     width: int,
     more_key: str = "c",
+    open_keys: Sequence[str] = DIGITS,
 ) -> Text:
-    """The panel's text: a summary line, then (expanded) orders and numbered tickets."""
+    """The panel's text: a summary line, then (expanded) orders and numbered tickets.
+
+    ``open_keys``: the key that opens each listed ticket, in order, as bound now ("" for one
+    that has none): each ticket is marked with its key, and the last line names them."""
     if context is None:
         return Text("Customer: loading…", style="dim")
     text = Text()
@@ -82,11 +95,14 @@ def render_context(
         when = _since(ticket.updated_at or ticket.created_at, now)
         head = f" {one_line(ticket.ticket_number or '?', 12)} {ticket.status.label} · {when}"
         subject = one_line(ticket.subject or "(no subject)", room - (len(head) + 4 if wide else 0))
-        text.append(f"\n{index}", style="bold reverse")
+        key = open_keys[index - 1] if index <= len(open_keys) else ""
+        text.append("\n")
+        text.append(key or " ", style="bold reverse" if key else "")
         text.append(head, style=style)
         text.append(f"  {subject}" if wide else f"\n   {subject}", style=style)
     if context.others:
-        text.append(f"\n{_keys(context)} · c hide", style="dim")
+        keys = [key for key in open_keys[: len(context.others)] if key]
+        text.append(f"\n{_keys(keys) + ' · ' if keys else ''}{more_key} hide", style="dim")
     return text
 
 
@@ -100,7 +116,18 @@ class CustomerPanel(Static):
         *,
         expanded: bool,
         more_key: str = "c",
+        open_keys: Sequence[str] = DIGITS,
     ) -> None:
-        """``more_key``: the key that opens the panel (``[keys]`` may have moved it)."""
+        """``more_key``: the key that opens the panel, ``open_keys`` the ones that open each
+        listed ticket (``[keys]`` may have moved them)."""
         width = self.size.width or 36
-        self.update(render_context(context, now, expanded=expanded, width=width, more_key=more_key))
+        self.update(
+            render_context(
+                context,
+                now,
+                expanded=expanded,
+                width=width,
+                more_key=more_key,
+                open_keys=open_keys,
+            )
+        )

@@ -1,0 +1,38 @@
+"""The help screen (``?``) lists the helpdesk's own actions with the keys bound to them, and
+leaves out Textual's generic keys (focus next/previous, copy selected text), as the palette does."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from pilot import settle
+from screen_text import screen_lines
+
+from helpdesk_tui.config import Config, UiConfig
+from helpdesk_tui.screens.help import HelpScreen
+from helpdesk_tui.store.tickets import TicketStore
+
+QUIET = {"ui": UiConfig(poll_interval_seconds=3600)}
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_help_lists_our_actions_with_their_keys_and_not_textuals_generic_keys(
+    demo_store: TicketStore, make_app: Any, size: tuple[int, int]
+) -> None:
+    app = make_app(demo_store, config=Config(keys={"reply": "x"}, **QUIET))
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        # The help's own lines (inside its frame), not the footer's keys under it.
+        shown = "\n".join(line for line in screen_lines(app) if line.lstrip().startswith("█"))
+    assert re.search(r"\bx +Reply\b", shown), shown
+    assert re.search(r"\bs +Status\b", shown), shown
+    assert not re.search(r"\br +Reply\b", shown), shown
+    # A remapped action keeps its place (next to Note), even at 80x24 where the help scrolls.
+    assert re.search(r"\bx +Reply\b.*\n.*\bi +Note\b", shown), shown
+    for generic in ("Focus Next", "Focus Previous", "Copy selected text"):
+        assert generic not in shown, shown
