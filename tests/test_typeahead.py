@@ -332,3 +332,30 @@ async def test_an_enter_typed_before_the_app_took_the_terminal_opens_the_ticket(
         assert stack(pilot) == ["QueueScreen", "TicketScreen"]
         gate.set()
         await settle(pilot)
+
+
+@TYPISTS
+async def test_enter_and_a_digit_open_the_customers_other_ticket_once_the_list_comes(
+    demo_store: TicketStore, make_app: Any, gate: threading.Event, typist: Typist
+) -> None:
+    """`enter 1` in one burst: the digit arrives before the customer's list of tickets; it
+    opens that list's first ticket when the list comes, and nothing is lost."""
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        queue = await started(pilot)
+        counts: dict[Any, int] = {}
+        for doc in demo_store.tickets.find({}, {"user": 1}):
+            counts[doc.get("user")] = counts.get(doc.get("user"), 0) + 1
+        rows = list(queue.table.tickets.values())
+        row = next(i for i, t in enumerate(rows) if counts.get(t.user, 0) >= 2)
+        queue.table.move_cursor(row=row, animate=False)
+        await pilot.pause()
+        first = rows[row]
+        await typist(pilot, ["enter", "1"])
+        gate.set()
+        await settle(pilot)
+        assert stack(pilot) == ["QueueScreen", "TicketScreen", "TicketScreen"]
+        opened = pilot.app.screen
+        assert isinstance(opened, TicketScreen)
+        assert opened.ticket is not None and opened.ticket.user == first.user
+        assert opened.ticket.id != first.id

@@ -96,6 +96,7 @@ class TicketScreen(TicketActions):
         self.context: CustomerContext | None = None
         self.context_open: bool | None = None  # None: as the width suggests
         self._covered = False  # another screen was pushed over this one since it was shown
+        self._open_when_known: int | None = None  # a ticket of the list, asked for before it came
 
     def compose(self) -> ComposeResult:
         yield TicketHeader("loading…", id="ticket-header")
@@ -254,6 +255,10 @@ class TicketScreen(TicketActions):
     def _context_loaded(self, context: CustomerContext | None) -> None:
         self.context = context
         self.render_context()
+        if (position := self._open_when_known) is not None:
+            self._open_when_known = None
+            self.action_open_other(position)
+            self.release_keys()  # the keys typed after the digit: for the ticket it opened
 
     @property
     def context_shown(self) -> bool:
@@ -306,6 +311,12 @@ class TicketScreen(TicketActions):
 
     def action_open_other(self, position: int) -> None:
         """Open the customer's ticket numbered ``position`` in the context list."""
+        if self.context is None and self.ticket is not None and self.ticket.user is not None:
+            # Typed ahead (`enter 2`) before the list came: open it when it does, and keep the
+            # keys after it for that ticket.
+            self._open_when_known = position
+            self.hold_keys()
+            return
         others = self.context.others if self.context else ()
         if not 1 <= position <= len(others):
             self.notify(f"The customer has no ticket {position} in the list.", timeout=3)
