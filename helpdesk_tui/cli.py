@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -198,7 +199,10 @@ def _early_start(store: TicketStore, config: Config, me: Identity) -> EarlyStart
         ]
         return view.key, view.query
 
-    return EarlyStart(store, me.id, start_view, config.ui.page_size).start()
+    # One screenful first (the terminal's rows bound the rows shown); the queue reads the rest
+    # of its window right after painting it, the keys typed meanwhile waiting for it.
+    rows = shutil.get_terminal_size((80, 24)).lines
+    return EarlyStart(store, me.id, start_view, min(config.ui.page_size, max(rows, 10))).start()
 
 
 ConfigOpt = Annotated[

@@ -6,12 +6,14 @@ On the session's SecantusDB, with the app's real change stream.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from conftest import FakeClock, as_service
-from pilot import until
+from pilot import settle, until
 from test_app_queue import QUIET, started, user_id
 
+from helpdesk_tui.screens.queue import QueueScreen
 from helpdesk_tui.store.early import EarlyStart
 from helpdesk_tui.store.queries import QueueQuery
 from helpdesk_tui.store.queue_index import IndexMaintainer
@@ -85,7 +87,7 @@ async def test_a_write_between_the_early_page_and_the_feed_reaches_the_queue(
         ), "the write made before the feed started never reached the queue"
 
 
-async def test_an_early_page_of_another_size_is_not_used(
+async def test_an_early_page_larger_than_the_window_is_not_used(
     demo_store: TicketStore, make_app: Any
 ) -> None:
     ana = user_id(demo_store, "ana@helpdesk.example")
@@ -113,3 +115,40 @@ async def test_an_early_start_that_fails_leaves_the_queue_to_read_its_page(
     async with app.run_test(size=(120, 40)) as pilot:
         queue = await started(pilot)
         assert queue.table.row_count > 0
+
+
+async def test_a_first_screenful_is_painted_then_the_window_and_keys_typed_meanwhile_wait_for_it(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    """The early page is one screenful; the queue reads its whole window right after, and the
+    keys typed before that window came act on it (j past the screenful lands where it should)."""
+    ana = user_id(demo_store, "ana@helpdesk.example")
+    for doc in demo_store.tickets.find({"status": "open", "assignedTo": None}).limit(4):
+        demo_store.take(doc["_id"], ana)
+    mine = [t.id for t in demo_store.list_queue(standard_views(ana)[0].query).tickets]
+    assert len(mine) >= 5
+    screenful = 2
+    early = early_for(demo_store, ana, limit=screenful)
+    assert early.wait(WAIT)
+    filling, gate = threading.Event(), threading.Event()
+    list_queue = demo_store.list_queue
+
+    def gated(query: QueueQuery, **kwargs: Any) -> Any:
+        filling.set()
+        assert gate.wait(WAIT)
+        return list_queue(query, **kwargs)
+
+    demo_store.list_queue = gated  # type: ignore[method-assign]
+    app = make_app(demo_store, config=QUIET, early=early)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            assert await until(pilot, filling.is_set, seconds=WAIT)
+            queue = next(s for s in app.screen_stack if isinstance(s, QueueScreen))
+            assert [t.id for t in queue.table.tickets.values()] == mine[:screenful]
+            await pilot.press(*["j"] * 3)  # past the screenful: held for the window
+            gate.set()
+            await settle(pilot)
+            assert [t.id for t in queue.table.tickets.values()] == mine
+            assert queue.table.cursor_row == 3
+    finally:
+        gate.set()

@@ -57,6 +57,8 @@ class Loaded:
     users: dict[ObjectId, User]
     now: datetime
     snoozed: dict[ObjectId, datetime] = field(default_factory=dict)
+    # The first screenful only (the early page): the rest of the window is read right after.
+    partial: bool = False
 
 
 class ViewBar(Line):
@@ -274,7 +276,8 @@ class QueueScreen(TicketActions):
 
         def fetch() -> Loaded:
             if early is not None and (first := early.take(key, base, limit)) is not None:
-                return Loaded(first.page, first.users, first.now, first.snoozed)
+                partial = first.limit < limit and first.page.has_more
+                return Loaded(first.page, first.users, first.now, first.snoozed, partial)
             feed.ready.wait(timeout=5)  # the stream is open before the view's first query
             snoozed = store.snoozes.active(me)
             query = with_snoozes(key, base, snoozed)
@@ -298,7 +301,9 @@ class QueueScreen(TicketActions):
 
     def _loaded(self, result: Loaded) -> None:
         self._fetching = False
-        if self._again:  # changes were missed during this load: one more, then quiet
+        # Changes were missed during this load, or it was the first screenful only: one more
+        # (the whole window), then quiet.
+        if self._again or result.partial:
             self._again = False
             self._waiting.clear()  # that load reads them
             self.load(keep_window=True)
@@ -315,6 +320,8 @@ class QueueScreen(TicketActions):
                 self.table.move_cursor(row=0, animate=False)
         self.query_one(ViewBar).show(self.views, self.view_index, self.counts)
         self.update_info()
+        if result.partial:
+            return  # keys typed meanwhile wait for the whole window, as do presence and counts
         self.release_keys()
         self.call_after_refresh(self.helpdesk.queue_painted)
         self.call_after_refresh(self._after_rows)

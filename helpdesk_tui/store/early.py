@@ -1,10 +1,13 @@
-"""The start view's first page, read while the UI is still being imported and built (issue 14).
+"""The start view's first screenful, read while the UI is still being imported and built
+(issue 14).
 
 Before the first rows the interpreter spends most of a second importing Textual and building
 the screens, and the database work those rows need (my snoozes, the view's page, the people it
 names) needs none of that. So the CLI starts that work in a thread first, and the queue's first
 load takes its result instead of asking again: the round trips to a distant server, and the
-server's own time, overlap the start-up instead of following it.
+server's own time, overlap the start-up instead of following it. It reads one screenful (the
+terminal's rows): the queue paints it and reads its whole window right after, holding the keys
+typed meanwhile for that window.
 
 Nothing falls between that page and the live feed: the thread opens a change stream *before*
 it reads the page and keeps the stream's resume token; the feed's stream later resumes from
@@ -115,7 +118,8 @@ class EarlyStart:
     def take(
         self, key: str, query: QueueQuery, limit: int, timeout: float = WAIT_SECONDS
     ) -> FirstPage | None:
-        """The early page if it is the one asked for (once); None: read it the usual way."""
+        """The early page if it is the one asked for (once): same view and query, at most
+        ``limit`` rows (a first screenful, the rest read after it); None: read it the usual way."""
         with self._lock:
             if self._taken:
                 return None
@@ -123,6 +127,6 @@ class EarlyStart:
         self._done.wait(timeout)
         with self._lock:
             page = self._page if not self._given_up else None
-        if page is None or (page.key, page.query, page.limit) != (key, query, limit):
+        if page is None or (page.key, page.query) != (key, query) or page.limit > limit:
             return None
         return page
