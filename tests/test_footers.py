@@ -115,3 +115,17 @@ async def test_footer_lays_its_keys_out_again_when_the_terminal_narrows(
         line = footer_line(pilot)
         assert_whole(line, "r Reply", "q Back", "? Help", "^p palette")
         assert "c Cu" not in line
+
+
+async def test_a_remapped_action_keeps_its_place_in_the_footer(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    """[keys] reply = "x": the footer says "x Reply" where "r Reply" was (first), not at the
+    end, where Textual's keymap puts a rebound key."""
+    config = Config(keys={"reply": "x"}, ui=UiConfig(poll_interval_seconds=3600))
+    app = make_app(demo_store, config=config)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        line = footer_line(pilot)
+        assert_whole(line, "x Reply", "i Note")
+        assert line.index("x Reply") < line.index("i Note") < line.index("q Quit"), line

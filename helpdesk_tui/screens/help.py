@@ -13,6 +13,7 @@ from textual.widgets import Static
 from helpdesk_tui.domain.sla import SlaState
 from helpdesk_tui.keymap import own_bindings
 from helpdesk_tui.screens.base import TakesKeys
+from helpdesk_tui.widgets.footer import declared_order
 from helpdesk_tui.widgets.sla_badge import LOOKS
 
 # Keys that move rather than act, summed up here instead of listing each widget's bindings.
@@ -45,8 +46,7 @@ def binding_rows(screen: Screen[object]) -> list[tuple[str, str]]:
         keys.append(screen.app.get_key_display(binding))
     # In the order the screen declares them: a key [keys] moved keeps its action's place (the
     # keymap appends the rebound keys last).
-    declared = [b.action for bs in screen._bindings.key_to_bindings.values() for b in bs]
-    order = {action: n for n, action in reversed(list(enumerate(declared)))}
+    order = declared_order(screen)
     ordered = sorted(seen.items(), key=lambda item: order.get(item[0], len(order)))
     rows = [(" ".join(dict.fromkeys(keys)), description) for _, (keys, description) in ordered]
     from helpdesk_tui.screens.queue import QueueScreen  # help is opened from it

@@ -16,6 +16,7 @@ from rich.cells import cell_len
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
@@ -25,6 +26,13 @@ _EXTRA = {False: 3, True: 2}
 _EXTRA_NO_DESCRIPTION = {False: 2, True: 1}
 # The palette key on the right: "▏^p palette" plus its right padding or margin.
 _PALETTE_EXTRA = 3
+
+
+def declared_order(node: DOMNode) -> dict[str, int]:
+    """Each action's place in ``node``'s bindings as declared: a key [keys] moved keeps its
+    action's place (Textual's keymap appends the rebound keys last)."""
+    declared = [b.action for bs in node._bindings.key_to_bindings.values() for b in bs]
+    return {action: n for n, action in reversed(list(enumerate(declared)))}
 
 
 def _width(binding: Binding, display: str, compact: bool) -> int:
@@ -49,10 +57,17 @@ class KeyFooter(Footer):
     def _shown(self) -> list[tuple[Binding, bool, str]]:
         """The footer's bindings (one per action, in binding order), as Textual picks them."""
         by_action: dict[str, tuple[Binding, bool, str]] = {}
-        for _node, binding, enabled, tooltip in self.screen.active_bindings.values():
+        place: dict[str, tuple[int, int]] = {}  # action: (its node's turn, its declared place)
+        turns: dict[int, int] = {}
+        for node, binding, enabled, tooltip in self.screen.active_bindings.values():
             if binding.show and binding.action not in by_action:
                 by_action[binding.action] = (binding, enabled, tooltip)
-        return list(by_action.values())
+                order = declared_order(node)
+                turn = turns.setdefault(id(node), len(turns))
+                place[binding.action] = (turn, order.get(binding.action, len(order)))
+        # Node by node as Textual gives them, each node's actions as declared: a key [keys]
+        # moved keeps its action's place (Textual's keymap puts a rebound key last).
+        return [by_action[a] for a in sorted(by_action, key=place.__getitem__)]
 
     def _rank(self, binding: Binding) -> int:
         for index, name in enumerate(self.first):
