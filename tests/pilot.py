@@ -39,6 +39,11 @@ async def until(pilot: Pilot[Any], condition: Callable[[], bool], seconds: float
     return True
 
 
+def shows(queue: Any, ticket_id: Any) -> bool:
+    """Whether the queue screen's table has a row for this ticket."""
+    return any(t.id == ticket_id for t in queue.table.tickets.values())
+
+
 def record_notifications(app: HelpdeskApp) -> list[tuple[str, str, str]]:
     """Every notification from now on as (severity, title, message); toasts expire, this not."""
     seen: list[tuple[str, str, str]] = []

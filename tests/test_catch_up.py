@@ -11,7 +11,7 @@ import threading
 from typing import Any
 
 from conftest import FakeClock, People, new_ticket
-from pilot import until
+from pilot import shows, until
 from test_app_queue import QUIET, started, user_id
 
 from helpdesk_tui.store.live import Batch, LiveFeed
@@ -119,6 +119,6 @@ async def test_a_ticket_given_to_me_while_no_app_ran_is_in_my_queue_after_start(
         queue = await started(pilot)
         assert await until(
             pilot,
-            lambda: any(t.id == taken["_id"] for t in queue.table.tickets.values()),
+            lambda: shows(queue, taken["_id"]),
             seconds=WAIT,
         )

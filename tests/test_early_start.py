@@ -10,7 +10,7 @@ import threading
 from typing import Any
 
 from conftest import FakeClock, as_service
-from pilot import settle, until
+from pilot import settle, shows, until
 from test_app_queue import QUIET, started, user_id
 
 from helpdesk_tui.screens.queue import QueueScreen
@@ -82,7 +82,7 @@ async def test_a_write_between_the_early_page_and_the_feed_reaches_the_queue(
         queue = await started(pilot)
         assert await until(
             pilot,
-            lambda: any(t.id == taken["_id"] for t in queue.table.tickets.values()),
+            lambda: shows(queue, taken["_id"]),
             seconds=WAIT,
         ), "the write made before the feed started never reached the queue"
 

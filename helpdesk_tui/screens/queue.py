@@ -24,7 +24,7 @@ from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.store.presence import Presence
 from helpdesk_tui.store.queries import QueueQuery, SortKey
 from helpdesk_tui.store.snooze import SNOOZED_VIEW, with_snoozes
-from helpdesk_tui.store.tickets import QueuePage, TicketStore
+from helpdesk_tui.store.tickets import QueuePage
 from helpdesk_tui.store.window import (
     can_patch,
     complete,
@@ -282,7 +282,7 @@ class QueueScreen(TicketActions):
             snoozed = store.snoozes.active(me)
             query = with_snoozes(key, base, snoozed)
             page = store.list_queue(query, limit=limit)
-            users = _people(store, page.tickets)
+            users = store.people_of(page.tickets)
             return Loaded(page, users, store.now(), snoozed)
 
         if not keep_window:
@@ -379,7 +379,7 @@ class QueueScreen(TicketActions):
 
         def fetch() -> tuple[QueuePage, dict[ObjectId, User]]:
             more = store.list_queue(query, skip=skip, limit=limit)
-            return more, _people(store, more.tickets)
+            return more, store.people_of(more.tickets)
 
         def append(result: tuple[QueuePage, dict[ObjectId, User]]) -> None:
             more, users = result
@@ -509,7 +509,7 @@ class QueueScreen(TicketActions):
                 skip, span = refill_span(len(rows), missing)
                 fetched = store.list_queue(query, skip=skip, limit=span).tickets
                 rows = merge_refill(rows, fetched, query, limit=limit, policy=store.settings.sla)
-            return rows, {**known, **_people(store, tuple(rows))}
+            return rows, {**known, **store.people_of(rows)}
 
         def show(result: tuple[list[Ticket], dict[ObjectId, User]]) -> None:
             if generation != self._generation:
@@ -705,10 +705,6 @@ class QueueScreen(TicketActions):
         from helpdesk_tui.screens.workload import WorkloadScreen
 
         self.app.push_screen(WorkloadScreen())
-
-
-def _people(store: TicketStore, tickets: tuple[Ticket, ...]) -> dict[ObjectId, User]:
-    return store.users_by_ids([t.user for t in tickets] + [t.assigned_to for t in tickets])
 
 
 class AgentQueueScreen(QueueScreen):

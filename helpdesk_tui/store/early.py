@@ -92,9 +92,7 @@ class EarlyStart:
             key, base = self._start_view()
             snoozed = store.snoozes.active(self._me) if self._me is not None else {}
             page = store.list_queue(with_snoozes(key, base, snoozed), limit=self._limit)
-            users = store.users_by_ids(
-                [t.user for t in page.tickets] + [t.assigned_to for t in page.tickets]
-            )
+            users = store.people_of(page.tickets)
             self._page = FirstPage(key, base, self._limit, page, users, store.now(), snoozed)
         except Exception:  # the queue's own first load asks again, and reports what fails
             self._page = None

@@ -368,6 +368,11 @@ class TicketStore:
         """Users in one ``$in`` query, cached for the life of the store (users are read only)."""
         return self.people.by_ids(ids)
 
+    def people_of(self, tickets: Iterable[Ticket]) -> dict[ObjectId, User]:
+        """The customers and assignees these tickets name (one ``users_by_ids``)."""
+        rows = list(tickets)
+        return self.users_by_ids([t.user for t in rows] + [t.assigned_to for t in rows])
+
     def user_by_email(self, email: str) -> User:
         return self.people.by_email(email)
 
