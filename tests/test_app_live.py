@@ -31,6 +31,7 @@ from helpdesk_tui.screens.reply import ReplyScreen
 from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.store.live import Batch, Change, FeedMode
 from helpdesk_tui.store.queries import QueueQuery
+from helpdesk_tui.store.snooze import with_snoozes
 from helpdesk_tui.store.tickets import StoreSettings, TicketStore
 from helpdesk_tui.widgets.conversation import MessageView
 
@@ -667,3 +668,52 @@ async def test_an_outside_change_is_placed_from_the_event_without_a_query(
             str(t.id) for t in other.list_queue(queue.current_query(), limit=len(rows)).tickets
         ]
         assert list(queue.table.tickets) == fresh  # what a reload would have shown
+
+
+async def test_counts_are_asked_again_only_for_the_views_a_change_can_move(
+    demo_store: TicketStore, other: TicketStore, make_app: Any, clock: Any
+) -> None:
+    """Issue 14: every app re-counted all eight views after any event. A customer's message
+    can move Needs reply and Breaching, not My tickets or Waiting; a status change can move
+    every view. The counts shown stay what the store counts."""
+    app = make_app(demo_store, config=LIVE)
+    async with running(app, (140, 40)) as pilot:
+        queue = await started(pilot)
+        await show_view(pilot, queue, "3")  # All open
+        assert await until(pilot, lambda: len(queue.counts) == len(queue.views))
+        counted: list[set[str]] = []
+        real = demo_store.count_views
+
+        def spy(queries: Any) -> dict[str, int]:
+            counted.append(set(queries))
+            return real(queries)
+
+        demo_store.count_views = spy  # type: ignore[method-assign]
+        ticket = queue.table.tickets[next(iter(queue.table.tickets))]
+        assert ticket.id is not None and ticket.user is not None
+        before = ticket.message_count
+
+        clock.advance(minutes=1)
+        other.add_message(ticket.id, sender=ticket.user, content="Any news?")
+        assert await until(
+            pilot, lambda: queue.table.tickets[str(ticket.id)].message_count == before + 1
+        )
+        queue.refresh_counts()  # what the counts timer does
+        assert await until(pilot, lambda: len(counted) == 1)
+        assert counted[0] == {"breaching", "reply"}
+
+        clock.advance(minutes=1)
+        other.set_status(ticket.id, Status.IN_PROGRESS)
+        assert await until(
+            pilot,
+            lambda: (
+                str(ticket.id) not in queue.table.tickets
+                or queue.table.tickets[str(ticket.id)].status is Status.IN_PROGRESS
+            ),
+        )
+        queue.refresh_counts()
+        assert await until(pilot, lambda: len(counted) == 2)
+        assert counted[1] == {view.key for view in queue.views}
+        await pilot.pause(HANDOFF)
+        fresh = real({v.key: with_snoozes(v.key, v.query, queue.snoozed) for v in queue.views})
+        assert queue.counts == fresh

@@ -363,6 +363,7 @@ def test_stream_pipeline_matches_our_operations_and_projects_queue_fields_only()
         "documentKey",
         "updateDescription.updatedFields",
         "updateDescription.removedFields",
+        "updateDescription.truncatedArrays",
         *(f"fullDocument.{name}" for name in QUEUE_FIELDS),
         *(f"fullDocument.{name}" for name in DERIVED_FIELDS),
     }
@@ -436,6 +437,22 @@ def test_change_from_a_whole_array_set_keeps_only_the_newest_message() -> None:
         _event("update", updateDescription={"updatedFields": {"messages": []}})
     )
     assert emptied is not None and emptied.new_messages == () and emptied.updated == {"messages"}
+
+
+def test_change_from_an_update_names_removed_fields_and_truncated_arrays_too() -> None:
+    """A field an update removed (``$unset`` of the assignee) or an array it shortened moves
+    views as a set field does: the counts recount by these names (issue 14)."""
+    event = _event(
+        "update",
+        updateDescription={
+            "updatedFields": {"updatedAt": 1},
+            "removedFields": ["assignedTo"],
+            "truncatedArrays": [{"field": "tags", "newSize": 1}, "not a document"],
+        },
+    )
+    change = change_from_event(event)
+    assert change is not None
+    assert change.updated == {"updatedAt", "assignedTo", "tags"}
 
 
 def test_change_from_a_field_of_a_message_is_not_a_new_message() -> None:

@@ -21,7 +21,7 @@ import procs
 import pytest
 from bson import ObjectId
 from conftest import NOW, FakeClock, People, new_ticket
-from pymongo import MongoClient
+from pymongo import MongoClient, monitoring
 from test_live_polling import Recorder  # the feed's emit, thread-safe
 
 from helpdesk_tui.domain.models import Status
@@ -207,15 +207,18 @@ def test_an_event_carries_everything_a_queue_row_shows(
     recorder = Recorder()
     feed = LiveFeed(store, emit=recorder, poll_interval=0.2)
     with following(feed):
-        clock.advance(minutes=5)
-        store.add_message(ticket.id, sender=people.customer, content="more detail")
-        clock.advance(minutes=5)
-        store.add_message(ticket.id, sender=people.agent, content="note", internal=True)
-        clock.advance(minutes=5)
-        store.add_message(ticket.id, sender=people.agent, content="on it")
-        clock.advance(minutes=5)
-        store.add_message(ticket.id, sender=people.customer, content="thanks")
-        wait_until(lambda: len(recorder.changes) >= 4, "four events")
+        # Each event seen before the next write: ``updateLookup`` gives the document as it is
+        # when the event is read, so events read together would all show the last state.
+        for sender, content, internal in [
+            (people.customer, "more detail", False),
+            (people.agent, "note", True),
+            (people.agent, "on it", False),
+            (people.customer, "thanks", False),
+        ]:
+            seen = len(recorder.changes)
+            clock.advance(minutes=5)
+            store.add_message(ticket.id, sender=sender, content=content, internal=internal)
+            wait_until(lambda seen=seen: len(recorder.changes) > seen, f"the event of {content!r}")
         store.tickets.delete_one({"_id": ticket.id})
         wait_until(lambda: len(recorder.changes) >= 5, "the delete")
 
@@ -232,3 +235,47 @@ def test_an_event_carries_everything_a_queue_row_shows(
     assert rows[1].last_message_from_customer is True
     assert rows[1].first_response_at is None
     assert recorder.changes[-1].kind == "delete" and recorder.changes[-1].doc is None
+
+
+class GetMores(monitoring.CommandListener):
+    """Counts the getMore commands a client sends."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.count += event.command_name == "getMore"
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+def test_writes_elsewhere_in_the_database_do_not_make_the_feed_ask_again_each_time(
+    server: EmbeddedServer, store: TicketStore, people: People, clock: FakeClock
+) -> None:
+    """A waiting getMore is answered by any write to the database (the queue index, presence,
+    audit), mostly with nothing for the feed; each app asking again at once multiplied the
+    server's work per ticket update by the writes that follow it. Every event still arrives."""
+    tickets = [store.create_ticket(new_ticket(people)).id for _ in range(10)]
+    asks = GetMores()
+    client: MongoClient[Any] = MongoClient(server.uri, tz_aware=True, event_listeners=[asks])
+    recorder = Recorder()
+    feed = LiveFeed(TicketStore(client[store.db.name], StoreSettings(), clock=clock), recorder)
+    try:
+        with following(feed):
+            before = asks.count
+            for ticket in tickets:
+                store.add_message(ticket, sender=people.customer, content="still broken")
+                for n in range(3):  # what an update brings: other collections written after it
+                    time.sleep(0.02)
+                    store.db.elsewhere.update_one({"_id": n}, {"$inc": {"n": 1}}, upsert=True)
+            wait_until(lambda: len(recorder.changes) >= len(tickets), "an event per update")
+            during = asks.count - before
+    finally:
+        client.close()
+    assert [c.id for c in recorder.changes] == tickets
+    # Asked again at every write: four getMores or more per update (40 here).
+    assert during < 2 * len(tickets), f"{during} getMores for {len(tickets)} updates"

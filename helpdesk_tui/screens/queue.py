@@ -22,7 +22,7 @@ from helpdesk_tui.messages import ClockTick, FeedStateChanged, TicketsChanged
 from helpdesk_tui.screens.actions import TicketActions
 from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.store.presence import Presence
-from helpdesk_tui.store.queries import QueueQuery, SortKey
+from helpdesk_tui.store.queries import QueueQuery, SortKey, count_fields
 from helpdesk_tui.store.snooze import SNOOZED_VIEW, with_snoozes
 from helpdesk_tui.store.tickets import QueuePage
 from helpdesk_tui.store.window import (
@@ -163,7 +163,10 @@ class QueueScreen(TicketActions):
         self._fetching = False
         self._waiting: list[TicketsChanged] = []
         self._generation = 0  # bumped by every load: a refill started before one is stale
-        self._counts_due = False  # changes came in since the counts were read
+        # The views whose counts changes may have moved since they were read, and those
+        # being counted now (a newer count replaces that one, so it counts them too).
+        self._counts_due: set[str] = set()
+        self._counting: set[str] = set()
         self._minute: int | None = None
         self.last_search = ""  # `/` opens the search with it again
         self.snoozed: dict[ObjectId, datetime] = {}  # mine, as the last load read them
@@ -309,7 +312,7 @@ class QueueScreen(TicketActions):
             self.load(keep_window=True)
         page, users, now = result.page, result.users, result.now
         if result.snoozed != self.snoozed:
-            self._counts_due = True  # the views hide my snoozed tickets from their counts
+            self._counts_due |= self._view_keys()  # the views hide my snoozed tickets
         self.snoozed = result.snoozed
         self.page = page
         self.table.show_assignee(not isinstance(self.current_query().assignee, ObjectId))
@@ -332,7 +335,7 @@ class QueueScreen(TicketActions):
         when changes made them due)."""
         self.refresh_presence(force=True)
         if not self.counts:
-            self._counts_due = True
+            self._counts_due |= self._view_keys()
         self.refresh_counts()
 
     def _patch_waiting(self) -> None:
@@ -446,6 +449,7 @@ class QueueScreen(TicketActions):
         """Live changes: patch the window from the events themselves (no query), fetch only
         the rows missing after a row left a full window; re-query only when the events cannot
         say (missed events, free-text filter, a polled change without the row's fields)."""
+        self._counts_due |= self._views_moved_by(changed)  # counted on the counts timer
         if self.app.screen is not self:
             self._stale = True  # refresh when the agent comes back to the queue
             return
@@ -455,7 +459,6 @@ class QueueScreen(TicketActions):
             else:
                 self._waiting.append(changed)
             return
-        self._counts_due = True  # counted again on the counts timer, not per event
         if self.snoozed.keys() & {c.id for c in changed.changes}:
             self.load(keep_window=True)  # a snoozed ticket moved: the customer may have written
             return
@@ -543,16 +546,45 @@ class QueueScreen(TicketActions):
         """The view counts, at most every COUNTS_REFRESH_SECONDS while changes came in."""
         if not self._counts_due or self.app.screen is not self:
             return
-        self._counts_due = False
+        due = self._counting = self._counts_due | self._counting
+        self._counts_due = set()
         store, snoozed = self.helpdesk.store, self.snoozed
-        views = {v.key: with_snoozes(v.key, v.query, snoozed) for v in self.views}
+        views = {v.key: with_snoozes(v.key, v.query, snoozed) for v in self.views if v.key in due}
 
         def show(counts: dict[str, int]) -> None:
-            self.counts = counts
-            self.query_one(ViewBar).show(self.views, self.view_index, counts)
+            self._counting = set()
+            self.counts = {**self.counts, **counts}
+            self.query_one(ViewBar).show(self.views, self.view_index, self.counts)
             self.update_info()
 
-        self.call_store(lambda: store.count_views(views), show, group="counts", exclusive=True)
+        def failed() -> None:  # counted again on the next tick
+            self._counts_due |= self._counting
+            self._counting = set()
+
+        self.call_store(
+            lambda: store.count_views(views), show, group="counts", exclusive=True, failed=failed
+        )
+
+    def _view_keys(self) -> set[str]:
+        return {view.key for view in self.views}
+
+    def _views_moved_by(self, changed: TicketsChanged) -> set[str]:
+        """The views whose counts these changes may have moved: for an update, those that
+        filter on a field it touched (a new message moves Needs reply and Breaching, not My
+        tickets); for anything else (an insert, a delete, missed events), every view."""
+        if changed.reload:
+            return self._view_keys()
+        touched: set[str] = set()
+        for change in changed.changes:
+            if change.kind != "update" or not change.updated:
+                return self._view_keys()
+            touched |= change.updated
+        due = set()
+        for view in self.views:
+            fields = count_fields(view.query)
+            if fields is None or fields & touched:
+                due.add(view.key)
+        return due
 
     def on_screen_resume(self) -> None:
         if self._stale:

@@ -385,6 +385,34 @@ def index_served(query: QueueQuery) -> bool:
     return not query.text.strip()
 
 
+# The ticket fields the queue index derives its deadline and whose-turn fields from
+# (queue_index.derive): the ``rank``/``riskAt`` of Breaching, the ``needsReply`` of Needs reply.
+_DEADLINE_FIELDS = frozenset({"status", "priority", "createdAt", "user", "messages"})
+_TURN_FIELDS = frozenset({"status", "user", "messages"})
+
+
+def count_fields(query: QueueQuery) -> frozenset[str] | None:
+    """The top-level ticket fields whose change can move a ticket into or out of ``query``
+    (what ``index_filter`` reads, traced back to the ticket); None: any field can (a free-text
+    search). An update that changes none of them leaves the view's count as it was."""
+    if not index_served(query):
+        return None
+    fields = {"status"}  # every view has a status clause, the default "not done" included
+    if query.assignee is not Assignee.ANY:
+        fields.add("assignedTo")
+    if query.priorities:
+        fields.add("priority")
+    if query.categories:
+        fields.add("category")
+    if query.tags:
+        fields.add("tags")
+    if query.needs_reply:
+        fields |= _TURN_FIELDS
+    if query.breaching:
+        fields |= _DEADLINE_FIELDS
+    return frozenset(fields)
+
+
 def index_filter(query: QueueQuery, now: datetime) -> dict[str, Any]:
     """The view as a filter on the queue index: its equality prefix first (ESR)."""
     clauses: dict[str, Any] = {}
