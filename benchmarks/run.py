@@ -74,6 +74,7 @@ EXPECTED = {
         "server.ops_per_update_0",
         "server.cpu_per_update_1",
         "server.ops_per_update_1",
+        "server.cpu_growth_per_app",
     ],
     "demo": ["demo.startup_300"],
     "search": [],  # --quick: 1,000 tickets (no scan bound reached); the full run: 10,000

@@ -717,3 +717,29 @@ async def test_counts_are_asked_again_only_for_the_views_a_change_can_move(
         await pilot.pause(HANDOFF)
         fresh = real({v.key: with_snoozes(v.key, v.query, queue.snoozed) for v in queue.views})
         assert queue.counts == fresh
+
+
+async def test_the_breaching_count_is_asked_again_when_the_minute_turns_without_any_write(
+    demo_store: TicketStore, make_app: Any, clock: Any
+) -> None:
+    """Tickets pass their at-risk moment with no write at all: no event recounts Breaching."""
+    app = make_app(demo_store, config=LIVE)
+    async with running(app, (140, 40)) as pilot:
+        queue = await started(pilot)
+        assert await until(pilot, lambda: len(queue.counts) == len(queue.views))
+        counted: list[set[str]] = []
+        real = demo_store.count_views
+
+        def spy(queries: Any) -> dict[str, int]:
+            counted.append(set(queries))
+            return real(queries)
+
+        demo_store.count_views = spy  # type: ignore[method-assign]
+        queue.tick(clock())
+        clock.advance(hours=3)  # several tickets' at-risk moments pass
+        queue.tick(clock())
+        queue.refresh_counts()
+        assert await until(pilot, lambda: len(counted) == 1)
+        assert counted[0] == {"breaching"}
+        breaching = next(v for v in queue.views if v.key == "breaching")
+        assert queue.counts["breaching"] == real({"breaching": breaching.query})["breaching"]

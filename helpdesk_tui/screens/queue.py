@@ -423,9 +423,11 @@ class QueueScreen(TicketActions):
 
     def tick(self, now: datetime) -> None:
         minute = int(now.timestamp() // 60)
-        if self.current_query().breaching and self._minute not in (None, minute):
+        if self._minute not in (None, minute):
             # No event says that a ticket's at-risk moment passed: look again each minute.
-            self.load(keep_window=True)
+            self._counts_due |= {view.key for view in self.views if view.query.breaching}
+            if self.current_query().breaching:
+                self.load(keep_window=True)
         self._minute = minute
         if any(until <= now for until in self.snoozed.values()):
             self.load(keep_window=True)  # a snooze ended: the ticket is back
