@@ -83,6 +83,19 @@ KEY_HANDOFF_SECONDS = 0.5
 AWAY_SUMMARY_AFTER = timedelta(minutes=5)
 
 
+def escape_then_key(event: events.Key) -> list[events.Key]:
+    """Escape and a key read together (a paste, a laggy SSH link, a fast typist) reach Textual's
+    parser as one ``ESC x``, which it reads as Alt+x. The helpdesk binds no Alt+letter, so it
+    was Escape, then the key, as vim reads it: "esc q" leaves the reply and goes back, instead
+    of typing "q" into the draft."""
+    char = event.character
+    if not event.key.startswith("alt+") or char is None or len(char) != 1:
+        return [event]
+    if event.key.removeprefix("alt+") not in (char.lower(), f"shift+{char.lower()}"):
+        return [event]  # a named key (alt+up, alt+backspace): a real Alt
+    return [events.Key("escape", "\x1b"), events.Key(char, char)]
+
+
 class HelpdeskApp(StoreCalls, App[None]):
     TITLE = "helpdesk-tui"
     CSS_PATH = [STYLES / "app.tcss", STYLES / "context.tcss"]
@@ -216,7 +229,7 @@ class HelpdeskApp(StoreCalls, App[None]):
                     # LF is Enter (as in readline): keys typed before the app took the terminal
                     # were read by the line discipline, which turned their Enter into LF.
                     event = events.Key("enter", "\r")
-                self._held_keys.append(event)
+                self._held_keys.extend(escape_then_key(event))
                 await self._release_keys()
                 return
             if event in self._resolved_keys:

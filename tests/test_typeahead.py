@@ -359,3 +359,55 @@ async def test_enter_and_a_digit_open_the_customers_other_ticket_once_the_list_c
         assert isinstance(opened, TicketScreen)
         assert opened.ticket is not None and opened.ticket.user == first.user
         assert opened.ticket.id != first.id
+
+
+async def read_together(pilot: Pilot[Any], data: str) -> None:
+    """``data`` as one read of the terminal: through Textual's own parser, so what arrives
+    together is parsed together (``ESC q`` is Alt+q), every key queued before the first acts."""
+    from textual._xterm_parser import XTermParser
+
+    app = pilot.app
+    driver = app._driver
+    assert driver is not None
+    parser = XTermParser(debug=False)
+    for event in [*parser.feed(data), *parser.feed("")]:
+        event.set_sender(app)
+        driver.send_message(event)
+    await pilot.pause()
+
+
+async def test_escape_and_q_read_together_leave_the_reply_and_the_ticket(
+    demo_store: TicketStore, make_app: Any, gate: threading.Event
+) -> None:
+    """`esc q` on a laggy link arrives as one ``ESC q``, which the parser calls Alt+q: the q was
+    typed into the draft and the reply stayed open. It is Escape (the draft kept), then q."""
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot)
+        await read_together(pilot, "\rrHi")
+        gate.set()
+        await settle(pilot)
+        reply = app.screen
+        assert isinstance(reply, ReplyScreen) and reply.editor.text == "Hi"
+        await read_together(pilot, "\x1bq")
+        await settle(pilot)
+        assert stack(pilot) == ["QueueScreen"]
+        await pilot.press("enter", "r")
+        await settle(pilot)
+        assert isinstance(app.screen, ReplyScreen) and app.screen.editor.text == "Hi"
+
+
+async def test_escape_and_j_read_together_go_back_and_move_down(
+    demo_store: TicketStore, make_app: Any, gate: threading.Event
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        queue = await started(pilot)
+        gate.set()
+        await read_together(pilot, "\r")
+        await settle(pilot)
+        assert stack(pilot) == ["QueueScreen", "TicketScreen"]
+        await read_together(pilot, "\x1bj")
+        await settle(pilot)
+        assert stack(pilot) == ["QueueScreen"]
+        assert queue.table.cursor_row == 1
