@@ -36,3 +36,22 @@ async def test_help_lists_our_actions_with_their_keys_and_not_textuals_generic_k
     assert re.search(r"\bx +Reply\b.*\n.*\bi +Note\b", shown), shown
     for generic in ("Focus Next", "Focus Previous", "Copy selected text"):
         assert generic not in shown, shown
+
+
+async def test_the_ticket_help_sums_up_the_nine_customer_ticket_keys_in_one_row(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    """It listed nine rows, "Open the customer's ticket 1" to "… 9", above everything else."""
+    from helpdesk_tui.screens.help import binding_rows
+    from helpdesk_tui.screens.ticket import TicketScreen
+
+    app = make_app(demo_store, config=Config(**QUIET))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen)
+        rows = binding_rows(app.screen)
+    described = [description for _, description in rows]
+    assert not any(d.startswith("Open the customer's ticket") for d in described), described
+    assert ("1…9", "open the customer's ticket of that number (listed with c)") in rows

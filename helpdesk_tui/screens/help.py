@@ -24,11 +24,18 @@ MOVEMENT = {
 }
 
 
+# Actions bound once per number (``view(3)``), each summed up in one row: its keys, then this.
+NUMBERED = {
+    "view": "switch view",
+    "open_other": "open the customer's ticket of that number (listed with c)",
+}
+
+
 def binding_rows(screen: Screen[object]) -> list[tuple[str, str]]:
     """(keys, description) for each distinct action bound on ``screen``, then the summaries."""
     seen: dict[str, tuple[list[str], str]] = {}
     app = screen.app
-    view_keys: list[tuple[int, str]] = []  # [keys] may have moved them off 1…9
+    numbered: dict[str, list[tuple[int, str]]] = {}  # [keys] may have moved them off 1…9
     palette = "ctrl+p"
     for active in screen.active_bindings.values():
         if active.binding.action == "command_palette":
@@ -38,9 +45,12 @@ def binding_rows(screen: Screen[object]) -> list[tuple[str, str]]:
     for binding in own_bindings(screen):
         if binding.action == "command_palette":
             continue
-        if binding.action.startswith("view("):
-            index = binding.action.removeprefix("view(").removesuffix(")")
-            view_keys.append((int(index) if index.isdigit() else 99, app.get_key_display(binding)))
+        name, _, argument = binding.action.partition("(")
+        if name in NUMBERED and argument:
+            index = argument.removesuffix(")")
+            numbered.setdefault(name, []).append(
+                (int(index) if index.isdigit() else 99, app.get_key_display(binding))
+            )
             continue  # one row for all of them, below
         keys, _ = seen.setdefault(binding.action, ([], binding.description))
         keys.append(screen.app.get_key_display(binding))
@@ -52,11 +62,17 @@ def binding_rows(screen: Screen[object]) -> list[tuple[str, str]]:
     from helpdesk_tui.screens.queue import QueueScreen  # help is opened from it
 
     views = screen.views if isinstance(screen, QueueScreen) else None
-    if views:
-        shown = [key for _, key in sorted(view_keys)][: len(views)]
+    if not views:
+        numbered.pop("view", None)
+    for name, description in NUMBERED.items():
+        if name not in numbered:
+            continue
+        shown = [key for _, key in sorted(numbered[name])]
+        if name == "view" and views:
+            shown = shown[: len(views)]
         default = [str(n) for n in range(1, len(shown) + 1)]
         label = f"1…{len(shown)}" if shown == default else " ".join(shown)
-        rows.append((label, "switch view"))
+        rows.append((label, description))
     rows += MOVEMENT.get(type(screen).__name__, [])
     rows.append((palette, "command palette: every action by name"))
     return rows
