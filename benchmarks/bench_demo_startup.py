@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import PYTHON, emit, median, note
+from _common import PYTHON, emit, installed_bytecode, median, note
 from _pty import PtyApp, console_script
 
 ROW = b"TKT-"
@@ -41,6 +41,7 @@ def measure(argv: list[str], runs: int, env: dict[str, str] | None = None) -> li
 
 
 def main() -> None:
+    installed_bytecode()  # start-up as installed (pip compiles the bytecode)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="2 runs (for run.py --quick)")

@@ -30,7 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import emit, fail, median, ms, note, quick
+from _common import emit, fail, installed_bytecode, median, ms, note, quick
 from _pty import PtyApp, WireServer, console_script, launcher
 
 TARGET = 1.0
@@ -233,6 +233,7 @@ async def in_process(runs: int) -> None:
 
 
 def main() -> None:
+    installed_bytecode()  # start-up as installed (pip compiles the bytecode)
     fast = quick()
     note("start-up: demo (SecantusDB) in a pty")
     demo_runs(1 if fast else 3)
