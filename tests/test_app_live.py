@@ -670,6 +670,19 @@ async def test_an_outside_change_is_placed_from_the_event_without_a_query(
         assert list(queue.table.tickets) == fresh  # what a reload would have shown
 
 
+def views_counted(store: TicketStore) -> tuple[list[set[str]], Callable[..., dict[str, int]]]:
+    """From now on, the view keys of each ``count_views`` call (and the real method)."""
+    counted: list[set[str]] = []
+    real = store.count_views
+
+    def spy(queries: Any) -> dict[str, int]:
+        counted.append(set(queries))
+        return real(queries)
+
+    store.count_views = spy  # type: ignore[method-assign]
+    return counted, real
+
+
 async def test_counts_are_asked_again_only_for_the_views_a_change_can_move(
     demo_store: TicketStore, other: TicketStore, make_app: Any, clock: Any
 ) -> None:
@@ -681,14 +694,7 @@ async def test_counts_are_asked_again_only_for_the_views_a_change_can_move(
         queue = await started(pilot)
         await show_view(pilot, queue, "3")  # All open
         assert await until(pilot, lambda: len(queue.counts) == len(queue.views))
-        counted: list[set[str]] = []
-        real = demo_store.count_views
-
-        def spy(queries: Any) -> dict[str, int]:
-            counted.append(set(queries))
-            return real(queries)
-
-        demo_store.count_views = spy  # type: ignore[method-assign]
+        counted, real = views_counted(demo_store)
         ticket = queue.table.tickets[next(iter(queue.table.tickets))]
         assert ticket.id is not None and ticket.user is not None
         before = ticket.message_count
@@ -727,14 +733,7 @@ async def test_the_breaching_count_is_asked_again_when_the_minute_turns_without_
     async with running(app, (140, 40)) as pilot:
         queue = await started(pilot)
         assert await until(pilot, lambda: len(queue.counts) == len(queue.views))
-        counted: list[set[str]] = []
-        real = demo_store.count_views
-
-        def spy(queries: Any) -> dict[str, int]:
-            counted.append(set(queries))
-            return real(queries)
-
-        demo_store.count_views = spy  # type: ignore[method-assign]
+        counted, real = views_counted(demo_store)
         queue.tick(clock())
         clock.advance(hours=3)  # several tickets' at-risk moments pass
         queue.tick(clock())
