@@ -742,3 +742,76 @@ async def test_the_breaching_count_is_asked_again_when_the_minute_turns_without_
         assert counted[0] == {"breaching"}
         breaching = next(v for v in queue.views if v.key == "breaching")
         assert queue.counts["breaching"] == real({"breaching": breaching.query})["breaching"]
+
+
+async def test_a_count_taken_before_the_lease_holder_applied_an_outside_write_is_taken_again(
+    demo_store: TicketStore, other: TicketStore, make_app: Any, clock: Any
+) -> None:
+    """Counts read the queue index. For the Ticket Service's write, the app holding the index's
+    lease updates it after the write's event: another app that counts at once reads the old
+    entry, and no later event says so. It counts once more on the next pass."""
+    assert demo_store.queue.take_lease("another app", clock())  # this app only reads the index
+    app = make_app(demo_store, config=LIVE)
+    async with running(app, (140, 40)) as pilot:
+        queue = await started(pilot)
+        await show_view(pilot, queue, "3")  # All open
+        assert await until(pilot, lambda: len(queue.counts) == len(queue.views))
+        counted, real = views_counted(demo_store)
+        before = dict(queue.counts)
+        ticket_id = next(iter(queue.table.tickets))
+
+        # The Ticket Service resolves it: nothing of ours touches the index.
+        demo_store.tickets.update_one(
+            {"_id": ObjectId(ticket_id)}, {"$set": {"status": "resolved", "updatedAt": clock()}}
+        )
+        assert await until(pilot, lambda: ticket_id not in queue.table.tickets)
+        queue.refresh_counts()  # before the lease holder has applied it
+        assert await until(pilot, lambda: len(counted) == 1 and not queue._counting)
+        assert queue.counts["open"] == before["open"]  # the index still says open
+
+        as_service(other, ObjectId(ticket_id))  # the lease holder applies the event
+        queue.refresh_counts()  # the next pass of the counts timer
+        assert await until(pilot, lambda: len(counted) == 2 and not queue._counting)
+        assert queue.counts["open"] == before["open"] - 1
+        fresh = real({v.key: with_snoozes(v.key, v.query, queue.snoozed) for v in queue.views})
+        assert queue.counts == fresh
+        queue.refresh_counts()
+        await pilot.pause(HANDOFF)
+        assert len(counted) == 2  # once more, not on every pass
+
+
+async def test_a_count_that_finished_as_a_newer_one_began_does_not_drop_the_newer_ones_views(
+    demo_store: TicketStore, make_app: Any, clock: Any
+) -> None:
+    """A count's result can arrive after a newer count replaced it (the exclusive group
+    cancels a call, not a result already on its way). Taking that result for the newer
+    count's forgot the views the newer one was counting when a third replaced it."""
+    app = make_app(demo_store, config=LIVE)
+    async with running(app, (140, 40)) as pilot:
+        queue = await started(pilot)
+        assert await until(pilot, lambda: len(queue.counts) == len(queue.views))
+        counted, _ = views_counted(demo_store)
+        calls: list[tuple[Callable[[], Any], Callable[[Any], Any]]] = []
+        real_call_store = queue.call_store
+
+        def held(call: Any, done: Any = None, **kwargs: Any) -> Any:
+            if kwargs.get("group") != "counts":
+                return real_call_store(call, done, **kwargs)
+            calls.append((call, done))  # run (or not) when the test says
+            return None
+
+        queue.call_store = held  # type: ignore[method-assign]
+        queue.tick(clock())
+        clock.advance(minutes=1)
+        queue.tick(clock())  # the minute turned: Breaching is due
+        queue.refresh_counts()
+        queue.on_tickets_changed(TicketsChanged(reload=True))  # missed events: every view
+        queue.refresh_counts()  # replaces the first count
+        first, show_first = calls[0]
+        show_first(first())  # ...whose result was already on its way
+        clock.advance(minutes=1)
+        queue.tick(clock())
+        queue.refresh_counts()  # replaces the second, which never reports
+        assert len(calls) == 3
+        calls[2][0]()
+        assert counted[-1] == {view.key for view in queue.views}

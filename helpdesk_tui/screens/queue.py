@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bson import ObjectId
 from rich.text import Text
@@ -47,6 +47,10 @@ PRESENCE_REFRESH_SECONDS = 15
 PATCH_AT_MOST = 50
 # Live changes mark the view counts stale; they are counted again at most this often.
 COUNTS_REFRESH_SECONDS = 5
+# Counts read the queue index, which the app holding its lease updates for another writer's
+# change after that change's event: a count this soon after such an event is taken once more
+# on the next pass, by when the holder has applied it.
+COUNTS_SETTLE = timedelta(seconds=2)
 
 
 @dataclass(frozen=True)
@@ -167,6 +171,10 @@ class QueueScreen(TicketActions):
         # being counted now (a newer count replaces that one, so it counts them too).
         self._counts_due: set[str] = set()
         self._counting: set[str] = set()
+        # Views moved by changes this app did not apply to the queue index itself (another
+        # app holds its lease), and when the last such change came.
+        self._unsettled: set[str] = set()
+        self._unsettled_at: datetime | None = None
         self._minute: int | None = None
         self.last_search = ""  # `/` opens the search with it again
         self.snoozed: dict[ObjectId, datetime] = {}  # mine, as the last load read them
@@ -451,7 +459,11 @@ class QueueScreen(TicketActions):
         """Live changes: patch the window from the events themselves (no query), fetch only
         the rows missing after a row left a full window; re-query only when the events cannot
         say (missed events, free-text filter, a polled change without the row's fields)."""
-        self._counts_due |= self._views_moved_by(changed)  # counted on the counts timer
+        moved = self._views_moved_by(changed)
+        self._counts_due |= moved  # counted on the counts timer
+        if moved and not self.helpdesk.store.queue.held:
+            self._unsettled |= moved
+            self._unsettled_at = self.helpdesk.store.now()
         if self.app.screen is not self:
             self._stale = True  # refresh when the agent comes back to the queue
             return
@@ -548,20 +560,27 @@ class QueueScreen(TicketActions):
         """The view counts, at most every COUNTS_REFRESH_SECONDS while changes came in."""
         if not self._counts_due or self.app.screen is not self:
             return
-        due = self._counting = self._counts_due | self._counting
-        self._counts_due = set()
         store, snoozed = self.helpdesk.store, self.snoozed
+        # A newer count replaces one still running (exclusive group): it counts its views too.
+        due = self._counts_due | self._counting
+        self._counts_due = set()
+        if self._unsettled_at is not None and store.now() - self._unsettled_at < COUNTS_SETTLE:
+            self._counts_due = set(self._unsettled)  # the lease holder may not have applied it
+        self._unsettled, self._unsettled_at = set(), None
+        self._counting = due
         views = {v.key: with_snoozes(v.key, v.query, snoozed) for v in self.views if v.key in due}
 
         def show(counts: dict[str, int]) -> None:
-            self._counting = set()
+            if self._counting is due:  # not an earlier count that finished as this one began
+                self._counting = set()
             self.counts = {**self.counts, **counts}
             self.query_one(ViewBar).show(self.views, self.view_index, self.counts)
             self.update_info()
 
         def failed() -> None:  # counted again on the next tick
-            self._counts_due |= self._counting
-            self._counting = set()
+            if self._counting is due:
+                self._counts_due |= due
+                self._counting = set()
 
         self.call_store(
             lambda: store.count_views(views), show, group="counts", exclusive=True, failed=failed
