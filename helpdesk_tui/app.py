@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import weakref
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -83,16 +83,23 @@ KEY_HANDOFF_SECONDS = 0.5
 AWAY_SUMMARY_AFTER = timedelta(minutes=5)
 
 
-def escape_then_key(event: events.Key) -> list[events.Key]:
-    """Escape and a key read together (a paste, a laggy SSH link, a fast typist) reach Textual's
-    parser as one ``ESC x``, which it reads as Alt+x. The helpdesk binds no Alt+letter, so it
-    was Escape, then the key, as vim reads it: "esc q" leaves the reply and goes back, instead
-    of typing "q" into the draft."""
+def escape_then_key(event: events.Key, bound: Container[str] = ()) -> list[events.Key]:
+    """Escape and a letter read together (a paste, a laggy SSH link, a fast typist) reach
+    Textual's parser as one ``ESC x``, which it reads as Alt+x. The helpdesk binds no Alt+letter
+    of its own, so that is Escape, then the letter, as vim reads it: "esc q" leaves the reply and
+    goes back, instead of typing "q" into the draft. An Alt+letter in ``bound`` (one the agent
+    gave an action in ``[keys]``) stays Alt: on the wire the two are the same bytes.
+
+    Letters only: Textual's parser reads ESC with a digit as a Mac Option character (``ESC 1``
+    is ``¡``) and ESC with space, enter, ``/``, ``?`` or ``.`` as the plain key, so those
+    bursts lose their Escape before they get here."""
     char = event.character
     if not event.key.startswith("alt+") or char is None or len(char) != 1:
         return [event]
     if event.key.removeprefix("alt+") not in (char.lower(), f"shift+{char.lower()}"):
         return [event]  # a named key (alt+up, alt+backspace): a real Alt
+    if event.key in bound:
+        return [event]
     return [events.Key("escape", "\x1b"), events.Key(char, char)]
 
 
@@ -160,6 +167,9 @@ class HelpdeskApp(StoreCalls, App[None]):
             self.theme = config.ui.theme
         # [keys]: Textual's keymap, by binding id (the action's name); clashes said on mount.
         self.set_keymap(config.keys)
+        self._alt_keys = {
+            key for keys in self._keymap.values() for key in keys.split(",") if "alt+" in key
+        }
         if palette := self._keymap.get("command_palette"):
             # Where the footer looks for the palette's key (this app's, not every app's).
             self.COMMAND_PALETTE_BINDING = palette.split(",")[0]  # type: ignore[misc]
@@ -229,7 +239,7 @@ class HelpdeskApp(StoreCalls, App[None]):
                     # LF is Enter (as in readline): keys typed before the app took the terminal
                     # were read by the line discipline, which turned their Enter into LF.
                     event = events.Key("enter", "\r")
-                self._held_keys.extend(escape_then_key(event))
+                self._held_keys.extend(escape_then_key(event, self._alt_keys))
                 await self._release_keys()
                 return
             if event in self._resolved_keys:

@@ -55,3 +55,26 @@ async def test_the_ticket_help_sums_up_the_nine_customer_ticket_keys_in_one_row(
     described = [description for _, description in rows]
     assert not any(d.startswith("Open the customer's ticket") for d in described), described
     assert ("1…9", "open the customer's ticket of that number (listed with c)") in rows
+
+
+async def test_the_ticket_help_names_the_customer_key_as_bound_now(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    """With `customer_context = "ctrl+k"` in [keys], "listed with c" sent the agent to a key
+    that no longer lists anything."""
+    from helpdesk_tui.screens.help import binding_rows
+    from helpdesk_tui.screens.ticket import TicketScreen
+
+    app = make_app(demo_store, config=Config(keys={"customer_context": "ctrl+k"}, **QUIET))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen)
+        rows = binding_rows(app.screen)
+        key = app.get_key_display(
+            next(
+                b for b in app.screen.active_bindings.values() if b.binding.action == "context"
+            ).binding
+        )
+    assert ("1…9", f"open the customer's ticket of that number (listed with {key})") in rows

@@ -411,3 +411,17 @@ async def test_escape_and_j_read_together_go_back_and_move_down(
         await settle(pilot)
         assert stack(pilot) == ["QueueScreen"]
         assert queue.table.cursor_row == 1
+
+
+async def test_an_alt_letter_the_agent_bound_in_keys_stays_alt(
+    demo_store: TicketStore, make_app: Any, gate: threading.Event
+) -> None:
+    """Escape-then-letter is for keys nobody bound: `reply = "alt+r"` in [keys] opens the reply."""
+    config = Config(keys={"reply": "alt+r"}, ui=UiConfig(poll_interval_seconds=3600))
+    app = make_app(demo_store, config=config)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot)
+        gate.set()
+        await read_together(pilot, "\x1br")
+        await settle(pilot)
+        assert stack(pilot) == ["QueueScreen", "ReplyScreen"]

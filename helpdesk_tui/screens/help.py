@@ -24,10 +24,11 @@ MOVEMENT = {
 }
 
 
-# Actions bound once per number (``view(3)``), each summed up in one row: its keys, then this.
+# Actions bound once per number (``view(3)``), each summed up in one row: its keys, then this,
+# then where the numbers are shown (the keys of that action, as bound now), if it is bound here.
 NUMBERED = {
-    "view": "switch view",
-    "open_other": "open the customer's ticket of that number (listed with c)",
+    "view": ("switch view", None),
+    "open_other": ("open the customer's ticket of that number", "context"),
 }
 
 
@@ -64,12 +65,14 @@ def binding_rows(screen: Screen[object]) -> list[tuple[str, str]]:
     views = screen.views if isinstance(screen, QueueScreen) else None
     if not views:
         numbered.pop("view", None)
-    for name, description in NUMBERED.items():
+    for name, (description, listed_by) in NUMBERED.items():
         if name not in numbered:
             continue
         shown = [key for _, key in sorted(numbered[name])]
-        if name == "view" and views:
-            shown = shown[: len(views)]
+        if name == "view":
+            shown = shown[: len(views or ())]
+        if listed_by in seen:
+            description += f" (listed with {' or '.join(dict.fromkeys(seen[listed_by][0]))})"
         default = [str(n) for n in range(1, len(shown) + 1)]
         label = f"1…{len(shown)}" if shown == default else " ".join(shown)
         rows.append((label, description))
