@@ -1,0 +1,88 @@
+"""The queue table paints its cells itself (``TicketTable._render_cell``), without DataTable's
+``Styled(Padding(cell))``: what it paints must be what DataTable paints, cell for cell, for
+every kind of text a cell holds (wide characters, emoji, a subject cut with an ellipsis, styled
+spans, the cursor row, the SLA colours). DataTable's own rendering is the oracle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pilot import settle
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.widgets import DataTable
+
+from helpdesk_tui.config import Config, UiConfig
+from helpdesk_tui.screens.queue import QueueScreen
+from helpdesk_tui.store.tickets import TicketStore
+from helpdesk_tui.widgets.ticket_table import TicketTable
+
+QUIET = Config(ui=UiConfig(poll_interval_seconds=3600))
+
+ODD_CELLS = [
+    Text(""),
+    Text("x"),
+    Text("exactly ten"),
+    Text("a subject much longer than any column it could be shown in, by far"),
+    Text("日本語の件名です、長いです", no_wrap=True, overflow="ellipsis"),
+    Text("日本語の件名です、長いです"),
+    Text("Émojis 🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉", overflow="ellipsis"),
+    Text("ab日", overflow="crop"),
+    Text.assemble(("↩ ", "bold"), ("styled ", "red on blue"), ("spans", "italic underline")),
+    Text("whole style", style="reverse"),
+]
+
+
+def simple(lines: list[list[Segment]]) -> list[list[tuple[str, Style | None]]]:
+    """Lines as (text, style) runs: how a cell looks, not how Rich split it into segments."""
+    return [[(s.text, s.style) for s in Segment.simplify(line)] for line in lines]
+
+
+def both(table: TicketTable, row: int, column: int, style: Style, cursor: bool) -> tuple[Any, Any]:
+    """The cell as ours paints it (without calling DataTable's) and as DataTable paints it."""
+    width = table.ordered_columns[column].get_render_width(table)
+    table._cell_render_cache.clear()
+    datatable = DataTable._render_cell
+    try:
+        DataTable._render_cell = None  # type: ignore[assignment,method-assign]
+        ours = table._render_cell(row, column, style, width, cursor)
+    finally:
+        DataTable._render_cell = datatable  # type: ignore[method-assign]
+    table._cell_render_cache.clear()
+    theirs = datatable(table, row, column, style, width, cursor)
+    table._cell_render_cache.clear()
+    return simple(ours), simple(theirs)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (160, 40)])
+async def test_every_cell_paints_as_datatable_paints_it(
+    demo_store: TicketStore, make_app: Any, size: tuple[int, int]
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("3")  # All open: every SLA colour
+        await settle(pilot)
+        queue = app.screen
+        assert isinstance(queue, QueueScreen)
+        table = queue.table
+        rows = min(table.row_count, 12)
+        assert rows > 2
+        # The cells as the queue fills them, on plain, coloured and cursor rows.
+        for row in range(rows):
+            style = table._get_row_style(row, Style(color="white", bgcolor="black"))
+            for column in range(len(table.ordered_columns)):
+                for cursor in (False, True):
+                    ours, theirs = both(table, row, column, style, cursor)
+                    assert ours == theirs, (row, column, cursor)
+        # Text no ticket of the demo has, in every column's width.
+        row_key = table._row_locations.get_key(0)
+        assert row_key is not None
+        for column, spec in enumerate(table.ordered_columns):
+            for text in ODD_CELLS:
+                table.update_cell(row_key, spec.key, text)
+                for cursor in (False, True):
+                    ours, theirs = both(table, 0, column, Style(bold=True), cursor)
+                    assert ours == theirs, (text.plain, spec.key, cursor)
