@@ -493,6 +493,12 @@ class HelpdeskApp(StoreCalls, App[None]):
             if command.title not in titles:
                 yield command
 
+    def on_resize(self, event: events.Resize) -> None:
+        """The terminal was resized (perhaps away and back before the app looked: the size it
+        says may be the old one), so it may have reflowed or cleared what it showed: the next
+        repaint writes every cell."""
+        redraw_everything()
+
     def action_redraw(self) -> None:
         """Forget what the terminal shows and repaint it all: only changed cells are written
         (terminal_output), so text another program wrote would otherwise stay."""

@@ -28,7 +28,9 @@ With a terminal driver from ``quiet_driver`` running (the app, not tests or snap
 
 Anything else the driver writes (a mode change, leaving the app) first gets the reset Textual
 expects, and unless it only sets modes it makes every cell unknown again. A full repaint
-(``LayoutUpdate``: start, resize) writes every cell and is remembered anew.
+(``LayoutUpdate``: a view switch, a screen pushed or popped) is written as the cells that
+changed, like any update, while the terminal's size is the one the cells were written at; after
+a resize (the app says so: ``redraw_everything``) or at another size it writes every cell.
 """
 
 from __future__ import annotations
@@ -83,6 +85,9 @@ class _Terminal:
     ours: bool = False  # the driver's next write is the update just rendered here
     new_line: str = "\r\n"  # what takes the cursor to the start of the next line
     shadow: _Shadow = field(default_factory=_Shadow)
+    # The screen size the shadow was written at (None: unknown, the next full repaint
+    # writes every cell); a resize may have reflowed what the terminal shows.
+    size: tuple[int, int] | None = None
 
 
 TERMINAL = _Terminal()
@@ -286,13 +291,20 @@ def _render_chops(self: ChopsUpdate, console: Console) -> str:
 
 
 def _render_layout(self: LayoutUpdate, console: Console) -> str:
-    """A full repaint (start, resize, a screen's layout changed): every cell, remembered
-    anew (what the terminal showed before may have been reflowed)."""
-    if TERMINAL.keep:
-        TERMINAL.shadow.clear()
+    """A full repaint (start, resize, another screen, a screen's layout changed). At the size
+    the terminal's cells are known at, only the cells that changed (a screen pushed over the
+    queue shares its top bar and footer; a view with the same columns, its header); else
+    every cell, remembered anew (a resize may have reflowed what the terminal showed)."""
+    terminal = TERMINAL
+    region = self.region
+    size = (region.right, region.bottom)
+    known = terminal.keep and terminal.size == size and (region.x, region.y) == (0, 0)
+    if terminal.keep and not known:
+        terminal.shadow.clear()
+        terminal.size = size if (region.x, region.y) == (0, 0) else None
     writer = _Writer(console)
-    for y, line in enumerate(self.strips, self.region.y):
-        writer.piece(self.region.x, y, line, skip_unchanged=False)
+    for y, line in enumerate(self.strips, region.y):
+        writer.piece(region.x, y, line, skip_unchanged=known)
     return writer.finish()
 
 
@@ -345,8 +357,9 @@ def _write(driver: Any, data: str) -> str:
 
 def redraw_everything() -> None:
     """Forget what the terminal shows: the next full repaint writes every cell (after
-    something outside the app wrote over the screen)."""
+    something outside the app wrote over the screen, or the terminal was resized)."""
     TERMINAL.shadow.clear()
+    TERMINAL.size = None
 
 
 _filtered: dict[type[Driver], type[Driver]] = {}

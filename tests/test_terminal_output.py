@@ -9,9 +9,9 @@ from typing import cast
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
-from textual._compositor import ChopsUpdate
+from textual._compositor import ChopsUpdate, LayoutUpdate
 from textual.driver import Driver
-from textual.geometry import Offset
+from textual.geometry import Offset, Region
 from textual.strip import Strip
 
 from helpdesk_tui.terminal_output import install, quiet_driver, redraw_everything
@@ -174,5 +174,36 @@ def test_cells_that_already_show_what_textual_repaints_are_skipped_until_a_redra
         "\x1b[3;9H20  low",  # "20", two unchanged cells rewritten, "low"
         "\x1b[3;19Hwaitin",  # the final "g" was there
         "\x1b[3HTKT-000120  low   waiting",
+        "\x1b[0m\x1b[?1049l",
+    ]
+
+
+def full(driver: Recorder, lines: list[str], width: int) -> None:
+    """A full repaint (``LayoutUpdate``, as Textual writes one for a new screen or layout)."""
+    strips = [[Strip([Segment(line.ljust(width), RED)])] for line in lines]
+    update = LayoutUpdate(strips, Region(0, 0, width, len(lines)))
+    console = Console(file=io.StringIO(), color_system="256", force_terminal=True)
+    driver.write(update.render_segments(console) + "\x1b[1;1H")
+
+
+def test_a_full_repaint_at_the_same_size_writes_only_the_cells_that_changed() -> None:
+    """A view switch or a screen pushed over the queue is a full repaint in Textual: it wrote
+    every cell of the terminal (10 kB a view switch at 120x40), though the top bar, the
+    footer and the table's header were already there. At another size, or after a resize
+    (the terminal may have reflowed), every cell is written."""
+    app = SimpleNamespace(cursor_position=Offset(0, 0))
+    driver = quiet_session(app)
+    full(driver, ["helpdesk-tui", "TKT-000147 open", "r Reply"], 16)
+    full(driver, ["helpdesk-tui", "TKT-000120 open", "r Reply"], 16)  # another view
+    full(driver, ["helpdesk-tui", "TKT-000120 open", "r Reply", "q Quit"], 16)  # taller
+    redraw_everything()  # what a Resize does
+    full(driver, ["helpdesk-tui", "TKT-000120 open", "r Reply", "q Quit"], 16)
+    driver.stop_application_mode()
+    assert driver.written == [
+        "<start>",
+        "\x1b[1H\x1b[31mhelpdesk-tui    \r\nTKT-000147 open \r\nr Reply         ",
+        "\x1b[2;9H20",
+        "\x1b[1Hhelpdesk-tui    \r\nTKT-000120 open \r\nr Reply         \r\nq Quit          ",
+        "\x1b[1Hhelpdesk-tui    \r\nTKT-000120 open \r\nr Reply         \r\nq Quit          ",
         "\x1b[0m\x1b[?1049l",
     ]
