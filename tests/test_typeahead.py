@@ -425,3 +425,26 @@ async def test_an_alt_letter_the_agent_bound_in_keys_stays_alt(
         await read_together(pilot, "\x1br")
         await settle(pilot)
         assert stack(pilot) == ["QueueScreen", "ReplyScreen"]
+
+
+async def test_a_ticket_opened_before_the_first_rows_were_painted_still_gets_the_counts(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    """Enter typed while the app starts opens the first ticket the moment the rows arrive,
+    before they are painted. The work that waits for the rows to be painted (the view counts,
+    who else is looking, what is mine for the alerts) waited until something else happened
+    on the queue: the counts came only when the agent went back, seconds later."""
+    import time
+
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await read_together(pilot, "\r")
+        deadline = time.monotonic() + 10
+        while not isinstance(app.screen, TicketScreen) and time.monotonic() < deadline:
+            await pilot.pause(0.05)
+        assert isinstance(app.screen, TicketScreen)
+        queue = app.screen_stack[-2]
+        assert isinstance(queue, QueueScreen)
+        while app.alerts.mine_ids is None and time.monotonic() < deadline:
+            await pilot.pause(0.05)
+        assert app.alerts.mine_ids is not None, "what is mine was never read"

@@ -176,6 +176,7 @@ class QueueScreen(TicketActions):
         self._unsettled: set[str] = set()
         self._unsettled_at: datetime | None = None
         self._minute: int | None = None
+        self._painting = False  # rows shown, the work after their first paint not yet done
         self.last_search = ""  # `/` opens the search with it again
         self.snoozed: dict[ObjectId, datetime] = {}  # mine, as the last load read them
         self._cursor_to_top = False  # the next load is of another view
@@ -334,13 +335,18 @@ class QueueScreen(TicketActions):
         if result.partial:
             return  # keys typed meanwhile wait for the whole window, as do presence and counts
         self.release_keys()
-        self.call_after_refresh(self.helpdesk.queue_painted)
+        self._painting = True
         self.call_after_refresh(self._after_rows)
         self._patch_waiting()
 
     def _after_rows(self) -> None:
-        """Once the rows are painted: who else is on them, and the counts (the first time, or
-        when changes made them due)."""
+        """Once the rows are painted: the app's start-up work nobody waits for (the first
+        time), who else is on the rows, and the counts (the first time, or when changes made
+        them due)."""
+        if not self._painting:
+            return
+        self._painting = False
+        self.helpdesk.queue_painted()
         self.refresh_presence(force=True)
         if not self.counts:
             self._counts_due |= self._view_keys()
@@ -607,11 +613,19 @@ class QueueScreen(TicketActions):
                 due.add(view.key)
         return due
 
+    def on_screen_suspend(self) -> None:
+        if self._painting:
+            # A key typed ahead (enter) put a ticket over the rows before they were painted:
+            # Textual runs the after-paint callback when the ticket's screen idles, which may
+            # be never. What waited for the paint is done now instead.
+            self.call_later(self._after_rows)
+
     def on_screen_resume(self) -> None:
         if self._stale:
             self._stale = False
             self.load(keep_window=True)
         self.update_top_bar()
+        self.refresh_counts()  # those changes made due while another screen was on top
 
     # --- TicketActions ---------------------------------------------------------------------
 
