@@ -41,7 +41,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from rich.cells import cell_len, get_character_cell_size
+from rich.cells import cell_len, split_graphemes
 from rich.color import ColorSystem
 from rich.console import Console
 from rich.style import Style
@@ -124,12 +124,13 @@ def _units(x: int, strips: Iterable[Strip], color_system: ColorSystem) -> list[_
             if not text:
                 continue
             codes = _codes(style, color_system)
-            for character in text:
-                width = get_character_cell_size(character)
+            # By grapheme, as Rich and Textual's compositor measure: "⚠️" (a sign and the
+            # emoji selector U+FE0F) takes two cells, not the sign's one.
+            for start, end, width in split_graphemes(text)[0]:
                 if width == 0 and units:
-                    units[-1].text += character
+                    units[-1].text += text[start:end]
                     continue
-                units.append(_Unit(x, character, width, style, codes))
+                units.append(_Unit(x, text[start:end], width, style, codes))
                 x += width
     return units
 
@@ -317,10 +318,10 @@ def _cuts_cleanly(strip: Strip, offset: int) -> bool:
         if position + width <= offset:
             position += width
             continue
-        for character in text:
+        for _, _, cells in split_graphemes(text)[0]:
             if position == offset:
                 return True
-            position += cell_len(character)
+            position += cells
             if position > offset:
                 return False
         return position == offset

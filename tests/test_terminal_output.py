@@ -207,3 +207,17 @@ def test_a_full_repaint_at_the_same_size_writes_only_the_cells_that_changed() ->
         "\x1b[1Hhelpdesk-tui    \r\nTKT-000120 open \r\nr Reply         \r\nq Quit          ",
         "\x1b[0m\x1b[?1049l",
     ]
+
+
+def test_after_an_emoji_with_its_selector_a_change_is_written_where_the_compositor_put_it() -> None:
+    """ "⚠️" is a sign and the emoji selector U+FE0F: two cells for Rich and Textual, one for a
+    count by code point. Counted so, every later cell of the line was placed a column early:
+    "⚠️ refund  open" turning "done" showed "⚠️ refund donen"."""
+    app = SimpleNamespace(cursor_position=Offset(0, 0))
+    driver = quiet_session(app)
+    full(driver, ["⚠️ refund  open"], 16)
+    full(driver, ["⚠️ refund  done"], 16)
+    driver.stop_application_mode()
+    assert driver.written[2] == "\x1b[1;12Hdone"
+    # A partial update that starts after it: the cut falls between characters.
+    assert written("❤️ 2h 13m", 6, 8) == "\x1b[1;7H\x1b[31m13\x1b[0m"
