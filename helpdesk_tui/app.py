@@ -87,8 +87,9 @@ def escape_then_key(event: events.Key, bound: Container[str] = ()) -> list[event
     """Escape and a letter read together (a paste, a laggy SSH link, a fast typist) reach
     Textual's parser as one ``ESC x``, which it reads as Alt+x. The helpdesk binds no Alt+letter
     of its own, so that is Escape, then the letter, as vim reads it: "esc q" leaves the reply and
-    goes back, instead of typing "q" into the draft. An Alt+letter in ``bound`` (one the agent
-    gave an action in ``[keys]``) stays Alt: on the wire the two are the same bytes.
+    goes back, instead of typing "q" into the draft. An Alt+letter in ``bound`` (the keys the
+    screen at the key's turn binds: one the agent gave an action in ``[keys]``) stays Alt: on
+    the wire the two are the same bytes.
 
     Letters only: Textual's parser reads ESC with a digit as a Mac Option character (``ESC 1``
     is ``¡``) and ESC with space, enter, ``/``, ``?`` or ``.`` as the plain key, so those
@@ -167,9 +168,6 @@ class HelpdeskApp(StoreCalls, App[None]):
             self.theme = config.ui.theme
         # [keys]: Textual's keymap, by binding id (the action's name); clashes said on mount.
         self.set_keymap(config.keys)
-        self._alt_keys = {
-            key for keys in self._keymap.values() for key in keys.split(",") if "alt+" in key
-        }
         if palette := self._keymap.get("command_palette"):
             # Where the footer looks for the palette's key (this app's, not every app's).
             self.COMMAND_PALETTE_BINDING = palette.split(",")[0]  # type: ignore[misc]
@@ -239,7 +237,7 @@ class HelpdeskApp(StoreCalls, App[None]):
                     # LF is Enter (as in readline): keys typed before the app took the terminal
                     # were read by the line discipline, which turned their Enter into LF.
                     event = events.Key("enter", "\r")
-                self._held_keys.extend(escape_then_key(event, self._alt_keys))
+                self._held_keys.append(event)
                 await self._release_keys()
                 return
             if event in self._resolved_keys:
@@ -261,6 +259,11 @@ class HelpdeskApp(StoreCalls, App[None]):
         try:
             while self._held_keys and self._screen_takes_keys() and not self._exit:
                 key = self._held_keys.popleft()
+                # ESC+letter: Escape, then the letter, unless the screen at its turn binds it.
+                escape, *letter = escape_then_key(key, self.screen.active_bindings)
+                if letter:
+                    key = escape
+                    self._held_keys.appendleft(letter[0])
                 target = self.focused or self.screen
                 await super().on_event(key)  # priority bindings, else forwarded to ``target``
                 if not key.is_forwarded:

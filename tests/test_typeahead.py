@@ -448,3 +448,25 @@ async def test_a_ticket_opened_before_the_first_rows_were_painted_still_gets_the
         while app.alerts.mine_ids is None and time.monotonic() < deadline:
             await pilot.pause(0.05)
         assert app.alerts.mine_ids is not None, "what is mine was never read"
+
+
+async def test_an_alt_letter_bound_on_one_screen_is_escape_then_the_letter_on_another(
+    demo_store: TicketStore, make_app: Any, gate: threading.Event
+) -> None:
+    """With `reply = "alt+r"`, "esc r" in the reply editor (which binds no alt+r) typed "r"
+    into the draft: whether ESC+r is Alt+r is up to the screen at the key's turn."""
+    config = Config(keys={"reply": "alt+r"}, ui=UiConfig(poll_interval_seconds=3600))
+    app = make_app(demo_store, config=config)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot)
+        gate.set()
+        await read_together(pilot, "\r\x1brHi")
+        await settle(pilot)
+        reply = app.screen
+        assert isinstance(reply, ReplyScreen) and reply.editor.text == "Hi"
+        await read_together(pilot, "\x1br")
+        await settle(pilot)
+        assert stack(pilot) == ["QueueScreen", "TicketScreen"]
+        await read_together(pilot, "\x1br")  # on the ticket, alt+r is the reply key
+        await settle(pilot)
+        assert isinstance(app.screen, ReplyScreen) and app.screen.editor.text == "Hi"
