@@ -164,6 +164,7 @@ class HelpdeskApp(StoreCalls, App[None]):
         self._held_keys: deque[events.Key] = deque()  # typed ahead of a screen not yet ready
         self._resolved_keys: weakref.WeakSet[events.Key] = weakref.WeakSet()
         self._releasing = False
+        self._sized = False  # the terminal's size has been said (the first Resize, at start)
         if config.ui.theme in self.available_themes:
             self.theme = config.ui.theme
         # [keys]: Textual's keymap, by binding id (the action's name); clashes said on mount.
@@ -497,10 +498,13 @@ class HelpdeskApp(StoreCalls, App[None]):
                 yield command
 
     def on_resize(self, event: events.Resize) -> None:
-        """The terminal was resized (perhaps away and back before the app looked: the size it
-        says may be the old one), so it may have reflowed or cleared what it showed: the next
-        repaint writes every cell."""
+        """The terminal was resized, so it may have reflowed or cut what it showed: the next
+        repaint writes every cell. Resized away and back before the app looked, it says the
+        size the app has, and Textual repaints nothing: then all of it is repainted here."""
         redraw_everything()
+        if self._sized and event.size == self.size:
+            self.call_later(self.action_redraw)
+        self._sized = True
 
     def action_redraw(self) -> None:
         """Forget what the terminal shows and repaint it all: only changed cells are written

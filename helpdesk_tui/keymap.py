@@ -33,6 +33,9 @@ APP_BINDINGS: list[BindingType] = [
         tooltip="Open the command palette",
         id="command_palette",
     ),
+    # As in a shell, vi or less: write every cell again (after another program wrote over the
+    # app). The reply editor keeps ctrl+l for the other draft (its own, priority binding).
+    Binding("ctrl+l", "redraw", "Redraw the screen", show=False, id="redraw"),
 ]
 
 

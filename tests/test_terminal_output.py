@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from types import SimpleNamespace
-from typing import cast
+from typing import Any, cast
 
 from rich.console import Console
 from rich.segment import Segment
@@ -221,3 +221,33 @@ def test_after_an_emoji_with_its_selector_a_change_is_written_where_the_composit
     assert driver.written[2] == "\x1b[1;12Hdone"
     # A partial update that starts after it: the cut falls between characters.
     assert written("❤️ 2h 13m", 6, 8) == "\x1b[1;7H\x1b[31m13\x1b[0m"
+
+
+async def test_ctrl_l_and_a_resize_back_to_the_same_size_repaint_every_cell(
+    demo_store: Any, make_app: Any, monkeypatch: Any
+) -> None:
+    """Only changed cells are written, so text another program left on the terminal stays
+    until everything is repainted: ctrl+l does it (as in a shell); so does a resize that came
+    back to the app's size before the app looked (Textual repaints nothing for its own size,
+    though the terminal may have cut lines at the other one). Not the first size, at start."""
+    from pilot import settle
+    from textual import events
+
+    from helpdesk_tui.config import Config, UiConfig
+
+    app = make_app(demo_store, config=Config(ui=UiConfig(poll_interval_seconds=3600)))
+    redraws: list[str] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        real = app.action_redraw
+        monkeypatch.setattr(app, "action_redraw", lambda: (redraws.append("redraw"), real()))
+        assert redraws == []  # the start's own Resize asks for nothing more
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        assert redraws == ["redraw"]
+        app.post_message(events.Resize(app.size, app.size))  # away and back, seen late
+        await settle(pilot)
+        assert redraws == ["redraw", "redraw"]
+        await pilot.resize_terminal(100, 30)  # a new size: Textual repaints it all itself
+        await settle(pilot)
+        assert redraws == ["redraw", "redraw"]
