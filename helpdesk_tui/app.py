@@ -13,6 +13,7 @@ from typing import Any
 
 from rich.text import Text
 from textual import events
+from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
 from textual.app import App, SystemCommand
 from textual.driver import Driver
 from textual.notifications import SeverityLevel
@@ -83,7 +84,19 @@ KEY_HANDOFF_SECONDS = 0.5
 AWAY_SUMMARY_AFTER = timedelta(minutes=5)
 
 
-def escape_then_key(event: events.Key, bound: Container[str] = ()) -> list[events.Key]:
+# Textual reads ESC and a digit as the character a Mac's Option key gives with it (WezTerm sends
+# ESC 2 for Option+2: "™"), so a burst's "esc 2" (back, then view 2) reached the app as "™".
+_OPTION_DIGITS = {
+    text: sequence[1]
+    for sequence, text in ANSI_SEQUENCES_KEYS.items()
+    if isinstance(text, str) and len(sequence) == 2 and sequence[0] == "\x1b"
+    if sequence[1].isdigit()
+}
+
+
+def escape_then_key(
+    event: events.Key, bound: Container[str] = (), *, typing: bool = False
+) -> list[events.Key]:
     """Escape and a letter read together (a paste, a laggy SSH link, a fast typist) reach
     Textual's parser as one ``ESC x``, which it reads as Alt+x. The helpdesk binds no Alt+letter
     of its own, so that is Escape, then the letter, as vim reads it: "esc q" leaves the reply and
@@ -91,10 +104,14 @@ def escape_then_key(event: events.Key, bound: Container[str] = ()) -> list[event
     screen at the key's turn binds: one the agent gave an action in ``[keys]``) stays Alt: on
     the wire the two are the same bytes.
 
-    Letters only: Textual's parser reads ESC with a digit as a Mac Option character (``ESC 1``
-    is ``¡``) and ESC with space, enter, ``/``, ``?`` or ``.`` as the plain key, so those
-    bursts lose their Escape before they get here."""
+    Textual's parser reads ESC with a digit as a Mac Option character (``ESC 2`` is ``™``):
+    where the focused widget takes no text (not ``typing``), that is Escape and the digit too.
+    ESC with space, enter, ``/``, ``?`` or ``.`` it reads as the plain key: those bursts lose
+    their Escape before they get here."""
     char = event.character
+    if char in _OPTION_DIGITS and not typing:
+        digit = _OPTION_DIGITS[char]
+        return [events.Key("escape", "\x1b"), events.Key(digit, digit)]
     if not event.key.startswith("alt+") or char is None or len(char) != 1:
         return [event]
     if event.key.removeprefix("alt+") not in (char.lower(), f"shift+{char.lower()}"):
@@ -260,12 +277,15 @@ class HelpdeskApp(StoreCalls, App[None]):
         try:
             while self._held_keys and self._screen_takes_keys() and not self._exit:
                 key = self._held_keys.popleft()
-                # ESC+letter: Escape, then the letter, unless the screen at its turn binds it.
-                escape, *letter = escape_then_key(key, self.screen.active_bindings)
-                if letter:
-                    key = escape
-                    self._held_keys.appendleft(letter[0])
                 target = self.focused or self.screen
+                # ESC+letter: Escape, then the letter, unless the screen at its turn binds it.
+                typing = key.character is not None and target.check_consume_key(
+                    key.key, key.character
+                )
+                escape, *then = escape_then_key(key, self.screen.active_bindings, typing=typing)
+                if then:
+                    key = escape
+                    self._held_keys.appendleft(then[0])
                 await super().on_event(key)  # priority bindings, else forwarded to ``target``
                 if not key.is_forwarded:
                     continue

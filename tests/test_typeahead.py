@@ -470,3 +470,28 @@ async def test_an_alt_letter_bound_on_one_screen_is_escape_then_the_letter_on_an
         await read_together(pilot, "\x1br")  # on the ticket, alt+r is the reply key
         await settle(pilot)
         assert isinstance(app.screen, ReplyScreen) and app.screen.editor.text == "Hi"
+
+
+async def test_escape_and_a_digit_read_together_go_back_and_switch_the_view(
+    demo_store: TicketStore, make_app: Any, gate: threading.Event
+) -> None:
+    """ "esc 2" on a laggy link arrives as one ``ESC 2``, which Textual's parser takes for a
+    Mac's Option+2 ("™"): nothing happened, the agent stayed on the ticket, and the next digit
+    opened another of the customer's tickets. In the reply editor it stays the character."""
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        queue = await started(pilot)
+        gate.set()
+        await read_together(pilot, "\r")
+        await settle(pilot)
+        assert stack(pilot) == ["QueueScreen", "TicketScreen"]
+        await read_together(pilot, "\x1b2")
+        await settle(pilot)
+        assert stack(pilot) == ["QueueScreen"]
+        assert queue.view.key == "unassigned"
+        await read_together(pilot, "\rrNice")
+        await settle(pilot)
+        await read_together(pilot, "\x1b2")
+        await settle(pilot)
+        reply = app.screen
+        assert isinstance(reply, ReplyScreen) and reply.editor.text == "Nice™"
