@@ -32,6 +32,9 @@ ODD_CELLS = [
     Text("ab日", overflow="crop"),
     Text.assemble(("↩ ", "bold"), ("styled ", "red on blue"), ("spans", "italic underline")),
     Text("whole style", style="reverse"),
+    Text("hello wonderful world", no_wrap=False),
+    Text("ignored overflow", overflow="ignore"),
+    Text("ab", overflow="ellipsis"),
 ]
 
 
@@ -40,18 +43,16 @@ def simple(lines: list[list[Segment]]) -> list[list[tuple[str, Style | None]]]:
     return [[(s.text, s.style) for s in Segment.simplify(line)] for line in lines]
 
 
-def both(table: TicketTable, row: int, column: int, style: Style, cursor: bool) -> tuple[Any, Any]:
-    """The cell as ours paints it (without calling DataTable's) and as DataTable paints it."""
-    width = table.ordered_columns[column].get_render_width(table)
+def both(
+    table: TicketTable, row: int, column: int, style: Style, cursor: bool, width: int = 0
+) -> tuple[Any, Any]:
+    """The cell as ours paints it and as DataTable paints it (at the column's width, or
+    ``width``)."""
+    width = width or table.ordered_columns[column].get_render_width(table)
     table._cell_render_cache.clear()
-    datatable = DataTable._render_cell
-    try:
-        DataTable._render_cell = None  # type: ignore[assignment,method-assign]
-        ours = table._render_cell(row, column, style, width, cursor)
-    finally:
-        DataTable._render_cell = datatable  # type: ignore[method-assign]
+    ours = table._render_cell(row, column, style, width, cursor)
     table._cell_render_cache.clear()
-    theirs = datatable(table, row, column, style, width, cursor)
+    theirs = DataTable._render_cell(table, row, column, style, width, cursor)
     table._cell_render_cache.clear()
     return simple(ours), simple(theirs)
 
@@ -86,3 +87,29 @@ async def test_every_cell_paints_as_datatable_paints_it(
                 for cursor in (False, True):
                     ours, theirs = both(table, 0, column, Style(bold=True), cursor)
                     assert ours == theirs, (text.plain, spec.key, cursor)
+                for width in (1, 2, 3, 4):  # narrower than any column: the padding's edge
+                    ours, theirs = both(table, 0, column, Style(bold=True), False, width)
+                    assert ours == theirs, (text.plain, spec.key, width)
+
+
+async def test_the_demo_queue_is_painted_without_datatables_cell_renderer(
+    demo_store: TicketStore, make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The test above compares with DataTable's renderer; this one checks ours is what
+    paints the queue's rows (the header aside): DataTable's is asked for header cells only."""
+    asked: list[int] = []
+    datatable = DataTable._render_cell
+
+    def spy(self: Any, row: int, *args: Any, **kwargs: Any) -> Any:
+        asked.append(row)
+        return datatable(self, row, *args, **kwargs)
+
+    monkeypatch.setattr(DataTable, "_render_cell", spy)
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        queue = app.screen
+        assert isinstance(queue, QueueScreen) and queue.table.row_count > 10
+    assert asked and set(asked) == {-1}

@@ -392,9 +392,11 @@ class TicketTable(DataTable[Text]):
             self.rows[row_key].height != 1
             or not isinstance(cell, Text)
             or cell.justify not in (None, "default", "left")
+            or cell.no_wrap is False  # wrapped at words, then its first line: Rich's way
+            or cell.overflow == "ignore"
             or "\n" in cell.plain
             or "\t" in cell.plain
-            or width < 2 * pad
+            or width <= 2 * pad
         ):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         component_style, post_style = self._get_styles_to_render_cell(
