@@ -129,28 +129,3 @@ async def test_a_remapped_action_keeps_its_place_in_the_footer(
         line = footer_line(pilot)
         assert_whole(line, "x Reply", "i Note")
         assert line.index("x Reply") < line.index("i Note") < line.index("q Quit"), line
-
-
-async def test_the_footer_keeps_its_keys_when_the_bindings_it_shows_did_not_change(
-    demo_store: TicketStore, make_app: Any
-) -> None:
-    """Textual rebuilt the footer (a widget per key, styled anew) on every "bindings may have
-    changed" signal: eight times before the first rows at start-up. It rebuilds only when what
-    it shows changes (here: narrower, compact, some keys left out)."""
-    from textual.widgets._footer import FooterKey
-
-    app = make_app(demo_store, config=QUIET)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        before = list(app.screen.query(FooterKey))
-        line = footer_line(pilot)
-        app.screen.refresh_bindings()
-        await settle(pilot)
-        assert list(app.screen.query(FooterKey)) == before
-        assert footer_line(pilot) == line
-
-        await pilot.resize_terminal(70, 24)
-        await settle(pilot)
-        narrow = footer_line(pilot)
-        assert narrow != line[:70] and "r Reply" in narrow
-        assert_whole(narrow, "r Reply")

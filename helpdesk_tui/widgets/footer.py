@@ -50,7 +50,6 @@ class KeyFooter(Footer):
         super().__init__(show_command_palette=show_command_palette)
         self.first = tuple(first)
         self._laid_out_for = 0
-        self._composed: tuple[object, ...] | None = None  # what the keys shown now say
 
     def _width_now(self) -> int:
         return self.size.width or self.screen.size.width or self.app.size.width
@@ -115,31 +114,12 @@ class KeyFooter(Footer):
             return None
         return binding, enabled, tooltip
 
-    def _layout(self) -> tuple[list[tuple[Binding, bool, str]], bool, tuple[object, ...]]:
-        """What ``compose`` shows at the width now, and a summary of it to compare."""
-        items, compact = self.fit(self._width_now())
-        palette = self._palette()
-        display = self.app.get_key_display
-        summary = tuple(
-            (binding.key, display(binding), binding.description, binding.action, enabled, tooltip)
-            for binding, enabled, tooltip in [*items, *([palette] if palette else [])]
-        )
-        return items, compact, (compact, palette is not None, summary)
-
-    async def recompose(self) -> None:
-        """Textual recomposes the footer whenever the screen's bindings may have changed (a
-        focus moves, a screen resumes): at start-up eight times before the first rows, each
-        mounting a key widget per binding. Not when the keys it would show are those shown."""
-        if self._bindings_ready and self.is_attached and self._layout()[2] == self._composed:
-            return
-        await super().recompose()
-
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:
             return
         width = self._width_now()
         self._laid_out_for = width
-        items, compact, self._composed = self._layout()
+        items, compact = self.fit(width)
         self.set_class(compact, "-compact")
         for binding, enabled, tooltip in items:
             key = FooterKey(
