@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import weakref
 from collections import deque
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -94,29 +94,29 @@ _OPTION_DIGITS = {
 }
 
 
-def escape_then_key(
-    event: events.Key, bound: Container[str] = (), *, typing: bool = False
-) -> list[events.Key]:
+def escape_then_key(event: events.Key, screen: Screen[Any], target: Widget) -> list[events.Key]:
     """Escape and a letter read together (a paste, a laggy SSH link, a fast typist) reach
     Textual's parser as one ``ESC x``, which it reads as Alt+x. The helpdesk binds no Alt+letter
     of its own, so that is Escape, then the letter, as vim reads it: "esc q" leaves the reply and
-    goes back, instead of typing "q" into the draft. An Alt+letter in ``bound`` (the keys the
-    screen at the key's turn binds: one the agent gave an action in ``[keys]``) stays Alt: on
-    the wire the two are the same bytes.
+    goes back, instead of typing "q" into the draft. An Alt+letter that ``screen`` (the one at
+    the key's turn) binds, one the agent gave an action in ``[keys]``, stays Alt: on the wire
+    the two are the same bytes.
 
     Textual's parser reads ESC with a digit as a Mac Option character (``ESC 2`` is ``™``):
-    where the focused widget takes no text (not ``typing``), that is Escape and the digit too.
+    unless ``target`` (the focused widget) takes it as text, that is Escape and the digit too.
     ESC with space, enter, ``/``, ``?`` or ``.`` it reads as the plain key: those bursts lose
     their Escape before they get here."""
     char = event.character
-    if char in _OPTION_DIGITS and not typing:
+    if char in _OPTION_DIGITS:
+        if target.check_consume_key(event.key, char):
+            return [event]
         digit = _OPTION_DIGITS[char]
         return [events.Key("escape", "\x1b"), events.Key(digit, digit)]
     if not event.key.startswith("alt+") or char is None or len(char) != 1:
         return [event]
     if event.key.removeprefix("alt+") not in (char.lower(), f"shift+{char.lower()}"):
         return [event]  # a named key (alt+up, alt+backspace): a real Alt
-    if event.key in bound:
+    if event.key in screen.active_bindings:
         return [event]
     return [events.Key("escape", "\x1b"), events.Key(char, char)]
 
@@ -279,10 +279,7 @@ class HelpdeskApp(StoreCalls, App[None]):
                 key = self._held_keys.popleft()
                 target = self.focused or self.screen
                 # ESC+letter: Escape, then the letter, unless the screen at its turn binds it.
-                typing = key.character is not None and target.check_consume_key(
-                    key.key, key.character
-                )
-                escape, *then = escape_then_key(key, self.screen.active_bindings, typing=typing)
+                escape, *then = escape_then_key(key, self.screen, target)
                 if then:
                     key = escape
                     self._held_keys.appendleft(then[0])
