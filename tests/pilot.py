@@ -39,6 +39,18 @@ async def until(pilot: Pilot[Any], condition: Callable[[], bool], seconds: float
     return True
 
 
+async def on_all_open(pilot: Pilot[Any]) -> Any:
+    """The app started and switched to All open (3): a queue with every SLA colour."""
+    from helpdesk_tui.screens.queue import QueueScreen
+
+    await settle(pilot)
+    await pilot.press("3")
+    await settle(pilot)
+    queue = pilot.app.screen
+    assert isinstance(queue, QueueScreen)
+    return queue
+
+
 def shows(queue: Any, ticket_id: Any) -> bool:
     """Whether the queue screen's table has a row for this ticket."""
     return any(t.id == ticket_id for t in queue.table.tickets.values())

@@ -670,6 +670,14 @@ async def test_an_outside_change_is_placed_from_the_event_without_a_query(
         assert list(queue.table.tickets) == fresh  # what a reload would have shown
 
 
+async def counted_on_all_open(pilot: Pilot[Any]) -> QueueScreen:
+    """The queue started, on All open, every view counted once."""
+    queue = await started(pilot)
+    await show_view(pilot, queue, "3")
+    assert await until(pilot, lambda: len(queue.counts) == len(queue.views))
+    return queue
+
+
 def views_counted(store: TicketStore) -> tuple[list[set[str]], Callable[..., dict[str, int]]]:
     """From now on, the view keys of each ``count_views`` call (and the real method)."""
     counted: list[set[str]] = []
@@ -691,9 +699,7 @@ async def test_counts_are_asked_again_only_for_the_views_a_change_can_move(
     every view. The counts shown stay what the store counts."""
     app = make_app(demo_store, config=LIVE)
     async with running(app, (140, 40)) as pilot:
-        queue = await started(pilot)
-        await show_view(pilot, queue, "3")  # All open
-        assert await until(pilot, lambda: len(queue.counts) == len(queue.views))
+        queue = await counted_on_all_open(pilot)
         counted, real = views_counted(demo_store)
         ticket = queue.table.tickets[next(iter(queue.table.tickets))]
         assert ticket.id is not None and ticket.user is not None
@@ -753,9 +759,7 @@ async def test_a_count_taken_before_the_lease_holder_applied_an_outside_write_is
     assert demo_store.queue.take_lease("another app", clock())  # this app only reads the index
     app = make_app(demo_store, config=LIVE)
     async with running(app, (140, 40)) as pilot:
-        queue = await started(pilot)
-        await show_view(pilot, queue, "3")  # All open
-        assert await until(pilot, lambda: len(queue.counts) == len(queue.views))
+        queue = await counted_on_all_open(pilot)
         counted, real = views_counted(demo_store)
         before = dict(queue.counts)
         ticket_id = next(iter(queue.table.tickets))

@@ -8,14 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pilot import settle
+from pilot import on_all_open
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.widgets import DataTable
 
 from helpdesk_tui.config import Config, UiConfig
-from helpdesk_tui.screens.queue import QueueScreen
 from helpdesk_tui.store.tickets import TicketStore
 from helpdesk_tui.widgets.ticket_table import TicketTable
 
@@ -63,12 +62,7 @@ async def test_every_cell_paints_as_datatable_paints_it(
 ) -> None:
     app = make_app(demo_store, config=QUIET)
     async with app.run_test(size=size) as pilot:
-        await settle(pilot)
-        await pilot.press("3")  # All open: every SLA colour
-        await settle(pilot)
-        queue = app.screen
-        assert isinstance(queue, QueueScreen)
-        table = queue.table
+        table = (await on_all_open(pilot)).table
         rows = min(table.row_count, 12)
         assert rows > 2
         # The cells as the queue fills them, on plain, coloured and cursor rows.
@@ -107,9 +101,5 @@ async def test_the_demo_queue_is_painted_without_datatables_cell_renderer(
     monkeypatch.setattr(DataTable, "_render_cell", spy)
     app = make_app(demo_store, config=QUIET)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("3")
-        await settle(pilot)
-        queue = app.screen
-        assert isinstance(queue, QueueScreen) and queue.table.row_count > 10
+        assert (await on_all_open(pilot)).table.row_count > 10
     assert asked and set(asked) == {-1}

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from pilot import settle
 from screen_text import screen_lines
+from textual.pilot import Pilot
 
 from helpdesk_tui.config import Config, UiConfig
 from helpdesk_tui.screens.help import HelpScreen
@@ -38,20 +39,25 @@ async def test_help_lists_our_actions_with_their_keys_and_not_textuals_generic_k
         assert generic not in shown, shown
 
 
+async def ticket_help_rows(pilot: Pilot[Any]) -> list[tuple[str, str]]:
+    """The help's rows for the first ticket of the start view, opened with enter."""
+    from helpdesk_tui.screens.help import binding_rows
+    from helpdesk_tui.screens.ticket import TicketScreen
+
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, TicketScreen)
+    return binding_rows(pilot.app.screen)
+
+
 async def test_the_ticket_help_sums_up_the_nine_customer_ticket_keys_in_one_row(
     demo_store: TicketStore, make_app: Any
 ) -> None:
     """It listed nine rows, "Open the customer's ticket 1" to "… 9", above everything else."""
-    from helpdesk_tui.screens.help import binding_rows
-    from helpdesk_tui.screens.ticket import TicketScreen
-
     app = make_app(demo_store, config=Config(**QUIET))
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, TicketScreen)
-        rows = binding_rows(app.screen)
+        rows = await ticket_help_rows(pilot)
     described = [description for _, description in rows]
     assert not any(d.startswith("Open the customer's ticket") for d in described), described
     assert ("1…9", "open the customer's ticket of that number (listed with c)") in rows
@@ -62,16 +68,9 @@ async def test_the_ticket_help_names_the_customer_key_as_bound_now(
 ) -> None:
     """With `customer_context = "ctrl+k"` in [keys], "listed with c" sent the agent to a key
     that no longer lists anything."""
-    from helpdesk_tui.screens.help import binding_rows
-    from helpdesk_tui.screens.ticket import TicketScreen
-
     app = make_app(demo_store, config=Config(keys={"customer_context": "ctrl+k"}, **QUIET))
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, TicketScreen)
-        rows = binding_rows(app.screen)
+        rows = await ticket_help_rows(pilot)
         key = app.get_key_display(
             next(
                 b for b in app.screen.active_bindings.values() if b.binding.action == "context"

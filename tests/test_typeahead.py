@@ -397,16 +397,22 @@ async def test_escape_and_q_read_together_leave_the_reply_and_the_ticket(
         assert isinstance(app.screen, ReplyScreen) and app.screen.editor.text == "Hi"
 
 
+async def ticket_opened(pilot: Pilot[Any], gate: threading.Event) -> QueueScreen:
+    """All open, then its first ticket opened by an Enter read on its own; the queue."""
+    queue = await started(pilot)
+    gate.set()
+    await read_together(pilot, "\r")
+    await settle(pilot)
+    assert stack(pilot) == ["QueueScreen", "TicketScreen"]
+    return queue
+
+
 async def test_escape_and_j_read_together_go_back_and_move_down(
     demo_store: TicketStore, make_app: Any, gate: threading.Event
 ) -> None:
     app = make_app(demo_store, config=QUIET)
     async with app.run_test(size=(120, 40)) as pilot:
-        queue = await started(pilot)
-        gate.set()
-        await read_together(pilot, "\r")
-        await settle(pilot)
-        assert stack(pilot) == ["QueueScreen", "TicketScreen"]
+        queue = await ticket_opened(pilot, gate)
         await read_together(pilot, "\x1bj")
         await settle(pilot)
         assert stack(pilot) == ["QueueScreen"]
@@ -480,11 +486,7 @@ async def test_escape_and_a_digit_read_together_go_back_and_switch_the_view(
     opened another of the customer's tickets. In the reply editor it stays the character."""
     app = make_app(demo_store, config=QUIET)
     async with app.run_test(size=(120, 40)) as pilot:
-        queue = await started(pilot)
-        gate.set()
-        await read_together(pilot, "\r")
-        await settle(pilot)
-        assert stack(pilot) == ["QueueScreen", "TicketScreen"]
+        queue = await ticket_opened(pilot, gate)
         await read_together(pilot, "\x1b2")
         await settle(pilot)
         assert stack(pilot) == ["QueueScreen"]
