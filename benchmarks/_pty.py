@@ -25,7 +25,7 @@ def console_script() -> list[str]:
     script = Path(PYTHON).parent / "helpdesk-tui"
     if script.exists():
         return [str(script)]
-    return [PYTHON, "-c", "from helpdesk_tui.cli import main; main()"]
+    return [PYTHON, "-c", "from helpdesk_tui.launch import main; main()"]
 
 
 def launcher() -> list[str]:

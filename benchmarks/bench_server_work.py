@@ -3,9 +3,10 @@
 Figures (issue 14), all from one SecantusDB per size, seeded with the demo generator:
 
 * ``server.python_imports``: the floor under "first rows" on this machine: the wall time of a
-  fresh ``python -c "import helpdesk_tui.cli, helpdesk_tui.app"`` (the app's interpreter, median
-  of 5; no database, no screen), so the app's own share of first rows can be told from the
-  interpreter's (info).
+  fresh ``python -c "..."`` importing ``helpdesk_tui.cli`` and ``helpdesk_tui.app`` with the
+  cycle collector paused as the console script pauses it (launch.py; the app's interpreter,
+  median of 5; no database, no screen), so the app's own share of first rows can be told from
+  the interpreter's (info).
 * ``server.first_rows_N``: the real ``helpdesk-tui`` process (``--uri``) in a 120x40 pty, fork
   to the first ticket row on the terminal, at N = 300 and 10,000 tickets (100,000 with
   ``--full``: SecantusDB's own planner is slow there, so it measures the engine too). Five
@@ -119,7 +120,9 @@ def opcount(store: TicketStore) -> int:
 
 def python_imports(runs: int = 5) -> None:
     """The interpreter's share of a start: a fresh process importing the app, nothing else."""
-    code = "import helpdesk_tui.cli, helpdesk_tui.app"
+    code = (
+        "from helpdesk_tui import launch; launch.pause(); import helpdesk_tui.cli, helpdesk_tui.app"
+    )
     env = child_env(tempfile.mkdtemp(prefix="bench-home-"))
     times = []
     for _ in range(runs):

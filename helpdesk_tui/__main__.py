@@ -1,5 +1,5 @@
 """``python -m helpdesk_tui``: the same as the ``helpdesk-tui`` command (``serve`` runs this)."""
 
-from helpdesk_tui.cli import main
+from helpdesk_tui.launch import main
 
 main()

@@ -35,6 +35,7 @@ from helpdesk_tui.domain.people import Identity
 from helpdesk_tui.domain.text import literal, one_line
 from helpdesk_tui.drafts import Drafts
 from helpdesk_tui.keymap import APP_BINDINGS, own_bindings, problems
+from helpdesk_tui.launch import resume as resume_collector
 from helpdesk_tui.messages import (
     ClockTick,
     FeedBatch,
@@ -60,6 +61,7 @@ __all__ = ["FeedBatch", "HelpdeskApp", "TicketsChanged"]
 STYLES = Path(__file__).parent / "styles"
 # A countdown changes when its minute turns, so look every second; a tick writes to the
 # terminal only for a cell whose text changed (nothing on most ticks).
+COLLECTOR_PAUSED_AT_MOST = 10.0  # seconds (launch.py)
 TICK_SECONDS = 1.0
 TICK_SECONDS_UNFOCUSED = 120.0
 # Words an agent may type in the command palette for an action, beyond its footer name.
@@ -213,11 +215,15 @@ class HelpdeskApp(StoreCalls, App[None]):
         if self.config.keys and (said := problems(self.config.keys)):
             self.notify("\n".join(said), title="Keys", severity="warning", timeout=15)
         self._ticker = self.set_interval(TICK_SECONDS, self.tick)
+        # The collector paused for the start is back on at the first rows, or by now anyway
+        # (a queue that cannot load keeps the app running without them).
+        self.set_timer(COLLECTOR_PAUSED_AT_MOST, resume_collector)
         if self.activity is not None:
             self.run_worker(self.activity.run, thread=True, group="demo", name="demo team")
 
     def queue_painted(self) -> None:
         """The first rows are on screen: now do the start-up work nobody is waiting for."""
+        resume_collector()  # paused for the start (launch.py)
         if not self._seeded:
             self._seeded = True
             # What is mine right now, so a ticket that becomes mine later can be announced.
@@ -241,6 +247,7 @@ class HelpdeskApp(StoreCalls, App[None]):
         self.alerts.handles = handles(self.me.user, staff)
 
     def on_unmount(self) -> None:
+        resume_collector()
         self.feed.stop()
         if self.activity is not None:
             self.activity.stop()

@@ -32,6 +32,7 @@ from helpdesk_tui.domain.people import Identity
 from helpdesk_tui.domain.sla import evaluate
 from helpdesk_tui.domain.text import json_text, literal, one_line
 from helpdesk_tui.export import ticket_json
+from helpdesk_tui.launch import resume as resume_collector
 from helpdesk_tui.store.connection import connect_database
 from helpdesk_tui.store.early import EarlyStart
 from helpdesk_tui.store.embedded import EmbeddedServer
@@ -234,6 +235,7 @@ def main_callback(
     """Open the helpdesk on the configured database (see `demo` to try it without one)."""
     ctx.obj = Options(config, uri, database, email, read_only)
     if ctx.invoked_subcommand is not None:
+        resume_collector()  # paused for the app's start only (launch.py)
         return
     with clear_errors():
         cfg = _config(ctx)

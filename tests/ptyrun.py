@@ -132,4 +132,4 @@ def python(*code: str) -> list[str]:
 
 def helpdesk_tui(*args: str) -> list[str]:
     """The real ``helpdesk-tui`` entry point (``cli.main``) with ``args``."""
-    return python("-c", "from helpdesk_tui.cli import main; main()", *args)
+    return python("-c", "from helpdesk_tui.launch import main; main()", *args)

@@ -110,7 +110,9 @@ def test_pymongo_warnings_do_not_make_an_error_more_than_one_line(tmp_path: Path
     uri = "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=100&notAnOption=1&alsoBogus=2"
 
     done = subprocess.run(
-        python("-c", "from helpdesk_tui.cli import main; main()", "--uri", uri, "tickets", "list"),
+        python(
+            "-c", "from helpdesk_tui.launch import main; main()", "--uri", uri, "tickets", "list"
+        ),
         env=clean_env(tmp_path),
         capture_output=True,
         timeout=60,
@@ -124,7 +126,7 @@ def test_pymongo_warnings_do_not_make_an_error_more_than_one_line(tmp_path: Path
 
 
 def test_a_non_utf8_argument_is_a_usage_error_in_one_line(tmp_path: Path) -> None:
-    argv: list[str | bytes] = [*python("-c", "from helpdesk_tui.cli import main; main()")]
+    argv: list[str | bytes] = [*python("-c", "from helpdesk_tui.launch import main; main()")]
     argv += ["tickets", "list", "-s", b"caf\xe9"]
     done = subprocess.run(
         argv,
