@@ -8,6 +8,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -224,6 +225,8 @@ class HelpdeskApp(StoreCalls, App[None]):
     def queue_painted(self) -> None:
         """The first rows are on screen: now do the start-up work nobody is waiting for."""
         resume_collector()  # paused for the start (launch.py)
+        # The ticket screen, imported now rather than when the agent first opens a ticket.
+        self.call_later(import_module, "helpdesk_tui.screens.ticket")
         if not self._seeded:
             self._seeded = True
             # What is mine right now, so a ticket that becomes mine later can be announced.

@@ -31,7 +31,6 @@ from helpdesk_tui.domain.models import Category, NewTicket, Priority, Status, Ti
 from helpdesk_tui.domain.people import Identity
 from helpdesk_tui.domain.sla import evaluate
 from helpdesk_tui.domain.text import json_text, literal, one_line
-from helpdesk_tui.export import ticket_json
 from helpdesk_tui.launch import resume as resume_collector
 from helpdesk_tui.store.connection import connect_database
 from helpdesk_tui.store.early import EarlyStart
@@ -471,6 +470,8 @@ def tickets_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List a queue view, most urgent first."""
+    from helpdesk_tui.export import ticket_json  # here: the app's start does not need it
+
     with clear_errors():
         store, cfg, me = _session(ctx)
         views = standard_views(me.id, cfg.views, lambda email: store.user_by_email(email).id)
@@ -538,6 +539,8 @@ def tickets_search(
 
 
 def _show(store: TicketStore, cfg: Config, ticket_ref: str, as_json: bool) -> None:
+    from helpdesk_tui.export import ticket_json
+
     ticket = store.find_ticket(ticket_ref)
     ids = [ticket.user, ticket.assigned_to, *(m.sender for m in ticket.messages)]
     users = store.users_by_ids(ids)

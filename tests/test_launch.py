@@ -8,6 +8,8 @@ The first two tests are pure logic (no server); the app tests run on SecantusDB.
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -84,3 +86,14 @@ async def test_the_collector_is_back_on_even_if_the_queue_never_loads(
     async with app.run_test(size=(120, 40)) as pilot:
         assert await until(pilot, gc.isenabled, seconds=5.0)
         assert not app._seeded  # no rows were painted: the timer turned it on
+
+
+def test_the_start_does_not_import_what_the_first_rows_do_not_need() -> None:
+    """The ticket screen (imported after the first rows) and the CLI's JSON export."""
+    code = (
+        "import sys, helpdesk_tui.cli, helpdesk_tui.app, helpdesk_tui.screens.queue\n"
+        "print(sorted(m for m in ('helpdesk_tui.screens.ticket', 'helpdesk_tui.screens.reply',"
+        " 'helpdesk_tui.export') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -12,6 +12,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
+from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from helpdesk_tui.alerts import Alert
@@ -20,7 +21,6 @@ from helpdesk_tui.domain.sla import SlaState
 from helpdesk_tui.domain.text import one_line
 from helpdesk_tui.messages import ClockTick, FeedStateChanged, TicketsChanged
 from helpdesk_tui.screens.actions import TicketActions
-from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.store.presence import Presence
 from helpdesk_tui.store.queries import QueueQuery, SortKey, count_fields
 from helpdesk_tui.store.snooze import SNOOZED_VIEW, with_snoozes
@@ -51,6 +51,15 @@ COUNTS_REFRESH_SECONDS = 5
 # change after that change's event: a count this soon after such an event is taken once more
 # on the next pass, by when the holder has applied it.
 COUNTS_SETTLE = timedelta(seconds=2)
+
+
+def ticket_screen(ticket_id: ObjectId, ticket: Ticket) -> Screen[None]:
+    """The ticket's screen. Its module (with the reply editor, merge, split and the customer
+    panel) is not needed for the queue's first rows: the app imports it once they are painted
+    (``HelpdeskApp.queue_painted``), not before."""
+    from helpdesk_tui.screens.ticket import TicketScreen
+
+    return TicketScreen(ticket_id, ticket)
 
 
 @dataclass(frozen=True)
@@ -684,7 +693,7 @@ class QueueScreen(TicketActions):
                 severity="warning",
             )
             return
-        self.app.push_screen(TicketScreen(ticket.id, ticket))
+        self.app.push_screen(ticket_screen(ticket.id, ticket))
 
     def action_next(self) -> None:
         me = self.helpdesk.me
@@ -699,7 +708,7 @@ class QueueScreen(TicketActions):
                 return
             self.notify(f"{ticket.label} is yours now.")
             self.load(keep_window=True)
-            self.app.push_screen(TicketScreen(ticket.id, ticket))
+            self.app.push_screen(ticket_screen(ticket.id, ticket))
             self.release_keys()  # to the ticket screen, once it is up (the app holds them)
 
         # Keys typed after `n` (`n r Hi`) act on the ticket it takes, not on the row under the
