@@ -124,6 +124,10 @@ def _units(x: int, strips: Iterable[Strip], color_system: ColorSystem) -> list[_
             if not text:
                 continue
             codes = _codes(style, color_system)
+            if text.isascii() and text.isprintable():  # most cells: one character, one cell
+                units.extend(_Unit(x + n, char, 1, style, codes) for n, char in enumerate(text))
+                x += len(text)
+                continue
             # By grapheme, as Rich and Textual's compositor measure: "⚠️" (a sign and the
             # emoji selector U+FE0F) takes two cells, not the sign's one.
             for start, end, width in split_graphemes(text)[0]:

@@ -251,3 +251,17 @@ async def test_ctrl_l_and_a_resize_back_to_the_same_size_repaint_every_cell(
         await pilot.resize_terminal(100, 30)  # a new size: Textual repaints it all itself
         await settle(pilot)
         assert redraws == ["redraw", "redraw"]
+
+
+def test_a_combining_mark_in_the_next_segment_stays_on_its_letter() -> None:
+    """Plain ASCII text is one cell per character; an accent that Textual put in the next
+    segment ("cafe" then U+0301) still joins the "e" before it, so "done" lands in column 6."""
+    app = SimpleNamespace(cursor_position=Offset(0, 0))
+    driver = quiet_session(app)
+    for word in ("open", "done"):
+        strip = Strip([Segment("cafe", RED), Segment(f"\u0301 {word}   ", RED)])
+        update = LayoutUpdate([[strip]], Region(0, 0, 12, 1))
+        console = Console(file=io.StringIO(), color_system="256", force_terminal=True)
+        driver.write(update.render_segments(console) + "\x1b[1;1H")
+    driver.stop_application_mode()
+    assert driver.written[2] == "\x1b[1;6Hdone"
