@@ -129,3 +129,31 @@ async def test_a_remapped_action_keeps_its_place_in_the_footer(
         line = footer_line(pilot)
         assert_whole(line, "x Reply", "i Note")
         assert line.index("x Reply") < line.index("i Note") < line.index("q Quit"), line
+
+
+async def test_bindings_signals_before_the_rebuild_runs_share_one_rebuild_that_shows_the_last(
+    demo_store: TicketStore, make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each rebuild mounts a widget per key; a focus change or a screen switch sends several
+    signals at once. Three signals in a row: one rebuild, and the keys are shown after it."""
+    from helpdesk_tui.widgets.footer import KeyFooter
+
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        queue = app.screen
+        rebuilds = 0
+        recompose = KeyFooter.recompose
+
+        async def counted(self: KeyFooter) -> None:
+            nonlocal rebuilds
+            rebuilds += 1
+            await recompose(self)
+
+        monkeypatch.setattr(KeyFooter, "recompose", counted)
+        queue.refresh_bindings()
+        queue.refresh_bindings()
+        queue.refresh_bindings()
+        await settle(pilot)
+        assert rebuilds == 1
+        assert_whole(footer_line(pilot), "q Quit", "? Help")

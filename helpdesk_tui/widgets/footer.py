@@ -17,6 +17,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.dom import DOMNode
+from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
@@ -50,6 +51,7 @@ class KeyFooter(Footer):
         super().__init__(show_command_palette=show_command_palette)
         self.first = tuple(first)
         self._laid_out_for = 0
+        self._rebuild_due = False
 
     def _width_now(self) -> int:
         return self.size.width or self.screen.size.width or self.app.size.width
@@ -145,6 +147,25 @@ class KeyFooter(Footer):
                 tooltip=binding.tooltip or binding.description,
             )
 
+    def bindings_changed(self, screen: Screen) -> None:
+        """Textual's, but signals that come before the rebuild they asked for runs share it:
+        each rebuild mounts a widget per key (16-40 ms), and a start or a screen switch sends
+        several signals at once (two rebuilds in a row, around the first rows, before this)."""
+        self._bindings_ready = True
+        if not screen.app.app_focus:
+            return
+        if self.is_attached and screen is self.screen:
+            self._rebuild_soon()
+
     def on_resize(self, event: events.Resize) -> None:
         if self._bindings_ready and event.size.width != self._laid_out_for:
-            self.call_after_refresh(self.recompose)
+            self._rebuild_soon()
+
+    def _rebuild_soon(self) -> None:
+        if not self._rebuild_due:
+            self._rebuild_due = True
+            self.call_after_refresh(self._rebuild)
+
+    async def _rebuild(self) -> None:
+        self._rebuild_due = False  # a signal from now on needs a rebuild of its own
+        await self.recompose()
