@@ -157,3 +157,35 @@ async def test_bindings_signals_before_the_rebuild_runs_share_one_rebuild_that_s
         await settle(pilot)
         assert rebuilds == 1
         assert_whole(footer_line(pilot), "q Quit", "? Help")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_a_rebuild_styles_each_key_once_as_it_mounts(
+    demo_store: TicketStore, make_app: Any, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
+) -> None:
+    """Setting a new key's ``compact`` ran its watcher for the default and then the value, and
+    each restyled the key: two extra style passes per key per rebuild (34 at a start)."""
+    from textual.widgets._footer import FooterKey
+
+    from helpdesk_tui.widgets.footer import KeyFooter
+
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        restyled = 0
+        update = FooterKey.update_node_styles
+
+        def counted(self: FooterKey, *args: Any, **kwargs: Any) -> None:
+            nonlocal restyled
+            restyled += 1
+            update(self, *args, **kwargs)
+
+        monkeypatch.setattr(FooterKey, "update_node_styles", counted)
+        app.screen.refresh_bindings()
+        await settle(pilot)
+        footer = app.screen.query_one(KeyFooter)
+        keys = list(footer.query(FooterKey))
+        assert keys and restyled == 0
+        compact = footer.has_class("-compact")
+        for key in keys:
+            assert key.has_class("-compact") == (compact or key.has_class("-command-palette"))

@@ -123,6 +123,8 @@ class KeyFooter(Footer):
         self._laid_out_for = width
         items, compact = self.fit(width)
         self.set_class(compact, "-compact")
+        # Each key is born compact or not, class included: ``key.compact = ...`` ran its
+        # watcher twice (the default, then the value), restyling every key twice a rebuild.
         for binding, enabled, tooltip in items:
             key = FooterKey(
                 binding.key,
@@ -131,8 +133,9 @@ class KeyFooter(Footer):
                 binding.action,
                 disabled=not enabled,
                 tooltip=tooltip,
+                classes="-compact" if compact else "",
             )
-            key.compact = compact
+            key.set_reactive(FooterKey.compact, compact)
             yield key
         palette = self._palette()
         if palette is not None:
@@ -142,7 +145,7 @@ class KeyFooter(Footer):
                 self.app.get_key_display(binding),
                 binding.description,
                 binding.action,
-                classes="-command-palette",
+                classes="-command-palette -compact",  # compact, as Textual's Footer has it
                 disabled=not enabled,
                 tooltip=binding.tooltip or binding.description,
             )
