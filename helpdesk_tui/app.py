@@ -53,7 +53,7 @@ from helpdesk_tui.store.queue_index import IndexMaintainer
 from helpdesk_tui.store.tickets import TicketStore
 from helpdesk_tui.store.wake import Waker
 from helpdesk_tui.terminal_output import install as write_only_changes
-from helpdesk_tui.terminal_output import quiet_driver, redraw_everything
+from helpdesk_tui.terminal_output import painted_since_redraw, quiet_driver, redraw_everything
 from helpdesk_tui.views import View, standard_views
 from helpdesk_tui.workers import StoreCalls
 
@@ -184,7 +184,6 @@ class HelpdeskApp(StoreCalls, App[None]):
         self._held_keys: deque[events.Key] = deque()  # typed ahead of a screen not yet ready
         self._resolved_keys: weakref.WeakSet[events.Key] = weakref.WeakSet()
         self._releasing = False
-        self._sized = False  # the terminal's size has been said (the first Resize, at start)
         if config.ui.theme in self.available_themes:
             self.theme = config.ui.theme
         # [keys]: Textual's keymap, by binding id (the action's name); clashes said on mount.
@@ -527,11 +526,13 @@ class HelpdeskApp(StoreCalls, App[None]):
     def on_resize(self, event: events.Resize) -> None:
         """The terminal was resized, so it may have reflowed or cut what it showed: the next
         repaint writes every cell. Resized away and back before the app looked, it says the
-        size the app has, and Textual repaints nothing: then all of it is repainted here."""
+        size the app has, and Textual repaints nothing: then all of it is repainted here, if
+        anything was painted (a start has two Resizes of its size, Textual's and its
+        driver's, and the first frame writes every cell anyway)."""
+        painted = painted_since_redraw()
         redraw_everything()
-        if self._sized and event.size == self.size:
+        if painted and event.size == self.size:
             self.call_later(self.action_redraw)
-        self._sized = True
 
     def action_redraw(self) -> None:
         """Forget what the terminal shows and repaint it all: only changed cells are written

@@ -88,6 +88,7 @@ class _Terminal:
     # The screen size the shadow was written at (None: unknown, the next full repaint
     # writes every cell); a resize may have reflowed what the terminal shows.
     size: tuple[int, int] | None = None
+    painted: bool = False  # an update was rendered since the start or redraw_everything()
 
 
 TERMINAL = _Terminal()
@@ -292,7 +293,7 @@ def _render_chops(self: ChopsUpdate, console: Console) -> str:
                 if not piece.cell_length:
                     continue
             writer.piece(x + start, y, [piece], skip_unchanged=True)
-    return writer.finish()
+    return _painted(writer.finish())
 
 
 def _render_layout(self: LayoutUpdate, console: Console) -> str:
@@ -303,14 +304,25 @@ def _render_layout(self: LayoutUpdate, console: Console) -> str:
     terminal = TERMINAL
     region = self.region
     size = (region.right, region.bottom)
-    known = terminal.keep and terminal.size == size and (region.x, region.y) == (0, 0)
-    if terminal.keep and not known:
-        terminal.shadow.clear()
-        terminal.size = size if (region.x, region.y) == (0, 0) else None
+    at_origin = (region.x, region.y) == (0, 0)
+    # The cells are known at the size they were written at, and so are those written since
+    # the last reset (size None: any resize forgets every cell): the start's first frames are
+    # partial updates, and the first full repaint after them wrote every cell a second time.
+    known = terminal.keep and at_origin and terminal.size in (size, None)
+    if terminal.keep:
+        if not known:
+            terminal.shadow.clear()
+        terminal.size = size if at_origin else None
     writer = _Writer(console)
     for y, line in enumerate(self.strips, region.y):
         writer.piece(region.x, y, line, skip_unchanged=known)
-    return writer.finish()
+    return _painted(writer.finish())
+
+
+def _painted(output: str) -> str:
+    if output:
+        TERMINAL.painted = True
+    return output
 
 
 def _cuts_cleanly(strip: Strip, offset: int) -> bool:
@@ -365,6 +377,13 @@ def redraw_everything() -> None:
     something outside the app wrote over the screen, or the terminal was resized)."""
     TERMINAL.shadow.clear()
     TERMINAL.size = None
+    TERMINAL.painted = False
+
+
+def painted_since_redraw() -> bool:
+    """Whether an update was rendered for the terminal since the start or the last
+    ``redraw_everything()``."""
+    return TERMINAL.painted
 
 
 _filtered: dict[type[Driver], type[Driver]] = {}

@@ -148,3 +148,30 @@ def test_the_terminal_shows_after_live_updates_and_keys_what_a_full_repaint_show
     assert bleeding == [], bleeding[:10]
     # Other characters: only a countdown or "Updated" digit that turned in between.
     assert all(d[2][0].isdigit() and d[3][0].isdigit() for d in differing), differing[:10]
+
+
+def test_the_start_paints_every_cell_once_and_a_resize_back_to_its_size_repaints_them(
+    db: Any, server: Any, tmp_path: Path
+) -> None:
+    """A start has two Resizes of the terminal's size (Textual's own, then its driver's): the
+    second asked for a full repaint, which wrote every cell a second time right after the
+    first rows (5.5 kB at 120x40). A SIGWINCH that leaves the size as it was, once the app has
+    painted, still repaints every cell (the terminal may have cut lines at the other size)."""
+    store = TicketStore(db, StoreSettings(), clock=lambda: datetime.now(UTC))
+    store.init_db()
+    seed.load(store, seed.generate(datetime.now(UTC), tickets=40, customers=20, seed=11))
+    argv = helpdesk_tui("--uri", server.uri, "--db", db.name, "--as", DEMO_AGENT_EMAIL)
+    terminal = Terminal(argv, clean_env(tmp_path), cols=COLS, rows=ROWS)
+    title = b"helpdesk-tui"  # the top bar's first cells, written by a repaint of every cell
+    try:
+        terminal.wait_for(b"sort: next deadline")  # the start view is painted
+        terminal.settle(1.5)
+        started = terminal.output.count(title)
+        resize(terminal, COLS, ROWS)  # the same size
+        terminal.wait_for(title)
+        terminal.settle(0.5)
+        after = terminal.output.count(title)
+    finally:
+        terminal.send("q")
+        terminal.kill()
+    assert (started, after) == (1, 2)
