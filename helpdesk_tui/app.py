@@ -223,15 +223,16 @@ class HelpdeskApp(StoreCalls, App[None]):
 
     def queue_painted(self) -> None:
         """The first rows are on screen: now do the start-up work nobody is waiting for."""
-        resume_collector()  # paused for the start (launch.py)
+        if self._seeded:
+            return
+        self._seeded = True
+        resume_collector(settle=True)  # paused for the start (launch.py)
         # The ticket screen, imported now rather than when the agent first opens a ticket.
         self.call_later(import_module, "helpdesk_tui.screens.ticket")
-        if not self._seeded:
-            self._seeded = True
-            # What is mine right now, so a ticket that becomes mine later can be announced.
-            store, me = self.store, self.me.id
-            self.call_store(lambda: store.assigned_ids(me), self.alerts.seed_mine, group="alerts")
-            self.call_store(self._following, self._seed_following, group="alerts")
+        # What is mine right now, so a ticket that becomes mine later can be announced.
+        store, me = self.store, self.me.id
+        self.call_store(lambda: store.assigned_ids(me), self.alerts.seed_mine, group="alerts")
+        self.call_store(self._following, self._seed_following, group="alerts")
 
     def _following(self) -> tuple[list[Any], Any]:
         """What I follow, and the staff (for the @names I answer to). Off the event loop."""

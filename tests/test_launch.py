@@ -28,6 +28,7 @@ def collector_on() -> Iterator[None]:
     yield
     launch.resume()
     gc.enable()
+    gc.unfreeze()
 
 
 def test_the_console_script_runs_the_cli_with_the_collector_paused_then_resumes_it(
@@ -65,11 +66,14 @@ async def test_the_collector_is_back_on_once_the_first_rows_are_painted(
     demo_store: TicketStore, make_app: Any
 ) -> None:
     app = make_app(demo_store)
+    gc.unfreeze()
     launch.pause()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert await until(pilot, lambda: app._seeded)  # queue_painted ran
         assert gc.isenabled()
+        # The start's survivors are out of later collections (and its garbage was freed).
+        assert gc.get_freeze_count() > 0
 
 
 async def test_the_collector_is_back_on_even_if_the_queue_never_loads(
@@ -86,6 +90,7 @@ async def test_the_collector_is_back_on_even_if_the_queue_never_loads(
     async with app.run_test(size=(120, 40)) as pilot:
         assert await until(pilot, gc.isenabled, seconds=5.0)
         assert not app._seeded  # no rows were painted: the timer turned it on
+        assert gc.get_freeze_count() == 0
 
 
 def test_the_start_does_not_import_what_the_first_rows_do_not_need() -> None:
