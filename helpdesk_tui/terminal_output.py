@@ -308,7 +308,7 @@ def _render_layout(self: LayoutUpdate, console: Console) -> str:
     # The cells are known at the size they were written at, and so are those written since
     # the last reset (size None: any resize forgets every cell): the start's first frames are
     # partial updates, and the first full repaint after them wrote every cell a second time.
-    known = terminal.keep and at_origin and terminal.size in (size, None)
+    known = terminal.keep and at_origin and _fits(terminal, size)
     if terminal.keep:
         if not known:
             terminal.shadow.clear()
@@ -317,6 +317,16 @@ def _render_layout(self: LayoutUpdate, console: Console) -> str:
     for y, line in enumerate(self.strips, region.y):
         writer.piece(region.x, y, line, skip_unchanged=known)
     return _painted(writer.finish())
+
+
+def _fits(terminal: _Terminal, size: tuple[int, int]) -> bool:
+    """Whether the remembered cells are where they show at ``size``: written at that size, or
+    since the last reset and inside it (an update drawn for the old size just after a
+    shrink lands past the new edge, where the terminal squeezes it into the last column)."""
+    if terminal.size is not None:
+        return terminal.size == size
+    width, height = size
+    return all(y < height and not any(line[width:]) for y, line in terminal.shadow.lines.items())
 
 
 def _painted(output: str) -> str:

@@ -261,3 +261,17 @@ def test_a_combining_mark_in_the_next_segment_stays_on_its_letter() -> None:
         driver.write(update.render_segments(console) + "\x1b[1;1H")
     driver.stop_application_mode()
     assert driver.written[2] == "\x1b[1;6Hdone"
+
+
+def test_cells_drawn_past_the_new_edge_after_a_shrink_are_not_trusted_by_the_next_repaint() -> None:
+    """Just after the terminal shrank (16 columns to 12), an update drawn for the old width
+    writes past the new edge, where the terminal squeezes it into the last column: the next
+    full repaint must write every cell, though the ones before the edge look unchanged."""
+    app = SimpleNamespace(cursor_position=Offset(0, 0))
+    driver = quiet_session(app)
+    full(driver, ["aaaaaaaaaaaaaaaa"], 16)
+    redraw_everything()  # the Resize to 12 columns
+    update(driver, {0: [Segment("bbbbbbbbbbbbbbXY", RED)]}, 16)  # drawn for 16 columns
+    before = len(driver.written)
+    full(driver, ["bbbbbbbbbbbb"], 12)
+    assert "bbbbbbbbbbbb" in "".join(driver.written[before:])
