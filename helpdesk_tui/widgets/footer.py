@@ -165,9 +165,8 @@ class KeyFooter(Footer):
             self._rebuild_soon()
 
     def _rebuild_soon(self) -> None:
-        if not self._rebuild_due:
-            self._rebuild_due = True
-            self.call_after_refresh(self._rebuild)
+        if not self._rebuild_due:  # False if it could not be scheduled: the next signal tries
+            self._rebuild_due = self.call_after_refresh(self._rebuild)
 
     async def _rebuild(self) -> None:
         self._rebuild_due = False  # a signal from now on needs a rebuild of its own
