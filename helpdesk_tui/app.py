@@ -60,9 +60,9 @@ from helpdesk_tui.workers import StoreCalls
 __all__ = ["FeedBatch", "HelpdeskApp", "TicketsChanged"]
 
 STYLES = Path(__file__).parent / "styles"
+COLLECTOR_PAUSED_AT_MOST = 10.0  # seconds (launch.py)
 # A countdown changes when its minute turns, so look every second; a tick writes to the
 # terminal only for a cell whose text changed (nothing on most ticks).
-COLLECTOR_PAUSED_AT_MOST = 10.0  # seconds (launch.py)
 TICK_SECONDS = 1.0
 TICK_SECONDS_UNFOCUSED = 120.0
 # Words an agent may type in the command palette for an action, beyond its footer name.
@@ -250,7 +250,6 @@ class HelpdeskApp(StoreCalls, App[None]):
         self.alerts.handles = handles(self.me.user, staff)
 
     def on_unmount(self) -> None:
-        resume_collector()
         self.feed.stop()
         if self.activity is not None:
             self.activity.stop()
