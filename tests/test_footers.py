@@ -10,12 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pilot import settle
+from pilot import on_all_open, settle
 from screen_text import screen_lines
 from textual.pilot import Pilot
 
 from helpdesk_tui.config import Config, UiConfig
-from helpdesk_tui.screens.queue import QueueScreen
 from helpdesk_tui.screens.reply import ReplyScreen
 from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.store.tickets import TicketStore
@@ -37,11 +36,7 @@ def assert_whole(line: str, *items: str) -> None:
 
 
 async def open_ticket(pilot: Pilot[Any]) -> TicketScreen:
-    await settle(pilot)
-    queue = pilot.app.screen
-    assert isinstance(queue, QueueScreen)
-    await pilot.press("3")
-    await settle(pilot)
+    await on_all_open(pilot)
     await pilot.press("enter")
     await settle(pilot)
     screen = pilot.app.screen

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import threading
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -419,15 +420,24 @@ async def test_escape_and_j_read_together_go_back_and_move_down(
         assert queue.table.cursor_row == 1
 
 
+@asynccontextmanager
+async def alt_r_bound(
+    make_app: Any, store: TicketStore, gate: threading.Event
+) -> AsyncIterator[Pilot[Any]]:
+    """The app with `reply = "alt+r"` in [keys], started, its first load let through."""
+    config = Config(keys={"reply": "alt+r"}, ui=UiConfig(poll_interval_seconds=3600))
+    app = make_app(store, config=config)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot)
+        gate.set()
+        yield pilot
+
+
 async def test_an_alt_letter_the_agent_bound_in_keys_stays_alt(
     demo_store: TicketStore, make_app: Any, gate: threading.Event
 ) -> None:
     """Escape-then-letter is for keys nobody bound: `reply = "alt+r"` in [keys] opens the reply."""
-    config = Config(keys={"reply": "alt+r"}, ui=UiConfig(poll_interval_seconds=3600))
-    app = make_app(demo_store, config=config)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await started(pilot)
-        gate.set()
+    async with alt_r_bound(make_app, demo_store, gate) as pilot:
         await read_together(pilot, "\x1br")
         await settle(pilot)
         assert stack(pilot) == ["QueueScreen", "ReplyScreen"]
@@ -461,21 +471,17 @@ async def test_an_alt_letter_bound_on_one_screen_is_escape_then_the_letter_on_an
 ) -> None:
     """With `reply = "alt+r"`, "esc r" in the reply editor (which binds no alt+r) typed "r"
     into the draft: whether ESC+r is Alt+r is up to the screen at the key's turn."""
-    config = Config(keys={"reply": "alt+r"}, ui=UiConfig(poll_interval_seconds=3600))
-    app = make_app(demo_store, config=config)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await started(pilot)
-        gate.set()
+    async with alt_r_bound(make_app, demo_store, gate) as pilot:
         await read_together(pilot, "\r\x1brHi")
         await settle(pilot)
-        reply = app.screen
+        reply = pilot.app.screen
         assert isinstance(reply, ReplyScreen) and reply.editor.text == "Hi"
         await read_together(pilot, "\x1br")
         await settle(pilot)
         assert stack(pilot) == ["QueueScreen", "TicketScreen"]
         await read_together(pilot, "\x1br")  # on the ticket, alt+r is the reply key
         await settle(pilot)
-        assert isinstance(app.screen, ReplyScreen) and app.screen.editor.text == "Hi"
+        assert isinstance(pilot.app.screen, ReplyScreen) and pilot.app.screen.editor.text == "Hi"
 
 
 async def test_escape_and_a_digit_read_together_go_back_and_switch_the_view(
