@@ -69,6 +69,10 @@ class EmbeddedServer:
     port: int = field(default_factory=free_port)
     standalone: bool = False
     log_path: Path | None = None
+    # Require SCRAM-SHA-256 logins (create the users on a start without it, then restart).
+    auth: bool = False
+    # Allow configureFailPoint (failCommand): for the fault tests only, never the demo.
+    test_commands: bool = False
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _log: object = field(default=None, init=False, repr=False)
     _config: str | None = field(default=None, init=False, repr=False)
@@ -123,6 +127,10 @@ class EmbeddedServer:
         ]
         if self.standalone:
             command.append("--standalone")
+        if self.auth:
+            command.append("--auth")
+        if self.test_commands:
+            command.append("--enable-test-commands")
         if self.log_path is None:
             handle, name = tempfile.mkstemp(prefix="secantusd-", suffix=".log")
             os.close(handle)
