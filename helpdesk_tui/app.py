@@ -47,7 +47,7 @@ from helpdesk_tui.messages import (
 from helpdesk_tui.screens.base import HelpdeskScreen, TakesKeys
 from helpdesk_tui.store.early import EarlyStart
 from helpdesk_tui.store.followers import FollowerStore
-from helpdesk_tui.store.live import Batch, FeedMode, LiveFeed
+from helpdesk_tui.store.live import Batch, FeedMode, FeedState, FeedStatus, LiveFeed
 from helpdesk_tui.store.presence import PresenceStore
 from helpdesk_tui.store.queue_index import IndexMaintainer
 from helpdesk_tui.store.tickets import TicketStore
@@ -64,6 +64,8 @@ COLLECTOR_PAUSED_AT_MOST = 10.0  # seconds (launch.py)
 # A countdown changes when its minute turns, so look every second; a tick writes to the
 # terminal only for a cell whose text changed (nothing on most ticks).
 TICK_SECONDS = 1.0
+# How often the feed's health is looked at (a stall shows within STALL_AFTER + this).
+FEED_CHECK_SECONDS = 0.5
 TICK_SECONDS_UNFOCUSED = 120.0
 # Words an agent may type in the command palette for an action, beyond its footer name.
 PALETTE_VERBS = {
@@ -178,6 +180,7 @@ class HelpdeskApp(StoreCalls, App[None]):
         self.alerts.handles = handles(me.user)
         self.activity = activity  # the demo's simulated team, if any
         self._away_since: datetime | None = None
+        self._feed_status = FeedStatus(FeedState.STARTING)
         self._blurred_at: datetime | None = None
         self._seeded = False
         self._crash_line: str | None = None
@@ -198,11 +201,38 @@ class HelpdeskApp(StoreCalls, App[None]):
 
     @property
     def feed_mode(self) -> str:
-        mode = self.feed.mode
-        text = mode.value
-        if mode is FeedMode.POLLING:
-            text = f"polling every {self.config.ui.poll_interval_seconds:g}s"
+        text = status_text(self._feed_status, self.config.ui.poll_interval_seconds)
         return f"demo database · {text}" if self.demo else text
+
+    @property
+    def feed_live(self) -> bool:
+        return self._feed_status.live
+
+    def check_feed(self) -> None:
+        """Every second, focused or not: the top bar says what the feed's health is, and a
+        change of it is said once (store/live.py ``LiveFeed.status``)."""
+        status = self.feed.status()
+        before, self._feed_status = self._feed_status, status
+        if (status.state, status.since) == (before.state, before.since):
+            return
+        for screen in self.screen_stack:
+            if isinstance(screen, HelpdeskScreen):
+                screen.post_message(FeedStateChanged(self.feed_mode))
+        if before.live and not status.live:
+            self._away_since = self._away_since or status.since or self.store.now()
+            why = {
+                FeedState.STALLED: "the database is not answering",
+                FeedState.OFFLINE: "no database server can be reached",
+            }.get(status.state, f"lost the database ({one_line(status.detail, 80)})")
+            as_of = f" from {status.rows_as_of:%H:%M:%S} UTC" if status.rows_as_of else ""
+            self.notify(
+                f"Not live: {why}. The views show what they had{as_of}; reconnecting…",
+                severity="warning",
+                timeout=8,
+            )
+        elif not before.live and status.live and self._away_since is not None:
+            self.notify("Live again: views are up to date.", timeout=4)
+            self.summarise_away()
 
     def on_mount(self) -> None:
         from helpdesk_tui.screens.queue import QueueScreen
@@ -215,6 +245,7 @@ class HelpdeskApp(StoreCalls, App[None]):
         if self.config.keys and (said := problems(self.config.keys)):
             self.notify("\n".join(said), title="Keys", severity="warning", timeout=15)
         self._ticker = self.set_interval(TICK_SECONDS, self.tick)
+        self.set_interval(FEED_CHECK_SECONDS, self.check_feed)
         # The collector paused for the start is back on at the first rows, or by now anyway
         # (a queue that cannot load keeps the app running without them).
         self.set_timer(COLLECTOR_PAUSED_AT_MOST, resume_collector)
@@ -341,19 +372,7 @@ class HelpdeskApp(StoreCalls, App[None]):
                 )
 
     def _mode_changed(self, mode: FeedMode, detail: str) -> None:
-        for screen in self.screen_stack:
-            if isinstance(screen, HelpdeskScreen):
-                screen.post_message(FeedStateChanged(self.feed_mode))
-        if mode is FeedMode.RECONNECTING:
-            self._away_since = self._away_since or self.store.now()
-            self.notify(
-                f"Lost the database ({one_line(detail, 80)}); reconnecting…",
-                severity="warning",
-                timeout=6,
-            )
-        elif self._away_since is not None and mode in (FeedMode.LIVE, FeedMode.POLLING):
-            self.notify("Reconnected: views are up to date again.", timeout=4)
-            self.summarise_away()
+        self.check_feed()
 
     def alert(self, alert: Alert) -> None:
         """A toast always; the bell and a desktop notification (OSC 9) if configured."""
@@ -539,3 +558,18 @@ class HelpdeskApp(StoreCalls, App[None]):
         (terminal_output), so text another program wrote would otherwise stay."""
         redraw_everything()
         self.screen.refresh(repaint=True)
+
+
+def status_text(status: FeedStatus, poll_interval: float) -> str:
+    """The top bar's word for the feed; when not live, since when and how old the rows are."""
+    state = status.state
+    if state is FeedState.POLLING:
+        return f"polling every {poll_interval:g}s"
+    if status.live:
+        return state.value
+    parts = [f"⚠ {state.value}"]
+    if status.since is not None and state is not FeedState.STALLED:
+        parts[0] += f" since {status.since:%H:%M}"
+    if status.rows_as_of is not None:
+        parts.append(f"rows as of {status.rows_as_of:%H:%M:%S} UTC")
+    return " · ".join(parts)

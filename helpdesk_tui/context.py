@@ -40,6 +40,9 @@ class Helpdesk(Protocol):
     @property
     def feed_mode(self) -> str: ...
 
+    @property
+    def feed_live(self) -> bool: ...
+
     def report_error(self, error: BaseException) -> None: ...
 
     def notify(

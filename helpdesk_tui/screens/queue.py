@@ -263,7 +263,8 @@ class QueueScreen(TicketActions):
         text = Text.assemble(
             ("helpdesk-tui", "bold"),
             f"  {one_line(me.user.display)} ({role})  ",
-            (f"{self.helpdesk.feed_mode}", "dim"),
+            # Not live: bold, with its ⚠ (the symbol carries it without colour).
+            (self.helpdesk.feed_mode, "dim" if self.helpdesk.feed_live else "bold"),
             no_wrap=True,
             overflow="ellipsis",
         )

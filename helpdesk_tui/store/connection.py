@@ -7,25 +7,77 @@ pymongo exception, so nothing outside ``store/`` needs to import pymongo.
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import pymongo
-from pymongo import MongoClient
+from pymongo import MongoClient, monitoring
 from pymongo.database import Database
 from pymongo.errors import ConfigurationError, PyMongoError, ServerSelectionTimeoutError
 
 from helpdesk_tui.domain.errors import StoreUnavailable
 
+# Bounds on every call, so that no answer the server never gives keeps a view or a write's
+# outcome waiting (issue 27). The driver's defaults wait forever on a socket (a stalled server
+# keeps a getMore or a write hanging) and 20 s to connect. A socket read may take this long:
+# the slowest single command we send (a count or a catch-up page at 100,000 tickets) stays well
+# under it; a write's outcome has its own, shorter bound (``pymongo.timeout`` around the write).
+SOCKET_TIMEOUT_MS = 30_000
+CONNECT_TIMEOUT_MS = 5_000
+
+
+class ServerAnswers(monitoring.CommandListener):
+    """When the server last answered a command of this client (monotonic seconds).
+
+    The live feed's health check (store/live.py) asks it: a question that waits while the
+    server answers other commands (a long catch-up) is work, not a stall.
+    """
+
+    def __init__(self) -> None:
+        self.last: float | None = None
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        pass
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        self.last = time.monotonic()
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass  # a network error is no answer; a server's error reply is rare enough to ignore
+
+
+def server_answers(client: Any) -> ServerAnswers | None:
+    """The ``ServerAnswers`` listener of a client opened by ``open_client``, if any."""
+    listeners = getattr(getattr(client, "options", None), "event_listeners", None) or ()
+    return next((x for x in listeners if isinstance(x, ServerAnswers)), None)
+
+
+def client_options(uri: str, timeout_ms: int) -> dict[str, Any]:
+    """The options ``open_client`` adds; a timeout the URI sets itself wins."""
+    options: dict[str, Any] = {
+        "appname": "helpdesk-tui",
+        "tz_aware": True,
+        "event_listeners": [ServerAnswers()],
+    }
+    lowered = uri.lower()
+    for name, value in (
+        ("serverSelectionTimeoutMS", timeout_ms),
+        ("socketTimeoutMS", SOCKET_TIMEOUT_MS),
+        ("connectTimeoutMS", min(CONNECT_TIMEOUT_MS, timeout_ms)),
+    ):
+        if name.lower() not in lowered:
+            options[name] = value
+    return options
+
 
 def open_client(uri: str, *, timeout_ms: int = 5_000, ping: bool = True) -> MongoClient[Any]:
-    """A client as the app uses it (tz-aware dates, named in the server's log), pinged once.
+    """A client as the app uses it (tz-aware dates, named in the server's log, every wait
+    bounded: ``client_options``), pinged once.
 
-    The URI's own ``serverSelectionTimeoutMS`` wins over ``timeout_ms``. Raises pymongo's
-    errors (``ConfigurationError``, ``PyMongoError``) or ``ValueError``; callers mask the URI.
+    The URI's own timeouts win over ours. Raises pymongo's errors (``ConfigurationError``,
+    ``PyMongoError``) or ``ValueError``; callers mask the URI.
     """
-    options: dict[str, Any] = {"appname": "helpdesk-tui", "tz_aware": True}
-    if "serverselectiontimeoutms" not in uri.lower():
-        options["serverSelectionTimeoutMS"] = timeout_ms
+    options = client_options(uri, timeout_ms)
     client: MongoClient[Any] = pymongo.MongoClient(uri, **options)
     if ping:
         client.admin.command("ping")

@@ -9,6 +9,12 @@ resumes once on a resumable error; past that, the loop reopens with the last res
 exponential backoff, reporting ``reconnecting``. Lost history (code 286), a fatal error or an
 invalidate drops the token and tells the views to reload, since events may be missing.
 
+Health (issue 27): a stalled server answers nothing and raises nothing, so the mode alone would
+say "live" through a stall. The feed notes when it asked the server and when the server last
+answered; ``status()`` (read by the app every second, from any thread) says "not answering"
+once a question has waited ``STALL_AFTER`` seconds, "offline" when no server can be selected,
+and "catching up" while a stream that came back still brings what it missed.
+
 Polling (standalone server): ``updatedAt >= last seen - overlap``, de-duplicated by
 a fingerprint of each document, so clock skew between writers and equal millisecond stamps lose
 nothing. Deletes are not seen by polling (the Ticket Service never deletes tickets).
@@ -21,7 +27,7 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -29,9 +35,10 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo import DESCENDING
-from pymongo.errors import OperationFailure, PyMongoError
+from pymongo.errors import OperationFailure, PyMongoError, ServerSelectionTimeoutError
 
 from helpdesk_tui.domain.models import utc
+from helpdesk_tui.store.connection import ServerAnswers, server_answers
 from helpdesk_tui.store.queries import DERIVED_FIELDS, QUEUE_FIELDS, row_fields
 from helpdesk_tui.store.queue_index import IndexMaintainer
 from helpdesk_tui.store.tickets import TicketStore
@@ -46,7 +53,12 @@ BATCH_WINDOW = 0.1  # seconds: events arriving this close together make one batc
 # cost the server ~3.7 getMores per app (SecantusDB, 10 apps). Paced, an event waits at most
 # this long, and a getMore usually brings the ticket's event with the writes that followed it.
 PACE = 0.25
-MAX_BACKOFF = 30.0
+# Seconds between attempts to reopen a failed stream, at most. Each attempt costs a server
+# selection (a few hundred bytes); a short cap brings "live" back within seconds of a restart.
+MAX_BACKOFF = 4.0
+# Seconds a question to the server (a getMore that the server answers within ``max_await``, a
+# lease renewal, opening the stream) may go unanswered before the feed is "not answering".
+STALL_AFTER = 2.5
 POLL_OVERLAP = timedelta(seconds=5)
 MESSAGE_MEMORY = 20_000  # tickets whose newest message id the poller remembers
 
@@ -56,7 +68,38 @@ class FeedMode(StrEnum):
     LIVE = "live"
     POLLING = "polling"
     RECONNECTING = "reconnecting"
+    OFFLINE = "offline"  # no server could be selected
     STOPPED = "stopped"
+
+
+class FeedState(StrEnum):
+    """What the top bar says: the mode, corrected by the feed's health."""
+
+    STARTING = "starting"
+    LIVE = "live"
+    POLLING = "polling"
+    CATCHING_UP = "catching up"
+    STALLED = "not answering"
+    RECONNECTING = "reconnecting"
+    OFFLINE = "offline"
+    STOPPED = "stopped"
+
+
+NOT_LIVE = frozenset({FeedState.STALLED, FeedState.RECONNECTING, FeedState.OFFLINE})
+
+
+@dataclass(frozen=True)
+class FeedStatus:
+    state: FeedState
+    # When the feed stopped being live (the last answer before the trouble); None when live.
+    since: datetime | None = None
+    # The views show what the server said up to this moment (its last answer).
+    rows_as_of: datetime | None = None
+    detail: str = ""
+
+    @property
+    def live(self) -> bool:
+        return self.state not in NOT_LIVE
 
 
 @dataclass(frozen=True)
@@ -166,7 +209,60 @@ class LiveFeed:
     # (store/early.py), so nothing written after that page is missed. None: from now.
     starting_point: Callable[[], Mapping[str, Any] | None] | None = None
     pace: float = PACE
+    # The clock of the health checks (tests pass their own).
+    monotonic: Callable[[], float] = time.monotonic
+    stall_after: float = STALL_AFTER
+    # When the client last heard from the server, whatever thread asked (store/connection.py);
+    # found on the store's client when not given.
+    answers: ServerAnswers | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
+    # Health, written by the feed's thread, read by the app's (plain attributes: each is
+    # replaced whole, never mutated).
+    _asked_at: float | None = field(default=None, init=False)
+    _answered_at: datetime | None = field(default=None, init=False)
+    _trouble_since: datetime | None = field(default=None, init=False)
+    _catching_up: bool = field(default=False, init=False)
+    _detail: str = field(default="", init=False)
+
+    def status(self) -> FeedStatus:
+        """The feed's state as the agent should be told it (any thread may ask)."""
+        mode, asked, now = self.mode, self._asked_at, self.monotonic()
+        waited = now - asked if asked is not None else 0.0
+        # A long job of many commands (a catch-up) is not a stall: the server keeps answering.
+        heard = answers.last if (answers := self.answers) is not None else None
+        silent = heard is None or now - heard >= self.stall_after
+        if mode in (FeedMode.LIVE, FeedMode.POLLING) and waited >= self.stall_after and silent:
+            since = self._answered_at
+            return FeedStatus(FeedState.STALLED, since, since, f"no answer for {waited:.0f} s")
+        if mode in (FeedMode.RECONNECTING, FeedMode.OFFLINE):
+            state = FeedState(mode.value)
+            return FeedStatus(state, self._trouble_since, self._answered_at, self._detail)
+        if mode is FeedMode.LIVE and self._catching_up:
+            return FeedStatus(FeedState.CATCHING_UP, rows_as_of=self._answered_at)
+        return FeedStatus(FeedState(mode.value), rows_as_of=self._answered_at)
+
+    @contextlib.contextmanager
+    def _asking(self) -> Iterator[None]:
+        """Around every question to the server: how long it has waited is the feed's health."""
+        self._asked_at = self.monotonic()
+        try:
+            yield
+        finally:
+            self._asked_at = None
+
+    def _answered(self, *, stalled: bool = False, empty: bool = True) -> None:
+        """The server answered: the views are as of now. An answer after a stall or a reopen
+        that brings events is the backlog ("catching up"); an empty one means caught up."""
+        self._answered_at = self.store.now()
+        self._trouble_since = None
+        if empty:
+            self._catching_up = False
+        elif stalled:
+            self._catching_up = True
+
+    def __post_init__(self) -> None:
+        if self.answers is None:
+            self.answers = server_answers(self.store.db.client)
 
     def stop(self) -> None:
         self._stop.set()
@@ -202,6 +298,10 @@ class LiveFeed:
         self.emit(Batch(changes=changes))
 
     def _set_mode(self, mode: FeedMode, detail: str = "", *, reload: bool = False) -> None:
+        if mode in (FeedMode.RECONNECTING, FeedMode.OFFLINE):
+            if self._trouble_since is None:
+                self._trouble_since = self._answered_at or self.store.now()
+            self._detail = detail
         if mode is not self.mode or reload:
             self.mode = mode
             self.emit(Batch(mode=mode, reload=reload, detail=detail))
@@ -229,16 +329,22 @@ class LiveFeed:
         pipeline = stream_pipeline()
         while not self.stopped:
             try:
-                with self.store.tickets.watch(
-                    pipeline,
-                    full_document="updateLookup",
-                    resume_after=self.resume_token,
-                    max_await_time_ms=int(min(self.poll_interval, 1.0) * 1000),
-                ) as stream:
+                with self._asking():
+                    stream = self.store.tickets.watch(
+                        pipeline,
+                        full_document="updateLookup",
+                        resume_after=self.resume_token,
+                        max_await_time_ms=int(min(self.poll_interval, 1.0) * 1000),
+                    )
+                with stream:
                     # Views reload once the new stream is open (so nothing falls in between),
                     # and only if events may be missing: when views may already have loaded
                     # and we have no token to resume from. A resume with our token loses none.
                     missed = self.resume_token is None and self.ready.is_set()
+                    # Back after trouble: what was missed comes first ("catching up").
+                    back = self.mode in (FeedMode.RECONNECTING, FeedMode.OFFLINE)
+                    self._answered()
+                    self._catching_up = back or missed
                     self._set_mode(FeedMode.LIVE, reload=missed)
                     if not self.ready.is_set() and self.maintainer is not None:
                         # The views' first page does not wait for the lease and its catch-up
@@ -261,6 +367,8 @@ class LiveFeed:
                     self._set_mode(FeedMode.RECONNECTING, _reason(error))
                 else:
                     self._set_mode(FeedMode.RECONNECTING, _reason(error))
+            except ServerSelectionTimeoutError as error:
+                self._set_mode(FeedMode.OFFLINE, _reason(error))
             except PyMongoError as error:
                 self._set_mode(FeedMode.RECONNECTING, _reason(error))
             self.ready.set()
@@ -278,12 +386,16 @@ class LiveFeed:
         quiet_until = 0.0  # after an empty answer: not before this (monotonic) time
         try:
             while stream.alive and not self.stopped:
-                self._maintain()
+                with self._asking():
+                    self._maintain()
                 if (wait := quiet_until - time.monotonic()) > 0 and self._stop.wait(wait):
                     break
                 asked = time.monotonic()
-                event = stream.try_next()
+                with self._asking():
+                    event = stream.try_next()
                 self.resume_token = stream.resume_token
+                stalled = time.monotonic() - asked >= self.stall_after
+                self._answered(stalled=stalled, empty=event is None)
                 if event is None:
                     quiet_until = asked + self.pace
                     if pending:
@@ -323,6 +435,7 @@ class LiveFeed:
                 if isinstance(doc.get("_id"), ObjectId) and isinstance(stamp, datetime):
                     last[doc["_id"]] = (_fingerprint(doc), utc(stamp))
                     self._polled_change(doc, newest, started)
+        self._answered()
         self._set_mode(FeedMode.POLLING, f"every {self.poll_interval:g}s")
         self.ready.set()
         failing = False
@@ -330,16 +443,24 @@ class LiveFeed:
             self._wait(self.poll_interval)
             if self.stopped:
                 break
-            self._maintain()
+            with self._asking():
+                self._maintain()
             try:
-                cursor = self.store.tickets.find(
-                    {"updatedAt": {"$gte": since - POLL_OVERLAP}}, projection
-                ).sort("updatedAt", 1)
-                docs = list(cursor)
+                with self._asking():
+                    cursor = self.store.tickets.find(
+                        {"updatedAt": {"$gte": since - POLL_OVERLAP}}, projection
+                    ).sort("updatedAt", 1)
+                    docs = list(cursor)
             except PyMongoError as error:
                 failing = True
-                self._set_mode(FeedMode.RECONNECTING, _reason(error))
+                mode = (
+                    FeedMode.OFFLINE
+                    if isinstance(error, ServerSelectionTimeoutError)
+                    else FeedMode.RECONNECTING
+                )
+                self._set_mode(mode, _reason(error))
                 continue
+            self._answered()
             if failing:
                 failing = False
                 self._set_mode(FeedMode.POLLING, "reconnected", reload=True)
