@@ -11,6 +11,7 @@ The bounds asserted are the issue's user-facing ones (not live within 8 s, live 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
@@ -22,10 +23,11 @@ from typing import Any
 import pytest
 from conftest import FakeClock
 from pilot import plain, record_notifications, settle, until
+from pymongo import MongoClient, monitoring
 from textual.widgets import Static
 
 from helpdesk_tui.demo import seed
-from helpdesk_tui.store.connection import connect_database
+from helpdesk_tui.store.connection import client_options, connect_database
 from helpdesk_tui.store.embedded import EmbeddedServer
 from helpdesk_tui.store.live import Batch, FeedMode, FeedState, LiveFeed
 from helpdesk_tui.store.tickets import StoreSettings, TicketStore
@@ -191,3 +193,68 @@ async def test_the_top_bar_says_not_live_through_a_stall_and_live_after(
             continue_server(own_server)
         assert await until(pilot, lambda: plain(bar).endswith("· live"), LIVE_AGAIN_WITHIN)
         assert any("Live again" in m for _, _, m in said)
+
+
+class DroppedGetMores(monitoring.CommandListener):
+    """Counts the getMores that ended in a network error (the fail point firing)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        pass
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        if event.command_name == "getMore" and "ok" not in event.failure:
+            self.count += 1
+
+
+@pytest.fixture(scope="module")
+def faulty_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServer]:
+    """A server that takes fail points (``--enable-test-commands``), for this module only."""
+    log = tmp_path_factory.mktemp("failpoints") / "secantusd.log"
+    server = EmbeddedServer(log_path=log, test_commands=True).start()
+    yield server
+    server.stop()
+
+
+def test_the_stream_resumes_after_its_connection_is_closed_without_missing_an_event(
+    faulty_server: EmbeddedServer, clock: FakeClock
+) -> None:
+    """failCommand closeConnection on the stream's next getMore: the driver resumes from the
+    token, and the ticket written meanwhile arrives, once, with no reload asked."""
+    name = f"resume_{os.getpid()}_{time.monotonic_ns()}"
+    options = client_options(faulty_server.uri, 5_000)
+    dropped = DroppedGetMores()
+    options["event_listeners"].append(dropped)
+    db = MongoClient(faulty_server.uri, **options)[name]
+    admin = db.client.admin
+    store = TicketStore(db, StoreSettings(), clock=clock)
+    store.init_db()
+    running = Running(store)
+    try:
+        with running as feed:
+            admin.command(
+                "configureFailPoint",
+                "failCommand",
+                mode={"times": 1},
+                data={"failCommands": ["getMore"], "closeConnection": True},
+            )
+            written = store.tickets.insert_one({"subject": "across the dropped link"}).inserted_id
+
+            def arrivals() -> int:
+                return sum(c.id == written for b in list(running.batches) for c in b.changes)
+
+            assert wait_for(lambda: arrivals() >= 1, LIVE_AGAIN_WITHIN) is not None
+            assert feed.status().live
+        assert dropped.count == 1  # the fail point did close the stream's connection
+        assert arrivals() == 1
+        assert not any(b.reload for b in running.batches)  # resumed, not re-read
+    finally:
+        with contextlib.suppress(Exception):
+            admin.command("configureFailPoint", "failCommand", mode="off")
+        db.client.drop_database(name)
+        db.client.close()
