@@ -224,9 +224,10 @@ class HelpdeskApp(StoreCalls, App[None]):
                 FeedState.STALLED: "the database is not answering",
                 FeedState.OFFLINE: "no database server can be reached",
             }.get(status.state, f"lost the database ({one_line(status.detail, 80)})")
-            as_of = f" from {status.rows_as_of:%H:%M:%S} UTC" if status.rows_as_of else ""
+            as_of = f" at {status.rows_as_of:%H:%M:%S} UTC" if status.rows_as_of else ""
+            then = "waiting for it" if status.state is FeedState.STALLED else "reconnecting"
             self.notify(
-                f"Not live: {why}. The views show what they had{as_of}; reconnecting…",
+                f"Not live: {why}. The views show what they had{as_of}; {then}…",
                 severity="warning",
                 timeout=8,
             )
