@@ -64,6 +64,9 @@ COLLECTOR_PAUSED_AT_MOST = 10.0  # seconds (launch.py)
 # A countdown changes when its minute turns, so look every second; a tick writes to the
 # terminal only for a cell whose text changed (nothing on most ticks).
 TICK_SECONDS = 1.0
+# A served app's sign-in (serve.py): a login and a password to a store and who that login is;
+# raises a HelpdeskError that says why not, fit to show.
+SignIn = Callable[[str, str], tuple[TicketStore, Identity]]
 # How often the feed's health is looked at (a stall shows within STALL_AFTER + this).
 FEED_CHECK_SECONDS = 0.5
 TICK_SECONDS_UNFOCUSED = 120.0
@@ -136,24 +139,63 @@ class HelpdeskApp(StoreCalls, App[None]):
     def __init__(
         self,
         *,
-        store: TicketStore,
+        store: TicketStore | None = None,
         config: Config,
-        me: Identity,
+        me: Identity | None = None,
         demo: bool = False,
         clock: Callable[[], datetime] | None = None,
         drafts: Drafts | None = None,
         activity: Any = None,
         early: EarlyStart | None = None,
+        sign_in: SignIn | None = None,
+        where: str = "",
     ) -> None:
+        """``store`` and ``me``: who is working, on what. Or, served in a browser (serve.py),
+        ``sign_in``: the app starts on the sign-in screen, which gets them from the visitor's
+        own database login (``where``: the server, as shown there, credentials masked)."""
         write_only_changes()  # a changed cell costs its characters, not the line before it
         super().__init__()
-        self.store = store
         self.config = config
-        self.me = me
         self.demo = demo
+        self.activity = activity  # the demo's simulated team, if any
+        self._sign_in, self._where = sign_in, where
+        self._attached = False
+        self._away_since: datetime | None = None
+        self._feed_status = FeedStatus(FeedState.STARTING)
+        self._blurred_at: datetime | None = None
+        self._seeded = False
+        self._crash_line: str | None = None
+        self._held_keys: deque[events.Key] = deque()  # typed ahead of a screen not yet ready
+        self._resolved_keys: weakref.WeakSet[events.Key] = weakref.WeakSet()
+        self._releasing = False
+        if config.ui.theme in self.available_themes:
+            self.theme = config.ui.theme
+        # [keys]: Textual's keymap, by binding id (the action's name); clashes said on mount.
+        self.set_keymap(config.keys)
+        if palette := self._keymap.get("command_palette"):
+            # Where the footer looks for the palette's key (this app's, not every app's).
+            self.COMMAND_PALETTE_BINDING = palette.split(",")[0]  # type: ignore[misc]
+        if store is not None and me is not None:
+            self._open_session(store, me, clock=clock, drafts=drafts, early=early)
+        elif sign_in is None:
+            raise ValueError("HelpdeskApp needs a store and an identity, or a sign-in")
+
+    def _open_session(
+        self,
+        store: TicketStore,
+        me: Identity,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        drafts: Drafts | None = None,
+        early: EarlyStart | None = None,
+    ) -> None:
+        """The helpdesk of one person on one database: everything that needs them."""
+        config = self.config
+        self.store = store
+        self.me = me
         self.clock = clock or store.clock
         # Drafts are filed by database (the demo's apart) and ticket number: both stay.
-        scope = f"demo-{store.database_name}" if demo else store.database_name
+        scope = f"demo-{store.database_name}" if self.demo else store.database_name
         self.drafts = drafts or Drafts(drafts_dir(config), me.id, scope=scope)
         self.views: list[View] = standard_views(
             me.id, config.views, lambda email: store.user_by_email(email).id
@@ -178,22 +220,7 @@ class HelpdeskApp(StoreCalls, App[None]):
         # first name once the staff list says no colleague shares it.
         self.followers = FollowerStore(store.db, config.mongo.followers, clock=store.clock)
         self.alerts.handles = handles(me.user)
-        self.activity = activity  # the demo's simulated team, if any
-        self._away_since: datetime | None = None
-        self._feed_status = FeedStatus(FeedState.STARTING)
-        self._blurred_at: datetime | None = None
-        self._seeded = False
-        self._crash_line: str | None = None
-        self._held_keys: deque[events.Key] = deque()  # typed ahead of a screen not yet ready
-        self._resolved_keys: weakref.WeakSet[events.Key] = weakref.WeakSet()
-        self._releasing = False
-        if config.ui.theme in self.available_themes:
-            self.theme = config.ui.theme
-        # [keys]: Textual's keymap, by binding id (the action's name); clashes said on mount.
-        self.set_keymap(config.keys)
-        if palette := self._keymap.get("command_palette"):
-            # Where the footer looks for the palette's key (this app's, not every app's).
-            self.COMMAND_PALETTE_BINDING = palette.split(",")[0]  # type: ignore[misc]
+        self._attached = True
 
     def get_driver_class(self) -> type[Driver]:
         """The platform's driver, writing fewer bytes per update (terminal_output)."""
@@ -236,6 +263,22 @@ class HelpdeskApp(StoreCalls, App[None]):
             self.summarise_away()
 
     def on_mount(self) -> None:
+        if not self._attached and self._sign_in is not None:
+            from helpdesk_tui.screens.sign_in import SignInScreen
+
+            self.push_screen(SignInScreen(self._sign_in, self._where), callback=self._signed_in)
+            return
+        self._start()
+
+    def _signed_in(self, session: tuple[TicketStore, Identity] | None) -> None:
+        if session is None:
+            self.exit()
+            return
+        store, me = session
+        self._open_session(store, me)
+        self._start()
+
+    def _start(self) -> None:
         from helpdesk_tui.screens.queue import QueueScreen
 
         # The feed opens its stream before the queue's first query (the queue waits for it).
@@ -282,7 +325,8 @@ class HelpdeskApp(StoreCalls, App[None]):
         self.alerts.handles = handles(self.me.user, staff)
 
     def on_unmount(self) -> None:
-        self.feed.stop()
+        if self._attached:
+            self.feed.stop()
         if self.activity is not None:
             self.activity.stop()
 
@@ -420,11 +464,15 @@ class HelpdeskApp(StoreCalls, App[None]):
         self.screen.post_message(ClockTick(self.store.now()))
 
     def on_app_blur(self) -> None:
+        if not self._attached:
+            return
         self._ticker.stop()
         self._ticker = self.set_interval(TICK_SECONDS_UNFOCUSED, self.tick)
         self._blurred_at = self.store.now()
 
     def on_app_focus(self) -> None:
+        if not self._attached:
+            return
         self._ticker.stop()
         self.tick()
         self._ticker = self.set_interval(TICK_SECONDS, self.tick)

@@ -26,13 +26,24 @@ from helpdesk_tui.config import (
     mask_uri,
 )
 from helpdesk_tui.crash import CRASH_EXIT, crash_line, debugging, record_crash
-from helpdesk_tui.domain.errors import HelpdeskError, InvalidRequest, NotFound, StoreUnavailable
+from helpdesk_tui.domain.errors import (
+    HelpdeskError,
+    InvalidRequest,
+    NotFound,
+    PermissionDenied,
+    StoreUnavailable,
+)
 from helpdesk_tui.domain.models import Category, NewTicket, Priority, Status, Ticket
 from helpdesk_tui.domain.people import Identity
 from helpdesk_tui.domain.sla import evaluate
 from helpdesk_tui.domain.text import json_text, literal, one_line
 from helpdesk_tui.launch import resume as resume_collector
-from helpdesk_tui.store.connection import connect_database
+from helpdesk_tui.store.connection import (
+    accepts_anyone,
+    connect_database,
+    is_authentication_failure,
+    without_credentials,
+)
 from helpdesk_tui.store.early import EarlyStart
 from helpdesk_tui.store.embedded import EmbeddedServer
 from helpdesk_tui.store.queries import QueueQuery, SortKey
@@ -230,6 +241,7 @@ def main_callback(
     database: DbOpt = None,
     email: AsOpt = None,
     read_only: ReadOnlyOpt = False,
+    sign_in: Annotated[bool, typer.Option("--sign-in", hidden=True)] = False,
 ) -> None:
     """Open the helpdesk on the configured database (see `demo` to try it without one)."""
     ctx.obj = Options(config, uri, database, email, read_only)
@@ -238,6 +250,9 @@ def main_callback(
         return
     with clear_errors():
         cfg = _config(ctx)
+        if sign_in:  # a served visitor's process (serve.py): their own login, on screen
+            _run_signed_in(cfg, read_only)
+            return
         store = connect(cfg)
         me = identify(store, cfg, cfg.agent.email, read_only)
         _run_app(store, cfg, me)
@@ -351,10 +366,18 @@ def serve(
     public: Annotated[
         bool,
         typer.Option(
-            "--public",
-            help="Allow an address other than loopback. There is NO authentication: anyone who "
-            "reaches it works as you.",
+            "--public", help="Allow an address other than loopback (needs TLS, or --insecure)."
         ),
+    ] = False,
+    tls_cert: Annotated[
+        Path | None, typer.Option("--tls-cert", metavar="<file>", help="TLS certificate (PEM).")
+    ] = None,
+    tls_key: Annotated[
+        Path | None, typer.Option("--tls-key", metavar="<file>", help="TLS private key (PEM).")
+    ] = None,
+    insecure: Annotated[
+        bool,
+        typer.Option("--insecure", help="With --public: serve without TLS (passwords in clear)."),
     ] = False,
     demo_data: Annotated[
         bool, typer.Option("--demo", help="Each visitor gets the demo (its own database).")
@@ -362,16 +385,24 @@ def serve(
 ) -> None:
     """Run the app in a browser tab (textual-serve): one app process per visitor.
 
-    WARNING: textual-serve has no authentication. Everyone who can open the page works as
-    the identity this server runs with (--as or agent.email; the same rules as in the
-    terminal). It binds to 127.0.0.1 by default: reach it through an SSH tunnel
-    (ssh -L 8000:127.0.0.1:8000 host). Another address needs --public and draws a warning.
+    textual-serve has no authentication of its own, so each visitor signs in with their own
+    database login, and is who that login says (the server must require logins). The password
+    goes only to the database driver: never into a URL, a log or a command line. It binds to
+    127.0.0.1 by default: reach it through an SSH tunnel (ssh -L 8000:127.0.0.1:8000 host).
+    Another address needs --public and TLS (--tls-cert, --tls-key), or --insecure.
+    --demo: every visitor gets a demo of their own, no sign-in (and no authentication).
     """
     from helpdesk_tui import serve as web
 
     opts: Options = ctx.obj
     with clear_errors():
-        if (refused := web.refusal(host, public)) is not None:
+        if (tls_cert is None) != (tls_key is None):
+            fail("TLS needs both --tls-cert and --tls-key", 2)
+        tls = (str(tls_cert), str(tls_key)) if tls_cert and tls_key else None
+        refused = web.refusal(
+            host, public, tls=tls is not None, insecure=insecure, signs_in=not demo_data
+        )
+        if refused is not None:
             fail(refused, 2)
         cfg = _config(ctx)
         args: list[str] = []
@@ -381,26 +412,85 @@ def serve(
             args += ["--db", opts.database]
         if opts.read_only:
             args.append("--read-only")
+        demo_for = None
         if demo_data:
             from helpdesk_tui.demo.seed import DEMO_AGENT_EMAIL
 
-            who = opts.email or DEMO_AGENT_EMAIL
+            demo_for = opts.email or DEMO_AGENT_EMAIL
+            if opts.email:
+                args += ["--as", opts.email]
             command = ["demo"]
         else:
-            # The same identity rules as the terminal app, checked now, not per visitor.
-            store = connect(cfg)
-            who = identify(store, cfg, cfg.agent.email, opts.read_only).user.email
+            if opts.email:
+                fail("serve signs each visitor in with their own login: drop --as", 2)
+            # Visitors must be told apart by the database itself: refuse a server that lets
+            # anyone in without a login (a sign-in would prove nothing there).
+            uri = without_credentials(cfg.mongo.uri.get_secret_value())
+            if accepts_anyone(uri, cfg.mongo.database, cfg.mongo.server_selection_timeout_ms):
+                fail(
+                    f"the database at {mask_uri(uri)} answers without a login, so a visitor's "
+                    "sign-in would prove nothing: serve needs a server with authentication "
+                    "(or try serve --demo)",
+                    2,
+                )
+            args.append("--sign-in")
             command = []
-        if opts.email:
-            args += ["--as", opts.email]
-        if opts.uri:  # to each visitor's process by environment, never on a command line
+        # To each visitor's process by environment, never on a command line; without the
+        # server's own credentials: each visitor brings theirs.
+        if opts.uri:
             os.environ["HELPDESK_TUI_MONGO_URI"] = opts.uri
-        if not web.is_loopback(host):
-            typer.echo(
-                f"helpdesk-tui: WARNING: {web.public_warning(host, port, one_line(who))}", err=True
+        if not demo_data:
+            os.environ["HELPDESK_TUI_MONGO_URI"] = without_credentials(
+                cfg.mongo.uri.get_secret_value()
             )
-        typer.echo(f"helpdesk-tui: serving on http://{host}:{port} (ctrl+c stops)", err=True)
-        web.run(web.child_command(args, command), host, port)
+        if not web.is_loopback(host):
+            warning = web.public_warning(
+                host, port, tls=tls is not None, demo_for=one_line(demo_for) if demo_for else None
+            )
+            typer.echo(f"helpdesk-tui: WARNING: {warning}", err=True)
+        scheme = "https" if tls else "http"
+        typer.echo(f"helpdesk-tui: serving on {scheme}://{host}:{port} (ctrl+c stops)", err=True)
+        if tls is None:
+            web.run(web.child_command(args, command), host, port)
+        else:
+            web.run(web.child_command(args, command), host, port, tls=tls)
+
+
+def _run_signed_in(config: Config, read_only: bool) -> None:
+    """A served visitor's app: the sign-in screen first, then the helpdesk of that login."""
+    from helpdesk_tui.app import HelpdeskApp
+
+    uri = without_credentials(config.mongo.uri.get_secret_value())
+
+    def attempt(login: str, password: str) -> tuple[TicketStore, Identity]:
+        try:
+            db = connect_database(
+                uri,
+                config.mongo.database,
+                timeout_ms=config.mongo.server_selection_timeout_ms,
+                username=login,
+                password=password,
+            )
+        except StoreUnavailable as error:
+            if is_authentication_failure(error):
+                raise PermissionDenied("wrong login or password") from None
+            reason = mask_secrets(str(error), uri).replace(password, "***")[:160]
+            raise StoreUnavailable(f"cannot reach MongoDB at {mask_uri(uri)}: {reason}") from None
+        store = TicketStore(db, settings_from_config(config))
+        try:
+            me = identify(store, config, None, read_only)
+        except typer.Exit:  # identify's own refusals: the login is no member of staff here
+            db.client.close()
+            raise PermissionDenied(f"{login} is not a member of staff on this helpdesk") from None
+        except HelpdeskError:
+            db.client.close()
+            raise
+        return store, me
+
+    app = HelpdeskApp(config=config, sign_in=attempt, where=mask_uri(uri))
+    app.run(mouse=config.ui.mouse_on(os.environ))
+    if app.return_code:
+        raise typer.Exit(app.return_code)
 
 
 @app.command(cls=HelpdeskCommand)

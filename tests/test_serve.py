@@ -91,3 +91,35 @@ def test_serve_help_says_there_is_no_authentication() -> None:
 )
 def test_which_addresses_are_loopback(host: str, loopback: bool) -> None:
     assert web.is_loopback(host) is loopback
+
+
+def test_serve_refuses_a_public_bind_that_signs_in_without_tls(served: list[Any]) -> None:
+    result = serve("--host", "0.0.0.0", "--public")
+    assert result.exit_code == 2
+    assert served == []
+    assert "without TLS" in result.stderr and "--tls-cert" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_serve_needs_both_tls_files(served: list[Any], tmp_path: Any) -> None:
+    result = serve("--tls-cert", str(tmp_path / "cert.pem"))
+    assert result.exit_code == 2
+    assert "both --tls-cert and --tls-key" in result.stderr
+
+
+def test_serve_refuses_a_database_that_lets_anyone_in(
+    served: list[Any], server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The session's test server has no authentication: a sign-in would prove nothing."""
+    monkeypatch.setenv("HELPDESK_TUI_MONGO_URI", server.uri)
+    result = serve()
+    assert result.exit_code == 2, result.output
+    assert served == []
+    assert "answers without a login" in result.stderr
+
+
+def test_serve_does_not_take_an_identity_from_the_command_line(served: list[Any]) -> None:
+    result = CliRunner().invoke(cli.app, ["--as", "sam@helpdesk.example", "serve"])
+    assert result.exit_code == 2
+    assert "drop --as" in result.stderr
+    assert served == []

@@ -13,7 +13,12 @@ from typing import Any
 import pymongo
 from pymongo import MongoClient, monitoring
 from pymongo.database import Database
-from pymongo.errors import ConfigurationError, PyMongoError, ServerSelectionTimeoutError
+from pymongo.errors import (
+    ConfigurationError,
+    OperationFailure,
+    PyMongoError,
+    ServerSelectionTimeoutError,
+)
 
 from helpdesk_tui.domain.errors import StoreUnavailable
 
@@ -70,7 +75,14 @@ def client_options(uri: str, timeout_ms: int) -> dict[str, Any]:
     return options
 
 
-def open_client(uri: str, *, timeout_ms: int = 5_000, ping: bool = True) -> MongoClient[Any]:
+def open_client(
+    uri: str,
+    *,
+    timeout_ms: int = 5_000,
+    ping: bool = True,
+    username: str | None = None,
+    password: str | None = None,
+) -> MongoClient[Any]:
     """A client as the app uses it (tz-aware dates, named in the server's log, every wait
     bounded: ``client_options``), pinged once.
 
@@ -78,13 +90,22 @@ def open_client(uri: str, *, timeout_ms: int = 5_000, ping: bool = True) -> Mong
     ``PyMongoError``) or ``ValueError``; callers mask the URI.
     """
     options = client_options(uri, timeout_ms)
+    if username is not None:  # a sign-in: given apart, never put into the URI
+        options.update(username=username, password=password)
     client: MongoClient[Any] = pymongo.MongoClient(uri, **options)
     if ping:
         client.admin.command("ping")
     return client
 
 
-def connect_database(uri: str, database: str, *, timeout_ms: int = 5_000) -> Database[Any]:
+def connect_database(
+    uri: str,
+    database: str,
+    *,
+    timeout_ms: int = 5_000,
+    username: str | None = None,
+    password: str | None = None,
+) -> Database[Any]:
     """The named database on a pinged client, or :class:`StoreUnavailable` saying why not.
 
     The error's message is short and whole: what failed in the driver's words (its topology
@@ -92,7 +113,9 @@ def connect_database(uri: str, database: str, *, timeout_ms: int = 5_000) -> Dat
     secrets before showing it. ``OSError`` covers an unreadable tlsCAFile/tlsCertificateKeyFile.
     """
     try:
-        client = open_client(uri, timeout_ms=timeout_ms, ping=False)
+        client = open_client(
+            uri, timeout_ms=timeout_ms, ping=False, username=username, password=password
+        )
     except (ConfigurationError, PyMongoError, ValueError, OSError) as error:
         raise StoreUnavailable(_first_line(error)) from error
     try:
@@ -122,3 +145,42 @@ def _without_topology(reason: str) -> str:
         if cut in reason:
             reason = reason[: reason.index(cut)]
     return reason.rstrip(" ,:") or "no server answered"
+
+
+def without_credentials(uri: str) -> str:
+    """The URI with any ``user:password@`` taken out (a served app signs each visitor in with
+    their own login instead)."""
+    scheme, sep, rest = uri.partition("://")
+    if not sep:
+        return uri
+    hosts, slash, tail = rest.partition("/")
+    return f"{scheme}://{hosts.rpartition('@')[2]}{slash}{tail}"
+
+
+def accepts_anyone(uri: str, database: str, timeout_ms: int = 5_000) -> bool:
+    """Whether the server answers a read of ``database`` on a connection without a login.
+
+    Raises :class:`StoreUnavailable` when it cannot be reached at all.
+    """
+    try:
+        client = open_client(without_credentials(uri), timeout_ms=timeout_ms, ping=False)
+    except (ConfigurationError, PyMongoError, ValueError, OSError) as error:
+        raise StoreUnavailable(_first_line(error)) from error
+    try:
+        client[database].command("listCollections", nameOnly=True, authorizedCollections=True)
+    except OperationFailure:
+        return False  # "requires authentication" (code 13), or any refusal: not anyone
+    except (PyMongoError, OSError) as error:
+        raise StoreUnavailable(_first_line(error)) from error
+    finally:
+        client.close()
+    return True
+
+
+def is_authentication_failure(error: BaseException) -> bool:
+    """A StoreUnavailable (or driver error) that is the server refusing the login."""
+    cause = error.__cause__ if isinstance(error, StoreUnavailable) else error
+    return isinstance(cause, OperationFailure) and cause.code == AUTHENTICATION_FAILED
+
+
+AUTHENTICATION_FAILED = 18
