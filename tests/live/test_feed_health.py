@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from conftest import FakeClock
 from pilot import plain, record_notifications, settle, until
+from ptyrun import Terminal, clean_env, helpdesk_tui
 from pymongo import MongoClient, monitoring
 from textual.widgets import Static
 
@@ -258,3 +259,28 @@ def test_the_stream_resumes_after_its_connection_is_closed_without_missing_an_ev
             admin.command("configureFailPoint", "failCommand", mode="off")
         db.client.drop_database(name)
         db.client.close()
+
+
+def test_in_a_real_terminal_a_stall_is_said_within_seconds_and_live_returns(
+    own_server: EmbeddedServer, stalled_store: TicketStore, clock: FakeClock, tmp_path: Path
+) -> None:
+    """The real command on a pty: the top bar's bytes say it, not only the app's state."""
+    seed.load(stalled_store, seed.generate(clock.now, tickets=20, customers=10, seed=7))
+    argv = helpdesk_tui(
+        "--uri", own_server.uri, "--db", stalled_store.db.name, "--as", "ana@helpdesk.example"
+    )
+    terminal = Terminal(argv, clean_env(tmp_path), cols=100, rows=30)
+    try:
+        terminal.wait_for(b"live", 30)  # the top bar, the first line written
+        terminal.settle()
+        assert own_server.pid is not None
+        os.kill(own_server.pid, signal.SIGSTOP)
+        try:
+            terminal.wait_for("⚠ not answering".encode(), NOT_LIVE_WITHIN)
+        finally:
+            continue_server(own_server)
+        terminal.wait_for(b"live", LIVE_AGAIN_WITHIN)
+        terminal.send("q")
+        assert terminal.wait_exit() == 0
+    finally:
+        terminal.kill()
