@@ -222,6 +222,22 @@ ReadOnlyOpt = Annotated[bool, typer.Option("--read-only", help="Observe only: no
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from helpdesk_tui import __version__
+
+        typer.echo(f"helpdesk-tui {__version__}")
+        raise typer.Exit()
+
+
+VersionOpt = Annotated[
+    bool,
+    typer.Option(
+        "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+    ),
+]
+
+
 @app.callback(invoke_without_command=True)
 def main_callback(
     ctx: typer.Context,
@@ -230,6 +246,7 @@ def main_callback(
     database: DbOpt = None,
     email: AsOpt = None,
     read_only: ReadOnlyOpt = False,
+    version: VersionOpt = False,
 ) -> None:
     """Open the helpdesk on the configured database (see `demo` to try it without one)."""
     ctx.obj = Options(config, uri, database, email, read_only)
