@@ -34,7 +34,7 @@ from helpdesk_tui.domain.text import json_text, literal, one_line
 from helpdesk_tui.launch import resume as resume_collector
 from helpdesk_tui.store.connection import connect_database
 from helpdesk_tui.store.early import EarlyStart
-from helpdesk_tui.store.embedded import EmbeddedServer
+from helpdesk_tui.store.embedded import EmbeddedServer, demo_missing
 from helpdesk_tui.store.queries import QueueQuery, SortKey
 from helpdesk_tui.store.settings import settings_from_config, system_clock
 from helpdesk_tui.store.tickets import TicketStore
@@ -275,6 +275,8 @@ def demo(
     process on a free loopback port and stopped with the app: the demo runs the same live
     change-stream path as production.
     """
+    if (missing := demo_missing()) is not None:  # a production install: no demo extra
+        fail(missing, 2)
     from helpdesk_tui.demo.activity import Activity
     from helpdesk_tui.demo.seed import DEMO_AGENT_EMAIL
 
@@ -386,6 +388,8 @@ def serve(
     """
     from helpdesk_tui import serve as web
 
+    if (missing := web.missing_extras(demo_data)) is not None:  # not in a production install
+        fail(missing, 2)
     opts: Options = ctx.obj
     with clear_errors():
         if (refused := web.refusal(host, public)) is not None:
