@@ -45,7 +45,7 @@ from helpdesk_tui.store.connection import (
     without_credentials,
 )
 from helpdesk_tui.store.early import EarlyStart
-from helpdesk_tui.store.embedded import EmbeddedServer
+from helpdesk_tui.store.embedded import EmbeddedServer, demo_missing
 from helpdesk_tui.store.queries import QueueQuery, SortKey
 from helpdesk_tui.store.settings import settings_from_config, system_clock
 from helpdesk_tui.store.tickets import TicketStore
@@ -233,6 +233,22 @@ ReadOnlyOpt = Annotated[bool, typer.Option("--read-only", help="Observe only: no
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from helpdesk_tui import __version__
+
+        typer.echo(f"helpdesk-tui {__version__}")
+        raise typer.Exit()
+
+
+VersionOpt = Annotated[
+    bool,
+    typer.Option(
+        "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+    ),
+]
+
+
 @app.callback(invoke_without_command=True)
 def main_callback(
     ctx: typer.Context,
@@ -242,6 +258,7 @@ def main_callback(
     email: AsOpt = None,
     read_only: ReadOnlyOpt = False,
     sign_in: Annotated[bool, typer.Option("--sign-in", hidden=True)] = False,
+    version: VersionOpt = False,
 ) -> None:
     """Open the helpdesk on the configured database (see `demo` to try it without one)."""
     ctx.obj = Options(config, uri, database, email, read_only)
@@ -273,6 +290,8 @@ def demo(
     process on a free loopback port and stopped with the app: the demo runs the same live
     change-stream path as production.
     """
+    if (missing := demo_missing()) is not None:  # a production install: no demo extra
+        fail(missing, 2)
     from helpdesk_tui.demo.activity import Activity
     from helpdesk_tui.demo.seed import DEMO_AGENT_EMAIL
 
@@ -394,6 +413,8 @@ def serve(
     """
     from helpdesk_tui import serve as web
 
+    if (missing := web.missing_extras(demo_data)) is not None:  # not in a production install
+        fail(missing, 2)
     opts: Options = ctx.obj
     with clear_errors():
         if (tls_cert is None) != (tls_key is None):

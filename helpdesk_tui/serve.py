@@ -15,11 +15,38 @@ since the page carries passwords, or ``--insecure`` (and then a warning).
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import logging
 import shlex
 import sys
 from collections.abc import Sequence
+
+SERVE_MODULE = "textual_serve"
+
+
+def have_textual_serve() -> bool:
+    """Whether the ``serve`` extra is installed (found on the path, not imported)."""
+    return importlib.util.find_spec(SERVE_MODULE) is not None
+
+
+def missing_extras(demo: bool) -> str | None:
+    """The one line to print when ``serve`` (``serve --demo``: and the demo's server) is not
+    installed, else None. The two are extras of a production install (issue 31)."""
+    from helpdesk_tui.store.embedded import launcher_path
+
+    needs = []
+    if not have_textual_serve():
+        needs.append(("serve", "textual-serve"))
+    if demo and launcher_path() is None:
+        needs.append(("demo", "the demo's embedded server"))
+    if not needs:
+        return None
+    what = " and ".join(name for _, name in needs)
+    extras = ",".join(extra for extra, _ in needs)
+    command = "serve --demo" if demo else "serve"
+    return f"{command} needs {what}: pip install 'helpdesk-tui[{extras}]'"
+
 
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 

