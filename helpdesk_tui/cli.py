@@ -354,6 +354,8 @@ def init_db(ctx: typer.Context) -> None:
 
         FollowerStore(store.db, cfg.mongo.followers).init()
         typer.echo(f"index ok: {cfg.mongo.followers} (followers)")
+        store.presence().init()  # the app checks them at start; an agent may not create them
+        typer.echo(f"index ok: {cfg.mongo.presence} (presence)")
         entries = store.queue.entries.count_documents({})
         typer.echo(f"queue index built: {entries} tickets")
         _init_roles(store, cfg)

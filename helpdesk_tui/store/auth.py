@@ -210,7 +210,11 @@ def role_plan(
             Grant(c["counters"], WRITE, "ticket numbers (an upsert); no remove"),
             Grant(c["queue_index"], WRITE_REMOVE, "the queue index every app keeps true"),
             Grant(c["meta"], WRITE_REMOVE, "the queue index's lease"),
-            Grant(c["presence"], WRITE_REMOVE, "who is viewing or replying"),
+            Grant(
+                c["presence"],
+                (*WRITE_REMOVE, "listIndexes"),
+                "who is viewing or replying; the app checks its indexes at start",
+            ),
             Grant(c["followers"], WRITE_REMOVE, "follow / unfollow"),
             Grant(c["snoozes"], WRITE_REMOVE, "snooze / wake"),
             Grant(c["merges"], ("find", "insert"), "where merged messages came from"),

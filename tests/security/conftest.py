@@ -6,7 +6,8 @@ storage (the users and roles persist). Logins, as issue 26 names them:
 
 * ``admin`` (root), for setting up and checking;
 * ``ana@helpdesk.example``: readWrite + helpdeskAgent on ``helpdesk``;
-* ``sam@helpdesk.example``: readWrite + helpdeskSupervisor on ``helpdesk``.
+* ``sam@helpdesk.example``: readWrite + helpdeskSupervisor on ``helpdesk``;
+* ``al@helpdesk.example``: helpdeskAgent alone (no readWrite), the least privilege.
 
 The ``users`` documents say ana and bo are agents, sam the supervisor; bo has no login.
 Tests share the database: each makes its own tickets and leaves the users as it found them.
@@ -23,9 +24,10 @@ from urllib.parse import quote_plus
 import pytest
 from bson import ObjectId
 from pymongo import MongoClient
+from typer.testing import CliRunner
 
+import helpdesk_tui.cli as cli
 from helpdesk_tui.domain.models import Category, NewTicket, Priority
-from helpdesk_tui.store.auth import ensure_roles, role_plan
 from helpdesk_tui.store.embedded import REPLICA_SET, EmbeddedServer
 from helpdesk_tui.store.tickets import StoreSettings, TicketStore
 
@@ -33,8 +35,9 @@ DATABASE = "helpdesk"
 ANA = "ana@helpdesk.example"
 SAM = "sam@helpdesk.example"
 BO = "bo@helpdesk.example"
+AL = "al@helpdesk.example"  # helpdeskAgent alone: the least privilege init-db plans
 CUSTOMER = "carla@customer.example"
-PASSWORDS = {"admin": "admin-Pw-1", ANA: "ana-Pw-1", SAM: "sam-Pw-1"}
+PASSWORDS = {"admin": "admin-Pw-1", ANA: "ana-Pw-1", SAM: "sam-Pw-1", AL: "al-Pw-1"}
 ENV = ("HELPDESK_TUI_MONGO_URI", "MONGODB_URI", "HELPDESK_TUI_DB", "HELPDESK_TUI_AGENT")
 
 
@@ -54,23 +57,6 @@ class AuthServer:
         return MongoClient(self.uri(login), tz_aware=True)
 
 
-def _collections(settings: StoreSettings) -> dict[str, str]:
-    s = settings
-    return {
-        "tickets": s.tickets,
-        "events": s.events,
-        "users": s.users,
-        "orders": s.orders,
-        "counters": s.counters,
-        "queue_index": s.queue_index,
-        "meta": s.meta,
-        "presence": s.presence,
-        "followers": "followers",
-        "snoozes": s.snoozes,
-        "merges": s.merges,
-    }
-
-
 @pytest.fixture(scope="session")
 def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer]:
     storage = tmp_path_factory.mktemp("secantus-auth")
@@ -80,12 +66,10 @@ def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer
     try:
         client: MongoClient[Any] = MongoClient(server.uri, tz_aware=True)
         db = client[DATABASE]
-        plans = role_plan(
-            _collections(StoreSettings()),
-            agent_role="helpdeskAgent",
-            supervisor_role="helpdeskSupervisor",
-        )
-        ensure_roles(db, plans)  # what `helpdesk-tui init-db` does
+        # `helpdesk-tui init-db` as an administrator would run it: indexes and both roles.
+        made = CliRunner().invoke(cli.app, ["--uri", server.uri, "--db", DATABASE, "init-db"])
+        assert made.exit_code == 0, made.output
+        assert "role created: helpdeskAgent" in made.stdout
         scram = ["SCRAM-SHA-256"]
         client.admin.command(
             "createUser",
@@ -102,16 +86,23 @@ def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer
                 roles=[{"role": "readWrite", "db": DATABASE}, {"role": role, "db": DATABASE}],
                 mechanisms=scram,
             )
-        ids = {email: ObjectId() for email in (ANA, SAM, BO, CUSTOMER)}
+        client.admin.command(
+            "createUser",
+            AL,
+            pwd=PASSWORDS[AL],
+            roles=[{"role": "helpdeskAgent", "db": DATABASE}],
+            mechanisms=scram,
+        )
+        ids = {email: ObjectId() for email in (ANA, SAM, BO, AL, CUSTOMER)}
         db.users.insert_many(
             [
                 {"_id": ids[ANA], "name": "Ana Alvarez", "email": ANA, "role": "agent"},
                 {"_id": ids[SAM], "name": "Sam Sato", "email": SAM, "role": "supervisor"},
                 {"_id": ids[BO], "name": "Bo Berg", "email": BO, "role": "agent"},
+                {"_id": ids[AL], "name": "Al Amir", "email": AL, "role": "agent"},
                 {"_id": ids[CUSTOMER], "name": "Carla", "email": CUSTOMER, "role": "customer"},
             ]
         )
-        TicketStore(db, StoreSettings()).init_db()
         client.close()
         server.auth = True
         server.restart()

@@ -18,7 +18,7 @@ from helpdesk_tui.config import Config, UiConfig
 from helpdesk_tui.drafts import Drafts
 from helpdesk_tui.store.tickets import StoreSettings, TicketStore
 
-from .conftest import ANA, DATABASE, AuthServer
+from .conftest import AL, ANA, DATABASE, AuthServer
 
 PARKED = UiConfig(poll_interval_seconds=3600)
 
@@ -58,6 +58,29 @@ async def test_anas_login_alone_opens_the_app_as_ana_signed_in(
             await settle(pilot)
 
             assert f"Ana Alvarez (agent, signed in as {ANA})" in top_bar(app)
+    finally:
+        app.feed.stop()
+        seen["store"].db.client.close()
+
+
+async def test_the_agent_role_alone_opens_the_app_without_an_error(
+    auth_server: AuthServer, new_ticket: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """al holds helpdeskAgent only: no createIndex (the followers' indexes are refused at
+    start, quietly), yet the queue loads and nothing is reported as an error."""
+    new_ticket()
+    seen = opened_by_cli(monkeypatch, "--uri", auth_server.uri(AL))
+    app = app_for(seen, tmp_path)
+    notes = record_notifications(app)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            await pilot.press("2")  # Unassigned
+            await settle(pilot)
+
+            assert f"Al Amir (agent, signed in as {AL})" in top_bar(app)
+            assert app.screen.table.tickets  # type: ignore[attr-defined]
+            assert [n for n in notes if n[0] == "error"] == []
     finally:
         app.feed.stop()
         seen["store"].db.client.close()

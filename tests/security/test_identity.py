@@ -11,6 +11,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from pymongo.errors import OperationFailure
 from typer.testing import CliRunner, Result
 
 import helpdesk_tui.cli as cli
@@ -18,7 +19,7 @@ from helpdesk_tui.config import load_config
 from helpdesk_tui.domain.people import Role
 from helpdesk_tui.store.tickets import TicketStore
 
-from .conftest import ANA, BO, DATABASE, PASSWORDS, SAM, AuthServer
+from .conftest import AL, ANA, BO, DATABASE, PASSWORDS, SAM, AuthServer
 
 
 def run(uri: str, *args: str) -> Result:
@@ -228,3 +229,35 @@ def test_the_roles_come_from_the_database(auth_server: AuthServer) -> None:
 
     assert (ana.role, ana.login, ana.proof) == (Role.AGENT, ANA, f"signed in as {ANA}")
     assert (sam.role, sam.login) == (Role.SUPERVISOR, SAM)
+
+
+def test_ana_cannot_grant_herself_the_supervisor_role(auth_server: AuthServer) -> None:
+    with auth_server.client(ANA) as ana, pytest.raises(OperationFailure) as refused:
+        ana.admin.command(
+            "grantRolesToUser", ANA, roles=[{"role": "helpdeskSupervisor", "db": DATABASE}]
+        )
+
+    assert refused.value.code == 13  # Unauthorized: only a user administrator grants roles
+    assert _identify(auth_server, ANA).role is Role.AGENT
+
+
+def test_the_agent_role_alone_is_enough_for_an_agents_work(
+    auth_server: AuthServer, new_ticket: Any, admin_store: TicketStore
+) -> None:
+    """al holds helpdeskAgent and nothing else (no readWrite): take, reply, move, show."""
+    number = new_ticket()
+    uri = auth_server.uri(AL)
+
+    assert run(uri, "tickets", "assign", number, "me").exit_code == 0
+    replied = run(uri, "tickets", "reply", number, "-m", "On its way.", "--status", "waiting")
+    shown = run(uri, "tickets", "show", number, "--json")
+
+    assert replied.exit_code == 0, replied.stderr
+    assert shown.exit_code == 0, shown.stderr
+    ticket = admin_store.find_ticket(number)
+    assert (ticket.assigned_to, ticket.status.value) == (auth_server.ids[AL], "waiting")
+    logins = {(h["action"], h["login"]) for h in json.loads(shown.stdout)["history"]}
+    # the ticket was opened through the admin login (the fixture), the rest by al's
+    assert logins == {("created", "admin"), ("assign", AL), ("reply", AL), ("status", AL)}
+    refused = run(uri, "tickets", "assign", number, BO)
+    one_error_line(refused, "only a supervisor")
