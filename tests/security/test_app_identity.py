@@ -16,9 +16,12 @@ import helpdesk_tui.cli as cli
 from helpdesk_tui.app import HelpdeskApp
 from helpdesk_tui.config import Config, UiConfig
 from helpdesk_tui.drafts import Drafts
+from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.store.tickets import StoreSettings, TicketStore
+from helpdesk_tui.widgets.conversation import EventLine
 
-from .conftest import AL, ANA, DATABASE, AuthServer
+from .conftest import AL, ANA, BO, DATABASE, SAM, AuthServer
+from .test_identity import run
 
 PARKED = UiConfig(poll_interval_seconds=3600)
 
@@ -130,3 +133,31 @@ async def test_without_authentication_the_top_bar_says_declared_not_proven(
             assert "Ann Agent (agent, declared, not proven)" in top_bar(app)
     finally:
         app.feed.stop()
+
+
+async def test_the_ticket_history_screen_names_the_login_of_each_change(
+    auth_server: AuthServer,
+    new_ticket: Any,
+    admin_store: TicketStore,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    number = new_ticket()
+    assert run(auth_server.uri(SAM), "tickets", "assign", number, BO).exit_code == 0
+    seen = opened_by_cli(monkeypatch, "--uri", auth_server.uri(ANA))
+    app = app_for(seen, tmp_path)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            await app.push_screen(TicketScreen(admin_store.find_ticket(number).id))
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, TicketScreen)
+
+            lines = [plain(line) for line in screen.query(EventLine)]
+            (assigned,) = [line for line in lines if "assigned" in line]
+            assert "Sam Sato assigned nobody → Bo Berg" in assigned
+            assert f"[login {SAM}, " in assigned
+    finally:
+        app.feed.stop()
+        seen["store"].db.client.close()

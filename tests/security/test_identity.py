@@ -261,3 +261,36 @@ def test_the_agent_role_alone_is_enough_for_an_agents_work(
     assert logins == {("created", "admin"), ("assign", AL), ("reply", AL), ("status", AL)}
     refused = run(uri, "tickets", "assign", number, BO)
     one_error_line(refused, "only a supervisor")
+
+
+def test_a_role_that_inherits_the_supervisor_role_makes_a_supervisor(
+    auth_server: AuthServer, admin_store: TicketStore
+) -> None:
+    """lead holds teamLead, which inherits helpdeskSupervisor (and may read its own roles: the
+    viewRole SecantusDB asks for, which MongoDB does not)."""
+    admin = admin_store.db
+    lead = "lead@helpdesk.example"
+    admin.command(
+        "createRole",
+        "teamLead",
+        privileges=[{"resource": {"db": DATABASE, "collection": ""}, "actions": ["viewRole"]}],
+        roles=[{"role": "helpdeskSupervisor", "db": DATABASE}],
+    )
+    admin.client.admin.command(
+        "createUser",
+        lead,
+        pwd="lead-Pw-1",
+        roles=[{"role": "teamLead", "db": DATABASE}],
+        mechanisms=["SCRAM-SHA-256"],
+    )
+    admin.users.insert_one({"name": "Lee Lead", "email": lead, "role": "agent"})
+    PASSWORDS[lead] = "lead-Pw-1"
+    try:
+        me = _identify(auth_server, lead)
+
+        assert me.role is Role.SUPERVISOR and me.login == lead
+    finally:
+        del PASSWORDS[lead]
+        admin.users.delete_one({"email": lead})
+        admin.client.admin.command("dropUser", lead)
+        admin.command("dropRole", "teamLead")

@@ -98,3 +98,11 @@ def test_doctor_with_a_login_and_agent_email_naming_someone_else_fails(
     (line,) = [line for line in result.stdout.splitlines() if " identity:" in line]
     assert line.startswith("[FAIL] identity: signed in as ana@helpdesk.example")
     assert "sam@helpdesk.example names someone else" in line
+
+
+def test_doctor_with_an_admin_login_that_is_nobody_in_users_warns(auth_server: AuthServer) -> None:
+    result = run(auth_server.uri("admin"), "doctor")
+
+    (line,) = [line for line in result.stdout.splitlines() if " identity:" in line]
+    assert line.startswith("[warn] identity: signed in as admin, but database login admin")
+    assert "matches nobody" in line
