@@ -9,6 +9,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -34,16 +35,12 @@ from helpdesk_tui.domain.errors import (
     StoreUnavailable,
 )
 from helpdesk_tui.domain.models import Category, NewTicket, Priority, Status, Ticket
-from helpdesk_tui.domain.people import Identity
+from helpdesk_tui.domain.people import Identity, audit_origin
 from helpdesk_tui.domain.sla import evaluate
 from helpdesk_tui.domain.text import json_text, literal, one_line
 from helpdesk_tui.launch import resume as resume_collector
-from helpdesk_tui.store.connection import (
-    accepts_anyone,
-    connect_database,
-    is_authentication_failure,
-    without_credentials,
-)
+from helpdesk_tui.store.auth import current_login, is_authentication_failure, user_for_login
+from helpdesk_tui.store.connection import accepts_anyone, connect_database, without_credentials
 from helpdesk_tui.store.early import EarlyStart
 from helpdesk_tui.store.embedded import EmbeddedServer, demo_missing
 from helpdesk_tui.store.queries import QueueQuery, SortKey
@@ -133,6 +130,12 @@ def connect(config: Config) -> TicketStore:
                 uri, config.mongo.database, timeout_ms=config.mongo.server_selection_timeout_ms
             )
         except StoreUnavailable as error:
+            if is_authentication_failure(error):
+                fail(
+                    f"MongoDB at {mask_uri(uri)} refused the login: authentication failed "
+                    "(check the user name, the password and authSource); nothing was done",
+                    2,
+                )
             reason = mask_secrets(str(error), uri)[:200]
             hint = f" ({mask_secrets(str(warned[0].message), uri)[:100]})" if warned else ""
             origin = config.uri_from
@@ -175,15 +178,64 @@ def demo_store(
     return store, data, server
 
 
-def identify(store: TicketStore, config: Config, email: str | None, read_only: bool) -> Identity:
-    if not email:
-        fail("who are you? pass --as EMAIL or set agent.email in the config")
-    user = store.user_by_email(email)
-    return Identity.from_user(
+def identify(
+    store: TicketStore,
+    config: Config,
+    email: str | None,
+    read_only: bool,
+    *,
+    named_by: str = "--as",
+) -> Identity:
+    """Who is at the keyboard. With authentication the database login is the person (their
+    roles are the login's MongoDB roles) and ``email`` naming anyone else is refused (exit 2);
+    without it, ``email`` (``named_by``: --as or agent.email) is taken at its word."""
+    login = current_login(store.db)
+    if login is None:
+        if not email:
+            fail("who are you? pass --as EMAIL or set agent.email in the config")
+        store.audit.signed_by(None)
+        return Identity.from_user(
+            store.user_by_email(email),
+            agent_roles=config.roles.agent,
+            supervisor_roles=config.roles.supervisor,
+            read_only=read_only,
+        )
+    ident = config.identity
+    user = user_for_login(
+        store.users, login.user, users_field=ident.users_field, logins=ident.logins
+    )
+    me = Identity.from_login(
         user,
+        login.user,
+        login.roles_in(config.mongo.database),
+        agent_role=ident.agent_role,
+        supervisor_role=ident.supervisor_role,
+        read_only=read_only,
+    )
+    if me.names_someone_else(email):
+        fail(
+            f"signed in to the database as {login.user}, but {named_by} names {email}: on a "
+            f"connection with authentication your login is who you are (drop {named_by})",
+            2,
+        )
+    store.audit.signed_by(login.user)
+    return me
+
+
+def _named_by(opts: Options) -> str:
+    """Where the declared e-mail came from, for the refusal's words."""
+    if opts.email:
+        return "--as"
+    return "$HELPDESK_TUI_AGENT" if os.environ.get("HELPDESK_TUI_AGENT") else "agent.email"
+
+
+def _colleague(store: TicketStore, config: Config, email: str) -> Identity:
+    """A member of staff named on the command line (an assignee): looked up by e-mail, their
+    ``users.role`` saying only that they are staff (it grants the caller nothing)."""
+    return Identity.from_user(
+        store.user_by_email(email),
         agent_roles=config.roles.agent,
         supervisor_roles=config.roles.supervisor,
-        read_only=read_only,
     )
 
 
@@ -271,7 +323,7 @@ def main_callback(
             _run_signed_in(cfg, read_only)
             return
         store = connect(cfg)
-        me = identify(store, cfg, cfg.agent.email, read_only)
+        me = identify(store, cfg, cfg.agent.email, read_only, named_by=_named_by(ctx.obj))
         _run_app(store, cfg, me)
 
 
@@ -320,7 +372,8 @@ def demo(
 
 @app.command("init-db", cls=HelpdeskCommand)
 def init_db(ctx: typer.Context) -> None:
-    """Create the indexes the app needs (idempotent; never drops anything)."""
+    """Create the indexes the app needs and the roles helpdeskAgent and helpdeskSupervisor
+    (idempotent; never drops anything). Run it with an administrator's login."""
     with clear_errors():
         cfg = _config(ctx)
         store = connect(cfg)
@@ -330,8 +383,52 @@ def init_db(ctx: typer.Context) -> None:
 
         FollowerStore(store.db, cfg.mongo.followers).init()
         typer.echo(f"index ok: {cfg.mongo.followers} (followers)")
+        store.presence().init()  # the app checks them at start; an agent may not create them
+        typer.echo(f"index ok: {cfg.mongo.presence} (presence)")
         entries = store.queue.entries.count_documents({})
         typer.echo(f"queue index built: {entries} tickets")
+        _init_roles(store, cfg)
+
+
+def _init_roles(store: TicketStore, cfg: Config) -> None:
+    """Create or update the helpdesk's two roles and print what each grants, collection by
+    collection; without the privilege, one line saying what to ask the DBA for (exit 1)."""
+    from helpdesk_tui.store.auth import RolesRefused, ensure_roles, role_plan
+
+    s = store.settings
+    collections = {
+        "tickets": s.tickets,
+        "events": s.events,
+        "users": s.users,
+        "orders": s.orders,
+        "counters": s.counters,
+        "queue_index": s.queue_index,
+        "meta": s.meta,
+        "presence": s.presence,
+        "followers": cfg.mongo.followers,
+        "snoozes": s.snoozes,
+        "merges": s.merges,
+    }
+    ident = cfg.identity
+    plans = role_plan(
+        collections, agent_role=ident.agent_role, supervisor_role=ident.supervisor_role
+    )
+    login = current_login(store.db, inherited=False)
+    try:
+        done = ensure_roles(store.db, plans, login=login.user if login else None)
+    except RolesRefused as error:
+        fail(str(error))
+    database = one_line(store.db.name)
+    for plan, how in done:
+        typer.echo(f"role {how}: {one_line(plan.name)} on {database}")
+        if plan.inherits:
+            typer.echo(f"  inherits {', '.join(one_line(r) for r in plan.inherits)}")
+        width = max((len(g.collection) for g in plan.grants), default=0)
+        for grant in plan.grants:
+            actions = ", ".join(grant.actions)
+            typer.echo(f"  {one_line(grant.collection):<{width}}  {actions}  ({grant.why})")
+        if plan.note:
+            typer.echo(f"  {plan.note}")
 
 
 @app.command(cls=HelpdeskCommand)
@@ -371,7 +468,7 @@ def doctor(ctx: typer.Context) -> None:
         for check in run_checks(store, cfg):
             mark = {"ok": "ok  ", "warn": "warn", "fail": "FAIL"}[check.level]
             failed += check.level == "fail"
-            typer.echo(f"[{mark}] {check.name}: {check.detail}")
+            typer.echo(f"[{mark}] {check.name}: {one_line(check.detail)}")
         raise typer.Exit(1 if failed else 0)
 
 
@@ -558,7 +655,7 @@ def _session(ctx: typer.Context, *, write: bool = False) -> tuple[TicketStore, C
     opts: Options = ctx.find_root().obj
     cfg = _config(ctx)
     store = connect(cfg)
-    me = identify(store, cfg, cfg.agent.email, opts.read_only)
+    me = identify(store, cfg, cfg.agent.email, opts.read_only, named_by=_named_by(opts))
     if write:
         me.require_write()
     return store, cfg, me
@@ -653,12 +750,16 @@ def _show(store: TicketStore, cfg: Config, ticket_ref: str, as_json: bool) -> No
     from helpdesk_tui.export import ticket_json
 
     ticket = store.find_ticket(ticket_ref)
+    events = store.history(ticket.id) if ticket.id else []
     ids = [ticket.user, ticket.assigned_to, *(m.sender for m in ticket.messages)]
+    ids += [e.get("actor") for e in events]
+    ids += [_oid(e.get(k)) for e in events if e.get("action") == "assign" for k in ("from", "to")]
     users = store.users_by_ids(ids)
     data = ticket_json(ticket, users, store.now(), cfg.sla, messages=True)
     origins = _merge_origins(store, ticket)
     for shown, message in zip(data["messages"], ticket.messages, strict=True):
         shown["mergedFrom"] = origins.get(message.id) if message.id else None
+    data["history"] = [_event_json(e, users) for e in events]
 
     def text() -> str:
         who = data["assignee"]["name"] if data["assignee"] else "unassigned"
@@ -680,9 +781,58 @@ def _show(store: TicketStore, cfg: Config, ticket_ref: str, as_json: bool) -> No
             lines.append(f"\n--- {kind}{one_line(sender)} · {m['createdAt']}{origin}")
             lines.append(literal(m["content"]))
             lines += [f"[attachment] {one_line(a)}" for a in m["attachments"]]
+        if events:
+            lines.append("\n--- history")
+            lines += [_event_line(e, users) for e in events]
         return "\n".join(lines)
 
     _emit(as_json, data, text)
+
+
+def _oid(value: Any) -> ObjectId | None:
+    if isinstance(value, ObjectId):
+        return value
+    return ObjectId(value) if isinstance(value, str) and ObjectId.is_valid(value) else None
+
+
+def _who(value: Any, users: dict[ObjectId, Any], missing: str) -> str:
+    oid = _oid(value)
+    user = users.get(oid) if oid is not None else None
+    if user is not None:
+        return str(user.display)
+    return missing if value in (None, "") else str(value)
+
+
+def _event_json(event: dict[str, Any], users: dict[ObjectId, Any]) -> dict[str, Any]:
+    """An audit entry for ``tickets show --json``: who (the actor, and the login that signed
+    it), what, from, to, when, from where."""
+    at = event.get("at")
+    actor = _oid(event.get("actor"))
+    return {
+        "at": at.isoformat().replace("+00:00", "Z") if isinstance(at, datetime) else None,
+        "action": event.get("action"),
+        "actor": _who(actor, users, "") or None,
+        "actorId": str(actor) if actor else None,
+        "from": event.get("from"),
+        "to": event.get("to"),
+        "login": event.get("login"),
+        "osUser": event.get("osUser"),
+        "host": event.get("host"),
+    }
+
+
+def _event_line(event: dict[str, Any], users: dict[ObjectId, Any]) -> str:
+    """One audit entry as a line: when, who, what, and where it was written from."""
+    at = event.get("at")
+    when = f"{at:%Y-%m-%d %H:%M}" if isinstance(at, datetime) else "?"
+    action = event.get("action")
+    before, after = event.get("from"), event.get("to")
+    if action == "assign":
+        before, after = _who(before, users, "nobody"), _who(after, users, "nobody")
+    change = "" if before is None and after is None else f" {before or '-'} → {after or '-'}"
+    origin = audit_origin(event)
+    line = f"{when}  {_who(event.get('actor'), users, 'someone')}: {action}{change}"
+    return one_line(line + (f"  [{origin}]" if origin else ""))
 
 
 def _merge_origins(store: TicketStore, ticket: Ticket) -> dict[ObjectId, str]:
@@ -823,7 +973,7 @@ def tickets_assign(
         elif agent == "nobody":
             target = None
         else:
-            target = identify(store, cfg, agent, False).id
+            target = _colleague(store, cfg, agent).id
         me.check_assign(found.assigned_to, target)
         ticket_id = _id_of(found, ticket)
         if target == me.id and found.assigned_to is None:

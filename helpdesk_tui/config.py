@@ -92,10 +92,44 @@ class AgentConfig(_Section):
 
 
 class RolesConfig(_Section):
-    """Which ``users.role`` values make an agent or a supervisor."""
+    """Which ``users.role`` values make an agent or a supervisor, on a connection without
+    authentication only (with a login, the MongoDB roles of ``[identity]`` decide)."""
 
     agent: list[str] = Field(default_factory=lambda: ["agent", "support"])
     supervisor: list[str] = Field(default_factory=lambda: ["supervisor", "admin"])
+
+
+class IdentityConfig(_Section):
+    """Who a database login is (on an authenticated connection the login is the person) and
+    which MongoDB roles, in the helpdesk database, make an agent or a supervisor."""
+
+    # The ``users`` field a login is matched to: the login is the e-mail by default; a
+    # directory's uid ("ldapUid") if logins are uids.
+    users_field: str = Field(default="email", min_length=1)
+    # Or an explicit map, login -> e-mail in ``users`` (it wins over ``users_field``).
+    logins: dict[str, str] = Field(default_factory=dict)
+    agent_role: str = Field(default="helpdeskAgent", min_length=1)
+    supervisor_role: str = Field(default="helpdeskSupervisor", min_length=1)
+
+    @field_validator("users_field")
+    @classmethod
+    def _field_name(cls, value: str) -> str:
+        if value.startswith("$") or any(not part for part in value.split(".")) or "\0" in value:
+            raise ValueError("must be a field name of users (no leading $, no empty part)")
+        return value
+
+    @field_validator("agent_role", "supervisor_role")
+    @classmethod
+    def _role_name(cls, value: str) -> str:
+        if any(char.isspace() or char == "@" or not char.isprintable() for char in value):
+            raise ValueError("must be a MongoDB role name (no spaces, no @)")
+        return value
+
+    @model_validator(mode="after")
+    def _two_roles(self) -> IdentityConfig:
+        if self.agent_role == self.supervisor_role:
+            raise ValueError("agent_role and supervisor_role must differ")
+        return self
 
 
 class WorkflowConfig(_Section):
@@ -246,6 +280,7 @@ class Config(_Section):
     mongo: MongoConfig = Field(default_factory=MongoConfig)
     agent: AgentConfig = Field(default_factory=AgentConfig)
     roles: RolesConfig = Field(default_factory=RolesConfig)
+    identity: IdentityConfig = Field(default_factory=IdentityConfig)
     workflow: WorkflowConfig = Field(default_factory=WorkflowConfig)
     sla: SlaPolicy = Field(default_factory=SlaPolicy)
     ui: UiConfig = Field(default_factory=UiConfig)

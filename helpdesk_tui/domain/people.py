@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -10,6 +10,9 @@ from bson import ObjectId
 
 from helpdesk_tui.domain.errors import PermissionDenied
 from helpdesk_tui.domain.models import User
+from helpdesk_tui.domain.text import one_line
+
+DECLARED = "declared, not proven"
 
 
 class Role(StrEnum):
@@ -22,6 +25,44 @@ class Identity:
     user: User
     role: Role
     read_only: bool = False
+    # The database login that proved who this is (an authenticated connection); None: the
+    # identity was only declared (--as / agent.email on a server without authentication).
+    login: str | None = None
+
+    @property
+    def proof(self) -> str:
+        """What the top bar and doctor say about how we know who this is."""
+        return f"signed in as {one_line(self.login, 60)}" if self.login else DECLARED
+
+    @classmethod
+    def from_login(
+        cls,
+        user: User,
+        login: str,
+        held: Collection[str],
+        *,
+        agent_role: str,
+        supervisor_role: str,
+        read_only: bool = False,
+    ) -> Identity:
+        """The person a database login names, with the role the *database* grants: ``held``
+        is the MongoDB roles the login holds in the helpdesk database (inherited ones too).
+        ``users.role`` is not read: any agent can rewrite their own users document."""
+        if user.id is None:
+            raise PermissionDenied(
+                f"{user.email or user.name or 'this user'} has no ObjectId _id in users "
+                "(a hand-written document?); fix the document or use another account"
+            )
+        if supervisor_role in held:
+            return cls(user, Role.SUPERVISOR, read_only, login)
+        if agent_role in held or read_only:  # an observer needs no helpdesk role
+            return cls(user, Role.AGENT, read_only, login)
+        raise PermissionDenied(
+            f"database login {one_line(login, 60)} holds neither {agent_role} nor "
+            f"{supervisor_role} on this database; ask your DBA to grant one "
+            "(`helpdesk-tui init-db` with an administrator's login creates them), "
+            "or use --read-only"
+        )
 
     @classmethod
     def from_user(
@@ -57,6 +98,12 @@ class Identity:
     def is_supervisor(self) -> bool:
         return self.role is Role.SUPERVISOR
 
+    def names_someone_else(self, email: str | None) -> bool:
+        """Whether ``email`` (from --as or agent.email) is not this person's."""
+        if not email:
+            return False
+        return email.strip().casefold() != (self.user.email or "").strip().casefold()
+
     def require_write(self) -> None:
         if self.read_only:
             raise PermissionDenied("read-only mode: nothing can be changed")
@@ -75,6 +122,22 @@ class Identity:
             raise PermissionDenied("only a supervisor can reassign another agent's ticket")
         if target not in (None, self.id):
             raise PermissionDenied("only a supervisor can assign tickets to someone else")
+
+
+def audit_origin(event: Mapping[str, object], *, declared: bool = True) -> str:
+    """Where an audit entry was written from, as shown beside it: the database login that
+    signed it (store/audit.py), then the OS user and host; "" for entries without them.
+    ``declared``: also for entries written without a login ("declared, not proven" and the
+    machine). Every part is the database's text: one line, control characters spelled out."""
+    login, os_user, host = (event.get(key) for key in ("login", "osUser", "host"))
+    machine = ""
+    if isinstance(os_user, str) and os_user:
+        machine = one_line(os_user, 40)
+        if isinstance(host, str) and host:
+            machine += f"@{one_line(host, 60)}"
+    if isinstance(login, str) and login:
+        return f"login {one_line(login, 60)}" + (f", {machine}" if machine else "")
+    return f"{DECLARED}, {machine}" if machine and declared else ""
 
 
 def spread(

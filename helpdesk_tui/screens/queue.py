@@ -259,7 +259,7 @@ class QueueScreen(TicketActions):
 
     def update_top_bar(self) -> None:
         me = self.helpdesk.me
-        role = me.role.value + (" · read-only" if me.read_only else "")
+        role = f"{me.role.value}, {me.proof}" + (" · read-only" if me.read_only else "")
         text = Text.assemble(
             ("helpdesk-tui", "bold"),
             f"  {one_line(me.user.display)} ({role})  ",

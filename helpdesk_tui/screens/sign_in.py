@@ -33,8 +33,14 @@ Attempt = Callable[[str, str], T]
 
 
 class SignInScreen(TakesKeys, Screen[T], Generic[T]):
-    BINDINGS = [Binding("ctrl+c", "app.quit", "Quit", priority=True, id="quit")]
-    TYPING_ACTIONS = frozenset({"quit"})
+    # Enter is the screen's, resolved in the key's turn: a login, Enter and a password typed
+    # ahead in one burst land in their own fields (Input.focus() would move the focus only
+    # after the password's first keys had gone into the login).
+    BINDINGS = [
+        Binding("enter", "submit", "Sign in", priority=True, id="submit"),
+        Binding("ctrl+c", "app.quit", "Quit", priority=True, id="quit"),
+    ]
+    TYPING_ACTIONS = frozenset({"quit", "submit"})
     DEFAULT_CSS = """
     SignInScreen { align: center middle; }
     SignInScreen > Vertical { width: 60; max-width: 100%; height: auto; padding: 1 2;
@@ -61,11 +67,11 @@ class SignInScreen(TakesKeys, Screen[T], Generic[T]):
     def on_mount(self) -> None:
         self.query_one("#login", Input).focus()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    def action_submit(self) -> None:
         login_box = self.query_one("#login", Input)
         password_box = self.query_one("#password", Input)
-        if event.input is login_box:
-            password_box.focus()
+        if self.focused is login_box:
+            self.set_focus(password_box)
             return
         login, password = login_box.value.strip(), password_box.value
         password_box.value = ""  # the field never keeps it past this attempt

@@ -9,17 +9,37 @@ from typing import Any
 from bson import ObjectId
 from pymongo.collection import Collection
 
+from helpdesk_tui.store.auth import current_login, machine
 from helpdesk_tui.store.errors import db_errors
 
 HISTORY_LIMIT = 500
 
 
 class AuditTrail:
-    """Appends to and reads the events collection; ``now`` is the store's Mongo-precision clock."""
+    """Appends to and reads the events collection; ``now`` is the store's Mongo-precision clock.
+
+    Every entry says where it was written from: the database login of an authenticated
+    connection (``login``; the person is who that login proves, whatever ``actor`` says), and
+    the OS user and host (``osUser``, ``host``) of the process.
+    """
 
     def __init__(self, events: Collection[Any], now: Callable[[], datetime]) -> None:
         self.events = events
         self.now = now
+        self._origin: dict[str, Any] | None = None
+
+    def signed_by(self, login: str | None) -> None:
+        """Name the connection's login (the CLI has asked the server already): no second
+        ``connectionStatus`` before the first entry."""
+        self._origin = ({"login": login} if login else {}) | machine()
+
+    def origin(self) -> dict[str, Any]:
+        """The login (asked once, on the first entry) and the machine, for every entry."""
+        if self._origin is None:
+            found = current_login(self.events.database, inherited=False)
+            self.signed_by(found.user if found is not None else None)
+        assert self._origin is not None
+        return self._origin
 
     def record(
         self,
@@ -41,6 +61,7 @@ class AuditTrail:
                 "from": before,
                 "to": after,
                 "at": self.now(),
+                **self.origin(),
             },
             session=session,
         )

@@ -175,12 +175,3 @@ def accepts_anyone(uri: str, database: str, timeout_ms: int = 5_000) -> bool:
     finally:
         client.close()
     return True
-
-
-def is_authentication_failure(error: BaseException) -> bool:
-    """A StoreUnavailable (or driver error) that is the server refusing the login."""
-    cause = error.__cause__ if isinstance(error, StoreUnavailable) else error
-    return isinstance(cause, OperationFailure) and cause.code == AUTHENTICATION_FAILED
-
-
-AUTHENTICATION_FAILED = 18

@@ -55,6 +55,11 @@ class PresenceStore:
         ``STALE_AFTER`` by the readers, only not removed by the server.
         """
         try:
+            # Made by init-db already: an agent's login may list indexes but not create them.
+            if {"presence_ttl", "presence_ticket"} <= {
+                index["name"] for index in self.collection.list_indexes()
+            }:
+                return
             self.collection.create_index(
                 [("at", 1)], expireAfterSeconds=EXPIRE_AFTER_SECONDS, name="presence_ttl"
             )

@@ -15,6 +15,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from helpdesk_tui.domain.models import Message, Status, Ticket, User, utc
+from helpdesk_tui.domain.people import audit_origin
 from helpdesk_tui.domain.sla import SlaPolicy, evaluate
 from helpdesk_tui.domain.text import literal, one_line
 from helpdesk_tui.widgets.sla_badge import badge, clock_text
@@ -282,6 +283,8 @@ class Conversation(VerticalScroll):
             text = describe_event(event, users)
             if text is None or key in self._shown:
                 continue
+            if origin := audit_origin(event, declared=False):  # the login that signed it
+                text += f"  [{origin}]"
             self._shown.add(key)
             at = event.get("at")
             at = utc(at) if isinstance(at, datetime) else None
