@@ -98,6 +98,15 @@ class Shape:
         """The records of ``docs`` that have this shape (the others skipped and logged)."""
         return (doc for doc in docs if self.keep(doc))
 
+    def misshapen(self, docs: Iterable[Any], done: str) -> Iterator[Any]:
+        """The records of ``docs`` that have not this shape, each named in the log with what
+        is ``done`` about it (a derived record is re-derived, not skipped)."""
+        for doc in docs:
+            fault = self.fault(doc)
+            if fault is not None:
+                skipped(self.name, doc, fault, done)
+                yield doc
+
 
 def record_name(doc: Any) -> str:
     """A record's ``_id`` as the log names it: an ObjectId or a plain word; else its type."""
@@ -107,8 +116,8 @@ def record_name(doc: Any) -> str:
     return f"({bson_type(key)} _id)"
 
 
-def skipped(collection: str, doc: Any, fault: str) -> None:
-    """Name a skipped record in the log, once per process."""
+def skipped(collection: str, doc: Any, fault: str, done: str = "skipped") -> None:
+    """Name a malformed record in the log (and what was ``done`` about it), once per process."""
     key = (collection, record_name(doc))
     if key in _NAMED:
         return
@@ -116,7 +125,8 @@ def skipped(collection: str, doc: Any, fault: str) -> None:
         _NAMED.clear()
     _NAMED.add(key)
     log.warning(
-        "skipped a malformed %s record %s: %s (helpdesk-tui doctor counts them)",
+        "%s a malformed %s record %s: %s (helpdesk-tui doctor counts them)",
+        done,
         collection,
         key[1],
         fault,
