@@ -53,7 +53,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from helpdesk_tui.domain.models import ACTIVE_STATUSES, Priority, Status, Ticket, mongo_time, utc
 from helpdesk_tui.domain.sla import ClockKind, SlaPolicy, due_at, evaluate, sort_key
-from helpdesk_tui.store.lenient import LEASE, QUEUE_INDEX, QUEUE_PAGE, SYNC
+from helpdesk_tui.store.lenient import LEASE, QUEUE_PAGE, SYNC
 from helpdesk_tui.store.queries import UNASSIGNED_ENTRY
 
 # Where a ticket without a deadline sorts: after every real one.
@@ -61,8 +61,6 @@ FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 LEASE_SECONDS = 30
 CATCH_UP_OVERLAP = timedelta(minutes=5)
-# Entries of another shape re-derived when an app takes the lease (the rest the next time).
-MALFORMED_REPAIRS = 1_000
 
 # What deriving an entry needs of a ticket: never message text.
 DERIVE_PROJECTION: dict[str, Any] = {
@@ -336,16 +334,6 @@ class QueueIndex:
             if (old := stored.get(i)) is None or any(old.get(k) != v for k, v in entry.items())
         ]
 
-    def repair(self, limit: int = MALFORMED_REPAIRS) -> int:
-        """Re-derive the entries of another shape (store/lenient.py: a hand edit, a script) from
-        their tickets; one whose phase or status is garbage is in no view until then. A scan of
-        the index (``$type`` cannot use one): the lease holder runs it once, on taking the lease.
-        Returns how many it re-derived."""
-        found = self.entries.find(QUEUE_INDEX.malformed_filter()).limit(limit)
-        ids = [doc["_id"] for doc in QUEUE_INDEX.misshapen(found, "re-derived")]
-        self.refresh(ids)
-        return len(ids)
-
     def check(self, now: datetime, sample: int = 50) -> tuple[bool, str]:
         """For doctor: whether the index covers the tickets and is in step with the latest."""
         tickets = self.tickets.count_documents({})
@@ -453,7 +441,7 @@ class IndexMaintainer:
         had = self._holding
         self._holding = self.index.held = self.index.take_lease(self.holder, now)
         if self._holding and not had:
-            return self.index.catch_up(now) + self.index.repair()
+            return self.index.catch_up(now)
         if self._holding:
             self.index.mark_synced(now)
         return 0
