@@ -20,12 +20,14 @@ from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
+from bson.decimal128 import Decimal128
+from bson.int64 import Int64
 from pymongo.database import Database
 
 log = logging.getLogger(__name__)
 
 MISSING = "missing"
-NUMBER = ("int", "long", "double", "decimal")
+INTEGER = ("int", "long")  # what we write for counts and ranks (a double is not one)
 # Records named in the log already (by collection and _id): each is named once per process.
 _NAMED: set[tuple[str, str]] = set()
 _NAMED_MAX = 10_000
@@ -38,6 +40,8 @@ def bson_type(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "bool"
+    if isinstance(value, Int64):  # pymongo decodes an int64 as Int64, an int32 as int
+        return "long"
     if isinstance(value, int):
         return "int" if -(2**31) <= value < 2**31 else "long"
     if isinstance(value, float):
@@ -54,7 +58,9 @@ def bson_type(value: Any) -> str:
         return "object"
     if isinstance(value, bytes):
         return "binData"
-    return type(value).__name__.lower()  # Decimal128 → decimal128 (≠ "decimal": never ours)
+    if isinstance(value, Decimal128):
+        return "decimal"
+    return type(value).__name__.lower()  # never one of ours (Timestamp, Regex, ...)
 
 
 @dataclass(frozen=True)
@@ -152,7 +158,7 @@ SYNC = Shape("helpdesk_meta", {"until": DATE, "policy": TEXT}, where={"_id": "qu
 QUEUE_ENTRY_FIELDS: dict[str, tuple[str, ...]] = {
     "updatedAt": DATE,
     "firstResponseAt": OPTIONAL_DATE,
-    "messageCount": NUMBER,
+    "messageCount": INTEGER,
     "lastMessageAt": OPTIONAL_DATE,
     "lastFromCustomer": ("bool",),
 }
@@ -162,13 +168,13 @@ QUEUE_INDEX = Shape(
     | {
         "phase": TEXT,
         "status": ("string", "null"),
-        "rank": NUMBER,
+        "rank": INTEGER,
         "due": DATE,
         "riskAt": DATE,
         "needsReply": ("bool",),
         "resolvedAt": DATE,
         "createdAt": OPTIONAL_DATE,
-        "prio": NUMBER,
+        "prio": INTEGER,
         "priority": ("string", "null"),
         "category": ("string", "null"),
         "tags": ("array",),

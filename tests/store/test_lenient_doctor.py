@@ -78,3 +78,53 @@ def test_a_malformed_lease_is_counted_until_an_app_takes_it(
     assert malformed_counts(db, store.settings) == {"helpdesk_meta": 1}
     assert store.queue.take_lease("an-app", clock.now)
     assert malformed_counts(db, store.settings) == {}
+
+
+def test_the_readers_and_the_doctor_agree_on_every_bson_type(db: Any, clock: FakeClock) -> None:
+    """The shape check in Python (what a reader skips) and its ``$type`` query (what doctor
+    counts) name the same records, for every BSON type a field can hold."""
+    from bson.decimal128 import Decimal128
+    from bson.int64 import Int64
+
+    from helpdesk_tui.store.lenient import MISSING, Shape
+
+    shape = Shape(
+        "probe",
+        {
+            "oid": ("objectId",),
+            "when": ("date", "null"),
+            "count": ("int", "long"),
+            "text": ("string", "null", MISSING),
+            "tags": ("array",),
+            "flag": ("bool",),
+        },
+    )
+    good = {
+        "oid": ObjectId(),
+        "when": clock.now,
+        "count": 3,
+        "text": "x",
+        "tags": ["a"],
+        "flag": True,
+    }
+    values: list[Any] = [
+        MISSING, "s", 7, Int64(2**40), 1.5, Decimal128("1"), None, True, [ObjectId()], [],
+        {"a": 1}, clock.now, ObjectId(), b"\x00bin", [clock.now],
+    ]  # fmt: skip
+    docs = []
+    for name in shape.fields:
+        for value in values:
+            doc = dict(good)
+            if value is MISSING:
+                del doc[name]
+            else:
+                doc[name] = value
+            docs.append(doc)
+    db.probe.insert_many(docs)
+
+    read = list(db.probe.find())
+    skipped = {d["_id"] for d in read if shape.fault(d) is not None}
+    counted = {d["_id"] for d in db.probe.find(shape.malformed_filter())}
+
+    assert skipped == counted
+    assert len(skipped) > len(shape.fields) * 8  # most values are wrong for most fields
