@@ -22,7 +22,11 @@ from typing import Any
 from bson import ObjectId
 from bson.decimal128 import Decimal128
 from bson.int64 import Int64
+from pymongo.collection import Collection
 from pymongo.database import Database
+from pymongo.errors import PyMongoError
+
+from helpdesk_tui.store.settings import StoreSettings
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +36,10 @@ INTEGER = ("int", "long")  # what we write for counts and ranks (a double is not
 _NAMED: set[tuple[str, str]] = set()
 _NAMED_MAX = 10_000
 _PLAIN_ID = re.compile(r"^[\w.:-]{1,64}$")
+# Doctor's count of one collection's malformed records stops after this (a scan of the audit
+# trail of a large helpdesk can take long): the check then says it could not count.
+COUNT_MS = 15_000
+MAX_TIME_EXPIRED = 50
 
 
 def bson_type(value: Any) -> str:
@@ -210,7 +218,9 @@ def origins_of(merge: Mapping[str, Any]) -> Iterator[tuple[str, ObjectId]]:
                 yield label, pair["to"]
 
 
-def collections(db: Database[Any], settings: Any, followers: str = "followers") -> list[Any]:
+def collections(
+    db: Database[Any], settings: StoreSettings, followers: str = "followers"
+) -> list[tuple[Shape, Collection[Any]]]:
     """(shape, collection) of every collection of ours that readers check, for doctor."""
     return [
         (SNOOZES, db[settings.snoozes]),
@@ -225,15 +235,16 @@ def collections(db: Database[Any], settings: Any, followers: str = "followers") 
 
 
 def malformed_counts(
-    db: Database[Any], settings: Any, followers: str = "followers"
+    db: Database[Any], settings: StoreSettings, followers: str = "followers"
 ) -> dict[str, int]:
-    """Per collection, how many records readers skip (collections without any left out)."""
+    """Per collection, how many records readers skip (collections without any left out).
+    A scan (``$expr`` uses no index), bounded by ``COUNT_MS`` per collection: a driver error
+    (a timeout, a login without ``find`` on it) is raised."""
     counts: dict[str, int] = {}
     for shape, collection in collections(db, settings, followers):
-        found = collection.count_documents(shape.malformed_filter())
+        found = collection.count_documents(shape.malformed_filter(), maxTimeMS=COUNT_MS)
         if found:
-            key = collection.name
-            counts[key] = counts.get(key, 0) + found
+            counts[collection.name] = counts.get(collection.name, 0) + found
     return counts
 
 
@@ -266,11 +277,17 @@ REDERIVED = frozenset({"queue_index", "helpdesk_meta"})
 
 
 def malformed_report(
-    db: Database[Any], settings: Any, followers: str = "followers"
+    db: Database[Any], settings: StoreSettings, followers: str = "followers"
 ) -> tuple[bool, str]:
     """For doctor: whether every record of ours has the shape its reader needs, and if not,
     how many have not, per collection, with what to do about them."""
-    counts = malformed_counts(db, settings, followers)
+    try:
+        counts = malformed_counts(db, settings, followers)
+    except PyMongoError as error:
+        if getattr(error, "code", None) == MAX_TIME_EXPIRED:
+            return False, f"not counted: a collection took over {COUNT_MS // 1000} s to scan"
+        first = str(error).splitlines()[0][:160] if str(error) else type(error).__name__
+        return False, f"not counted ({first})"
     if not counts:
         return True, "none: every record of ours has the shape the app reads"
     listed = ", ".join(f"{name} {n}" for name, n in counts.items())

@@ -128,3 +128,33 @@ def test_the_readers_and_the_doctor_agree_on_every_bson_type(db: Any, clock: Fak
 
     assert skipped == counted
     assert len(skipped) > len(shape.fields) * 8  # most values are wrong for most fields
+
+
+def test_a_count_the_server_refuses_or_times_out_is_said_not_raised(
+    clock: FakeClock, tmp_path: Any
+) -> None:
+    from pymongo import MongoClient
+
+    from helpdesk_tui.store.embedded import EmbeddedServer
+    from helpdesk_tui.store.lenient import malformed_report
+    from helpdesk_tui.store.settings import StoreSettings
+
+    server = EmbeddedServer(test_commands=True, log_path=tmp_path / "secantusd.log").start()
+    try:
+        client: MongoClient[Any] = MongoClient(server.uri, tz_aware=True)
+        store = TicketStore(client.helpdesk, StoreSettings(), clock=clock)
+        store.init_db()
+        client.admin.command(
+            "configureFailPoint",
+            "failCommand",
+            mode={"times": 1},
+            data={"failCommands": ["aggregate"], "errorCode": 50, "errmsg": "time limit"},
+        )
+
+        fine, detail = malformed_report(store.db, store.settings)
+
+        assert (fine, detail) == (False, "not counted: a collection took over 15 s to scan")
+        assert malformed(store).detail.startswith("none")  # the next run counts
+        client.close()
+    finally:
+        server.stop()
