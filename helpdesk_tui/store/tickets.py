@@ -353,7 +353,7 @@ class TicketStore:
         for row in self.queue.entries.aggregate(pipeline):
             agent, status = row["_id"].get("agent"), row["_id"].get("status")
             if isinstance(status, list | dict) or isinstance(agent, list | dict):
-                continue  # an entry of another shape (store/lenient.py): doctor counts it
+                continue  # an array or subdocument (a malformed entry or assignee) is no key
             counts = load.setdefault(agent, {"breached": 0, "at_risk": 0, "oldest": None})
             counts[status] = row["n"]
             counts["breached"] += row["breached"]
