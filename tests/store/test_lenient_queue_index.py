@@ -84,3 +84,17 @@ def test_a_malformed_entry_beside_good_ones_leaves_pages_counts_and_workload_ful
         assert not shown[c].problems
     assert store.count_views(views) == dict.fromkeys(views, 3)
     assert store.workload()[people.agent]["open"] == 3
+
+
+@pytest.mark.parametrize("kind", ["array", "subdocument"])
+def test_an_entry_whose_assignee_is_an_array_or_subdocument_leaves_the_workload(
+    store: TicketStore, people: People, db: Any, kind: str
+) -> None:
+    """``assignedTo`` mirrors the ticket's, whatever it holds: not a key for the workload."""
+    a, b = (store.create_ticket(new_ticket(people, assigned_to=people.agent)).id for _ in "ab")
+    entry = db.queue_index.find_one({"_id": b})
+    db.queue_index.replace_one({"_id": b}, spoiled(entry, "assignedTo", kind))
+    store.queue.held = True
+
+    assert store.workload()[people.agent]["open"] == 1
+    assert {t.id for t in store.list_queue(QueueQuery()).tickets} == {a, b}
