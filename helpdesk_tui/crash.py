@@ -8,6 +8,7 @@ with no data in it, and the traceback goes to ``$XDG_STATE_HOME/helpdesk-tui/cra
 
 from __future__ import annotations
 
+import logging
 import os
 import traceback
 from collections.abc import Mapping
@@ -55,3 +56,32 @@ def crash_line(error: BaseException, path: Path | None) -> str:
         f"helpdesk-tui: internal error ({type(error).__name__}); {where}. "
         f"Set {DEBUG_ENV}=1 to see the traceback."
     )
+
+
+def log_path(env: Mapping[str, str] | None = None) -> Path:
+    return state_dir(env) / "helpdesk-tui.log"
+
+
+def route_log(env: Mapping[str, str] | None = None) -> Path | None:
+    """While the app owns the terminal, the package's log lines (a malformed record skipped, a
+    loop that carried on after a bug) go to a private file beside the crash log (0600), never
+    to the screen it draws on. Idempotent; its path, or None where it cannot be written (the
+    lines are then dropped: the screen matters more)."""
+    logger = logging.getLogger("helpdesk_tui")
+    logger.propagate = False
+    if logger.handlers:
+        return None
+    path = log_path(env)
+    handler: logging.Handler
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        os.chmod(path, 0o600)
+        handler = logging.FileHandler(path, encoding="utf-8", errors="backslashreplace")
+    except OSError:
+        logger.addHandler(logging.NullHandler())
+        return None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    return path

@@ -50,7 +50,11 @@ def main() -> None:
     pause()
     try:
         from helpdesk_tui.cli import main as cli_main
+        from helpdesk_tui.crash import route_log
 
+        # Log lines (a malformed record skipped, a loop that carried on) go to a private file,
+        # never onto the terminal the app draws on; commands say what matters on stderr.
+        route_log()
         cli_main()
     finally:
         resume()

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pymongo.errors import OperationFailure, PyMongoError
 
+from helpdesk_tui.store.lenient import malformed_report
 from helpdesk_tui.store.queries import index_plan
 from helpdesk_tui.store.search_index import missing_people_indexes, text_index_name
 from helpdesk_tui.store.tickets import TicketStore
@@ -105,6 +106,8 @@ def server_checks(store: TicketStore) -> list[Check]:
         if not fine:
             detail += ": run `helpdesk-tui init-db` to rebuild it"
         checks.append(Check("queue index", "ok" if fine else "warn", detail))
+        fine, detail = malformed_report(store.db, store.settings)  # store/lenient.py
+        checks.append(Check("malformed records", "ok" if fine else "warn", detail))
         checks.append(
             Check(
                 "collections",

@@ -16,10 +16,13 @@ from pymongo.errors import DuplicateKeyError
 
 from helpdesk_tui.domain.models import mongo_time
 from helpdesk_tui.store.errors import db_errors
+from helpdesk_tui.store.lenient import FOLLOWERS
 from helpdesk_tui.store.settings import Clock, system_clock
 
 # Most followed tickets read for one agent (the "Following" view and the alerts).
 FOLLOWING_LIMIT = 1_000
+# What the readers check of a record (store/lenient.py: one of another shape is skipped).
+SHAPE = {"ticket": 1, "agent": 1}
 
 
 class FollowerStore:
@@ -67,14 +70,14 @@ class FollowerStore:
     @db_errors
     def following(self, agent: ObjectId) -> list[ObjectId]:
         """The tickets ``agent`` follows, most recently followed first."""
-        cursor = self.collection.find({"agent": agent}, {"ticket": 1, "_id": 0})
+        cursor = self.collection.find({"agent": agent}, SHAPE)
         cursor = cursor.sort("since", -1).limit(FOLLOWING_LIMIT)
-        return [doc["ticket"] for doc in cursor if isinstance(doc.get("ticket"), ObjectId)]
+        return [doc["ticket"] for doc in FOLLOWERS.records(cursor)]
 
     @db_errors
     def followers(self, ticket: ObjectId) -> list[ObjectId]:
-        cursor = self.collection.find({"ticket": ticket}, {"agent": 1, "_id": 0})
-        return [doc["agent"] for doc in cursor if isinstance(doc.get("agent"), ObjectId)]
+        cursor = self.collection.find({"ticket": ticket}, SHAPE)
+        return [doc["agent"] for doc in FOLLOWERS.records(cursor)]
 
     @db_errors
     def is_following(self, ticket: ObjectId, agent: ObjectId) -> bool:

@@ -39,6 +39,7 @@ from pymongo.errors import OperationFailure, PyMongoError, ServerSelectionTimeou
 
 from helpdesk_tui.domain.models import utc
 from helpdesk_tui.store.connection import ServerAnswers, server_answers
+from helpdesk_tui.store.lenient import carry_on
 from helpdesk_tui.store.queries import DERIVED_FIELDS, QUEUE_FIELDS, row_fields
 from helpdesk_tui.store.queue_index import IndexMaintainer
 from helpdesk_tui.store.tickets import TicketStore
@@ -289,12 +290,18 @@ class LiveFeed:
                 self.maintainer.changed(ids)
         except PyMongoError:
             pass  # the next turn of the loop tries again; pages repair what they find stale
+        except Exception as error:  # a bug (a record of ours in another shape): never the feed
+            carry_on(error, "queue index maintenance")
 
     def _deliver(self, changes: tuple[Change, ...]) -> None:
         self._maintain(frozenset(c.id for c in changes))
         if self.waker is not None:
-            with contextlib.suppress(PyMongoError):  # the next customer event tries again
+            try:
                 self.waker(changes)
+            except PyMongoError:
+                pass  # the next customer event tries again
+            except Exception as error:  # a bug: the batch is still delivered
+                carry_on(error, "waking waiting tickets")
         self.emit(Batch(changes=changes))
 
     def _set_mode(self, mode: FeedMode, detail: str = "", *, reload: bool = False) -> None:

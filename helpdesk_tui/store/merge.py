@@ -47,6 +47,7 @@ from helpdesk_tui.domain.models import (
     new_ticket_doc,
 )
 from helpdesk_tui.store.errors import db_errors
+from helpdesk_tui.store.lenient import MERGES, origins_of
 from helpdesk_tui.store.tickets import TicketStore, as_object_id
 
 MERGED_TAG = "merged-into-{number}"
@@ -455,13 +456,10 @@ class Merger:
         """Which source ticket each copied message of ``ticket_id`` came from (by copy id):
         one indexed query over this ticket's merges (at most ``ORIGINS_LIMIT``)."""
         found: dict[ObjectId, str] = {}
-        cursor = self.merges.find({"target": ticket_id}, {"sources": 1}).limit(ORIGINS_LIMIT)
-        for merge in cursor:
-            for source in merge.get("sources") or []:
-                label = str(source.get("number") or "another ticket")
-                for pair in source.get("messages") or []:
-                    if isinstance(pair, dict) and isinstance(pair.get("to"), ObjectId):
-                        found[pair["to"]] = label
+        shape = {"target": 1, "sources": 1}
+        cursor = self.merges.find({"target": ticket_id}, shape).limit(ORIGINS_LIMIT)
+        for merge in MERGES.records(cursor):  # another shape: skipped (store/lenient.py)
+            found.update((copy, label) for label, copy in origins_of(merge))
         return found
 
     def _refresh_queue(self, ids: Sequence[ObjectId | None]) -> None:

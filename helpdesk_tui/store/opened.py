@@ -11,6 +11,7 @@ from helpdesk_tui.domain.errors import NotFound
 from helpdesk_tui.domain.models import Ticket
 from helpdesk_tui.store.audit import HISTORY_LIMIT
 from helpdesk_tui.store.errors import db_errors
+from helpdesk_tui.store.lenient import EVENTS
 from helpdesk_tui.store.tickets import TicketStore, as_object_id
 
 HISTORY = "_history"
@@ -40,4 +41,5 @@ def ticket_and_history(
     if doc is None:
         raise NotFound(f"no ticket with id {ticket_id}")
     history = doc.pop(HISTORY, None)
-    return Ticket.from_mongo(doc), list(history) if isinstance(history, list) else []
+    events = list(EVENTS.records(history)) if isinstance(history, list) else []
+    return Ticket.from_mongo(doc), events  # entries of another shape skipped (store/lenient.py)

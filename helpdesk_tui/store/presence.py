@@ -18,6 +18,7 @@ from pymongo.errors import PyMongoError
 
 from helpdesk_tui.domain.errors import StoreUnavailable
 from helpdesk_tui.domain.models import mongo_time
+from helpdesk_tui.store.lenient import PRESENCE
 from helpdesk_tui.store.settings import Clock, StoreSettings, system_clock
 
 HEARTBEAT_SECONDS = 15
@@ -107,13 +108,8 @@ class PresenceStore:
             cursor = self.collection.find(
                 {"ticket": {"$in": ids}, "agent": {"$ne": me}, "at": {"$gt": fresh}}
             )
-            for doc in cursor:
-                entry = Presence(
-                    doc["ticket"],
-                    doc["agent"],
-                    str(doc.get("name", "?")),
-                    str(doc.get("mode", "viewing")),
-                )
+            for doc in PRESENCE.records(cursor):  # another shape: skipped (store/lenient.py)
+                entry = Presence(doc["ticket"], doc["agent"], doc["name"], doc["mode"])
                 found.setdefault(entry.ticket, []).append(entry)
         except PyMongoError:
             return {}

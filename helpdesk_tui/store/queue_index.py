@@ -53,6 +53,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from helpdesk_tui.domain.models import ACTIVE_STATUSES, Priority, Status, Ticket, mongo_time, utc
 from helpdesk_tui.domain.sla import ClockKind, SlaPolicy, due_at, evaluate, sort_key
+from helpdesk_tui.store.lenient import LEASE, QUEUE_PAGE, SYNC
 from helpdesk_tui.store.queries import UNASSIGNED_ENTRY
 
 # Where a ticket without a deadline sorts: after every real one.
@@ -167,6 +168,12 @@ def derive(doc: Mapping[str, Any], policy: SlaPolicy) -> dict[str, Any]:
         "updatedAt": index_time(doc.get("updatedAt")),
         "resolvedAt": index_time(doc.get("resolvedAt")),
     }
+
+
+def misshapen_entry(entry: Mapping[str, Any]) -> bool:
+    """Whether a page's entry holds a field of another shape (store/lenient.py): a page
+    re-derives it like a stale one, rather than show the ticket as malformed."""
+    return any(True for _ in QUEUE_PAGE.misshapen([entry], "re-derived"))
 
 
 def index_time(value: Any) -> datetime:
@@ -299,7 +306,13 @@ class QueueIndex:
         already applied, and most are).
         """
         sync = self.meta.find_one({"_id": "queue_index.sync"})
-        if sync is None or sync.get("policy") != policy_fingerprint(self.policy):
+        # A sync point of another shape (store/lenient.py) is as good as none: rebuild, which
+        # writes a new one.
+        if (
+            sync is None
+            or not SYNC.keep(sync)
+            or sync.get("policy") != policy_fingerprint(self.policy)
+        ):
             return self.rebuild(now)
         since = utc(sync["until"]) - CATCH_UP_OVERLAP
         started = now
@@ -344,10 +357,8 @@ class QueueIndex:
 
     def maintained(self, now: datetime) -> bool:
         """Whether a running app holds the lease (and so applies other writers' changes)."""
-        lease = self.meta.find_one({"_id": "queue_index.lease"}, {"until": 1})
-        return bool(
-            lease and isinstance(lease.get("until"), datetime) and utc(lease["until"]) > utc(now)
-        )
+        lease = self.meta.find_one({"_id": "queue_index.lease"}, {"holder": 1, "until": 1})
+        return bool(lease and LEASE.keep(lease) and utc(lease["until"]) > utc(now))
 
     def _set_sync(self, until: datetime) -> None:
         self.meta.update_one(
@@ -369,7 +380,13 @@ class QueueIndex:
             doc = self.meta.find_one_and_update(
                 {
                     "_id": "queue_index.lease",
-                    "$or": [{"holder": holder}, {"until": {"$lt": now}}],
+                    # Mine, expired, or of another shape (store/lenient.py: a lease no one can
+                    # renew is as good as expired, and is rewritten whole here).
+                    "$or": [
+                        {"holder": holder},
+                        {"until": {"$lt": now}},
+                        LEASE.malformed_filter(),
+                    ],
                 },
                 {"$set": {"holder": holder, "until": now + timedelta(seconds=LEASE_SECONDS)}},
                 upsert=True,

@@ -51,7 +51,7 @@ from helpdesk_tui.store.queries import (
     index_sort,
     queue_pipeline,
 )
-from helpdesk_tui.store.queue_index import ROW_FIELDS, QueueIndex, index_time
+from helpdesk_tui.store.queue_index import ROW_FIELDS, QueueIndex, index_time, misshapen_entry
 from helpdesk_tui.store.queue_index import index_plan as queue_index_plan
 from helpdesk_tui.store.schema import init_schema
 from helpdesk_tui.store.search_index import create_people_indexes
@@ -259,7 +259,9 @@ class TicketStore:
             stale = [
                 i
                 for i, e in zip(ids, entries, strict=True)
-                if i not in docs or index_time(docs[i].get("updatedAt")) != e.get("updatedAt")
+                if i not in docs
+                or index_time(docs[i].get("updatedAt")) != e.get("updatedAt")
+                or misshapen_entry(e)
             ]
             if not stale:
                 break
@@ -349,10 +351,11 @@ class TicketStore:
         ]
         load: dict[ObjectId, dict[str, Any]] = {}
         for row in self.queue.entries.aggregate(pipeline):
-            counts = load.setdefault(
-                row["_id"]["agent"], {"breached": 0, "at_risk": 0, "oldest": None}
-            )
-            counts[row["_id"]["status"]] = row["n"]
+            agent, status = row["_id"].get("agent"), row["_id"].get("status")
+            if isinstance(status, list | dict) or isinstance(agent, list | dict):
+                continue  # an array or subdocument (a malformed entry or assignee) is no key
+            counts = load.setdefault(agent, {"breached": 0, "at_risk": 0, "oldest": None})
+            counts[status] = row["n"]
             counts["breached"] += row["breached"]
             counts["at_risk"] += row["at_risk"]
             oldest = row.get("oldest")
