@@ -1,0 +1,143 @@
+"""A paste is text, never keys (issue 26, part 5): the reply editor and the search box.
+
+Textual's terminal parser replayed a bracketed paste's ``ESC`` and what followed it as keys
+(``text ESC . ctrl+s`` sent the reply, ``ESC … BEL`` closed the editor); the editor and the
+search box kept C1, bidi and zero-width characters raw. The parser tests feed the real bytes a
+terminal sends; the pilot tests post the ``Paste`` event the parser makes, through the app's
+own key handling, on a real server.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pilot import record_notifications, settle
+from textual import events
+from textual.pilot import Pilot
+
+from helpdesk_tui.config import Config, UiConfig
+from helpdesk_tui.domain.text import without_controls
+from helpdesk_tui.screens.queue import QueueScreen
+from helpdesk_tui.screens.reply import ReplyScreen
+from helpdesk_tui.screens.search import SearchScreen
+from helpdesk_tui.screens.ticket import TicketScreen
+from helpdesk_tui.store.tickets import TicketStore
+from helpdesk_tui.terminal_input import PasteParser
+from helpdesk_tui.widgets.safe import SafeInput, SafeTextArea
+
+QUIET = Config(ui=UiConfig(poll_interval_seconds=3600))
+NUMBER = "TKT-000007"  # Ana's in-progress ticket in the demo data (as tests/test_app_reply.py)
+START, END = "\x1b[200~", "\x1b[201~"
+# What a hostile web page puts on the clipboard: ESC sequences, BEL (ctrl+g: close), ctrl+s
+# (send), C1 (one-byte CSI), bidi overrides and zero-width characters.
+HOSTILE = (
+    "Dear customer\x1b.\x13 thanks\x07\x1b]52;c;UFdORUQ=\x07 see \x1b]8;;https://evil.example/"
+    "\x1b\\link\x1b]8;;\x1b\\ \x9b2J\x9d0;T\x9c \u202eexe.fdp \u200bzw\ufeff\u2066\r\nline two\tend"
+)
+CLEAN = "Dear customer. thanks]52;c;UFdORUQ= see ]8;;https://evil.example/\\link]8;;\\ 2J0;T exe.fdp zw\nline two\tend"  # noqa: E501
+
+
+def names(tokens: list[Any]) -> list[tuple[str, str]]:
+    return [
+        ("paste", t.text) if isinstance(t, events.Paste) else ("key", t.key)
+        for t in tokens
+        if isinstance(t, events.Paste | events.Key)
+    ]
+
+
+def test_the_cleaning_keeps_text_newlines_and_tabs_and_counts_what_it_removed() -> None:
+    text, removed = without_controls(HOSTILE)
+    assert text == CLEAN
+    assert removed == 16
+    assert without_controls("a\r\nb\rc\td") == ("a\nb\nc\td", 0)
+
+
+@pytest.mark.parametrize("cut", [None, 1, 3, 6, 7, 20, -7, -6, -3, -1])
+def test_a_bracketed_paste_is_one_paste_event_with_no_keys_however_the_bytes_are_split(
+    cut: int | None,
+) -> None:
+    """Before: ``^ . ctrl+s … ctrl+g …`` as keys and a Paste of "Dear customer" only."""
+    data = f"a{START}{HOSTILE}{END}b"
+    chunks = [data] if cut is None else [data[: cut % len(data)], data[cut % len(data) :]]
+    parser = PasteParser()
+    tokens = [token for chunk in chunks for token in parser.feed(chunk)]
+    assert names(tokens) == [("key", "a"), ("paste", HOSTILE), ("key", "b")]
+
+
+def test_keys_around_pastes_still_parse_and_a_paste_that_never_ends_is_still_a_paste() -> None:
+    parser = PasteParser()
+    tokens = list(parser.feed(f"\x1b[A{START}x\x1b[201{END}\x1b[B{START}\x1b[20"))
+    assert names(tokens) == [("key", "up"), ("paste", "x\x1b[201"), ("key", "down")]
+    assert names(list(parser.feed(""))) == [("paste", "\x1b[20")]  # end of input
+
+
+async def open_reply(pilot: Pilot[Any]) -> ReplyScreen:
+    await settle(pilot)
+    queue = pilot.app.screen
+    assert isinstance(queue, QueueScreen)
+    key = next(k for k, t in queue.table.tickets.items() if t.ticket_number == NUMBER)
+    queue.table.move_cursor(row=queue.table.get_row_index(key), animate=False)
+    await pilot.press("enter")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, TicketScreen)
+    await pilot.press("r")
+    await settle(pilot)
+    reply = pilot.app.screen
+    assert isinstance(reply, ReplyScreen) and reply.editor.has_focus
+    return reply
+
+
+def messages_of(store: TicketStore) -> int:
+    found = store.tickets.find_one({"ticketNumber": NUMBER})
+    assert found is not None
+    return len(found["messages"])
+
+
+async def test_a_hostile_paste_into_the_reply_editor_is_clean_text_said_and_sends_nothing(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    before = messages_of(demo_store)
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        reply = await open_reply(pilot)
+        seen = record_notifications(app)
+        await pilot.press("H", "i", "space")
+        app.post_message(events.Paste(HOSTILE))  # as the driver posts it
+        await pilot.press("!")  # typed after the paste: lands after it
+        await settle(pilot)
+        assert isinstance(app.screen, ReplyScreen)  # BEL closed it before
+        assert reply.editor.text == f"Hi {CLEAN}!"
+        assert isinstance(reply.editor, SafeTextArea)
+        assert ("warning", "", "pasted text: 16 control characters removed") in seen
+        assert sum("control character" in message for _, _, message in seen) == 1
+    assert messages_of(demo_store) == before  # nothing sent
+
+
+async def test_text_put_into_the_editor_by_the_app_or_a_draft_holds_no_control_character(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        reply = await open_reply(pilot)
+        reply.editor.load_text("draft\x1b[2J\u202e")
+        assert reply.editor.text == "draft[2J"
+        reply.editor.insert("\x9b2J and \x1b]2;T\x07")
+        assert reply.editor.text == "2J and ]2;Tdraft[2J"
+
+
+async def test_a_hostile_paste_into_the_search_box_is_one_clean_line(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        seen = record_notifications(app)
+        await pilot.press("slash")
+        app.post_message(events.Paste(HOSTILE))  # held behind "/" until the search is up
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, SearchScreen)
+        assert isinstance(screen.box, SafeInput)
+        assert screen.box.value == CLEAN.replace("\n", " ")
+        assert ("warning", "", "pasted text: 16 control characters removed") in seen
