@@ -22,10 +22,11 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from helpdesk_tui.domain.errors import HelpdeskError
+from helpdesk_tui.domain.keys import check_keys
 from helpdesk_tui.domain.macros import Macro
 from helpdesk_tui.domain.models import Category, Priority, Status
 from helpdesk_tui.domain.sla import DEFAULT_TARGETS, SlaPolicy
-from helpdesk_tui.domain.text import check_placeholders
+from helpdesk_tui.domain.text import check_placeholders, literal
 
 APP_DIR = "helpdesk-tui"
 PLACEHOLDERS = frozenset({"customer_name", "ticket_number", "agent_name", "subject"})
@@ -307,7 +308,9 @@ class Config(_Section):
             listed = spec if isinstance(spec, list) else str(spec).split(",")
             parts = [str(part).strip() for part in listed]
             if not parts or any(not part or " " in part for part in parts):
-                raise ValueError(f'{name}: expected keys like "R" or "ctrl+r,R"')
+                raise ValueError(f'{literal(name)}: expected keys like "R" or "ctrl+r,R"')
+            # Shown in the footer, help, palette and hints: key names only (domain/keys.py).
+            check_keys(str(name), ",".join(parts))
             keys[name] = ",".join(parts)
         return keys
 

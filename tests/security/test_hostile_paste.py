@@ -12,30 +12,28 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hostile_input import (
+    CLEAN_PASTE,
+    END,
+    HOSTILE_PASTE,
+    PASTE_REMOVED,
+    START,
+    messages_of,
+    open_reply,
+)
 from pilot import record_notifications, settle
 from textual import events
-from textual.pilot import Pilot
 
 from helpdesk_tui.config import Config, UiConfig
 from helpdesk_tui.domain.text import without_controls
-from helpdesk_tui.screens.queue import QueueScreen
 from helpdesk_tui.screens.reply import ReplyScreen
 from helpdesk_tui.screens.search import SearchScreen
-from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.store.tickets import TicketStore
 from helpdesk_tui.terminal_input import PasteParser
 from helpdesk_tui.widgets.safe import SafeInput, SafeTextArea
 
 QUIET = Config(ui=UiConfig(poll_interval_seconds=3600))
-NUMBER = "TKT-000007"  # Ana's in-progress ticket in the demo data (as tests/test_app_reply.py)
-START, END = "\x1b[200~", "\x1b[201~"
-# What a hostile web page puts on the clipboard: ESC sequences, BEL (ctrl+g: close), ctrl+s
-# (send), C1 (one-byte CSI), bidi overrides and zero-width characters.
-HOSTILE = (
-    "Dear customer\x1b.\x13 thanks\x07\x1b]52;c;UFdORUQ=\x07 see \x1b]8;;https://evil.example/"
-    "\x1b\\link\x1b]8;;\x1b\\ \x9b2J\x9d0;T\x9c \u202eexe.fdp \u200bzw\ufeff\u2066\r\nline two\tend"
-)
-CLEAN = "Dear customer. thanks]52;c;UFdORUQ= see ]8;;https://evil.example/\\link]8;;\\ 2J0;T exe.fdp zw\nline two\tend"  # noqa: E501
+HOSTILE, CLEAN = HOSTILE_PASTE, CLEAN_PASTE
 
 
 def names(tokens: list[Any]) -> list[tuple[str, str]]:
@@ -49,7 +47,7 @@ def names(tokens: list[Any]) -> list[tuple[str, str]]:
 def test_the_cleaning_keeps_text_newlines_and_tabs_and_counts_what_it_removed() -> None:
     text, removed = without_controls(HOSTILE)
     assert text == CLEAN
-    assert removed == 16
+    assert removed == PASTE_REMOVED
     assert without_controls("a\r\nb\rc\td") == ("a\nb\nc\td", 0)
 
 
@@ -72,28 +70,6 @@ def test_keys_around_pastes_still_parse_and_a_paste_that_never_ends_is_still_a_p
     assert names(list(parser.feed(""))) == [("paste", "\x1b[20")]  # end of input
 
 
-async def open_reply(pilot: Pilot[Any]) -> ReplyScreen:
-    await settle(pilot)
-    queue = pilot.app.screen
-    assert isinstance(queue, QueueScreen)
-    key = next(k for k, t in queue.table.tickets.items() if t.ticket_number == NUMBER)
-    queue.table.move_cursor(row=queue.table.get_row_index(key), animate=False)
-    await pilot.press("enter")
-    await settle(pilot)
-    assert isinstance(pilot.app.screen, TicketScreen)
-    await pilot.press("r")
-    await settle(pilot)
-    reply = pilot.app.screen
-    assert isinstance(reply, ReplyScreen) and reply.editor.has_focus
-    return reply
-
-
-def messages_of(store: TicketStore) -> int:
-    found = store.tickets.find_one({"ticketNumber": NUMBER})
-    assert found is not None
-    return len(found["messages"])
-
-
 async def test_a_hostile_paste_into_the_reply_editor_is_clean_text_said_and_sends_nothing(
     demo_store: TicketStore, make_app: Any
 ) -> None:
@@ -109,7 +85,7 @@ async def test_a_hostile_paste_into_the_reply_editor_is_clean_text_said_and_send
         assert isinstance(app.screen, ReplyScreen)  # BEL closed it before
         assert reply.editor.text == f"Hi {CLEAN}!"
         assert isinstance(reply.editor, SafeTextArea)
-        assert ("warning", "", "pasted text: 16 control characters removed") in seen
+        assert ("warning", "", f"pasted text: {PASTE_REMOVED} control characters removed") in seen
         assert sum("control character" in message for _, _, message in seen) == 1
     assert messages_of(demo_store) == before  # nothing sent
 
@@ -140,4 +116,4 @@ async def test_a_hostile_paste_into_the_search_box_is_one_clean_line(
         assert isinstance(screen, SearchScreen)
         assert isinstance(screen.box, SafeInput)
         assert screen.box.value == CLEAN.replace("\n", " ")
-        assert ("warning", "", "pasted text: 16 control characters removed") in seen
+        assert ("warning", "", f"pasted text: {PASTE_REMOVED} control characters removed") in seen
