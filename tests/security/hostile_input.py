@@ -43,18 +43,24 @@ def toml(value: str) -> str:
     return json.dumps(value)
 
 
-def hostile_config(path: Path, *, keys: dict[str, str] | None = None) -> Path:
-    """A config whose every label and text holds every attack: custom views, canned responses,
-    macros; ``keys`` (valid key names) moved in ``[keys]``. The poll is parked."""
-    lines = ["[ui]", "poll_interval_seconds = 3600", ""]
+def hostile_config(
+    path: Path, *, keys: dict[str, str] | None = None, views: int = 14, extra: str = ""
+) -> Path:
+    """A config whose every label and text holds every attack: the first ``views`` custom
+    views, canned responses, macros; ``keys`` (valid key names) moved in ``[keys]``; ``extra``
+    TOML put first. The poll is parked."""
+    lines = [extra, "[ui]", "poll_interval_seconds = 3600", ""]
     if keys:
         lines += ["[keys]", *(f"{name} = {toml(key)}" for name, key in keys.items()), ""]
     for index, (name, attack) in enumerate([("all", ALL), *ATTACKS.items()]):
+        if index < views:
+            lines += [
+                "[[views]]",
+                f"name = {toml(f'V{index}{attack}')}",
+                'statuses = ["open", "in_progress"]',
+                "",
+            ]
         lines += [
-            "[[views]]",
-            f"name = {toml(f'V{index}{attack}')}",
-            'statuses = ["open", "in_progress"]',
-            "",
             "[[canned]]",
             f"name = {toml(f'C{index} {name}{attack}')}",
             f"body = {toml(f'Hello {{customer_name}} {name}:{attack}:end')}",
