@@ -22,6 +22,7 @@ from textual.markup import escape as escape_markup
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widget import Widget
+from textual.widgets import Input, TextArea
 from textual.worker import WorkerFailed
 
 from helpdesk_tui.alerts import Alert, Alerts
@@ -35,7 +36,7 @@ from helpdesk_tui.domain.errors import (
 )
 from helpdesk_tui.domain.mentions import handles
 from helpdesk_tui.domain.people import Identity
-from helpdesk_tui.domain.text import literal, one_line
+from helpdesk_tui.domain.text import literal, one_line, removed_note, without_controls
 from helpdesk_tui.drafts import Drafts
 from helpdesk_tui.keymap import APP_BINDINGS, own_bindings, problems
 from helpdesk_tui.launch import resume as resume_collector
@@ -303,10 +304,7 @@ class HelpdeskApp(StoreCalls, App[None]):
                 key = self._held_keys.popleft()
                 target = self.focused or self.screen
                 if isinstance(key, events.Paste):
-                    # Text for the focused widget (App.on_event forwards it), never keys; the
-                    # keys after it wait until it is in.
-                    await super().on_event(key)
-                    await self._handled_by(target)
+                    await self._paste(key, target)
                     continue
                 # ESC+letter: Escape, then the letter, unless the screen at its turn binds it.
                 escape, *then = escape_then_key(key, self.screen, target)
@@ -326,6 +324,16 @@ class HelpdeskApp(StoreCalls, App[None]):
                     await self._check_bindings(key.key)
         finally:
             self._releasing = False
+
+    async def _paste(self, paste: events.Paste, target: Widget) -> None:
+        """A paste is text for the focused widget (App.on_event forwards it), never keys, and
+        never control characters: they are removed here, for every text field at once, and
+        the app says how many. The keys typed after it wait until it is in."""
+        text, removed = without_controls(paste.text)
+        if removed and isinstance(target, Input | TextArea):
+            self.notify(removed_note("pasted text", removed), severity="warning", timeout=6)
+        await super().on_event(events.Paste(text))
+        await self._handled_by(target)
 
     async def _handled_by(self, target: Widget) -> None:
         done = asyncio.Event()

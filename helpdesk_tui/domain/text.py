@@ -61,6 +61,12 @@ def without_controls(text: str) -> tuple[str, int]:
     return kept, removed
 
 
+def removed_note(what: str, removed: int) -> str:
+    """What the app says when text lost control characters: "pasted text: 3 control
+    characters removed"."""
+    return f"{what}: {removed} control character{'' if removed == 1 else 's'} removed"
+
+
 def one_line(text: object, width: int | None = None) -> str:
     """``literal`` text folded onto one line, for table cells and CLI listings."""
     if width is not None and isinstance(text, str):

@@ -16,7 +16,7 @@ from textual.widget import Widget
 from textual.widgets import Input, TextArea
 from textual.widgets.text_area import Edit, EditResult
 
-from helpdesk_tui.domain.text import literal, without_controls
+from helpdesk_tui.domain.text import literal, removed_note, without_controls
 
 
 def safe(text: object) -> Content:
@@ -31,15 +31,15 @@ def safe_text(text: object, style: str = "") -> Text:
 
 def _say_removed(widget: Widget, what: str, removed: int) -> None:
     if removed:
-        noun = "control character" if removed == 1 else "control characters"
-        widget.notify(f"{what}: {removed} {noun} removed", severity="warning", timeout=6)
+        widget.notify(removed_note(what, removed), severity="warning", timeout=6)
 
 
 class SafeTextArea(TextArea):
     """A ``TextArea`` whose document never holds a control character, so nothing it shows can
     act on the terminal: every edit (typed, pasted, inserted by the app, a canned response) and
-    every text loaded (a draft) is taken through ``without_controls`` (newlines and tabs stay).
-    A paste is text, never keys; if it lost characters, one toast says how many."""
+    every text loaded (a draft) is taken through ``without_controls`` (newlines and tabs stay),
+    and a toast says how many characters went. (A paste reaches it already clean: the app
+    cleans every paste, ``HelpdeskApp._paste``.)"""
 
     def edit(self, edit: Edit) -> EditResult:
         text, removed = without_controls(edit.text)
@@ -55,22 +55,11 @@ class SafeTextArea(TextArea):
             _say_removed(self, "loaded text", removed)
         super()._set_document(text, language)
 
-    async def _on_paste(self, event: events.Paste) -> None:
-        event.prevent_default()  # not TextArea's own handler: it inserts the text unfiltered
-        event.stop()
-        if self.read_only:
-            return
-        text, removed = without_controls(event.text)
-        _say_removed(self, "pasted text", removed)
-        if text and (result := self._replace_via_keyboard(text, *self.selection)):
-            self.move_cursor(result.end_location)
-            self.focus()
-
 
 class SafeInput(Input):
     """An ``Input`` that never holds a control character (typed, pasted or set by the app).
-    A pasted text is text, never keys: its lines are joined with spaces (nothing is dropped
-    silently), control characters are removed, and one toast says how many."""
+    A pasted text is text, never keys; its lines are joined with spaces (Textual's ``Input``
+    keeps the first line only, dropping the rest silently)."""
 
     def validate_value(self, value: str) -> str:
         return without_controls(value)[0].replace("\n", " ")
@@ -79,7 +68,7 @@ class SafeInput(Input):
         super().replace(self.validate_value(text), start, end)
 
     def _on_paste(self, event: events.Paste) -> None:
-        event.prevent_default()  # not Input's own handler: it keeps the first line, unfiltered
+        event.prevent_default()  # not Input's own handler: it keeps the first line only
         event.stop()
         text, removed = without_controls(event.text)
         _say_removed(self, "pasted text", removed)

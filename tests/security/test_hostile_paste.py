@@ -23,9 +23,11 @@ from hostile_input import (
 )
 from pilot import record_notifications, settle
 from textual import events
+from textual.widgets import Input
 
 from helpdesk_tui.config import Config, UiConfig
 from helpdesk_tui.domain.text import without_controls
+from helpdesk_tui.screens.dialogs import TextDialog
 from helpdesk_tui.screens.reply import ReplyScreen
 from helpdesk_tui.screens.search import SearchScreen
 from helpdesk_tui.store.tickets import TicketStore
@@ -116,4 +118,25 @@ async def test_a_hostile_paste_into_the_search_box_is_one_clean_line(
         assert isinstance(screen, SearchScreen)
         assert isinstance(screen.box, SafeInput)
         assert screen.box.value == CLEAN.replace("\n", " ")
+        assert ("warning", "", f"pasted text: {PASTE_REMOVED} control characters removed") in seen
+
+
+async def test_a_paste_into_any_other_text_field_is_cleaned_too_a_dialog_s_included(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    """The app cleans every paste before the focused widget gets it: the tags dialog's field
+    is Textual's own ``Input``."""
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        seen = record_notifications(app)
+        await pilot.press("t")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, TextDialog)
+        box = dialog.query_one(Input)
+        box.value = ""
+        app.post_message(events.Paste(f"vip {HOSTILE}"))
+        await settle(pilot)
+        assert box.value == f"vip {CLEAN}".splitlines()[0]  # Textual's Input: the first line
         assert ("warning", "", f"pasted text: {PASTE_REMOVED} control characters removed") in seen
