@@ -40,6 +40,14 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _printable_name(value: str) -> str:
+    """A name ``doctor``, ``seed`` and the app print (a database, a collection): no control or
+    invisible formatting characters (they would act on the terminal, or hide)."""
+    if literal(value) != value or "\n" in value or "\t" in value:
+        raise ValueError(f'"{literal(value)[:40]}" holds control characters')
+    return value
+
+
 class CounterConfig(_Section):
     """The counters document ticket numbers come from; point it at the Ticket Service's own."""
 
@@ -47,6 +55,11 @@ class CounterConfig(_Section):
     key: str = Field(default="ticketNumber", min_length=1)
     field: str = Field(default="seq", min_length=1)
     format: str = "TKT-{seq:06d}"
+
+    @field_validator("collection", "key", "field", "format")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        return _printable_name(value)
 
     @field_validator("format")
     @classmethod
@@ -79,6 +92,11 @@ class MongoConfig(_Section):
         if not value.get_secret_value().startswith(("mongodb://", "mongodb+srv://")):
             raise ValueError("must start with mongodb:// or mongodb+srv://")
         return value
+
+    @field_validator("database", "tickets", "users", "orders", "presence", "events", "followers")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        return _printable_name(value)
 
     @field_validator("database")
     @classmethod

@@ -194,3 +194,20 @@ async def open_reply_with(pilot: Any, key: str) -> ReplyScreen:
     reply = pilot.app.screen
     assert isinstance(reply, ReplyScreen)
     return reply
+
+
+@pytest.mark.parametrize(
+    ("section", "name"),
+    [("mongo", "database"), ("mongo", "tickets"), ("mongo.counter", "collection")],
+)
+def test_a_database_or_collection_name_with_control_characters_is_refused_at_load(
+    tmp_path: Path, section: str, name: str
+) -> None:
+    """doctor and seed print these names; a name that acts on the terminal never loads."""
+    path = tmp_path / "config.toml"
+    path.write_text(f"[{section}]\n{name} = {toml(ATTACKS['osc2'])}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as refused:
+        load_config(path, env={})
+    message = str(refused.value)
+    assert message.startswith(f"{path}: {section}.{name}: ") and "control characters" in message
+    assert not RAW.search(message)
