@@ -17,7 +17,7 @@ apart from typing then.
 from __future__ import annotations
 
 import sys
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 from typing import Any
 
 from textual import events
@@ -29,6 +29,33 @@ from textual.message import Message
 
 class PasteParser(XTermParser):
     """``XTermParser`` whose bracketed pastes are read here, whole (see the module doc)."""
+
+    def __init__(self, debug: bool = False) -> None:
+        self._pasting = False  # inside a paste (set by the parse loop), before Parser's init
+        super().__init__(debug)
+
+    def feed(self, data: str) -> Iterable[Message]:
+        return super().feed(self._defuse(data))
+
+    def _defuse(self, data: str) -> str:
+        """A terminal that does not filter what it pastes sends the clipboard's own end marker
+        as one: ``a ESC[201~ ctrl+s`` would end the paste early and press ctrl+s. A paste ends
+        at the last end marker the terminal sent in one read (its own comes last): the markers
+        inside lose their ESC and stay text. (A paste longer than one read, 4 KB, can still be
+        cut at a marker of its own in an earlier read: only the terminal can filter that.)"""
+        start = 0 if self._pasting else data.find(BRACKETED_PASTE_START)
+        if start < 0:
+            return data
+        begin = start if self._pasting else start + len(BRACKETED_PASTE_START)
+        last = data.rfind(BRACKETED_PASTE_END)
+        if last < begin:
+            return data
+        inside = data[begin:last]
+        if "\x1b[20" not in inside:
+            return data
+        for marker in (BRACKETED_PASTE_START, BRACKETED_PASTE_END):
+            inside = inside.replace(marker, marker[1:])
+        return data[:begin] + inside + data[last:]
 
     def parse(self, token_callback: TokenCallback[Message]) -> Generator[Read1 | Peek1, str, None]:
         def forward(token: Message) -> None:
@@ -65,11 +92,20 @@ class PasteParser(XTermParser):
                 for character in BRACKETED_PASTE_END:
                     awaiting = inner.send(character)
 
-    @staticmethod
     def _read_paste(
-        token_callback: TokenCallback[Message],
+        self, token_callback: TokenCallback[Message]
     ) -> Generator[Read1 | Peek1, str, str | None]:
         """Read up to the end marker and post the text as a ``Paste``; None at end of input."""
+        self._pasting = True
+        try:
+            return (yield from self._read_to_end(token_callback))
+        finally:
+            self._pasting = False
+
+    @staticmethod
+    def _read_to_end(
+        token_callback: TokenCallback[Message],
+    ) -> Generator[Read1 | Peek1, str, str | None]:
         end = BRACKETED_PASTE_END
         chunks: list[str] = []
         tail = ""

@@ -5,8 +5,9 @@ The database is the hostile world of issue 12 (tests/hostile_world.py), the conf
 every attack in every label, canned body and macro (tests/security/hostile_input.py), and the
 paste is what a hostile web page puts on the clipboard, sent as a terminal sends a paste
 (``ESC[200~`` … ``ESC[201~``), with ESC, BEL (ctrl+g), ctrl+s, C1, bidi and zero-width
-characters inside. Before: the paste's ``ESC . ctrl+s`` sent a public reply and BEL closed the
-editor. Replies are written at once here (no undo hold), so a send would be in the database.
+characters inside, and an end marker of its own followed by ctrl+s. Before: the paste's
+``ESC . ctrl+s`` sent a public reply and BEL closed the editor. Replies are written at once
+here (no undo hold), so a send would be in the database.
 """
 
 from __future__ import annotations
@@ -53,8 +54,10 @@ def test_a_hostile_config_and_a_hostile_paste_reach_the_terminal_harmlessly_and_
         terminal.send("r")
         terminal.wait_for(b"PUBLIC REPLY")
         terminal.settle()
-        terminal.send(f"{START}{HOSTILE_PASTE}{END}")
-        terminal.wait_for(b"pasted text: 16 control characters removed")
+        # With an end marker of its own and ctrl+s after it, as a terminal that does not
+        # filter pastes sends the clipboard.
+        terminal.send(f"{START}{HOSTILE_PASTE}{END}\x13{END}")
+        terminal.wait_for(b"pasted text: 17 control characters removed")
         terminal.settle()
         terminal.send(CTRL_R)  # a canned response with every attack in its name and body
         terminal.wait_for(b"Insert canned response")

@@ -72,6 +72,16 @@ def test_keys_around_pastes_still_parse_and_a_paste_that_never_ends_is_still_a_p
     assert names(list(parser.feed(""))) == [("paste", "\x1b[20")]  # end of input
 
 
+def test_an_end_marker_inside_the_pasted_text_does_not_end_the_paste_early() -> None:
+    """A terminal that does not filter pastes sends the clipboard's ``ESC[201~`` as is: the
+    ctrl+s after it stays text (the terminal's own end marker comes last in the read)."""
+    parser = PasteParser()
+    tokens = list(parser.feed(f"{START}hi{END}\x13{START}x{END}"))
+    assert names(tokens) == [("paste", "hi[201~\x13[200~x")]
+    tokens = list(parser.feed(f"{START}hi{END}\x13"))  # the terminal's own end: keys after it
+    assert names(tokens) == [("paste", "hi"), ("key", "ctrl+s")]
+
+
 async def test_a_hostile_paste_into_the_reply_editor_is_clean_text_said_and_sends_nothing(
     demo_store: TicketStore, make_app: Any
 ) -> None:
