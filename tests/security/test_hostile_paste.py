@@ -150,3 +150,15 @@ async def test_a_paste_into_any_other_text_field_is_cleaned_too_a_dialog_s_inclu
         await settle(pilot)
         assert box.value == f"vip {CLEAN}".splitlines()[0]  # Textual's Input: the first line
         assert ("warning", "", f"pasted text: {PASTE_REMOVED} control characters removed") in seen
+
+
+def test_the_app_s_drivers_read_their_input_with_the_paste_parser() -> None:
+    """The terminal's (Linux) and the browser's (``serve``: the web driver) input."""
+    import textual.drivers.linux_driver as linux
+    import textual.drivers.web_driver as web
+
+    from helpdesk_tui.terminal_input import install
+
+    for module, driver in ((linux, linux.LinuxDriver), (web, web.WebDriver)):
+        assert install(driver) is driver
+        assert module.XTermParser is PasteParser
