@@ -121,8 +121,10 @@ async def test_a_hostile_paste_into_the_search_box_is_one_clean_line(
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         seen = record_notifications(app)
-        await pilot.press("slash")
-        app.post_message(events.Paste(HOSTILE))  # held behind "/" until the search is up
+        # As the driver posts them, back to back: the paste waits behind "/" (the key is
+        # held until the search screen is ready) and lands in its box, not on the queue.
+        app.post_message(events.Key("slash", "/"))
+        app.post_message(events.Paste(HOSTILE))
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, SearchScreen)
@@ -162,3 +164,20 @@ def test_the_app_s_drivers_read_their_input_with_the_paste_parser() -> None:
     for module, driver in ((linux, linux.LinuxDriver), (web, web.WebDriver)):
         assert install(driver) is driver
         assert module.XTermParser is PasteParser
+
+
+async def test_a_paste_waits_in_line_with_the_keys_typed_before_it(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    """``3`` (a new view: keys wait for its rows), ``/`` and a paste, back to back as a fast
+    agent sends them: the paste goes where the keys before it lead, the search box, instead
+    of onto the queue's table, where it was lost."""
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        for event in (events.Key("3", "3"), events.Key("slash", "/"), events.Paste("tanaka")):
+            app.post_message(event)
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, SearchScreen)
+        assert screen.box.value == "tanaka"
