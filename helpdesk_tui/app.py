@@ -16,10 +16,13 @@ from rich.text import Text
 from textual import events
 from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
 from textual.app import App, SystemCommand
+from textual.binding import Binding
 from textual.driver import Driver
+from textual.markup import escape as escape_markup
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widget import Widget
+from textual.widgets import Input, TextArea
 from textual.worker import WorkerFailed
 
 from helpdesk_tui.alerts import Alert, Alerts
@@ -33,7 +36,7 @@ from helpdesk_tui.domain.errors import (
 )
 from helpdesk_tui.domain.mentions import handles
 from helpdesk_tui.domain.people import Identity
-from helpdesk_tui.domain.text import literal, one_line
+from helpdesk_tui.domain.text import literal, one_line, removed_note, without_controls
 from helpdesk_tui.drafts import Drafts
 from helpdesk_tui.keymap import APP_BINDINGS, own_bindings, problems
 from helpdesk_tui.launch import resume as resume_collector
@@ -52,6 +55,7 @@ from helpdesk_tui.store.presence import PresenceStore
 from helpdesk_tui.store.queue_index import IndexMaintainer
 from helpdesk_tui.store.tickets import TicketStore
 from helpdesk_tui.store.wake import Waker
+from helpdesk_tui.terminal_input import install as read_pastes_whole
 from helpdesk_tui.terminal_output import install as write_only_changes
 from helpdesk_tui.terminal_output import painted_since_redraw, quiet_driver, redraw_everything
 from helpdesk_tui.views import View, standard_views
@@ -165,7 +169,8 @@ class HelpdeskApp(StoreCalls, App[None]):
         self._blurred_at: datetime | None = None
         self._seeded = False
         self._crash_line: str | None = None
-        self._held_keys: deque[events.Key] = deque()  # typed ahead of a screen not yet ready
+        # Typed (or pasted) ahead of a screen not yet ready.
+        self._held_keys: deque[events.Key | events.Paste] = deque()
         self._resolved_keys: weakref.WeakSet[events.Key] = weakref.WeakSet()
         self._releasing = False
         if config.ui.theme in self.available_themes:
@@ -223,8 +228,14 @@ class HelpdeskApp(StoreCalls, App[None]):
         self._attached = True
 
     def get_driver_class(self) -> type[Driver]:
-        """The platform's driver, writing fewer bytes per update (terminal_output)."""
-        return quiet_driver(super().get_driver_class())
+        """The platform's driver, writing fewer bytes per update (terminal_output), reading a
+        bracketed paste as one ``Paste``, never as keys (terminal_input)."""
+        return quiet_driver(read_pastes_whole(super().get_driver_class()))
+
+    def get_key_display(self, binding: Binding) -> str:
+        """A key as the footer, help, palette and hints show it: by the rendering rule (the
+        config's ``[keys]`` are checked at load; this keeps any other way in harmless too)."""
+        return literal(super().get_key_display(binding))
 
     @property
     def feed_mode(self) -> str:
@@ -333,7 +344,12 @@ class HelpdeskApp(StoreCalls, App[None]):
     # --- keys typed ahead -------------------------------------------------------------------
 
     async def on_event(self, event: events.Event) -> None:
-        """Keys wait while the current screen is not ready for them, then go in order."""
+        """Keys wait while the current screen is not ready for them, then go in order; a
+        paste waits in the same line (it is text for where the keys before it lead)."""
+        if isinstance(event, events.Paste) and not event.is_forwarded:
+            self._held_keys.append(event)
+            await self._release_keys()
+            return
         if isinstance(event, events.Key):
             if not event.is_forwarded:
                 if event.key == "ctrl+j":
@@ -363,6 +379,9 @@ class HelpdeskApp(StoreCalls, App[None]):
             while self._held_keys and self._screen_takes_keys() and not self._exit:
                 key = self._held_keys.popleft()
                 target = self.focused or self.screen
+                if isinstance(key, events.Paste):
+                    await self._paste(key, target)
+                    continue
                 # ESC+letter: Escape, then the letter, unless the screen at its turn binds it.
                 escape, *then = escape_then_key(key, self.screen, target)
                 if then:
@@ -381,6 +400,16 @@ class HelpdeskApp(StoreCalls, App[None]):
                     await self._check_bindings(key.key)
         finally:
             self._releasing = False
+
+    async def _paste(self, paste: events.Paste, target: Widget) -> None:
+        """A paste is text for the focused widget (App.on_event forwards it), never keys, and
+        never control characters: they are removed here, for every text field at once, and
+        the app says how many. The keys typed after it wait until it is in."""
+        text, removed = without_controls(paste.text)
+        if removed and isinstance(target, Input | TextArea):
+            self.notify(removed_note("pasted text", removed), severity="warning", timeout=6)
+        await super().on_event(events.Paste(text))
+        await self._handled_by(target)
 
     async def _handled_by(self, target: Widget) -> None:
         done = asyncio.Event()
@@ -577,8 +606,8 @@ class HelpdeskApp(StoreCalls, App[None]):
             titles.add(binding.description)
             key = self.get_key_display(binding)
             verbs = PALETTE_VERBS.get(binding.action, "")
-            yield SystemCommand(
-                f"{binding.description} ({key})" + (f": {verbs}" if verbs else ""),
+            yield SystemCommand(  # the palette reads a title as markup
+                escape_markup(f"{binding.description} ({key})" + (f": {verbs}" if verbs else "")),
                 "",
                 lambda action=binding.action: self.call_later(screen.run_action, action),
             )

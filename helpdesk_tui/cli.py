@@ -628,8 +628,8 @@ def keys(ctx: typer.Context) -> None:
                 screen = row.screen
                 typer.echo(f"\n[{screen}]" if screen != "app" else "[app: every screen]")
             mark = "*" if row.remapped else " "
-            shown = ",".join(row.keys)
-            typer.echo(f" {mark} {row.id:<18} {shown:<24} {row.description}")
+            shown = one_line(",".join(row.keys))  # from the config: by the rendering rule
+            typer.echo(f" {mark} {one_line(row.id):<18} {shown:<24} {one_line(row.description)}")
         said = problems(cfg.keys)
         for line in said:
             typer.echo(f"helpdesk-tui: warning: {one_line(line)}", err=True)

@@ -22,10 +22,11 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from helpdesk_tui.domain.errors import HelpdeskError
+from helpdesk_tui.domain.keys import check_keys
 from helpdesk_tui.domain.macros import Macro
 from helpdesk_tui.domain.models import Category, Priority, Status
 from helpdesk_tui.domain.sla import DEFAULT_TARGETS, SlaPolicy
-from helpdesk_tui.domain.text import check_placeholders
+from helpdesk_tui.domain.text import check_placeholders, literal
 
 APP_DIR = "helpdesk-tui"
 PLACEHOLDERS = frozenset({"customer_name", "ticket_number", "agent_name", "subject"})
@@ -39,6 +40,14 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _printable_name(value: str) -> str:
+    """A name ``doctor``, ``seed`` and the app print (a database, a collection): no control or
+    invisible formatting characters (they would act on the terminal, or hide)."""
+    if literal(value) != value or "\n" in value or "\t" in value:
+        raise ValueError(f'"{literal(value)[:40]}" holds control characters')
+    return value
+
+
 class CounterConfig(_Section):
     """The counters document ticket numbers come from; point it at the Ticket Service's own."""
 
@@ -46,6 +55,11 @@ class CounterConfig(_Section):
     key: str = Field(default="ticketNumber", min_length=1)
     field: str = Field(default="seq", min_length=1)
     format: str = "TKT-{seq:06d}"
+
+    @field_validator("collection", "key", "field", "format")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        return _printable_name(value)
 
     @field_validator("format")
     @classmethod
@@ -78,6 +92,11 @@ class MongoConfig(_Section):
         if not value.get_secret_value().startswith(("mongodb://", "mongodb+srv://")):
             raise ValueError("must start with mongodb:// or mongodb+srv://")
         return value
+
+    @field_validator("database", "tickets", "users", "orders", "presence", "events", "followers")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        return _printable_name(value)
 
     @field_validator("database")
     @classmethod
@@ -342,7 +361,9 @@ class Config(_Section):
             listed = spec if isinstance(spec, list) else str(spec).split(",")
             parts = [str(part).strip() for part in listed]
             if not parts or any(not part or " " in part for part in parts):
-                raise ValueError(f'{name}: expected keys like "R" or "ctrl+r,R"')
+                raise ValueError(f'{literal(name)}: expected keys like "R" or "ctrl+r,R"')
+            # Shown in the footer, help, palette and hints: key names only (domain/keys.py).
+            check_keys(str(name), ",".join(parts))
             keys[name] = ",".join(parts)
         return keys
 

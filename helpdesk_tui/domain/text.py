@@ -51,6 +51,22 @@ def literal(text: object) -> str:
     return _UNSAFE.sub(_visible, string.replace("\r\n", "\n"))
 
 
+def without_controls(text: str) -> tuple[str, int]:
+    """``text`` with every control and invisible formatting character left out, and how many
+    went: for text that becomes data (a paste, a canned response going into a reply), where a
+    spelled-out ``\\x1b`` would reach the customer. Newlines and tabs stay; CRLF and a lone CR
+    (what a terminal sends for a pasted line break) become a newline."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    kept, removed = _UNSAFE.subn("", text)
+    return kept, removed
+
+
+def removed_note(what: str, removed: int) -> str:
+    """What the app says when text lost control characters: "pasted text: 3 control
+    characters removed"."""
+    return f"{what}: {removed} control character{'' if removed == 1 else 's'} removed"
+
+
 def one_line(text: object, width: int | None = None) -> str:
     """``literal`` text folded onto one line, for table cells and CLI listings."""
     if width is not None and isinstance(text, str):

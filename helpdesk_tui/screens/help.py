@@ -14,6 +14,7 @@ from helpdesk_tui.domain.sla import SlaState
 from helpdesk_tui.keymap import own_bindings
 from helpdesk_tui.screens.base import TakesKeys
 from helpdesk_tui.widgets.footer import declared_order
+from helpdesk_tui.widgets.safe import safe_text
 from helpdesk_tui.widgets.sla_badge import LOOKS
 
 # Keys that move rather than act, summed up here instead of listing each widget's bindings.
@@ -94,7 +95,8 @@ class HelpScreen(TakesKeys, ModalScreen[None]):
         table.add_column()
         table.add_row(Text("Keys", style="bold underline"), "")
         for keys, description in binding_rows(self.origin):
-            table.add_row(keys, description)
+            # Plain text: keys come from the config's [keys] (a str would be read as markup).
+            table.add_row(safe_text(keys), safe_text(description))
         table.add_row("", "")
         table.add_row(Text("SLA", style="bold underline"), "")
         meaning = {

@@ -33,6 +33,7 @@ from helpdesk_tui.screens.macros import ReplyMacros
 from helpdesk_tui.store.presence import HEARTBEAT_SECONDS
 from helpdesk_tui.widgets.conversation_pane import ConversationPane
 from helpdesk_tui.widgets.footer import KeyFooter
+from helpdesk_tui.widgets.safe import SafeTextArea
 
 # From this many rows up the conversation shows above the editor at once; below, F2 shows it.
 CONVERSATION_ROWS = 30
@@ -185,7 +186,7 @@ class ReplyScreen(ReplyMacros):
         yield ConversationPane(id="reply-conversation")
         yield Static(id="reply-mode")
         yield HoldBar(id="reply-hold")
-        yield TextArea(id="reply-editor", soft_wrap=True, show_line_numbers=False)
+        yield SafeTextArea(id="reply-editor", soft_wrap=True, show_line_numbers=False)
         yield Input(
             placeholder="attachments: file names or URLs, comma-separated", id="reply-attachments"
         )

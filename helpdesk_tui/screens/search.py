@@ -27,6 +27,7 @@ from helpdesk_tui.screens.base import HelpdeskScreen
 from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.store.search import TicketSearch
 from helpdesk_tui.widgets.line import Line
+from helpdesk_tui.widgets.safe import SafeInput
 from helpdesk_tui.widgets.search_results import SearchTable
 
 PAGE = 50
@@ -63,7 +64,7 @@ class SearchScreen(HelpdeskScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Search all tickets", style="bold"), id="search-title")
-        yield Input(placeholder=PLACEHOLDER, id="search-box")
+        yield SafeInput(placeholder=PLACEHOLDER, id="search-box")  # a paste is text
         yield SearchTable(id="search-results")
         yield Line(id="search-info")
         yield Footer()

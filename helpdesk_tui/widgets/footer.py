@@ -5,7 +5,8 @@ Textual's ``Footer`` lays its keys out in a row and lets the ones past the right
 bindings (``show=True``, with the key ``[keys]`` gave them), but fits them to the width: all of
 them as Textual would when they fit; otherwise the compact style (one space less per key);
 otherwise the compact style with the least important keys left out, ``first`` naming the ones
-that matter most. A key left out stays on the help screen (``?``) and in the palette.
+that matter most. A key left out stays on the help screen (``?``) and in the palette. Keys
+and descriptions are shown by the rendering rule (``App.get_key_display`` and ``literal``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
+
+from helpdesk_tui.domain.text import literal
 
 # Cells a key takes besides its key and description text: " r Reply " (padding around the
 # key, after the description), or compact "r Reply" plus its right margin.
@@ -129,7 +132,7 @@ class KeyFooter(Footer):
             key = FooterKey(
                 binding.key,
                 self.app.get_key_display(binding),
-                binding.description,
+                literal(binding.description),
                 binding.action,
                 disabled=not enabled,
                 tooltip=tooltip,
@@ -143,7 +146,7 @@ class KeyFooter(Footer):
             yield FooterKey(
                 binding.key,
                 self.app.get_key_display(binding),
-                binding.description,
+                literal(binding.description),
                 binding.action,
                 classes="-command-palette -compact",  # compact, as Textual's Footer has it
                 disabled=not enabled,
