@@ -47,10 +47,9 @@ from helpdesk_tui.domain.models import (
     new_ticket_doc,
 )
 from helpdesk_tui.store.errors import db_errors
-from helpdesk_tui.store.tickets import TicketStore, as_object_id
+from helpdesk_tui.store.tickets import MERGED_PREFIX, TicketStore, as_object_id
 
-MERGED_TAG = "merged-into-{number}"
-MERGED_PREFIX = "merged-into-"
+MERGED_TAG = MERGED_PREFIX + "{number}"
 # IllegalOperation: "Transaction numbers are only allowed on a replica set member or mongos".
 NO_TRANSACTIONS = (20,)
 ORIGINS_LIMIT = 100
