@@ -1,0 +1,101 @@
+"""The reply screen under injected faults: what the agent reads when a send is not "sent".
+
+The fail points are "alwaysOn" for the app's client while they last: the app's own background
+writes (the queue-index lease) may hit them too, so the tests look for the reply's outcome among
+the notifications rather than at the last one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bson import ObjectId
+from pilot import record_notifications, settle, until
+from textual.widgets import Static
+
+from helpdesk_tui.config import Config, UiConfig
+from helpdesk_tui.domain.models import Category, NewTicket, Priority
+from helpdesk_tui.screens.reply import ReplyScreen
+from helpdesk_tui.store.outcome import Bounds
+from helpdesk_tui.store.tickets import TicketStore
+
+AGENT = "ann@helpdesk.test"
+PARKED = Config(ui=UiConfig(poll_interval_seconds=3600))
+
+
+def mine(store: TicketStore, people: Any) -> ObjectId:
+    ticket = store.create_ticket(
+        NewTicket(
+            subject="Parcel never arrived",
+            description="Ordered two weeks ago.",
+            user=people.customer,
+            category=Category.SHIPPING,
+            priority=Priority.HIGH,
+        ),
+        actor=people.customer,
+    )
+    assert ticket.id is not None
+    store.take(ticket.id, people.agent)
+    return ticket.id
+
+
+def context_line(screen: ReplyScreen) -> str:
+    return str(screen.query_one("#reply-context", Static).render())
+
+
+async def open_reply(pilot: Any, ticket_id: ObjectId, text: str) -> ReplyScreen:
+    await settle(pilot)
+    screen = ReplyScreen(ticket_id)
+    await pilot.app.push_screen(screen)
+    await settle(pilot)
+    screen.editor.text = text
+    await settle(pilot)
+    return screen
+
+
+async def test_a_reply_the_server_refuses_before_writing_says_not_sent_and_keeps_the_draft(
+    store: TicketStore, people: Any, db: Any, make_app: Any, fail_point: Any
+) -> None:
+    ticket_id = mine(store, people)
+    app = make_app(store, AGENT, config=PARKED)
+    said = record_notifications(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_reply(pilot, ticket_id, "Your parcel left the depot")
+        with fail_point("alwaysOn", ["findAndModify"], errorCode=13, errorLabels=[]):
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+        assert app.screen is screen  # still in the editor
+        assert screen.editor.text == "Your parcel left the depot"
+        assert not screen.editor.read_only
+        line = "Not sent, kept as a draft: database error: Failing command via 'failCommand'"
+        assert any(m.startswith(line) for _, _, m in said), said
+        assert line in context_line(screen)
+        draft = app.drafts.load(screen.draft_key)
+        assert draft is not None and draft.text == "Your parcel left the depot"
+    doc = db.tickets.find_one({"_id": ticket_id})
+    assert doc["messages"] == []
+
+
+async def test_a_reply_held_past_its_bound_says_unknown_checking_then_sent(
+    store: TicketStore, people: Any, db: Any, make_app: Any, fail_point: Any
+) -> None:
+    """The server holds the write 1 s (then applies it); the app gave up at 0.3 s: it says
+    "unknown, checking", reads back (after 0.3 + 2.5 s) and then says "sent": one copy."""
+    ticket_id = mine(store, people)
+    store.bounds = Bounds(read=3.0, write=0.3, settle=2.5)
+    app = make_app(store, AGENT, config=PARKED)
+    said = record_notifications(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_reply(pilot, ticket_id, "Your parcel left the depot")
+        with fail_point({"times": 1}, ["findAndModify"], blockConnection=True, blockTimeMS=1000):
+            await pilot.press("ctrl+s")
+            assert await until(
+                pilot, lambda: any("Unknown, checking" in m for _, _, m in said), 5
+            ), said
+            assert screen.editor.read_only  # no second send while it is unknown
+            assert await until(pilot, lambda: any("Reply sent on" in m for _, _, m in said), 10)
+        await settle(pilot)
+        assert app.screen is not screen
+        assert app.drafts.load(screen.draft_key) is None
+    doc = db.tickets.find_one({"_id": ticket_id})
+    assert [m["content"] for m in doc["messages"]] == ["Your parcel left the depot"]
