@@ -506,15 +506,24 @@ class TicketStore:
         """Apply ``update`` iff the ticket still matches ``condition``; else explain who won."""
         update.setdefault("$set", {})["updatedAt"] = self.now()
         try:
-            doc = self.tickets.find_one_and_update(
-                {"_id": ticket_id, **condition}, update, return_document=ReturnDocument.AFTER
-            )
-        except OperationFailure as error:
+            with bounded(self.bounds.write):
+                doc = self.tickets.find_one_and_update(
+                    {"_id": ticket_id, **condition}, update, return_document=ReturnDocument.AFTER
+                )
+        except PyMongoError as error:  # a dropped link or a stall: say whether it was changed
             # An array update on a field that is not an array (``tags: "x"``, ``messages:
             # "hello"``): the server answers BadValue/TypeMismatch.
-            if error.code not in MALFORMED_CODES:
-                raise
-            raise self._malformed(ticket_id, update) from error
+            if isinstance(error, OperationFailure) and error.code in MALFORMED_CODES:
+                raise self._malformed(ticket_id, update) from error
+            if isinstance(error, OperationFailure) and error.code in TOO_LARGE_CODES:
+                raise  # db_errors says it
+            outcome = classify(error)
+            if isinstance(outcome, NotSent):
+                raise NotSent(f"not changed: {outcome}") from error
+            raise OutcomeUnknown(
+                f"no answer from the database ({outcome}); it may have been changed: "
+                "look again before retrying"
+            ) from error
         if doc is not None:
             self.queue.apply([doc])
             return Ticket.from_mongo(doc)

@@ -83,9 +83,11 @@ def test_an_error_before_the_write_is_not_sent_and_writes_nothing(
 ) -> None:
     mid = ObjectId()
     # Unauthorized: the server refuses before writing (no retryable label: no retry).
-    with fail_point({"times": 1}, ["findAndModify"], errorCode=13, errorLabels=[]):
-        with pytest.raises(NotSent, match="database error"):
-            reply(store, ticket_id, people, mid)
+    with (
+        fail_point({"times": 1}, ["findAndModify"], errorCode=13, errorLabels=[]),
+        pytest.raises(NotSent, match="database error"),
+    ):
+        reply(store, ticket_id, people, mid)
 
     assert copies(admin_client, store, ticket_id, mid) == 0
 
@@ -149,3 +151,28 @@ def test_a_read_back_that_fails_too_stays_unknown_and_never_writes(
 
     assert store.message_landed(pending) is False  # answered once the link is back
     assert copies(admin_client, store, ticket_id, mid) == 0
+
+
+def test_a_status_change_refused_before_writing_says_not_changed(
+    store: TicketStore, ticket_id: ObjectId, people: Any, fail_point: Any
+) -> None:
+    from helpdesk_tui.domain.models import Status
+
+    with (
+        fail_point({"times": 1}, ["findAndModify"], errorCode=13, errorLabels=[]),
+        pytest.raises(NotSent, match=r"^not changed: database error: Failing command"),
+    ):
+        store.set_status(ticket_id, Status.IN_PROGRESS, actor=people.agent)
+
+    assert store.get_ticket(ticket_id).status is Status.OPEN
+
+
+def test_a_take_held_past_its_bound_says_it_may_have_been_changed(
+    store: TicketStore, ticket_id: ObjectId, people: Any, fail_point: Any
+) -> None:
+    store.bounds = Bounds(read=3.0, write=0.3, settle=0.0)
+    with (
+        fail_point({"times": 1}, ["findAndModify"], blockConnection=True, blockTimeMS=800),
+        pytest.raises(OutcomeUnknown, match="it may have been changed: look again"),
+    ):
+        store.take(ticket_id, people.agent)

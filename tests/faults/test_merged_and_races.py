@@ -71,7 +71,9 @@ def test_a_reply_to_a_merged_away_ticket_is_refused_naming_the_target_and_writes
 
 
 @pytest.fixture
-def cli_as_ann(store: TicketStore, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+def cli_as_ann(
+    store: TicketStore, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[None]:
     config = tmp_path / "config.toml"
     config.write_text(f'[agent]\nemail = "{AGENT}"\n', encoding="utf-8")
     config.chmod(0o600)
