@@ -99,3 +99,27 @@ async def test_a_reply_held_past_its_bound_says_unknown_checking_then_sent(
         assert app.drafts.load(screen.draft_key) is None
     doc = db.tickets.find_one({"_id": ticket_id})
     assert [m["content"] for m in doc["messages"]] == ["Your parcel left the depot"]
+
+
+async def test_a_reply_sent_while_the_database_stalls_says_not_sent_kept_within_the_bound(
+    store: TicketStore, people: Any, db: Any, make_app: Any, fail_point: Any
+) -> None:
+    """The issue's stall: the server holds every read. The "ticket updated" check before the
+    write gives up at its bound (0.3 s here, 3 s by default), so nothing went out: "not sent,
+    kept as a draft", and the editor is back with the text."""
+    ticket_id = mine(store, people)
+    store.bounds = Bounds(read=0.3, write=0.3, settle=0.0)
+    app = make_app(store, AGENT, config=PARKED)
+    said = record_notifications(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_reply(pilot, ticket_id, "Your parcel left the depot")
+        with fail_point("alwaysOn", ["find"], blockConnection=True, blockTimeMS=1000):
+            await pilot.press("ctrl+s")
+            line = "Not sent, kept as a draft: the database did not answer in time."
+            assert await until(pilot, lambda: any(m == line for _, _, m in said), 5), said
+            assert line in context_line(screen)
+            assert not screen.editor.read_only
+        await settle(pilot)
+        assert app.screen is screen and screen.editor.text == "Your parcel left the depot"
+    doc = db.tickets.find_one({"_id": ticket_id})
+    assert doc["messages"] == []
