@@ -117,6 +117,11 @@ class Drafts:
             fields.get("status"), str | None
         ):
             return None
+        extra = fields.get("extra", {})
+        if not isinstance(extra, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in extra.items()
+        ):
+            fields["extra"] = {}  # ours (a pending message id): unreadable means none
         fields["internal"] = internal
         try:
             return Draft(**fields)

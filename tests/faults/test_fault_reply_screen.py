@@ -45,7 +45,8 @@ def context_line(screen: ReplyScreen) -> str:
 
 async def open_reply(pilot: Any, ticket_id: ObjectId, text: str) -> ReplyScreen:
     await settle(pilot)
-    screen = ReplyScreen(ticket_id)
+    # With its row, as the queue opens it: the draft is filed by the ticket's number from the start.
+    screen = ReplyScreen(ticket_id, ticket=pilot.app.store.get_ticket(ticket_id))
     await pilot.app.push_screen(screen)
     await settle(pilot)
     screen.editor.text = text
@@ -123,3 +124,35 @@ async def test_a_reply_sent_while_the_database_stalls_says_not_sent_kept_within_
         assert app.screen is screen and screen.editor.text == "Your parcel left the depot"
     doc = db.tickets.find_one({"_id": ticket_id})
     assert doc["messages"] == []
+
+
+async def test_closing_while_checking_keeps_the_draft_and_sending_it_again_makes_one_copy(
+    store: TicketStore, people: Any, db: Any, make_app: Any, fail_point: Any
+) -> None:
+    """The outcome is unknown; the agent closes (ctrl+g) and sends the same draft again. The
+    draft carried the first attempt's message id, so whichever write lands first, the ticket
+    ends with one copy (the other matches nothing)."""
+    ticket_id = mine(store, people)
+    store.bounds = Bounds(read=3.0, write=0.3, settle=3.0)  # the read-back waits: we close
+    app = make_app(store, AGENT, config=PARKED)
+    said = record_notifications(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_reply(pilot, ticket_id, "Your parcel left the depot")
+        with fail_point({"times": 1}, ["findAndModify"], blockConnection=True, blockTimeMS=1000):
+            await pilot.press("ctrl+s")
+            assert await until(pilot, lambda: any("Unknown, checking" in m for _, _, m in said))
+            first = screen._unsettled
+            await pilot.press("ctrl+g")
+            assert await until(pilot, lambda: app.screen is not screen)
+        draft = app.drafts.load(screen.draft_key)
+        assert draft is not None and first is not None
+        assert draft.extra["pending_message"] == str(first[1])
+
+        again = ReplyScreen(ticket_id, ticket=store.get_ticket(ticket_id))
+        await app.push_screen(again)
+        await settle(pilot)
+        assert again.editor.text == "Your parcel left the depot"
+        await pilot.press("ctrl+s")
+        assert await until(pilot, lambda: any("Reply sent on" in m for _, _, m in said), 10)
+    doc = db.tickets.find_one({"_id": ticket_id})
+    assert [m["_id"] for m in doc["messages"]] == [first[1]]

@@ -244,3 +244,15 @@ def test_discarding_never_removes_an_over_limit_draft(tmp_path: Path) -> None:
     drafts.save(Draft(ticket_id="TKT-8"))  # an empty draft: what ctrl+g saves
 
     assert path.exists()
+
+
+@pytest.mark.parametrize("extra", [[1, 2], "x", {"pending_message": 7}, None])
+def test_a_draft_with_an_unreadable_extra_field_still_opens(tmp_path: Path, extra: Any) -> None:
+    drafts = Drafts(tmp_path / "drafts", ObjectId())
+    path = drafts.path("TKT-9")
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"ticket_id": "TKT-9", "text": "kept", "extra": extra}))
+
+    draft = drafts.load("TKT-9")
+
+    assert draft is not None and draft.text == "kept" and draft.extra == {}
