@@ -19,6 +19,7 @@ import pytest
 from bson import ObjectId
 from pymongo import MongoClient
 
+from faults.dropping_proxy import DroppingProxy
 from helpdesk_tui.domain.errors import NotSent, OutcomeUnknown
 from helpdesk_tui.domain.models import Category, NewTicket, Priority
 from helpdesk_tui.store.embedded import free_port
@@ -176,3 +177,32 @@ def test_a_take_held_past_its_bound_says_it_may_have_been_changed(
         pytest.raises(OutcomeUnknown, match="it may have been changed: look again"),
     ):
         store.take(ticket_id, people.agent)
+
+
+def test_a_reply_applied_before_its_answer_was_lost_is_retried_and_stored_once(
+    store: TicketStore,
+    ticket_id: ObjectId,
+    people: Any,
+    admin_client: Any,
+    fault_server: Any,
+) -> None:
+    """Through a proxy that forwards the write, lets the server apply it, then drops the answer
+    and the link: the driver retries the write (retryable writes), and the ticket holds the
+    reply exactly once; the store says "sent"."""
+    proxy = DroppingProxy(fault_server.port)
+    client: MongoClient[Any] = MongoClient(
+        f"mongodb://127.0.0.1:{proxy.port}/?directConnection=true", tz_aware=True
+    )
+    try:
+        through = TicketStore(client[store.db.name], StoreSettings(), clock=store.clock)
+        mid = ObjectId()
+        proxy.drop_reply_to(b"findAndModify")
+
+        ticket = reply(through, ticket_id, people, mid)
+
+        assert proxy.dropped == 1  # the answer to an applied write was lost once
+        assert any(m.id == mid for m in ticket.messages)
+        assert copies(admin_client, store, ticket_id, mid) == 1
+    finally:
+        client.close()
+        proxy.close()
