@@ -867,7 +867,8 @@ class ReplyScreen(ReplyMacros):
                 self._checking = False
                 self._delivered(outgoing, label)
             elif landed is False:
-                self._unsettled = None  # it can no longer land: a resend is a new message
+                # The id stays with the draft: should the write still land (a server that
+                # stalled holding it), sending the same text again cannot make a second copy.
                 self._not_delivered("checked: the ticket has no copy of it")
             else:
                 self._say(

@@ -85,6 +85,10 @@ def _why(error: PyMongoError) -> str:
         return "the database did not answer in time"
     if isinstance(error, ConnectionFailure):
         return "the connection to the database failed"
+    if isinstance(error, OperationFailure):  # the server's own words, not the whole reply
+        said = (error.details or {}).get("errmsg")
+        if isinstance(said, str) and said.strip():
+            return f"database error: {first_line(Exception(said))}"
     return f"database error: {first_line(error)}"
 
 

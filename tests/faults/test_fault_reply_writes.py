@@ -5,10 +5,11 @@ What SecantusDB's failCommand can do (secantus/failpoints.py, commands.py ``disp
 action runs *before* the command's handler. ``closeConnection`` drops the link before the write
 is applied, ``errorCode`` answers without writing, ``blockConnection`` sleeps and then runs the
 command (so a write blocked past the client's timeout is applied after the client gave up).
-There is no "after the write" mode, so "applied, then the answer was lost" is proved two ways:
-the driver's retry after a dropped link stores one copy (closeConnection), the same message
-sent again after it was applied stores nothing more (what a retry of an applied write does),
-and a write applied after the client's timeout is found by the read-back (blockConnection).
+There is no "after the write" mode, so "applied, then the answer was lost" is proved with a
+proxy (faults/dropping_proxy.py) that lets the write through and loses its answer: the driver
+retries and one copy is stored. Besides: the driver's retry after a dropped link stores one copy
+(closeConnection), the same message sent again after it was applied stores nothing more, and a
+write applied after the client's timeout is found by the read-back (blockConnection).
 """
 
 from __future__ import annotations
