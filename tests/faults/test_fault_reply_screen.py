@@ -156,3 +156,29 @@ async def test_closing_while_checking_keeps_the_draft_and_sending_it_again_makes
         assert await until(pilot, lambda: any("Reply sent on" in m for _, _, m in said), 10)
     doc = db.tickets.find_one({"_id": ticket_id})
     assert [m["_id"] for m in doc["messages"]] == [first[1]]
+
+
+async def test_an_unknown_outcome_read_back_as_absent_says_not_sent_and_unlocks_the_editor(
+    store: TicketStore, people: Any, db: Any, make_app: Any, fail_point: Any
+) -> None:
+    """The server holds the write past the app's bound and then refuses it: "unknown,
+    checking", then the read-back finds no copy: "not sent, kept as a draft"."""
+    ticket_id = mine(store, people)
+    store.bounds = Bounds(read=3.0, write=0.3, settle=1.5)
+    app = make_app(store, AGENT, config=PARKED)
+    said = record_notifications(app)
+    block = {"blockConnection": True, "blockTimeMS": 700, "errorCode": 13, "errorLabels": []}
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_reply(pilot, ticket_id, "Your parcel left the depot")
+        with fail_point({"times": 1}, ["findAndModify"], **block):
+            await pilot.press("ctrl+s")
+            line = "Not sent, kept as a draft: checked: the ticket has no copy of it."
+            assert await until(pilot, lambda: any(m == line for _, _, m in said), 10), said
+        messages = [m for _, _, m in said]
+        assert any(m.startswith("Unknown, checking") for m in messages)
+        assert messages.index(line) > next(
+            i for i, m in enumerate(messages) if m.startswith("Unknown, checking")
+        )
+        assert line in context_line(screen) and not screen.editor.read_only
+    doc = db.tickets.find_one({"_id": ticket_id})
+    assert doc["messages"] == []
