@@ -695,7 +695,15 @@ def tickets_reply(
             fail(f"not sent: {error}")
         except OutcomeUnknown as error:
             _settle(store, found, error)
-        _show(store, cfg, found.ticket_number, as_json)
+        try:
+            with store.bounded_read():
+                _show(store, cfg, found.ticket_number, as_json)
+        except HelpdeskError as error:  # sent: a failed read afterwards must not say otherwise
+            typer.echo(
+                f"helpdesk-tui: the reply on {one_line(found.label)} was sent; the ticket "
+                f"could not be shown ({one_line(str(error), 200)})",
+                err=True,
+            )
 
 
 # How many times `tickets reply` reads back a write whose outcome is unknown before it says so.

@@ -119,3 +119,23 @@ def test_a_reply_whose_outcome_cannot_be_read_back_exits_3_and_is_not_sent_again
     assert f"tickets show {ticket.ticket_number}` before sending it again" in last
     assert len(asked) == cli.READ_BACKS
     assert len(sends) == 1  # checked, never sent again
+
+
+def test_a_sent_reply_whose_ticket_cannot_be_shown_afterwards_still_exits_0(
+    store: TicketStore, ticket: Ticket, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from helpdesk_tui.domain.errors import StoreUnavailable
+
+    def stalled(*args: Any, **kwargs: Any) -> None:
+        raise StoreUnavailable("database error: timed out")
+
+    monkeypatch.setattr(cli, "_show", stalled)
+
+    result = reply(ticket)
+
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [
+        f"helpdesk-tui: the reply on {ticket.ticket_number} was sent; the ticket could not be "
+        "shown (database error: timed out)"
+    ]
+    assert contents(store, ticket) == ["On its way"]
