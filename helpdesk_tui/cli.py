@@ -30,7 +30,10 @@ from helpdesk_tui.crash import CRASH_EXIT, crash_line, debugging, record_crash
 from helpdesk_tui.domain.errors import (
     HelpdeskError,
     InvalidRequest,
+    MergedAway,
     NotFound,
+    NotSent,
+    OutcomeUnknown,
     PermissionDenied,
     StoreUnavailable,
 )
@@ -43,9 +46,10 @@ from helpdesk_tui.store.auth import current_login, is_authentication_failure, us
 from helpdesk_tui.store.connection import accepts_anyone, connect_database, without_credentials
 from helpdesk_tui.store.early import EarlyStart
 from helpdesk_tui.store.embedded import EmbeddedServer, demo_missing
+from helpdesk_tui.store.outcome import Pending
 from helpdesk_tui.store.queries import QueueQuery, SortKey
 from helpdesk_tui.store.settings import settings_from_config, system_clock
-from helpdesk_tui.store.tickets import TicketStore
+from helpdesk_tui.store.tickets import TicketStore, merged_into
 from helpdesk_tui.views import find_view, standard_views
 from helpdesk_tui.views import start_view as start_view_index
 
@@ -915,20 +919,77 @@ def tickets_reply(
     status: Annotated[Status | None, typer.Option(help="Also move to this status.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Reply to the customer (or leave an internal note)."""
+    """Reply to the customer (or leave an internal note).
+
+    One line on stderr for each outcome that is not "sent": not sent (exit 1, nothing was
+    written), the ticket was merged into another (exit 2, names it), or unknown after the
+    read-back (exit 3: check with `tickets show` before sending again; never re-sent here).
+    """
     with clear_errors():
         store, cfg, me = _session(ctx, write=True)
         text = _message_text(message)
-        found = store.find_ticket(ticket)
-        store.add_message(
-            _id_of(found, ticket),
-            sender=me.id,
-            content=text,
-            internal=internal,
-            attachments=attach or [],
-            set_status=status,
-        )
-        _show(store, cfg, found.ticket_number, as_json)
+        try:
+            with store.bounded_read():
+                found = store.find_ticket(ticket)
+        except StoreUnavailable as error:
+            fail(f"not sent: {error}")
+        target = merged_into(found)
+        if target is not None:  # also refused by the write itself, should it race a merge
+            fail(str(MergedAway(found.label, target)) + "; nothing was sent", 2)
+        try:
+            store.add_message(
+                _id_of(found, ticket),
+                sender=me.id,
+                content=text,
+                internal=internal,
+                attachments=attach or [],
+                set_status=status,
+            )
+        except MergedAway as error:
+            fail(f"{error}; nothing was sent", 2)
+        except NotSent as error:
+            fail(f"not sent: {error}")
+        except OutcomeUnknown as error:
+            _settle(store, found, error)
+        try:
+            with store.bounded_read():
+                _show(store, cfg, found.ticket_number, as_json)
+        except HelpdeskError as error:  # sent: a failed read afterwards must not say otherwise
+            typer.echo(
+                f"helpdesk-tui: the reply on {one_line(found.label)} was sent; the ticket "
+                f"could not be shown ({one_line(str(error), 200)})",
+                err=True,
+            )
+
+
+# How many times `tickets reply` reads back a write whose outcome is unknown before it says so.
+READ_BACKS = 3
+
+
+def _settle(store: TicketStore, found: Ticket, unknown: OutcomeUnknown) -> None:
+    """Read back a reply whose outcome is unknown; return only if it was sent."""
+    typer.echo(
+        f"helpdesk-tui: unknown whether the reply on {one_line(found.label)} was sent "
+        f"({unknown}); checking…",
+        err=True,
+    )
+    pending = unknown.pending if isinstance(unknown.pending, Pending) else None
+    for _ in range(READ_BACKS if pending is not None else 0):
+        assert pending is not None
+        landed = store.message_landed(pending)
+        if landed is True:
+            typer.echo(
+                f"helpdesk-tui: checked: the reply on {one_line(found.label)} was sent", err=True
+            )
+            return
+        if landed is False:
+            fail(f"not sent: {one_line(found.label)} has no copy of the reply")
+    fail(
+        f"unknown: could not confirm whether the reply on {one_line(found.label)} was sent "
+        f"(the database does not answer); check `helpdesk-tui tickets show "
+        f"{one_line(found.ticket_number)}` before sending it again",
+        3,
+    )
 
 
 def _message_text(message: str | None) -> str:
@@ -974,11 +1035,14 @@ def tickets_assign(
             target = None
         else:
             target = _colleague(store, cfg, agent).id
-        me.check_assign(found.assigned_to, target)
         ticket_id = _id_of(found, ticket)
-        if target == me.id and found.assigned_to is None:
+        if target == me.id != found.assigned_to and (
+            found.assigned_to is None or not me.is_supervisor
+        ):
+            # A take (compare-and-set on "nobody"): one already held names who holds it.
             store.take(ticket_id, me.id)
         else:
+            me.check_assign(found.assigned_to, target)
             store.assign(ticket_id, target, actor=me.id, expected=found.assigned_to)
         _show(store, cfg, found.ticket_number, as_json)
 

@@ -117,19 +117,50 @@ class Drafts:
             fields.get("status"), str | None
         ):
             return None
+        extra = fields.get("extra", {})
+        if not isinstance(extra, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in extra.items()
+        ):
+            fields["extra"] = {}  # ours (a pending message id): unreadable means none
         fields["internal"] = internal
         try:
             return Draft(**fields)
         except TypeError:
             return None
 
-    def save(self, draft: Draft) -> None:
-        """Write atomically to the file of the draft's mode; an empty draft removes it instead."""
+    def _refused(self, path: Path) -> bool:
+        """Whether ``path`` holds a draft too large to open: the app said it "stays in" that
+        path, so nothing here removes or overwrites it."""
+        try:
+            return path.is_file() and path.stat().st_size > MAX_DRAFT_BYTES
+        except OSError:
+            return False
+
+    def set_aside(self, ticket_id: ObjectId | str, *, internal: bool = False) -> Path | None:
+        """Move a too-large draft out of the way of a new one (next to it, ``.too-large``
+        and a number if needed) and say where it went; None when there is none."""
+        path = self.path(ticket_id, internal=internal)
+        if not self._refused(path):
+            return None
+        for n in range(1, 1000):
+            aside = path.with_name(f"{path.name}.too-large" + (f".{n}" if n > 1 else ""))
+            if not aside.exists():
+                path.rename(aside)
+                return aside
+        raise DraftError(f"draft not saved: an over-limit draft is in the way at {path}")
+
+    def save(self, draft: Draft) -> Path | None:
+        """Write atomically to the file of the draft's mode; an empty draft removes it instead.
+
+        A too-large draft already there is never lost: an empty draft leaves it be, a new one
+        first moves it aside, and the path it went to is returned (to tell the agent)."""
         if draft.is_empty:
+            if self._refused(self.path(draft.ticket_id, internal=draft.internal)):
+                return None
             problem = self.discard(draft.ticket_id, internal=draft.internal)
             if problem is not None:
                 raise DraftError(problem)
-            return
+            return None
         size = len(draft.text.encode("utf-8", "surrogatepass")) + len(draft.attachments)
         if size > MAX_DRAFT_BYTES:
             raise DraftError(
@@ -144,6 +175,13 @@ class Drafts:
                 f"({error.strerror or error})"
             ) from error
         try:
+            moved = self.set_aside(draft.ticket_id, internal=draft.internal)
+        except OSError as error:
+            Path(temp).unlink(missing_ok=True)
+            raise DraftError(
+                f"draft not saved: the over-limit draft could not be moved aside ({error})"
+            ) from error
+        try:
             fields = asdict(draft)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 # Text as text; a lone surrogate (pasted bytes) only survives as \u escapes.
@@ -153,10 +191,14 @@ class Drafts:
         except OSError:
             Path(temp).unlink(missing_ok=True)
             raise
+        return moved
 
     def discard(self, ticket_id: ObjectId | str, *, internal: bool = False) -> str | None:
-        """Remove the draft; never raises (it runs after a reply was sent): what went wrong."""
+        """Remove the draft; never raises (it runs after a reply was sent): what went wrong.
+        A too-large draft (never opened, so never what was sent) is left where it is."""
         path = self.path(ticket_id, internal=internal)
+        if self._refused(path):
+            return None
         try:
             path.unlink(missing_ok=True)
         except OSError as error:

@@ -416,7 +416,8 @@ def test_agent_taking_another_agents_ticket_is_refused(helpdesk: Helpdesk) -> No
 
     result = run("tickets", "assign", doc["ticketNumber"], "me")
 
-    assert_one_line_error(result, "only a supervisor")
+    # Said as what happened (issue 27): someone has it, by name; not a permission lecture.
+    assert_one_line_error(result, "was already taken by ")
     assert helpdesk.raw(doc["ticketNumber"]) == doc
 
 

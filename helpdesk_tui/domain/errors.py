@@ -29,3 +29,27 @@ class PermissionDenied(HelpdeskError):
 
 class StoreUnavailable(HelpdeskError):
     """The database could not be reached or refused the operation."""
+
+
+class NotSent(HelpdeskError):
+    """A write the server never applied (it could not be reached, or refused it before writing):
+    nothing was written; the message says why ("the database could not be reached")."""
+
+
+class OutcomeUnknown(HelpdeskError):
+    """The write went out but no answer came back (a timeout or a dropped link after sending):
+    it may or may not have been applied. Settled by reading back, never by sending again;
+    ``pending`` is what the store needs to read it back."""
+
+    def __init__(self, message: str, pending: object = None) -> None:
+        super().__init__(message)
+        self.pending = pending
+
+
+class MergedAway(InvalidRequest):
+    """The ticket was closed by a merge: writes go to its target, ``target`` (its number)."""
+
+    def __init__(self, label: str, target: str) -> None:
+        super().__init__(f"{label} was merged into {target}: reply there")
+        self.label = label
+        self.target = target

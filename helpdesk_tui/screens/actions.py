@@ -173,13 +173,10 @@ class TicketActions(MacroActions, BulkSafety, SnoozeActions):
         if ticket.assigned_to == me.id:
             self.notify(f"{ticket.label} is already yours.")
             return
-        if ticket.assigned_to is not None and not me.is_supervisor:
-            self.helpdesk.report_error(
-                InvalidRequest(f"{ticket.label} belongs to someone else; ask a supervisor")
-            )
-            return
         store = self.helpdesk.store
-        if ticket.assigned_to is None:
+        # An agent can only take an unassigned ticket: the store's compare-and-set on "nobody"
+        # decides, whatever this (possibly stale) row says, and a loser is told who won.
+        if ticket.assigned_to is None or not me.is_supervisor:
             self._bulk([ticket], "taken", lambda t: store.take(_id(t), me.id))
         else:
             self._bulk(

@@ -8,7 +8,9 @@ caught too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -21,7 +23,13 @@ from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import Input, Static, TextArea
 
-from helpdesk_tui.domain.errors import ConflictError, HelpdeskError, InvalidRequest
+from helpdesk_tui.domain.errors import (
+    ConflictError,
+    HelpdeskError,
+    InvalidRequest,
+    MergedAway,
+    OutcomeUnknown,
+)
 from helpdesk_tui.domain.models import Status, Ticket, User
 from helpdesk_tui.domain.text import one_line
 from helpdesk_tui.drafts import Draft
@@ -30,6 +38,7 @@ from helpdesk_tui.screens.base import HelpdeskScreen
 from helpdesk_tui.screens.dialogs import ChoiceDialog, ConfirmDialog
 from helpdesk_tui.screens.hold import Held, HoldBar
 from helpdesk_tui.screens.macros import ReplyMacros
+from helpdesk_tui.store.outcome import Pending
 from helpdesk_tui.store.presence import HEARTBEAT_SECONDS
 from helpdesk_tui.widgets.conversation_pane import ConversationPane
 from helpdesk_tui.widgets.footer import KeyFooter
@@ -44,6 +53,11 @@ if TYPE_CHECKING:
 # A draft is written at most this long after a change, even while the agent keeps typing: a
 # killed process loses at most the last half second.
 DRAFT_SAVE_DELAY = 0.5
+# While a reply's outcome is unknown and the database does not answer, ask again this often.
+CHECK_AGAIN_SECONDS = 3.0
+# The draft remembers the message id of an attempt whose outcome was never settled, so sending
+# the same text again (even after a restart) cannot make a second copy.
+PENDING_ID, PENDING_OF = "pending_message", "pending_of"
 
 
 @dataclass(frozen=True)
@@ -58,6 +72,15 @@ class Outgoing:
     internal: bool
     attachments: tuple[str, ...]
     status: Status | None
+    # Chosen before the first attempt and kept for every later one of the same text: the store
+    # writes a message only where its ``_id`` is not yet, so no retry can deliver it twice.
+    message_id: ObjectId = field(default_factory=ObjectId)
+
+    @property
+    def fingerprint(self) -> str:
+        """What must be unchanged for a new attempt to reuse ``message_id``."""
+        what = json.dumps([self.text, self.internal, list(self.attachments)])
+        return hashlib.sha256(what.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def describe_changes(
@@ -179,6 +202,11 @@ class ReplyScreen(ReplyMacros):
         self._not_sent = False  # the agent chose to review a change: said above the editor
         self._held: Held[Outgoing] | None = None  # a sent reply in its undo window
         self._hold_timer: Timer | None = None
+        # The last send's outcome when it was not "sent", shown above the editor.
+        self._outcome: Text | None = None
+        # (fingerprint, message id) of an attempt that may have landed: reused by the same text.
+        self._unsettled: tuple[str, ObjectId] | None = None
+        self._checking = False  # reading back a write whose outcome is unknown
 
     def compose(self) -> ComposeResult:
         yield Static("loading…", id="reply-header")
@@ -240,6 +268,9 @@ class ReplyScreen(ReplyMacros):
             self.editor.text = draft.text
             self.attachments.value = draft.attachments
             self.status_on_send = Status(draft.status) if draft.status in set(Status) else None
+            pending, of = draft.extra.get(PENDING_ID), draft.extra.get(PENDING_OF)
+            if isinstance(of, str) and isinstance(pending, str) and ObjectId.is_valid(pending):
+                self._unsettled = (of, ObjectId(pending))
             self.editor.move_cursor(self.editor.document.end)
             self.notify(f"Draft restored (saved {draft.saved_at or 'earlier'}).")
         other = drafts.load(self.draft_key, internal=not self.internal)
@@ -289,7 +320,7 @@ class ReplyScreen(ReplyMacros):
     def _open_failed(self) -> None:
         if self._send_when_loaded is not None:
             self._send_when_loaded = None
-            self._lock(False)  # nothing was sent; the draft is kept
+            self._not_delivered("the ticket could not be loaded")  # nothing was sent
 
     def render_header(self) -> None:
         ticket = self.baseline
@@ -309,6 +340,9 @@ class ReplyScreen(ReplyMacros):
     def render_context(self) -> None:
         """Above the editor: a draft of the other mode (named, offered), a change, or context."""
         text = Text()
+        if self._outcome is not None:
+            text.append_text(self._outcome)
+            text.append("\n")
         if self._not_sent:
             text.append(
                 "Not sent: your draft is kept; the ticket above is up to date.\n", style="bold"
@@ -387,6 +421,11 @@ class ReplyScreen(ReplyMacros):
             attachments=self.attachments.value,
             status=self.status_on_send.value if self.status_on_send else None,
             saved_at=self.helpdesk.store.now().strftime("%H:%M UTC"),
+            extra=(
+                {PENDING_OF: self._unsettled[0], PENDING_ID: str(self._unsettled[1])}
+                if self._unsettled is not None
+                else {}
+            ),
         )
 
     def save_draft(self) -> None:
@@ -401,7 +440,7 @@ class ReplyScreen(ReplyMacros):
 
     def _write(self, draft: Draft) -> None:
         try:
-            self.helpdesk.drafts.save(draft)
+            aside = self.helpdesk.drafts.save(draft)
         except OSError as error:  # DraftError: too large, or the directory is unusable
             said = f"Could not save the draft: {error}"
             if said != self._draft_error:  # once, not at every pause
@@ -409,6 +448,12 @@ class ReplyScreen(ReplyMacros):
                 self.notify(said, severity="error", timeout=10)
         else:
             self._draft_error = None
+            if aside is not None:  # the too-large draft the agent was told about: kept
+                self.notify(
+                    f"The over-limit draft was moved to {aside}; this draft is saved in its place.",
+                    severity="warning",
+                    timeout=10,
+                )
 
     def on_unmount(self) -> None:
         # The widgets are gone by now: save what was last read from them (the link may have
@@ -539,6 +584,20 @@ class ReplyScreen(ReplyMacros):
         if self._held is not None:
             self.action_undo_send()  # closing while held: recall first, nothing is lost
             return
+        if self._checking:
+            # The outcome is still unknown: close, keep the draft with the message's id (sending
+            # it again later cannot make a second copy).
+            self._sending = self._checking = False
+            self.save_draft()
+            self.notify(
+                "Closed while checking whether your reply was sent: the draft is kept; sending "
+                "it again cannot deliver it twice.",
+                severity="warning",
+                timeout=10,
+            )
+            self._cancelled = True
+            self.dismiss()
+            return
         if self._sending:
             return  # the send closes the screen itself; closing now would leave a sent draft
         if self._save_timer is not None:
@@ -580,13 +639,22 @@ class ReplyScreen(ReplyMacros):
                 InvalidRequest(f"The reply is {len(text):,} characters; the limit is {limit:,}.")
             )
             return
-        self.save_draft()
         outgoing = Outgoing(
             text=text,
             internal=self.internal,
             attachments=tuple(a.strip() for a in self.attachments.value.split(",") if a.strip()),
             status=status,
         )
+        if self._unsettled is not None:
+            fingerprint, message_id = self._unsettled
+            if fingerprint == outgoing.fingerprint:  # the same text again: the same message
+                outgoing = replace(outgoing, message_id=message_id)
+            else:
+                self._unsettled = None
+        self.save_draft()
+        if self._outcome is not None:  # a new attempt: the last one's outcome is history
+            self._outcome = None
+            self.render_context()
         self._lock(True)
         seconds = self.helpdesk.config.reply.undo_seconds
         if seconds > 0:
@@ -653,8 +721,15 @@ class ReplyScreen(ReplyMacros):
         """The hold is over (or off): on to the "ticket updated" guard and the write."""
         if self.baseline is None:
             self._send_when_loaded = outgoing  # the ticket is still loading: send on arrival
+            self.set_timer(self.helpdesk.store.bounds.read, self._load_too_slow)
             return
         self._check_then_send(self.baseline, outgoing)
+
+    def _load_too_slow(self) -> None:
+        """Still loading a bound after the hold: nothing was sent; say so (the load goes on)."""
+        if self._send_when_loaded is not None and self.baseline is None:
+            self._send_when_loaded = None
+            self._not_delivered("the ticket did not load in time (the database did not answer)")
 
     def _lock(self, sending: bool) -> None:
         """While a send is in flight nothing that decides what is sent can change."""
@@ -672,12 +747,16 @@ class ReplyScreen(ReplyMacros):
 
         ticket_id = self.ticket_id
 
-        def fetch() -> tuple[Ticket, dict[ObjectId, User]]:
-            current = store.get_ticket(ticket_id)
-            ids = [current.assigned_to, *(m.sender for m in current.messages)]
-            return current, store.users_by_ids(ids)
+        def fetch() -> tuple[Ticket, dict[ObjectId, User]] | HelpdeskError:
+            try:  # bounded (store.bounds.read): a stalled database is "not sent", not a wait
+                return store.before_reply(ticket_id)
+            except HelpdeskError as error:
+                return error
 
-        def compare(result: tuple[Ticket, dict[ObjectId, User]]) -> None:
+        def compare(result: tuple[Ticket, dict[ObjectId, User]] | HelpdeskError) -> None:
+            if isinstance(result, HelpdeskError):
+                self._failed(result, outgoing)
+                return
             current, users = result
             self.users.update(users)
             changes = describe_changes(baseline, current, self.users, me.id)
@@ -707,13 +786,13 @@ class ReplyScreen(ReplyMacros):
                 answer,
             )
 
-        self.call_store(fetch, compare, failed=lambda: self._lock(False))
+        self.call_store(fetch, compare, failed=lambda: self._not_delivered("an internal error"))
 
     def _send(self, current: Ticket, outgoing: Outgoing) -> None:
         store, me, ticket_id = self.helpdesk.store, self.helpdesk.me, self.ticket_id
 
         def send() -> Ticket | HelpdeskError:
-            # Errors come back as values: a conflict re-runs the guard instead of a toast.
+            # Errors come back as values: each one is an outcome said here, not a toast.
             try:
                 return store.add_message(
                     ticket_id,
@@ -723,6 +802,7 @@ class ReplyScreen(ReplyMacros):
                     attachments=list(outgoing.attachments),
                     set_status=outgoing.status,
                     expected_updated_at=current.updated_at,
+                    message_id=outgoing.message_id,
                 )
             except HelpdeskError as error:
                 return error
@@ -730,24 +810,128 @@ class ReplyScreen(ReplyMacros):
         def sent(result: Ticket | HelpdeskError) -> None:
             if isinstance(result, ConflictError):
                 self._check_then_send(current, outgoing)
-                return
-            if isinstance(result, HelpdeskError):
-                self._lock(False)
-                self.helpdesk.report_error(result)
-                return
-            if self._save_timer is not None:
-                self._save_timer.stop()  # a pending save must not bring the draft back
-                self._save_timer = None
-            problem = self.helpdesk.drafts.discard(self.draft_key, internal=outgoing.internal)
-            if problem is not None:  # the reply is sent: say so, and what is left behind
-                self.notify(f"Sent, but {problem}.", severity="warning", timeout=10)
-            self._sent = True  # nothing left to save on unmount
-            kind = "Internal note added to" if outgoing.internal else "Reply sent on"
-            self.notify(f"{kind} {result.label}.")
-            if outgoing.internal:  # @name in a note: that colleague follows the ticket
-                from helpdesk_tui.screens.following import follow_mentions
+            elif isinstance(result, HelpdeskError):
+                self._failed(result, outgoing)
+            else:
+                self._delivered(outgoing, result.label)
 
-                follow_mentions(self.helpdesk, ticket_id, outgoing.text, result.label)
-            self.dismiss(True)
+        self.call_store(send, sent, failed=lambda: self._not_delivered("an internal error"))
 
-        self.call_store(send, sent, failed=lambda: self._lock(False))
+    # --- outcomes: sent / not sent, kept as a draft / unknown, checking (store/outcome.py) ------
+
+    def _failed(self, error: HelpdeskError, outgoing: Outgoing) -> None:
+        """A send that did not end in "sent": unknown (read it back), merged away, or not sent."""
+        if isinstance(error, OutcomeUnknown):
+            self._check_outcome(outgoing, error.pending, str(error))
+        elif isinstance(error, MergedAway):
+            self._merged_away(error, outgoing)
+        else:
+            self._not_delivered(str(error))
+
+    def _say(self, text: str, style: str, severity: str) -> None:
+        """The outcome, above the editor (until the next attempt) and as a toast."""
+        self._outcome = Text(text, style=style)
+        self.render_context()
+        self.notify(text, severity=severity, timeout=10)  # type: ignore[arg-type]
+
+    def _not_delivered(self, why: str) -> None:
+        """Nothing was written: the editor is back, the draft is kept, and the agent knows why."""
+        self._checking = False
+        self._lock(False)
+        self.save_draft()
+        self._say(f"Not sent, kept as a draft: {one_line(why, 200)}.", "bold red", "error")
+
+    def _check_outcome(self, outgoing: Outgoing, pending: object, why: str) -> None:
+        """The write went out and no answer came: read it back (never send it again)."""
+        self._unsettled = (outgoing.fingerprint, outgoing.message_id)
+        self.save_draft()  # the draft now carries the message id: a resend reuses it
+        self._checking = True
+        self._say(
+            f"Unknown, checking whether it was sent ({one_line(why, 120)})…",
+            "bold yellow",
+            "warning",
+        )
+        self._read_back(outgoing, pending)
+
+    def _read_back(self, outgoing: Outgoing, pending: object) -> None:
+        store = self.helpdesk.store
+        known = self.baseline or self.summary
+        label = known.label if known is not None else "the ticket"
+
+        def check() -> bool | None:
+            return store.message_landed(pending) if isinstance(pending, Pending) else None
+
+        def checked(landed: bool | None) -> None:
+            if not self._checking:
+                return  # closed meanwhile: the draft keeps the message id
+            if landed is True:
+                self._checking = False
+                self._delivered(outgoing, label)
+            elif landed is False:
+                # The id stays with the draft: should the write still land (a server that
+                # stalled holding it), sending the same text again cannot make a second copy.
+                self._not_delivered("checked: the ticket has no copy of it")
+            else:
+                self._say(
+                    "Unknown: still checking whether it was sent (the database does not "
+                    "answer); do not send it again.",
+                    "bold yellow",
+                    "warning",
+                )
+                self.set_timer(CHECK_AGAIN_SECONDS, lambda: self._read_back(outgoing, pending))
+
+        self.call_store(check, checked, failed=lambda: checked(None))
+
+    def _delivered(self, outgoing: Outgoing, label: str) -> None:
+        ticket_id = self.ticket_id
+        if self._save_timer is not None:
+            self._save_timer.stop()  # a pending save must not bring the draft back
+            self._save_timer = None
+        self._unsettled = None
+        problem = self.helpdesk.drafts.discard(self.draft_key, internal=outgoing.internal)
+        if problem is not None:  # the reply is sent: say so, and what is left behind
+            self.notify(f"Sent, but {problem}.", severity="warning", timeout=10)
+        self._sent = True  # nothing left to save on unmount
+        kind = "Internal note added to" if outgoing.internal else "Reply sent on"
+        self.notify(f"{kind} {label}.")
+        if outgoing.internal:  # @name in a note: that colleague follows the ticket
+            from helpdesk_tui.screens.following import follow_mentions
+
+            follow_mentions(self.helpdesk, ticket_id, outgoing.text, label)
+        self.dismiss(True)
+
+    def _merged_away(self, merged: MergedAway, outgoing: Outgoing) -> None:
+        """Never onto the closed source: offer to move the draft to the ticket it went into."""
+        self._not_delivered(str(merged))
+        kind = "note" if outgoing.internal else "reply"
+        body = Text(
+            f"{one_line(merged.label)} was merged into {one_line(merged.target)} and is "
+            f"closed; nothing was sent.\n\nMove your {kind} draft to {one_line(merged.target)}?"
+        )
+
+        def answer(move: bool | None) -> None:
+            if move:
+                self._move_draft(merged.target)
+
+        self.app.push_screen(
+            ConfirmDialog("This ticket was merged", body, yes="move the draft", no="keep it here"),
+            answer,
+        )
+
+    def _move_draft(self, target: str) -> None:
+        """The draft, filed under the target's number (after any draft already there)."""
+        drafts, mine = self.helpdesk.drafts, self.draft()
+        there = drafts.load(target, internal=mine.internal)
+        text = (
+            f"{there.text.rstrip()}\n\n{mine.text}" if there and not there.is_empty else mine.text
+        )
+        moved = replace(mine, ticket_id=target, text=text, extra={})
+        try:
+            drafts.save(moved)
+        except OSError as error:
+            self.notify(f"The draft was not moved: {error}; it stays here.", severity="error")
+            return
+        drafts.discard(self.draft_key, internal=mine.internal)
+        self._cancelled = True  # nothing left to save here
+        self.notify(f"Draft moved to {one_line(target)}: open it there and send.", timeout=10)
+        self.dismiss(False)

@@ -48,10 +48,9 @@ from helpdesk_tui.domain.models import (
 )
 from helpdesk_tui.store.errors import db_errors
 from helpdesk_tui.store.lenient import MERGES, origins_of
-from helpdesk_tui.store.tickets import TicketStore, as_object_id
+from helpdesk_tui.store.tickets import MERGED_PREFIX, TicketStore, as_object_id
 
-MERGED_TAG = "merged-into-{number}"
-MERGED_PREFIX = "merged-into-"
+MERGED_TAG = MERGED_PREFIX + "{number}"
 # IllegalOperation: "Transaction numbers are only allowed on a replica set member or mongos".
 NO_TRANSACTIONS = (20,)
 ORIGINS_LIMIT = 100

@@ -10,18 +10,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from bson import ObjectId
+from bson import ObjectId, Regex
 from bson.errors import InvalidId
 from pymongo import ReturnDocument
 from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
 
-from helpdesk_tui.domain.errors import ConflictError, InvalidRequest, NotFound
+from helpdesk_tui.domain.errors import (
+    ConflictError,
+    InvalidRequest,
+    MergedAway,
+    NotFound,
+    NotSent,
+    OutcomeUnknown,
+    StoreUnavailable,
+)
 from helpdesk_tui.domain.models import (
     NewTicket,
     Priority,
@@ -34,8 +43,10 @@ from helpdesk_tui.domain.models import (
     utc,
 )
 from helpdesk_tui.domain.sla import evaluate, sort_key
+from helpdesk_tui.domain.text import one_line
 from helpdesk_tui.store.audit import AuditTrail
-from helpdesk_tui.store.errors import db_errors
+from helpdesk_tui.store.errors import TOO_LARGE_CODES, db_errors
+from helpdesk_tui.store.outcome import Bounds, Pending, bounded, classify, read_back
 from helpdesk_tui.store.people import People
 from helpdesk_tui.store.presence import PresenceStore
 from helpdesk_tui.store.queries import (
@@ -87,6 +98,30 @@ class QueuePage:
 # BadValue, TypeMismatch: e.g. $push to a field that is not an array.
 MALFORMED_CODES = (2, 14)
 
+# A ticket closed by a merge carries the tag ``merged-into-<target number>`` (store/merge.py).
+MERGED_PREFIX = "merged-into-"
+MERGED_PATTERN = Regex(f"^{MERGED_PREFIX}")
+
+
+def merged_into(ticket: Ticket) -> str | None:
+    """The number of the ticket this one was merged into, or None."""
+    for tag in ticket.tags:
+        if tag.startswith(MERGED_PREFIX) and len(tag) > len(MERGED_PREFIX):
+            return tag[len(MERGED_PREFIX) :]
+    return None
+
+
+def _why_of(error: StoreUnavailable) -> str:
+    cause = error.__cause__
+    return classify(cause).args[0] if isinstance(cause, PyMongoError) else str(error)
+
+
+def _outcome(error: PyMongoError, pending: Pending) -> NotSent | OutcomeUnknown:
+    outcome = classify(error)
+    if isinstance(outcome, OutcomeUnknown):
+        outcome.pending = pending
+    return outcome
+
 
 def as_object_id(value: ObjectId | str) -> ObjectId:
     if isinstance(value, ObjectId):
@@ -119,6 +154,8 @@ class TicketStore:
         self.people = People(db[self.settings.users])
         self.audit = AuditTrail(db[self.settings.events], self.now)
         self.snoozes = Snoozes(db[self.settings.snoozes], self.tickets, self.now)
+        # How long a write and the reads around it may take (store/outcome.py).
+        self.bounds = Bounds()
         # Whether some app keeps the queue index true for other writers, checked every few s.
         self._maintained_until = 0.0
         self._hints: bool | None = None
@@ -159,6 +196,10 @@ class TicketStore:
     def database_name(self) -> str:
         """The database's name: what names this helpdesk across restarts (drafts use it)."""
         return str(self.db.name)
+
+    def bounded_read(self) -> AbstractContextManager[None]:
+        """Every driver call inside ends within ``bounds.read`` (a read before a write)."""
+        return bounded(self.bounds.read)
 
     def now(self) -> datetime:
         return mongo_time(self.clock())
@@ -468,22 +509,23 @@ class TicketStore:
         """Apply ``update`` iff the ticket still matches ``condition``; else explain who won."""
         update.setdefault("$set", {})["updatedAt"] = self.now()
         try:
-            doc = self.tickets.find_one_and_update(
-                {"_id": ticket_id, **condition}, update, return_document=ReturnDocument.AFTER
-            )
-        except OperationFailure as error:
+            with bounded(self.bounds.write):
+                doc = self.tickets.find_one_and_update(
+                    {"_id": ticket_id, **condition}, update, return_document=ReturnDocument.AFTER
+                )
+        except PyMongoError as error:  # a dropped link or a stall: say whether it was changed
             # An array update on a field that is not an array (``tags: "x"``, ``messages:
             # "hello"``): the server answers BadValue/TypeMismatch.
-            if error.code not in MALFORMED_CODES:
-                raise
-            arrays = sorted(
-                {k for op in ("$push", "$addToSet", "$pull") for k in update.get(op, {})}
-            )
-            stored = self.tickets.find_one({"_id": ticket_id}, {"ticketNumber": 1}) or {}
-            name = Ticket.from_mongo(stored).label if stored else f"ticket {ticket_id}"
-            raise InvalidRequest(
-                f"{name}: malformed document ({', '.join(arrays) or 'a field'} is not a list); "
-                "it was not changed"
+            if isinstance(error, OperationFailure) and error.code in MALFORMED_CODES:
+                raise self._malformed(ticket_id, update) from error
+            if isinstance(error, OperationFailure) and error.code in TOO_LARGE_CODES:
+                raise  # db_errors says it
+            outcome = classify(error)
+            if isinstance(outcome, NotSent):
+                raise NotSent(f"not changed: {outcome}") from error
+            raise OutcomeUnknown(
+                f"no answer from the database ({outcome}); it may have been changed: "
+                "look again before retrying"
             ) from error
         if doc is not None:
             self.queue.apply([doc])
@@ -500,6 +542,16 @@ class TicketStore:
                 raise InvalidRequest(f"{now.label}: malformed {problem}; it was not changed")
         raise ConflictError(conflict(now))
 
+    def _malformed(self, ticket_id: ObjectId, update: dict[str, Any]) -> InvalidRequest:
+        """An array update refused because the stored field is not an array."""
+        arrays = sorted({k for op in ("$push", "$addToSet", "$pull") for k in update.get(op, {})})
+        stored = self.tickets.find_one({"_id": ticket_id}, {"ticketNumber": 1}) or {}
+        name = Ticket.from_mongo(stored).label if stored else f"ticket {ticket_id}"
+        return InvalidRequest(
+            f"{name}: malformed document ({', '.join(arrays) or 'a field'} is not a list); "
+            "it was not changed"
+        )
+
     @db_errors
     def add_message(
         self,
@@ -511,6 +563,7 @@ class TicketStore:
         attachments: Sequence[str] = (),
         set_status: Status | None = None,
         expected_updated_at: datetime | None = None,
+        message_id: ObjectId | None = None,
     ) -> Ticket:
         """Append a reply or internal note in one atomic ``$push`` (optionally moving status).
 
@@ -519,6 +572,12 @@ class TicketStore:
         audited; where no chain of steps leads there, ``InvalidTransition`` says so and nothing
         is written. ``expected_updated_at`` makes it a compare-and-set: if anyone touched the
         ticket since the agent looked at it, nothing is written and ``ConflictError`` says so.
+
+        The message's ``_id`` (``message_id``, or a new one) is chosen before the write and the
+        write only matches a ticket that does not hold it yet, so a retry (the driver's, or a
+        second send of the same message) never stores two copies. A ticket closed by a merge is
+        refused (``MergedAway`` names the target). The write is bounded (``bounds.write``):
+        it raises ``NotSent`` or ``OutcomeUnknown`` (see store/outcome.py), never hangs.
         """
         ticket_id = as_object_id(ticket_id)
         text = content.strip()
@@ -537,25 +596,121 @@ class TicketStore:
             is_internal=internal,
             attachments=attachments,
         )
+        if message_id is not None:
+            message["_id"] = message_id
         condition: dict[str, Any] = {}
         update: dict[str, Any] = {"$push": {"messages": message}, "$inc": {"__v": 1}}
         current: Ticket | None = None
         steps: tuple[Status, ...] = ()
         if set_status is not None:
-            current = self.get_ticket(ticket_id)
+            current = self._read_before_write(ticket_id)
             steps = self.settings.workflow.path(current.status, set_status)
             condition["status"] = current.status.value
             if steps:
                 update["$set"] = self._path_fields(steps, update)
         if expected_updated_at is not None:
             condition["updatedAt"] = mongo_time(expected_updated_at)
-        ticket = self._update(ticket_id, condition, update, self._changed_since)
+        ticket = self._push_message(ticket_id, message["_id"], condition, update)
         kind = "note" if internal else "reply"
-        self._record(ticket_id, sender, kind, None, str(message["_id"]))
-        if current is not None:
-            for before, after in zip((current.status, *steps), steps, strict=False):
-                self._record(ticket_id, sender, "status", before.value, after.value)
+        try:  # sent: the audit trail must not turn that into an error (nor keep it waiting)
+            with bounded(self.bounds.read):
+                self._record(ticket_id, sender, kind, None, str(message["_id"]))
+                if current is not None:
+                    for before, after in zip((current.status, *steps), steps, strict=False):
+                        self._record(ticket_id, sender, "status", before.value, after.value)
+        except PyMongoError:
+            pass
         return ticket
+
+    def _read_before_write(self, ticket_id: ObjectId) -> Ticket:
+        """The ticket, read before a write within ``bounds.read``: a failure is ``NotSent``."""
+        try:
+            with bounded(self.bounds.read):
+                return self.get_ticket(ticket_id)
+        except StoreUnavailable as error:
+            raise NotSent(_why_of(error)) from error
+
+    def before_reply(self, ticket_id: ObjectId) -> tuple[Ticket, dict[ObjectId, User]]:
+        """The reply screen's "ticket updated" re-read and the people it names, within
+        ``bounds.read``; nothing is sent yet, so a failure is ``NotSent`` (says why), and a
+        ticket merged away meanwhile is ``MergedAway``."""
+        current = self._read_before_write(ticket_id)
+        target = merged_into(current)
+        if target is not None:
+            raise MergedAway(current.label, target)
+        ids = [current.assigned_to, *(m.sender for m in current.messages)]
+        try:
+            with bounded(self.bounds.read):
+                users = self.users_by_ids(ids)
+        except StoreUnavailable as error:
+            raise NotSent(_why_of(error)) from error
+        return current, users
+
+    def _push_message(
+        self,
+        ticket_id: ObjectId,
+        message_id: ObjectId,
+        condition: dict[str, Any],
+        update: dict[str, Any],
+    ) -> Ticket:
+        """The reply's write: idempotent by the message ``_id``, never on a merged-away ticket,
+        bounded; a lost compare-and-set explains itself as ``_update`` does."""
+        update.setdefault("$set", {})["updatedAt"] = self.now()
+        where = {
+            "_id": ticket_id,
+            **condition,
+            "messages._id": {"$ne": message_id},
+            "tags": {"$not": MERGED_PATTERN},
+        }
+        deadline = time.monotonic() + self.bounds.write
+        pending = Pending(ticket_id, message_id, deadline + self.bounds.settle)
+        try:
+            with bounded(self.bounds.write):
+                doc = self.tickets.find_one_and_update(
+                    where, update, return_document=ReturnDocument.AFTER
+                )
+        except OperationFailure as error:
+            if error.code in MALFORMED_CODES:
+                raise self._malformed(ticket_id, update) from error
+            if error.code in TOO_LARGE_CODES:
+                raise  # nothing written: db_errors says so as for every write
+            raise _outcome(error, pending) from error
+        except PyMongoError as error:
+            raise _outcome(error, pending) from error
+        if doc is None:
+            try:
+                with bounded(self.bounds.read):
+                    doc = self.tickets.find_one({"_id": ticket_id})
+            except PyMongoError as error:
+                # Nothing matched this time; an earlier attempt (the driver's retry) may have.
+                raise OutcomeUnknown(classify(error).args[0], pending) from error
+            if doc is None:
+                raise NotFound(f"ticket {ticket_id} no longer exists")
+            now = Ticket.from_mongo(doc)
+            if not any(m.id == message_id for m in now.messages):
+                target = merged_into(now)
+                if target is not None:
+                    raise MergedAway(now.label, target)
+                for key in condition:
+                    problem = now.problem_with(key)
+                    if problem is not None:
+                        raise InvalidRequest(
+                            f"{now.label}: malformed {problem}; it was not changed"
+                        )
+                raise ConflictError(self._changed_since(now))
+            # Already there: an earlier attempt of this same message was applied.
+        try:
+            with bounded(self.bounds.read):
+                self.queue.apply([doc])
+        except PyMongoError:
+            pass  # readers repair a stale entry (its updatedAt differs from the ticket's)
+        return Ticket.from_mongo(doc)
+
+    @db_errors
+    def message_landed(self, pending: Pending) -> bool | None:
+        """Read back a write whose outcome is unknown: is its message on the ticket? ``None``:
+        the database did not answer (ask again later; never send again)."""
+        return read_back(self.tickets, pending, self.bounds)
 
     @staticmethod
     def _changed_since(current: Ticket) -> str:
@@ -656,10 +811,22 @@ class TicketStore:
             ticket_id,
             {"assignedTo": None},
             {"$set": {"assignedTo": agent}},
-            lambda now: f"{now.ticket_number} was already taken",
+            self.taken_by,
         )
         self._record(ticket_id, agent, "assign", None, str(agent))
         return ticket
+
+    def taken_by(self, ticket: Ticket) -> str:
+        """Why a take of ``ticket`` lost: who holds it now, by name ("already taken by Bo")."""
+        holder = ticket.assigned_to
+        if holder is None:
+            return f"{ticket.label} changed meanwhile; it was not taken: look again"
+        try:
+            user = self.users_by_ids([holder]).get(holder)
+        except PyMongoError:
+            user = None
+        name = one_line(user.display, 40) if user is not None else "another agent"
+        return f"{ticket.label} was already taken by {name}"
 
     @db_errors
     def take_next(

@@ -1,0 +1,1 @@
+"""Fault-injection tests (their own SecantusDB with test commands; see conftest.py)."""
