@@ -17,7 +17,8 @@ __all__ = ["clean_env", "helpdesk"]  # fixtures used by name
 
 
 def _headers(out: str) -> list[str]:
-    return [line for line in out.splitlines() if line.startswith("--- ")]
+    """The messages' headers (not the history section's, which follows them)."""
+    return [line for line in out.splitlines() if line.startswith("--- ") and line != "--- history"]
 
 
 def test_show_marks_each_merged_copy_with_the_ticket_it_came_from(
