@@ -251,4 +251,4 @@ def bar(parts: Sequence[tuple[int, str]], scale: int, width: int) -> str:
 
 def share_text(clock: Clock) -> str:
     share = clock.share
-    return "  —" if share is None else f"{round(share * 100):>3}%"
+    return "   —" if share is None else f"{round(share * 100):>3}%"

@@ -67,27 +67,30 @@ def trend(values: tuple[int, ...]) -> str:
     return f"{values[0]}→{values[-1]} max {max(values)}"
 
 
-def clock_line(label: str, name: str, clock: Clock, width: int) -> str:
+def clock_part(name: str, clock: Clock, width: int) -> str:
+    """``FR  ████░░··  75%   12/16``: a fixed width (``width`` + 20) whatever the counts."""
     total = clock.met + clock.breached + clock.pending
     parts = [(clock.met, MET), (clock.breached, BREACHED), (clock.pending, PENDING)]
     drawn = bar(parts, total, width)
-    return f"{label} {name} {drawn:<{width}} {share_text(clock)} {clock.met}/{clock.settled}"
+    counts = f"{clock.met}/{clock.settled}"
+    return f"{name:<3} {drawn:<{width}} {share_text(clock)} {counts:>9}"
 
 
 def attainment_lines(rows: tuple[Attainment, ...], label_width: int, width: int) -> list[str]:
-    """One line per row, both clocks side by side when they fit, else one line each."""
-    bar_width = max(4, (width - label_width - 2 * 16) // 2)
+    """One line per row with both clocks side by side when bars of 8 cells fit, else a line
+    per clock; never wider than ``width``."""
+    side_by_side = (width - label_width - 2 - 2 * 20) // 2
     lines = []
     for row in rows:
         label = one_line(row.label, label_width).ljust(label_width)
-        first = clock_line(label, "FR ", row.first_response, bar_width)
-        second = clock_line("", "Res", row.resolution, bar_width)
-        if len(first) + len(second) + 1 <= width:
-            lines.append(f"{first} {second}")
+        if side_by_side >= 8:
+            first = clock_part("FR", row.first_response, side_by_side)
+            second = clock_part("Res", row.resolution, side_by_side)
+            lines.append(f"{label} {first} {second}")
         else:
-            small = max(4, width - label_width - 20)
-            lines.append(clock_line(label, "FR ", row.first_response, small))
-            lines.append(clock_line(" " * label_width, "Res", row.resolution, small))
+            small = max(1, width - label_width - 1 - 20)
+            lines.append(f"{label} {clock_part('FR', row.first_response, small)}")
+            lines.append(f"{' ' * label_width} {clock_part('Res', row.resolution, small)}")
     return lines
 
 
@@ -201,7 +204,8 @@ class PulseScreen(HelpdeskScreen):
         pulse = self.pulse
         if pulse is None:
             return
-        width = max(20, self.app.size.width - 2)
+        # The body's padding (2) and its scrollbar (2) take four columns.
+        width = max(20, self.app.size.width - 4)
         self.query_one("#pulse-info", Static).update(
             Text(
                 f"As of {pulse.now:%a %d %b %H:%M} UTC · figures at most a minute old · "
