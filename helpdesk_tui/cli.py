@@ -867,11 +867,11 @@ def _pulse_text(pulse: Any) -> str:
         (f"out {last:%a %d}", pulse.resolved_last_week),
     ):
         lines.append(f"{label:<14}{''.join(f'{n:>3}' for n in values)}")
-    lines += ["", f"{'Agent':<22}{'open':>6}{'breaches':>10}{'FR median':>11}{'replies':>9}"]
+    lines += ["", f"{'Agent':<22}{'open':>6}{'breaches':>10}{'FR median':>11}{'FR count':>10}"]
     for agent in pulse.agents:
         lines.append(
             f"{one_line(agent.name, 21):<22}{agent.open:>6}{agent.breaches:>10}"
-            f"{duration_text(agent.median_first_response):>11}{agent.first_responses:>9}"
+            f"{duration_text(agent.median_first_response):>11}{agent.first_responses:>10}"
         )
     lines += ["", "First response (last 7 days)"]
     lines += [f"{label:<12}{n:>6}" for label, n in pulse.first_response_histogram]
