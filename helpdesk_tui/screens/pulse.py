@@ -208,8 +208,8 @@ class PulseScreen(HelpdeskScreen):
         width = max(20, self.app.size.width - 4)
         self.query_one("#pulse-info", Static).update(
             Text(
-                f"As of {pulse.now:%a %d %b %H:%M} UTC · figures at most a minute old · "
-                "r refreshes",
+                f"As of {pulse.now:%a %d %b %H:%M} UTC · "
+                f"{self.key_for('refresh', 'r')} re-reads (answers kept a minute)",
                 style="dim",
             )
         )
