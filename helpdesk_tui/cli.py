@@ -1155,3 +1155,62 @@ def main() -> None:
             raise
         typer.echo(crash_line(error, record_crash(error)), err=True)
         sys.exit(CRASH_EXIT)
+
+
+# --- pulse (issue 30) ---------------------------------------------------------------------------
+
+
+def _pulse_text(pulse: Any) -> str:
+    """The pulse as compact tables (the same figures as ``--json`` and the ``P`` screen)."""
+    from helpdesk_tui.domain.pulse import WEEK, duration_text
+
+    day, week = pulse.backlog_day, pulse.backlog_week
+    picks = [(week, 0), (week, 16), (day, 0), (day, 12), (day, 18), (day, len(day.at) - 1)]
+    lines = [f"Pulse as of {pulse.now:%Y-%m-%d %H:%M} UTC (hours and days are UTC)", ""]
+    head = "".join(f"{'now' if i == len(b.at) - 1 else f'{b.at[i]:%a %Hh}':>9}" for b, i in picks)
+    lines.append(f"{'Backlog':<12}{head}")
+    for name in ("open", "waiting", "breaching"):
+        row = "".join(f"{getattr(b, name)[i]:>9}" for b, i in picks)
+        lines.append(f"{name:<12}{row}")
+
+    def clock(c: Any) -> str:
+        share = "—" if c.share is None else f"{round(c.share * 100)}%"
+        return f"{c.met:>4} {c.breached:>4} {c.pending:>4} {share:>5}"
+
+    lines += ["", f"{'SLA':<12}{'FR met brch run  met%':>22}   {'Res met brch run  met%':>22}"]
+    for a in (*pulse.sla_by_day, *pulse.sla_by_priority):
+        lines.append(
+            f"{one_line(a.label, 11):<12}{clock(a.first_response):>22}   {clock(a.resolution):>22}"
+        )
+    hours = "".join(f"{h:>3}" for h in range(24))
+    last = pulse.now - WEEK
+    lines += ["", f"{'Per hour':<14}{hours}"]
+    for label, values in (
+        ("in today", pulse.arrivals_today),
+        (f"in {last:%a %d}", pulse.arrivals_last_week),
+        ("out today", pulse.resolved_today),
+        (f"out {last:%a %d}", pulse.resolved_last_week),
+    ):
+        lines.append(f"{label:<14}{''.join(f'{n:>3}' for n in values)}")
+    lines += ["", f"{'Agent':<22}{'open':>6}{'breaches':>10}{'FR median':>11}{'FR count':>10}"]
+    for agent in pulse.agents:
+        lines.append(
+            f"{one_line(agent.name, 21):<22}{agent.open:>6}{agent.breaches:>10}"
+            f"{duration_text(agent.median_first_response):>11}{agent.first_responses:>10}"
+        )
+    lines += ["", "First response (last 7 days)"]
+    lines += [f"{label:<12}{n:>6}" for label, n in pulse.first_response_histogram]
+    return "\n".join(lines)
+
+
+@app.command(cls=HelpdeskCommand)
+def pulse(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """The team's pulse for supervisors: backlog, SLA attainment, flows, agents, response times."""
+    from helpdesk_tui.store.pulse import pulse_of
+
+    with clear_errors():
+        store, _, me = _session(ctx)
+        if not me.is_supervisor:
+            fail("the pulse is for supervisors (it shows the whole team's figures)")
+        figures = pulse_of(store)
+        _emit(as_json, figures.as_json(), lambda: _pulse_text(figures))

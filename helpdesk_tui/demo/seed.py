@@ -6,7 +6,9 @@ what the app (and Mongoose) would have written; they are bulk-inserted for speed
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import itertools
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -180,6 +182,9 @@ class DemoData:
     agent_ids: list[ObjectId]
     supervisor_id: ObjectId
     customer_ids: list[ObjectId]
+    # The audit trail of the tickets' history (created, assignments, replies, status changes),
+    # consistent with each ticket's own times, messages and status.
+    events: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
 
 def _people(rng: random.Random, customers: int) -> tuple[list[dict[str, Any]], list[ObjectId]]:
@@ -217,23 +222,29 @@ def generate(
 ) -> DemoData:
     """Deterministic for a given (now, sizes, seed)."""
     rng = random.Random(seed)
+    # The history's own generator: the tickets' choices (and so the data) stay as they were.
+    rhythm = random.Random(seed * 7919 + 1)
     policy = policy or SlaPolicy()
     users, customer_ids = _people(rng, customers)
     agent_ids = [u["_id"] for u in users if u["role"] == "agent"]
     supervisor_id = next(u["_id"] for u in users if u["role"] == "supervisor")
     docs = [
-        _ticket(rng, n + 1, now, policy, agent_ids, customer_ids, hostile=n in (4, 11))
+        _ticket(
+            rng, n + 1, now, policy, agent_ids, customer_ids, hostile=n in (4, 11), rhythm=rhythm
+        )
         for n in range(tickets)
     ]
     if tickets >= 20:
         docs[17] = _malformed(docs[17])
     people = _stable_ids(seed, users, docs)
+    agents = [people[i] for i in agent_ids]
     return DemoData(
         users,
         docs,
-        [people[i] for i in agent_ids],
+        agents,
         people[supervisor_id],
         [people[i] for i in customer_ids],
+        _history(rhythm, seed, docs, agents),
     )
 
 
@@ -288,6 +299,7 @@ def _ticket(
     customers: list[ObjectId],
     *,
     hostile: bool,
+    rhythm: random.Random,
 ) -> dict[str, Any]:
     status = _choice(
         rng,
@@ -314,6 +326,9 @@ def _ticket(
         share = _choice(rng, {0.35: 45, 0.85: 25, 1.4: 30})
         age = timedelta(minutes=minutes * rng.uniform(share - 0.3, share + 0.1))
     created = now - age
+    if status.is_done:
+        # Done tickets are the history: they came in over the last week, on the team's rhythm.
+        created = _arrival(rhythm, now, earliest=now - HISTORY, latest=now - age)
     subject, description = rng.choice(SUBJECTS[category]), rng.choice(CUSTOMER_LINES)
     if hostile:
         subject, description = HOSTILE[number % 2]
@@ -387,6 +402,133 @@ def _conversation(
         )
 
 
+HISTORY = timedelta(days=8)
+OPEN, IN_PROGRESS, WAITING = Status.OPEN.value, Status.IN_PROGRESS.value, Status.WAITING.value
+RESOLVED, CLOSED = Status.RESOLVED.value, Status.CLOSED.value
+STATUSES = frozenset(s.value for s in Status)
+TICK = timedelta(seconds=1)
+
+
+def _busy(at: datetime) -> float:
+    """How busy the helpdesk is at a moment (1: a weekday's working hours), UTC."""
+    hour = at.hour
+    level = 1.0 if 8 <= hour < 18 else 0.5 if hour in (7, 18, 19, 20) else 0.12
+    return level * (0.35 if at.weekday() >= 5 else 1.0)
+
+
+def _arrival(
+    rng: random.Random, now: datetime, *, earliest: datetime, latest: datetime
+) -> datetime:
+    """A moment in [earliest, latest], busy hours and weekdays likelier (rejection sampling)."""
+    if latest <= earliest:
+        return mongo_time(latest)
+    span = (latest - earliest).total_seconds()
+    at = latest
+    for _ in range(40):
+        at = earliest + timedelta(seconds=rng.uniform(0, span))
+        if rng.random() < _busy(at):
+            break
+    return mongo_time(at)
+
+
+def _history(
+    rng: random.Random, seed: int, docs: list[dict[str, Any]], agents: list[ObjectId]
+) -> list[dict[str, Any]]:
+    """The audit trail each ticket would have left, from its own times, messages and status:
+    created, the first reply, and the status changes that lead to its status (open →
+    in_progress at the first reply, the odd wait on the customer, resolved, closed). Only
+    these: each entry costs the demo's start about half a millisecond to insert."""
+    events: list[dict[str, Any]] = []
+    # Event ids: the demo's epoch, the seed's 4 bytes, a counter (cheap, and the same each run).
+    prefix = (
+        DEMO_ID_EPOCH.to_bytes(4, "big") + hashlib.sha256(f"{seed}:events".encode()).digest()[:4]
+    )
+    for doc in docs:
+        ticket, created = doc["_id"], doc.get("createdAt")
+        if not isinstance(created, datetime):
+            continue
+        number = doc.get("ticketNumber")
+        trail: list[tuple[datetime, ObjectId | None, str, str | None, str | None]] = [
+            (created, None, "created", None, number)
+        ]
+        customer = doc.get("user")
+        messages = [m for m in doc.get("messages") or [] if isinstance(m, dict)]
+        replies = [m for m in messages if m.get("sender") != customer and not m.get("isInternal")]
+        if replies:
+            first = replies[0]
+            trail.append(
+                (first["createdAt"], first.get("sender"), "reply", None, str(first["_id"]))
+            )
+        trail += _status_path(rng, doc, messages, replies, agents)
+        trail.sort(key=lambda e: e[0])  # stable: a status change follows its reply
+        for at, actor, action, before, after in trail:
+            events.append(
+                {
+                    "_id": ObjectId(prefix + len(events).to_bytes(4, "big")),
+                    "ticket": ticket,
+                    "actor": actor,
+                    "action": action,
+                    "from": before,
+                    "to": after,
+                    "at": at,
+                }
+            )
+    return events
+
+
+def _status_path(
+    rng: random.Random,
+    doc: dict[str, Any],
+    messages: list[dict[str, Any]],
+    replies: list[dict[str, Any]],
+    agents: list[ObjectId],
+) -> list[tuple[datetime, ObjectId | None, str, str | None, str | None]]:
+    status = doc.get("status")
+    if not replies or status not in STATUSES:
+        return []
+    actor = doc.get("assignedTo") or agents[0]
+    tick = TICK
+    path: list[tuple[datetime, ObjectId | None, str, str | None, str | None]] = []
+    current = OPEN
+
+    def move(at: datetime, to: str) -> None:
+        nonlocal current
+        path.append((at, actor, "status", current, to))
+        current = to
+
+    move(replies[0]["createdAt"], IN_PROGRESS)
+    customer = doc.get("user")
+    # Now and then the agent waits on the customer, who answers: waiting → open → in progress.
+    for reply, following in itertools.pairwise(replies):
+        answers = [
+            m
+            for m in messages
+            if m.get("sender") == customer and reply["createdAt"] < m["createdAt"]
+        ]
+        if answers and answers[0]["createdAt"] < following["createdAt"] and rng.random() < 0.25:
+            move(reply["createdAt"] + tick, WAITING)
+            move(answers[0]["createdAt"], OPEN)
+            move(following["createdAt"], IN_PROGRESS)
+    last = replies[-1]["createdAt"] + tick
+    if status == OPEN:  # answered, waited on, and the customer wrote back
+        answers = [m for m in messages if m.get("sender") == customer and m["createdAt"] > last]
+        if answers:
+            move(last, WAITING)
+            move(answers[0]["createdAt"], OPEN)
+        else:
+            path = []  # an agent's reply alone does not move the status
+    elif status == WAITING:
+        move(last, WAITING)
+    elif status in (RESOLVED, CLOSED):
+        resolved = doc.get("resolvedAt")
+        if isinstance(resolved, datetime):
+            move(max(resolved, last), RESOLVED)
+            closed = doc.get("closedAt")
+            if status == CLOSED and isinstance(closed, datetime):
+                move(max(closed, resolved, last), CLOSED)
+    return path
+
+
 def _malformed(doc: dict[str, Any]) -> dict[str, Any]:
     """A document as a careless script might have left it: the app must show, not crash."""
     broken = dict(doc)
@@ -397,8 +539,11 @@ def _malformed(doc: dict[str, Any]) -> dict[str, Any]:
     return broken
 
 
-def load(store: TicketStore, data: DemoData) -> None:
-    """Insert the generated people and tickets and move the shared counter past them."""
+def load(store: TicketStore, data: DemoData, *, history: bool = True) -> None:
+    """Insert the generated people and tickets and move the shared counter past them;
+    ``history``: their audit trail too (tests of what the app writes start without it)."""
     from helpdesk_tui.demo.importer import import_demo
 
     import_demo(store, data.users, data.tickets)
+    if history and data.events:
+        store.events.insert_many(data.events, ordered=False)

@@ -21,6 +21,7 @@ from helpdesk_tui.widgets.sla_badge import LOOKS
 MOVEMENT = {
     "QueueScreen": [("↑ ↓  j k", "move the cursor"), ("PgUp PgDn  g G", "page, top, bottom")],
     "WorkloadScreen": [("↑ ↓  j k", "move the cursor")],
+    "PulseScreen": [("↑ ↓ PgUp PgDn", "scroll the charts")],
     "TicketScreen": [("↑ ↓ PgUp PgDn", "scroll the conversation")],
 }
 
@@ -125,7 +126,9 @@ class HelpScreen(TakesKeys, ModalScreen[None]):
     def origin_name(self) -> str:
         """What the agent calls the screen: "Queue", "Ticket", "Reply" (not a class name)."""
         name = type(self.origin).__name__.removesuffix("Screen")
-        return {"AgentQueue": "Queue", "Workload": "Team workload"}.get(name, name)
+        return {"AgentQueue": "Queue", "Workload": "Team workload", "Pulse": "Team pulse"}.get(
+            name, name
+        )
 
     def action_close(self) -> None:
         self.dismiss()

@@ -145,6 +145,7 @@ class QueueScreen(TicketActions):
         Binding("o", "sort", "Sort", show=False, priority=True, id="sort"),
         Binding("v", "next_view", "View", show=False, priority=True, id="next_view"),
         Binding("w", "workload", "Workload", show=False, priority=True, id="workload"),
+        Binding("P", "pulse", "Pulse", show=False, priority=True, id="pulse"),
         Binding("y", "copy", "Copy", show=False, priority=True, id="copy"),
         Binding("f", "follow", "Follow", show=False, priority=True, id="follow"),
         Binding("F", "following", "Following", show=False, priority=True, id="following"),
@@ -782,6 +783,14 @@ class QueueScreen(TicketActions):
         from helpdesk_tui.screens.workload import WorkloadScreen
 
         self.app.push_screen(WorkloadScreen())
+
+    def action_pulse(self) -> None:
+        if not self.helpdesk.me.is_supervisor:
+            self.notify("The pulse (P) is for supervisors: it shows the whole team's figures.")
+            return
+        from helpdesk_tui.screens.pulse import PulseScreen
+
+        self.app.push_screen(PulseScreen())
 
 
 class AgentQueueScreen(QueueScreen):

@@ -7,6 +7,7 @@ from typing import Any
 
 from pymongo.collection import Collection
 
+from helpdesk_tui.store import pulse
 from helpdesk_tui.store.audit import AuditTrail
 from helpdesk_tui.store.queries import index_plan
 from helpdesk_tui.store.queue_index import QueueIndex
@@ -30,6 +31,7 @@ def init_schema(
     if searched:
         created.append(f"{tickets.name}.{searched}")
     created.append(f"{audit.events.name}.{audit.init()}")
+    created += [f"{audit.events.name}.{name}" for name in pulse.init(audit.events)]
     created += [f"{queue.entries.name}.{name}" for name in queue.init()]
     if rebuild:
         queue.rebuild(now)

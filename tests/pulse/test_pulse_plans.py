@@ -1,0 +1,65 @@
+"""The pulse's aggregations start on an index (explained by the server that runs them), and
+each is one MongoDB 6 accepts: only stages and operators of MongoDB 5.0-6.0 (no ``$median``,
+no ``$percentile``, no ``$or`` of differently indexed branches left to chance)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from conftest import NOW
+
+from helpdesk_tui.domain.pulse import Window
+from helpdesk_tui.store.pulse import EVENT_INDEX, ticket_parts, ticket_pipeline, waiting_pipeline
+from helpdesk_tui.store.tickets import TicketStore
+
+
+def first_stage_plan(store: TicketStore, collection: str, pipeline: list[Any]) -> dict[str, Any]:
+    explained = store.db.command(
+        "explain",
+        {"aggregate": collection, "pipeline": pipeline, "cursor": {}},
+        verbosity="executionStats",
+    )
+    cursor = explained["stages"][0]["$cursor"] if "stages" in explained else explained
+    return dict(cursor["queryPlanner"]["winningPlan"])
+
+
+def index_scanned(plan: dict[str, Any]) -> str | None:
+    if plan.get("stage") == "IXSCAN":
+        return plan.get("indexName")
+    child = plan.get("inputStage")
+    return index_scanned(child) if isinstance(child, dict) else None
+
+
+def test_ticket_parts_walk_the_queue_index(demo_store: TicketStore) -> None:
+    """Active tickets on an index led by ``phase``; done ones on (phase, resolvedAt)."""
+    w = Window(NOW)
+    indexes = demo_store.queue.entries.index_information()
+    expected = [["phase"], ["phase", "resolvedAt"]]
+    for match, prefix in zip(ticket_parts(w), expected, strict=True):
+        pipeline = ticket_pipeline(match, demo_store.settings.sla, w)
+        plan = first_stage_plan(demo_store, demo_store.queue.entries.name, pipeline)
+        used = index_scanned(plan)
+        assert used is not None, plan
+        keys = [k for k, _ in indexes[used]["key"]]
+        assert keys[: len(prefix)] == prefix, (used, keys)
+        assert "COLLSCAN" not in json.dumps(plan)
+
+
+def test_status_changes_walk_the_audit_index(demo_store: TicketStore) -> None:
+    plan = first_stage_plan(demo_store, demo_store.events.name, waiting_pipeline(Window(NOW)))
+    assert index_scanned(plan) == EVENT_INDEX, plan
+    keys = demo_store.events.index_information()[EVENT_INDEX]["key"]
+    assert [k for k, _ in keys] == ["action", "at"]
+
+
+@pytest.mark.parametrize("part", [0, 1])
+def test_only_mongodb_6_operators(demo_store: TicketStore, part: int) -> None:
+    w = Window(NOW)
+    text = json.dumps(
+        ticket_pipeline(ticket_parts(w)[part], demo_store.settings.sla, w), default=str
+    ) + json.dumps(waiting_pipeline(w), default=str)
+    for newer in ("$median", "$percentile"):  # MongoDB 7.0
+        assert f'"{newer}"' not in text
+    assert '"$or": [{"phase"' not in text  # a top-level $or: a collection scan on SecantusDB
