@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -13,21 +14,66 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from helpdesk_tui.app import HelpdeskApp
+from helpdesk_tui.store.live import Batch
+
+# Turns of the event loop with no store call running before settle says the app is still: a
+# finished call's result comes by a message, and its callback may start the next call only
+# after a repaint (the counts after a reload's rows are painted).
+STILL_TURNS = 3
 
 
 async def settle(pilot: Pilot[Any], timeout: float = 5.0) -> None:
-    """Let every store call (thread workers, and the ones their callbacks start) finish."""
+    """Let every store call (thread workers, and the ones their callbacks start) finish.
+
+    A chain (a write, then the reload it asks for, then the counts asked once its rows are
+    painted) has moments with no call running between two links: still means STILL_TURNS
+    turns in a row with none, a call started meanwhile sets the count back."""
     app = pilot.app
     deadline = time.monotonic() + timeout
     await pilot.pause()
-    while True:
+    still = 0
+    while still < STILL_TURNS:
         busy = [w for w in app.workers if w.group != "feed" and not w.is_finished]
-        if not busy:
-            break
-        assert time.monotonic() < deadline, f"workers still running: {busy}"
-        await pilot.pause(0.02)
-    for _ in range(3):  # a finished call's result is handed over by a message, on a loaded box
-        await pilot.pause()
+        if busy:
+            still = 0
+            assert time.monotonic() < deadline, f"workers still running: {busy}"
+            await pilot.pause(0.02)
+        else:
+            still += 1
+            await pilot.pause()
+
+
+class HeldFeed:
+    """The live feed's batches, kept from the app until ``release``.
+
+    Our own write comes back on the change stream when the feed next asks: before, during or
+    after the work the write started, as the threads fall. Holding it fixes the order a user
+    sees on a busy day (the echo last), so what the screen shows after a write cannot depend
+    on it having come."""
+
+    def __init__(self, app: HelpdeskApp) -> None:
+        self._feed = app.feed
+        self._emit = app.feed.emit
+        self._lock = threading.Lock()
+        self._holding = True
+        self.batches: list[Batch] = []
+        app.feed.emit = self._hold
+
+    def _hold(self, batch: Batch) -> None:  # on the feed's thread
+        with self._lock:
+            if self._holding:
+                self.batches.append(batch)
+                return
+        self._emit(batch)
+
+    async def release(self, pilot: Pilot[Any]) -> None:
+        """Hand the held batches to the app, in order, and let it act on them."""
+        with self._lock:
+            self._holding = False
+            for batch in self.batches:
+                self._emit(batch)  # posts a message: never blocks
+            self._feed.emit = self._emit
+        await settle(pilot)
 
 
 async def until(pilot: Pilot[Any], condition: Callable[[], bool], seconds: float = 5.0) -> bool:

@@ -2,8 +2,11 @@
 
 Every test asserts both sides: what the database holds afterwards (raw documents, read with
 ``store.tickets.find_one``) and what the screen shows (table rows, cells, the view bar, the
-notifications). The live feed is parked (one poll an hour) so only the agent's own actions move
-the screen; live updates have their own tests in ``test_app_live.py``.
+notifications). Nobody else writes, so only the agent's own actions move the screen; live
+updates have their own tests in ``test_app_live.py``. The server has change streams, so the
+feed is live and each write of ours comes back as an event, at a moment the threads choose:
+a test that asserts what a write changed on screen holds that echo (``HeldFeed``) until it has
+looked, so it cannot pass or fail on when the echo came.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 
 import pytest
 from bson import ObjectId
-from pilot import plain, record_notifications, settle
+from pilot import HeldFeed, plain, record_notifications, settle, until
 from textual.pilot import Pilot
 from textual.widgets import Static
 from textual.widgets._toast import Toast
@@ -30,7 +33,7 @@ from helpdesk_tui.store.queries import Assignee, QueueQuery, SortKey
 from helpdesk_tui.store.tickets import TicketStore
 from helpdesk_tui.widgets.conversation import TicketHeader
 
-# The feed would otherwise poll every 2 s and reload views under the test's feet.
+# Were the feed polling (a server without change streams), not every 2 s under the test's feet.
 QUIET = Config(ui=UiConfig(poll_interval_seconds=3600))
 SAM = "sam@helpdesk.example"
 WIDE_ONLY = {"customer", "category", "updated", "tags"}
@@ -303,6 +306,8 @@ async def test_an_agent_is_refused_bulk_actions_and_nothing_changes(
 async def test_take_assigns_an_unassigned_ticket_to_me_and_it_leaves_the_unassigned_view(
     demo_store: TicketStore, make_app: Any
 ) -> None:
+    """The view bar counts the take at once, not when the write's echo comes back on the feed
+    (issue 28: the echo came after the reload, and the counts waited for their timer)."""
     ana = user_id(demo_store, "ana@helpdesk.example")
     app = make_app(demo_store, config=QUIET)
     notes = record_notifications(app)
@@ -313,6 +318,7 @@ async def test_take_assigns_an_unassigned_ticket_to_me_and_it_leaves_the_unassig
         await move_to(pilot, queue, target)
         number = queue.table.tickets[target].ticket_number
         counts_before = dict(queue.counts)
+        echo = HeldFeed(app)
         await pilot.press("a")
         await settle(pilot)
 
@@ -321,9 +327,22 @@ async def test_take_assigns_an_unassigned_ticket_to_me_and_it_leaves_the_unassig
         assert raw["status"] == "open"
         assert target not in row_keys(queue)
         assert row_keys(queue) == [k for k in rows if k != target]
-        assert queue.counts["unassigned"] == counts_before["unassigned"] - 1
-        assert queue.counts["mine"] == counts_before["mine"] + 1
+        counted = {
+            **counts_before,
+            "unassigned": counts_before["unassigned"] - 1,
+            "mine": counts_before["mine"] + 1,
+        }
+        assert queue.counts == counted
+        assert f"2 Unassigned {counted['unassigned']}" in plain(queue.query_one(ViewBar))
+        info = plain(queue.query_one("#queue-info", Static))
+        assert f"Unassigned: {len(rows) - 1} of {counted['unassigned']}" in info
         assert ("information", "", f"{number}: taken.") in notes
+
+        # The echo, when it comes, changes nothing the take did not already show.
+        assert await until(pilot, lambda: any(ObjectId(target) in b.ids for b in echo.batches))
+        await echo.release(pilot)
+        assert queue.counts == counted
+        assert row_keys(queue) == [k for k in rows if k != target]
 
         mine = await show_view(pilot, 1)
         assert target in row_keys(mine)
@@ -341,7 +360,9 @@ async def test_n_takes_the_most_urgent_unassigned_open_ticket_and_opens_it(
     app = make_app(demo_store, config=QUIET)
     notes = record_notifications(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        await started(pilot)
+        queue = await started(pilot)
+        counts_before = dict(queue.counts)
+        echo = HeldFeed(app)  # the counts are right without the write's echo
         await pilot.press("n")
         await settle(pilot)
         screen = app.screen
@@ -356,9 +377,17 @@ async def test_n_takes_the_most_urgent_unassigned_open_ticket_and_opens_it(
         assert [t.id for t in left] == [t.id for t in waiting[1:]]  # exactly that one taken
         await pilot.press("q")
         await settle(pilot)
-        queue = queue_of(app)
         assert app.screen is queue
         assert str(most_urgent.id) in row_keys(queue)  # now in My tickets
+        counted = {
+            **counts_before,
+            "unassigned": counts_before["unassigned"] - 1,
+            "mine": counts_before["mine"] + 1,
+        }
+        assert queue.counts == counted
+        assert f"1 My tickets {counted['mine']}" in plain(queue.query_one(ViewBar))
+        await echo.release(pilot)
+        assert queue.counts == counted
 
 
 # --- robustness, permissions, layout ---------------------------------------------------------

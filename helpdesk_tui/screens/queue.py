@@ -649,6 +649,16 @@ class QueueScreen(TicketActions):
 
     def after_change(self, tickets: list[Ticket]) -> None:
         self.table.selected.clear()
+        self._reload_after_write()
+
+    def _reload_after_write(self) -> None:
+        """A write of ours: the window again, and every view counted once it is shown.
+
+        The store upserts the write's queue-index entry before it returns, so the counts are
+        right at once. Its echo on the feed comes when the feed next asks (later than this
+        reload, mostly), and the views it makes due wait for the counts timer: the bar said
+        "Unassigned 7" beside six rows for seconds after a take (issue 28)."""
+        self._counts_due |= self._view_keys()
         self.load(keep_window=True)
 
     def action_follow(self) -> None:
@@ -709,7 +719,7 @@ class QueueScreen(TicketActions):
                 self.notify("No unassigned open ticket left. Nice work.")
                 return
             self.notify(f"{ticket.label} is yours now.")
-            self.load(keep_window=True)
+            self._reload_after_write()  # counted when the agent is back on the queue
             self.app.push_screen(ticket_screen(ticket.id, ticket))
             self.release_keys()  # to the ticket screen, once it is up (the app holds them)
 
