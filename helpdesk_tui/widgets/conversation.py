@@ -36,8 +36,22 @@ def _when(at: datetime | None, now: datetime) -> str:
     return f"{at:%Y-%m-%d %H:%M} UTC ({'just now' if age == 'now' else age + ' ago'})"
 
 
+# What the header keeps of a subject or a customer's name and address: more than any terminal
+# is wide, so a 10,000-character subject costs no more to lay out than a short one (the whole
+# text is a key away: ``full_text``).
+HEADER_CHARS = 400
+
+
+def _cell(label: str, value: str | Text) -> Text:
+    """One ``Label: value`` cell on one line, cut with an ellipsis where its column ends."""
+    return Text.assemble((f"{label}: ", "dim"), value, no_wrap=True, overflow="ellipsis")
+
+
 class TicketHeader(Static):
-    """Number, subject, status, priority, category, customer, order, assignee, tags, clocks."""
+    """Number, subject, status, priority, category, customer, order, assignee, tags, clocks.
+
+    Every line is one line, cut with an ellipsis: a long subject or customer name never pushes
+    status, priority, assignee, customer, the SLA clocks or presence out of the header."""
 
     _shown: tuple[object, ...] = ()  # what the last update showed
 
@@ -52,39 +66,33 @@ class TicketHeader(Static):
         presence: str = "",
     ) -> None:
         sla = evaluate(ticket, now, policy)
+        # The fixed fields first, the subject gets the room that is left (cut with an ellipsis).
         title = Text.assemble(
-            (f"{one_line(ticket.ticket_number or '?')}  ", "bold"),
+            (f"{one_line(ticket.ticket_number or '?', 20)}  ", "bold"),
             badge(sla),
             "  ",
-            (one_line(ticket.subject or "(no subject)"), "bold"),
+            (one_line(ticket.subject or "(no subject)", HEADER_CHARS), "bold"),
+            no_wrap=True,
+            overflow="ellipsis",
         )
         grid = Table.grid(padding=(0, 2), expand=True)
-        grid.add_column(ratio=1)
-        grid.add_column(ratio=1)
-        customer = users.get(ticket.user) if ticket.user else None
-        who = (
-            f"{one_line(customer.name)} <{one_line(customer.email)}>"
-            if customer
-            else _name(users, ticket.user, "missing")
-        )
+        grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
         order_text = "—"
         if ticket.order is not None:
             number = (order or {}).get("orderNumber")
-            order_text = one_line(str(number)) if number else f"…{str(ticket.order)[-8:]}"
+            order_text = one_line(str(number), 40) if number else f"…{str(ticket.order)[-8:]}"
         fields = [
             ("Status", ticket.status.label),
             ("Priority", ticket.priority.value),
             ("Category", ticket.category.value),
-            ("Assignee", one_line(_name(users, ticket.assigned_to, "unassigned"))),
-            ("Customer", who),
+            ("Assignee", one_line(_name(users, ticket.assigned_to, "unassigned"), 60)),
+            ("Customer", customer_text(ticket, users, HEADER_CHARS)),
             ("Order", order_text),
-            ("Tags", one_line(", ".join(ticket.tags)) or "—"),
+            ("Tags", one_line(", ".join(ticket.tags), HEADER_CHARS) or "—"),
             ("Created", _when(ticket.created_at, now)),
         ]
-        cells = [
-            Text.assemble((f"{label}: ", "dim"), value, no_wrap=True, overflow="ellipsis")
-            for label, value in fields
-        ]
+        cells = [_cell(label, value) for label, value in fields]
         for left, right in zip(cells[::2], cells[1::2], strict=True):
             grid.add_row(left, right)
         grid.add_row(
@@ -93,9 +101,23 @@ class TicketHeader(Static):
         )
         parts: list[RenderableType] = [title, grid]
         if presence:
-            parts.append(Text(f"👁 {one_line(presence)}", style="bold magenta"))
+            parts.append(
+                Text(
+                    f"👁 {one_line(presence, HEADER_CHARS)}",
+                    style="bold magenta",
+                    no_wrap=True,
+                    overflow="ellipsis",
+                )
+            )
         for problem in ticket.problems:
-            parts.append(Text(f"⚠ malformed document: {literal(problem)}", style="bold yellow"))
+            parts.append(
+                Text(
+                    f"⚠ malformed document: {one_line(problem, HEADER_CHARS)}",
+                    style="bold yellow",
+                    no_wrap=True,
+                    overflow="ellipsis",
+                )
+            )
         # The clock ticks every second: repaint only when something shown changed.
         looks = [title, *cells, clock_text(sla.first_response), clock_text(sla.resolution)]
         looks += [p for p in parts[2:] if isinstance(p, Text)]
@@ -104,6 +126,26 @@ class TicketHeader(Static):
             return
         self._shown = signature
         self.update(Group(*parts))
+
+
+def customer_text(ticket: Ticket, users: Mapping[ObjectId, User], width: int | None = None) -> str:
+    """``Name <email>`` of the ticket's customer, on one line (``width``: at most that long)."""
+    customer = users.get(ticket.user) if ticket.user else None
+    if customer is None:
+        return one_line(_name(users, ticket.user, "missing"), width)
+    half = None if width is None else width // 2
+    return f"{one_line(customer.name, half)} <{one_line(customer.email, half)}>"
+
+
+def full_text(ticket: Ticket, users: Mapping[ObjectId, User]) -> Text:
+    """The whole subject and customer, for the dialog the header's ellipses point to: plain
+    text (controls spelled out, markup never parsed), wrapped where the dialog is."""
+    text = Text()
+    text.append("Subject\n", style="bold")
+    text.append(literal(ticket.subject or "(no subject)") + "\n\n")
+    text.append("Customer\n", style="bold")
+    text.append(customer_text(ticket, users))
+    return text
 
 
 # A message longer than this shows its first part (a 15 MB message would take the screen
