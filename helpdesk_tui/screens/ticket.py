@@ -25,7 +25,6 @@ from helpdesk_tui.store.opened import ticket_and_history
 from helpdesk_tui.store.presence import HEARTBEAT_SECONDS, Presence
 from helpdesk_tui.widgets.conversation import (
     Conversation,
-    MessageView,
     TicketHeader,
     full_text,
 )
@@ -335,7 +334,7 @@ class TicketScreen(TicketActions):
 
     def action_more(self) -> None:
         """Show more of every long message cut short on this ticket."""
-        if not any([view.show_more() for view in self.query(MessageView)]):
+        if not self.query_one(Conversation).show_more():
             self.notify("Every message is shown in full.", timeout=3)
 
     def action_scroll(self, lines: int) -> None:
