@@ -164,12 +164,15 @@ class MessageEntry(LogEntry):
     background, a label in its title)."""
 
     message: Message = field(default_factory=lambda: Message(content=""))
+    author: str = ""
     customer: bool = False
     origin: str = ""  # the ticket this message was copied from by a merge (store/merge.py)
     more_key: str = "e"  # the key that shows more of a long message ([keys] may move it)
     at: datetime = datetime.min
+    now: datetime = datetime.min
     rank: int = 1
     shown_chars: int = PREVIEW_CHARS
+    _title: Text | None = None
 
     @classmethod
     def of(
@@ -182,26 +185,41 @@ class MessageEntry(LogEntry):
         more_key: str = "e",
         rank: int = 1,
     ) -> MessageEntry:
-        # A Text, not a str: names are untrusted, and drawn as characters, never as markup.
-        title = Text("🔒 INTERNAL NOTE · " if message.is_internal else "")
-        title.append(one_line(author))
-        if origin:
-            title.append(f" · from {one_line(origin, 20)}")
         look = "internal" if message.is_internal else "customer" if customer else ""
         entry = cls(
             chunks=[],
             look=look,
-            title=title,
-            subtitle=_when(message.created_at, now),
             message=message,
+            author=author,
             customer=customer,
             origin=origin,
             more_key=more_key,
             at=message.created_at or now,
+            now=now,
             rank=rank,
         )
         entry.chunks = entry._chunks()
         return entry
+
+    @property
+    def title(self) -> Text:
+        """Who wrote it, an internal note's label, the ticket a merge copied it from. A Text,
+        not a str: names are untrusted, drawn as characters, never parsed as markup. Made
+        when first drawn: opening 5,000 messages formats only the ones on screen."""
+        if self._title is None:
+            title = Text("🔒 INTERNAL NOTE · " if self.message.is_internal else "")
+            title.append(one_line(self.author))
+            if self.origin:
+                title.append(f" · from {one_line(self.origin, 20)}")
+            self._title = title
+        return self._title
+
+    @property
+    def subtitle(self) -> str:
+        return _when(self.message.created_at, self.now)
+
+    def decorations(self) -> tuple[Text, str]:
+        return self.title, self.subtitle
 
     @property
     def internal(self) -> bool:

@@ -89,15 +89,14 @@ def _wrap_cells(paragraph: str, width: int) -> list[str]:
 class LogEntry:
     """One entry: ``chunks`` are (text, style role) pieces, each starting on a new line.
 
-    ``box``: drawn in a border (``title`` top left, ``subtitle`` bottom right); else a line
-    of history, indented. ``look`` names the component classes of its border and background.
+    ``box``: drawn in a border (``decorations``: a title top left, a subtitle bottom right);
+    else a line of history, indented. ``look`` names the component classes of its border and
+    background.
     """
 
     chunks: list[tuple[str, str]]
     box: bool = True
     look: str = ""
-    title: Text = field(default_factory=Text)
-    subtitle: str = ""
     lines: list[tuple[str, str]] = field(default_factory=list)  # laid out: (text, role)
     laid_width: int = 0  # the width ``lines`` are laid out at (0: not yet)
 
@@ -113,6 +112,10 @@ class LogEntry:
         self.lines = [
             (line, role) for text, role in self.chunks for line in wrap(text, max(inner, 1))
         ]
+
+    def decorations(self) -> tuple[Text, str]:
+        """The box's title and subtitle (asked only when its border is drawn)."""
+        return Text(), ""
 
     def plain_lines(self) -> list[str]:
         """The text of the entry as laid out now (no border, no style)."""
@@ -328,7 +331,7 @@ class MessageLog(ScrollView, can_focus=True):
         corner_l, across, corner_r, side, bottom_l, bottom_r = HEAVY if internal else ROUND
         if row == 1:
             room = width - 4
-            title = entry.title.copy()
+            title = entry.decorations()[0].copy()
             title.truncate(max(room - 2, 0), overflow="ellipsis")
             title_style = self._style(f"title{suffix}")
             segments = [Segment(corner_l + across, border)]
@@ -343,7 +346,7 @@ class MessageLog(ScrollView, can_focus=True):
             segments.append(Segment(corner_r, border))
             return Strip(segments).crop_extend(0, width, self.rich_style)
         if row == entry.height - 1:
-            subtitle = entry.subtitle
+            subtitle = entry.decorations()[1]
             if cell_len(subtitle) > width - 6:
                 subtitle = ""
             fill = width - 2 - (cell_len(subtitle) + 3 if subtitle else 0)
