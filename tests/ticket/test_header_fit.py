@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from helpdesk_tui.config import Config, UiConfig
 from helpdesk_tui.screens.full_text import FullTextDialog
+from helpdesk_tui.screens.help import binding_rows
 from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.store.tickets import TicketStore
 from helpdesk_tui.widgets.conversation import TicketHeader
@@ -65,6 +66,7 @@ async def test_a_10000_character_subject_leaves_status_sla_and_presence_in_the_h
         # The header sits above the conversation, not over the whole screen.
         assert header.region.height <= 12 and header.region.bottom < size[1] - 2
 
+        assert ("v", "Full subject and customer") in binding_rows(screen)  # `?` lists it
         await pilot.press("v")
         await settle(pilot)
         dialog = app.screen
