@@ -57,7 +57,7 @@ def snapshotter(app: Any) -> Any:
             return ("queue", table.cursor_row, table.row_count, screen.view_index, id(screen.page))
         if isinstance(screen, TicketScreen):
             try:
-                children = len(screen.query_one(Conversation).children)
+                children = len(screen.query_one(Conversation).messages)
             except Exception:
                 children = 0
             return ("ticket", children, screen.ticket is not None)

@@ -15,7 +15,7 @@ from helpdesk_tui.domain.models import ACTIVE_STATUSES, Category, NewTicket, Tic
 from helpdesk_tui.screens.reply import ReplyScreen
 from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.store.tickets import TicketStore
-from helpdesk_tui.widgets.conversation import MessageView
+from helpdesk_tui.widgets.conversation import Conversation
 from helpdesk_tui.widgets.customer_panel import CustomerPanel
 
 QUIET = Config(ui=UiConfig(poll_interval_seconds=3600))
@@ -166,7 +166,6 @@ async def test_merged_copies_name_the_ticket_they_came_from_on_the_ticket_screen
 ) -> None:
     from helpdesk_tui.screens.ticket import TicketScreen as Screen
     from helpdesk_tui.store.merge import Merger
-    from helpdesk_tui.widgets.conversation import EventLine
 
     ticket = demo_store.find_ticket(NUMBER)
     source = next(t for t in others_of(demo_store, NUMBER) if t.status in ACTIVE_STATUSES)
@@ -178,9 +177,10 @@ async def test_merged_copies_name_the_ticket_they_came_from_on_the_ticket_screen
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_ticket(pilot, ticket.id)
         assert isinstance(screen, Screen)
-        titles = [str(v.border_title) for v in screen.query(MessageView)]
+        conversation = screen.query_one(Conversation)
+        titles = [v.title.plain for v in conversation.messages]
         assert sum(f"from {source.ticket_number}" in t for t in titles) == copied
-        events = [plain(e) for e in screen.query(EventLine)]
+        events = [e.plain for e in conversation.events]
         assert any(f"merged {source.ticket_number} into this ticket" in e for e in events)
 
 
@@ -207,5 +207,5 @@ async def test_shift_m_merges_a_chosen_open_ticket_of_the_customer_into_this_one
         assert closed is not None and closed["status"] == "closed"
         assert f"merged-into-{NUMBER}" in closed["tags"]
         assert f"from {source.ticket_number}" in " ".join(
-            str(v.border_title) for v in screen.query(MessageView)
+            v.title.plain for v in screen.query_one(Conversation).messages
         )

@@ -33,7 +33,7 @@ from helpdesk_tui.store.live import Batch, Change, FeedMode
 from helpdesk_tui.store.queries import QueueQuery
 from helpdesk_tui.store.snooze import with_snoozes
 from helpdesk_tui.store.tickets import StoreSettings, TicketStore
-from helpdesk_tui.widgets.conversation import MessageView
+from helpdesk_tui.widgets.conversation import Conversation, MessageEntry
 
 POLL = 0.2
 LIVE = Config(ui=UiConfig(poll_interval_seconds=POLL))
@@ -132,8 +132,8 @@ async def open_ticket(pilot: Pilot[Any], ticket_id: ObjectId) -> TicketScreen:
     return screen
 
 
-def messages(screen: TicketScreen) -> list[MessageView]:
-    return list(screen.query(MessageView))
+def messages(screen: TicketScreen) -> list[MessageEntry]:
+    return screen.query_one(Conversation).messages
 
 
 def plain(widget: Static) -> str:
@@ -232,7 +232,8 @@ async def test_a_reply_by_someone_else_appears_in_the_open_conversation(
         assert await until(pilot, lambda: len(messages(screen)) == before + 1, seconds=PROMPTLY)
         newest = messages(screen)[-1]
         assert newest.message.content == content
-        assert ("-customer" in newest.classes) is (writer == "customer")
+        assert newest.customer is (writer == "customer")
+        assert (newest.look == "customer") is (writer == "customer")
         assert app.screen is screen  # nothing was pushed over the ticket
 
 

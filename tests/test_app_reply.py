@@ -28,7 +28,7 @@ from helpdesk_tui.screens.queue import QueueScreen
 from helpdesk_tui.screens.reply import ReplyScreen
 from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.store.tickets import StoreSettings, TicketStore
-from helpdesk_tui.widgets.conversation import MessageView
+from helpdesk_tui.widgets.conversation import Conversation, MessageEntry
 
 QUIET = Config(ui=UiConfig(poll_interval_seconds=3600))
 NUMBER = "TKT-000007"  # Ana's only active ticket in the demo data: in progress
@@ -124,8 +124,8 @@ def mode(reply: ReplyScreen) -> str:
     return plain(reply.query_one("#reply-mode", Static))
 
 
-def shown_messages(screen: TicketScreen) -> list[MessageView]:
-    return list(screen.query(MessageView))
+def shown_messages(screen: TicketScreen) -> list[MessageEntry]:
+    return screen.query_one(Conversation).messages
 
 
 # --- sending ---------------------------------------------------------------------------------
@@ -168,9 +168,9 @@ async def test_r_then_ctrl_s_sends_a_public_reply_and_shows_it_on_the_ticket(
         views = shown_messages(ticket)
         assert len(views) == count + 1
         assert views[-1].message.id == sent["_id"]
-        assert str(views[-1].content) == sent["content"]
-        assert not views[-1].has_class("-internal")
-        assert views[-1].border_title == "Ana Lima"
+        assert views[-1].body().plain == sent["content"]
+        assert not views[-1].internal and views[-1].look != "internal"
+        assert views[-1].title.plain == "Ana Lima"
         assert not app.drafts.path(reply.draft_key).exists()  # sent: no draft left
 
 
@@ -197,8 +197,8 @@ async def test_i_sends_an_internal_note(demo_store: TicketStore, make_app: Any) 
         assert ("information", "", f"Internal note added to {NUMBER}.") in notes
         last = shown_messages(ticket)[-1]
         assert last.message.id == sent["_id"]
-        assert last.has_class("-internal")
-        assert "INTERNAL NOTE" in (last.border_title or "")
+        assert last.internal and last.look == "internal"
+        assert "INTERNAL NOTE" in last.title.plain
 
 
 async def test_a_note_written_after_keeping_a_reply_draft_goes_out_as_a_note_not_to_the_customer(
@@ -661,7 +661,7 @@ async def test_ticket_updated_guard_answer_yes_sends(
         assert (mine["content"], mine["sender"], mine["isInternal"]) == ("Mine", ana, False)
         assert after["__v"] == theirs["__v"] + 1
         assert not app.drafts.path(reply.draft_key).exists()
-        contents = [str(v.content) for v in shown_messages(screen)]
+        contents = [v.body().plain for v in shown_messages(screen)]
         assert contents[-2:] == ["I already refunded this one.", "Mine"]
 
 
@@ -701,7 +701,7 @@ async def test_after_sending_the_conversation_shows_the_sent_reply_at_the_bottom
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is ticket
-        assert str(shown_messages(ticket)[-1].content) == "Shipped"
+        assert shown_messages(ticket)[-1].body().plain == "Shipped"
         assert await until(pilot, lambda: conversation.is_vertical_scroll_end)
 
 

@@ -11,7 +11,7 @@ from textual.widgets import SelectionList
 
 from helpdesk_tui.screens.split_actions import SplitDialog
 from helpdesk_tui.store.tickets import TicketStore
-from helpdesk_tui.widgets.conversation import MessageView
+from helpdesk_tui.widgets.conversation import Conversation
 
 
 def _ticket_with_messages(store: TicketStore, count: int) -> dict[str, Any]:
@@ -66,7 +66,7 @@ async def test_shift_s_splits_two_marked_messages_into_a_new_ticket_at_80x24(
         toast = [text for _, _, text in notes if "Split" in text]
         assert toast == [f"Split 2 messages off into {created['ticketNumber']}."]
         # The moved messages have left the conversation on screen, not only the database.
-        shown_ids = {v.message.id for v in screen.query(MessageView)}
+        shown_ids = {v.message.id for v in screen.query_one(Conversation).messages}
         assert not shown_ids & set(moved) and messages[0]["_id"] in shown_ids
 
 

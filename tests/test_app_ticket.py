@@ -22,7 +22,7 @@ from helpdesk_tui.screens.dialogs import ChoiceDialog, TextDialog
 from helpdesk_tui.screens.queue import QueueScreen
 from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.store.tickets import StoreSettings, TicketStore
-from helpdesk_tui.widgets.conversation import MessageView, TicketHeader
+from helpdesk_tui.widgets.conversation import Conversation, MessageEntry, TicketHeader
 
 QUIET = Config(ui=UiConfig(poll_interval_seconds=3600))
 ANA = "ana@helpdesk.example"
@@ -31,6 +31,11 @@ SAM = "sam@helpdesk.example"
 
 def header(screen: TicketScreen) -> str:
     return plain(screen.query_one(TicketHeader))
+
+
+def shown_messages(screen: TicketScreen) -> list[MessageEntry]:
+    """The messages the conversation shows, in the order it shows them."""
+    return screen.query_one(Conversation).messages
 
 
 def doc(store: TicketStore, number: str) -> dict[str, Any]:
@@ -98,17 +103,20 @@ async def test_enter_opens_the_ticket_with_header_and_every_message_in_time_orde
         assert f"Assignee: {assignee['name']}" in top
         assert "first response" in top and "resolution" in top
 
-        shown = list(screen.query(MessageView))
+        shown = shown_messages(screen)
         # The first message is the description: shown once, not twice.
         assert raw["messages"][0]["content"] == raw["description"]
         assert [m.message.id for m in shown] == [m["_id"] for m in raw["messages"]]
         stamps = [m.message.created_at for m in shown]
         assert stamps == sorted(stamps)
-        assert [str(m.content) for m in shown] == [m["content"] for m in raw["messages"]]
+        assert [m.body().plain for m in shown] == [m["content"] for m in raw["messages"]]
         for view, message in zip(shown, raw["messages"], strict=True):
             sender = demo_store.users.find_one({"_id": message["sender"]})
-            assert view.border_title.endswith(sender["name"])
-            assert view.has_class("-customer") == (message["sender"] == raw["user"])
+            assert view.title.plain.endswith(sender["name"])
+            assert view.customer == (message["sender"] == raw["user"])
+            assert (view.look == "customer") == (
+                message["sender"] == raw["user"] and not view.internal
+            )
         info = plain(screen.query_one("#ticket-info", Static))
         internal = sum(m["isInternal"] for m in raw["messages"])
         public = len(raw["messages"]) - internal
@@ -124,11 +132,14 @@ async def test_internal_notes_are_marked_by_class_and_border_title(
     app = make_app(demo_store, config=QUIET)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_from_queue(pilot, "TKT-000019")
-        shown = list(screen.query(MessageView))
-        assert [v.has_class("-internal") for v in shown] == flags
+        conversation = screen.query_one(Conversation)
+        shown = conversation.messages
+        assert [v.look == "internal" for v in shown] == flags
         for view, internal in zip(shown, flags, strict=True):
-            assert ("INTERNAL NOTE" in (view.border_title or "")) == internal
-        assert len(screen.query(".message.-internal")) == sum(flags)
+            assert ("INTERNAL NOTE" in view.title.plain) == internal
+            # As drawn: a heavy box with the label in its top border, a round one otherwise.
+            top = conversation.drawn(view)[1]
+            assert top.startswith("┏━ 🔒 INTERNAL NOTE · " if internal else "╭─ ")
 
 
 @pytest.mark.parametrize("name", ["Eve [b]Evil[/b]", "Eve [/] Evil"])
@@ -157,7 +168,7 @@ async def test_a_customer_name_with_markup_shows_literally_in_the_message_title(
         screen = app.screen
         assert isinstance(screen, TicketScreen)
         assert f"Customer: {name} <eve@example.com>" in header(screen)  # the header is right
-        titles = [view._border_title for view in screen.query(MessageView)]
+        titles = [view.title for view in shown_messages(screen)]
         assert len(titles) == 2
         for title in titles:
             assert title is not None
@@ -190,9 +201,9 @@ async def test_markup_and_escape_sequences_in_customer_text_render_literally(
         spelled = (
             "Look: [bold]x[/bold] and \\x1b[31mred\\x1b[0m [link=https://evil.example]y[/link]"
         )
-        shown = list(screen.query(MessageView))
+        shown = shown_messages(screen)
         assert len(shown) == 1  # the description is the first message: shown once
-        body = shown[0].content
+        body = shown[0].body()
         assert isinstance(body, Text)
         assert body.plain == spelled
         assert body.spans == []  # no style, no link: nothing was parsed
@@ -201,9 +212,10 @@ async def test_markup_and_escape_sequences_in_customer_text_render_literally(
         assert "[bold]x[/bold] \\x1b[31malarm" in top
         assert "\x1b" not in top
         # What reaches the terminal: the brackets are drawn as characters.
+        conversation = screen.query_one(Conversation)
         lines = [
-            "".join(segment.text for segment in strip)
-            for strip in shown[0].render_lines(shown[0].region.reset_offset)
+            "".join(segment.text for segment in conversation.render_line(y))
+            for y in range(conversation.size.height)
         ]
         assert any("[bold]x[/bold]" in line and "\\x1b[31m" in line for line in lines)
 

@@ -110,7 +110,7 @@ async def test_the_chooser_hint_names_the_remapped_cancel_key(
 async def test_a_long_message_names_the_remapped_show_more_key(
     demo_store: TicketStore, make_app: Any
 ) -> None:
-    from helpdesk_tui.widgets.conversation import PREVIEW_CHARS, MessageView
+    from helpdesk_tui.widgets.conversation import PREVIEW_CHARS, Conversation
 
     ticket = demo_store.find_ticket("TKT-000007")
     assert ticket.id is not None and ticket.user is not None
@@ -130,5 +130,7 @@ async def test_a_long_message_names_the_remapped_show_more_key(
         queue.table.move_cursor(row=queue.table.get_row_index(key), animate=False)
         await pilot.press("enter")
         await settle(pilot)
-        long = [v for v in app.screen.query(MessageView) if v.truncated]
-        assert long and plain(long[0]).endswith("press E to show more"), plain(long[0])[-80:]
+        conversation = app.screen.query_one(Conversation)
+        long = [v for v in conversation.messages if v.truncated]
+        assert long and long[0].body().plain.endswith("press E to show more")
+        assert any("press E to show more" in line for line in conversation.drawn(long[0]))

@@ -18,7 +18,7 @@ from helpdesk_tui.drafts import MAX_DRAFT_BYTES, Draft, DraftError, Drafts
 from helpdesk_tui.screens.reply import ReplyScreen
 from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.store.tickets import TicketStore
-from helpdesk_tui.widgets.conversation import PREVIEW_CHARS, MessageView
+from helpdesk_tui.widgets.conversation import PREVIEW_CHARS, Conversation
 
 
 async def reply_and_send(pilot: Any, number: str) -> None:
@@ -121,11 +121,12 @@ async def test_a_15_mb_message_shows_its_first_part_and_e_shows_more(
         await open_row(pilot, "TKT-953")
         screen = app.screen
         assert isinstance(screen, TicketScreen)
-        (view,) = [v for v in screen.query(MessageView) if v.message.content == huge]
-        shown = str(view.content)
+        conversation = screen.query_one(Conversation)
+        (view,) = [v for v in conversation.messages if v.message.content == huge]
+        shown = view.body().plain
         assert len(shown) < PREVIEW_CHARS + 200
         assert shown.startswith(huge[:100])
         assert f"… {len(huge) - PREVIEW_CHARS:,} more characters not shown: press e" in shown
         await press(pilot, "e")
-        assert len(str(view.content)) > 10 * PREVIEW_CHARS - 1
+        assert len(view.body().plain) > 10 * PREVIEW_CHARS - 1
         assert view.truncated

@@ -17,7 +17,7 @@ from helpdesk_tui.domain.errors import InvalidRequest
 from helpdesk_tui.screens.queue import QueueScreen
 from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.store.tickets import TicketStore
-from helpdesk_tui.widgets.conversation import MessageView, TicketHeader
+from helpdesk_tui.widgets.conversation import Conversation, TicketHeader
 from helpdesk_tui.widgets.ticket_table import TicketTable
 
 
@@ -114,7 +114,7 @@ async def test_duplicate_message_ids_show_both_messages_and_a_warning(
         await open_row(pilot, "TKT-901")
         screen = app.screen
         assert isinstance(screen, TicketScreen)
-        bodies = [str(view.message.content) for view in screen.query(MessageView)]
+        bodies = [view.message.content for view in screen.query_one(Conversation).messages]
         assert "first words" in bodies and "second words" in bodies
         header = plain(screen.query_one(TicketHeader))
         assert "⚠ malformed document: messages[1]._id: same _id as messages[0]" in header

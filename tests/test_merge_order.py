@@ -17,7 +17,7 @@ from helpdesk_tui.config import Config, UiConfig
 from helpdesk_tui.screens.dialogs import ChoiceDialog, ConfirmDialog
 from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.store.tickets import TicketStore
-from helpdesk_tui.widgets.conversation import Conversation, MessageView
+from helpdesk_tui.widgets.conversation import Conversation
 
 QUIET = Config(ui=UiConfig(poll_interval_seconds=3600))
 
@@ -55,7 +55,7 @@ async def test_merging_into_the_open_ticket_shows_every_message_in_time_order(
         conversation = screen.query_one(Conversation)
         shown = [
             v.message.content
-            for v in conversation.children
-            if isinstance(v, MessageView) and v.message.content.startswith("minute")
+            for v in conversation.messages  # in the order they are drawn
+            if v.message.content.startswith("minute")
         ]
     assert shown == [f"minute {m}" for m in range(6)], shown

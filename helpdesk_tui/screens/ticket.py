@@ -23,7 +23,11 @@ from helpdesk_tui.store.context import customer_context
 from helpdesk_tui.store.merge import Merger
 from helpdesk_tui.store.opened import ticket_and_history
 from helpdesk_tui.store.presence import HEARTBEAT_SECONDS, Presence
-from helpdesk_tui.widgets.conversation import Conversation, MessageView, TicketHeader
+from helpdesk_tui.widgets.conversation import (
+    Conversation,
+    TicketHeader,
+    full_text,
+)
 from helpdesk_tui.widgets.customer_panel import CustomerPanel
 from helpdesk_tui.widgets.footer import KeyFooter
 
@@ -63,6 +67,9 @@ class TicketScreen(TicketActions):
         Binding("e", "more", "Show more", show=False, priority=True, id="more"),
         Binding("y", "copy", "Copy", show=False, priority=True, id="copy"),
         Binding("f", "follow", "Follow", show=False, priority=True, id="follow"),
+        Binding(
+            "v", "full_text", "Full subject and customer", show=False, priority=True, id="full_text"
+        ),
         Binding("j", "scroll(1)", "Down", show=False, priority=True, id="scroll_down"),
         Binding("k", "scroll(-1)", "Up", show=False, priority=True, id="scroll_up"),
         Binding("question_mark", "help", "Help", priority=True, id="help"),
@@ -327,7 +334,7 @@ class TicketScreen(TicketActions):
 
     def action_more(self) -> None:
         """Show more of every long message cut short on this ticket."""
-        if not any([view.show_more() for view in self.query(MessageView)]):
+        if not self.query_one(Conversation).show_more():
             self.notify("Every message is shown in full.", timeout=3)
 
     def action_scroll(self, lines: int) -> None:
@@ -348,6 +355,14 @@ class TicketScreen(TicketActions):
             offer_copy(self, self.ticket, self.users, list(self.ticket.messages))
         elif self.ticket is not None:
             fetch_and_offer(self, self.ticket)
+
+    def action_full_text(self) -> None:
+        """``v``: the subject and the customer in full (the header cuts them to one line)."""
+        from helpdesk_tui.screens.full_text import FullTextDialog
+
+        if self.ticket is not None:
+            body = full_text(self.ticket, self.users)
+            self.app.push_screen(FullTextDialog(self.ticket.label, body))
 
     def action_help(self) -> None:
         self.helpdesk.show_help(self)

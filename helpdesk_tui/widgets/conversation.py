@@ -1,8 +1,13 @@
-"""The ticket header and its conversation: customer text always rendered literally."""
+"""The ticket header and its conversation: customer text always rendered literally.
+
+The conversation is a virtual log (widgets/message_log.py): one entry per message or history
+line, laid out as lines at the current width, only the lines in view rendered."""
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -10,14 +15,13 @@ from bson import ObjectId
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from textual.containers import VerticalScroll
-from textual.widget import Widget
 from textual.widgets import Static
 
 from helpdesk_tui.domain.models import Message, Status, Ticket, User, utc
 from helpdesk_tui.domain.people import audit_origin
 from helpdesk_tui.domain.sla import SlaPolicy, evaluate
 from helpdesk_tui.domain.text import literal, one_line
+from helpdesk_tui.widgets.message_log import LogEntry, MessageLog
 from helpdesk_tui.widgets.sla_badge import badge, clock_text
 from helpdesk_tui.widgets.ticket_table import ago
 
@@ -36,8 +40,22 @@ def _when(at: datetime | None, now: datetime) -> str:
     return f"{at:%Y-%m-%d %H:%M} UTC ({'just now' if age == 'now' else age + ' ago'})"
 
 
+# What the header keeps of a subject or a customer's name and address: more than any terminal
+# is wide, so a 10,000-character subject costs no more to lay out than a short one (the whole
+# text is a key away: ``full_text``).
+HEADER_CHARS = 400
+
+
+def _cell(label: str, value: str | Text) -> Text:
+    """One ``Label: value`` cell on one line, cut with an ellipsis where its column ends."""
+    return Text.assemble((f"{label}: ", "dim"), value, no_wrap=True, overflow="ellipsis")
+
+
 class TicketHeader(Static):
-    """Number, subject, status, priority, category, customer, order, assignee, tags, clocks."""
+    """Number, subject, status, priority, category, customer, order, assignee, tags, clocks.
+
+    Every line is one line, cut with an ellipsis: a long subject or customer name never pushes
+    status, priority, assignee, customer, the SLA clocks or presence out of the header."""
 
     _shown: tuple[object, ...] = ()  # what the last update showed
 
@@ -52,39 +70,33 @@ class TicketHeader(Static):
         presence: str = "",
     ) -> None:
         sla = evaluate(ticket, now, policy)
+        # The fixed fields first, the subject gets the room that is left (cut with an ellipsis).
         title = Text.assemble(
-            (f"{one_line(ticket.ticket_number or '?')}  ", "bold"),
+            (f"{one_line(ticket.ticket_number or '?', 20)}  ", "bold"),
             badge(sla),
             "  ",
-            (one_line(ticket.subject or "(no subject)"), "bold"),
+            (one_line(ticket.subject or "(no subject)", HEADER_CHARS), "bold"),
+            no_wrap=True,
+            overflow="ellipsis",
         )
         grid = Table.grid(padding=(0, 2), expand=True)
-        grid.add_column(ratio=1)
-        grid.add_column(ratio=1)
-        customer = users.get(ticket.user) if ticket.user else None
-        who = (
-            f"{one_line(customer.name)} <{one_line(customer.email)}>"
-            if customer
-            else _name(users, ticket.user, "missing")
-        )
+        grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
         order_text = "—"
         if ticket.order is not None:
             number = (order or {}).get("orderNumber")
-            order_text = one_line(str(number)) if number else f"…{str(ticket.order)[-8:]}"
+            order_text = one_line(str(number), 40) if number else f"…{str(ticket.order)[-8:]}"
         fields = [
             ("Status", ticket.status.label),
             ("Priority", ticket.priority.value),
             ("Category", ticket.category.value),
-            ("Assignee", one_line(_name(users, ticket.assigned_to, "unassigned"))),
-            ("Customer", who),
+            ("Assignee", one_line(_name(users, ticket.assigned_to, "unassigned"), 60)),
+            ("Customer", customer_text(ticket, users, HEADER_CHARS)),
             ("Order", order_text),
-            ("Tags", one_line(", ".join(ticket.tags)) or "—"),
+            ("Tags", one_line(", ".join(ticket.tags), HEADER_CHARS) or "—"),
             ("Created", _when(ticket.created_at, now)),
         ]
-        cells = [
-            Text.assemble((f"{label}: ", "dim"), value, no_wrap=True, overflow="ellipsis")
-            for label, value in fields
-        ]
+        cells = [_cell(label, value) for label, value in fields]
         for left, right in zip(cells[::2], cells[1::2], strict=True):
             grid.add_row(left, right)
         grid.add_row(
@@ -93,9 +105,23 @@ class TicketHeader(Static):
         )
         parts: list[RenderableType] = [title, grid]
         if presence:
-            parts.append(Text(f"👁 {one_line(presence)}", style="bold magenta"))
+            parts.append(
+                Text(
+                    f"👁 {one_line(presence, HEADER_CHARS)}",
+                    style="bold magenta",
+                    no_wrap=True,
+                    overflow="ellipsis",
+                )
+            )
         for problem in ticket.problems:
-            parts.append(Text(f"⚠ malformed document: {literal(problem)}", style="bold yellow"))
+            parts.append(
+                Text(
+                    f"⚠ malformed document: {one_line(problem, HEADER_CHARS)}",
+                    style="bold yellow",
+                    no_wrap=True,
+                    overflow="ellipsis",
+                )
+            )
         # The clock ticks every second: repaint only when something shown changed.
         looks = [title, *cells, clock_text(sla.first_response), clock_text(sla.resolution)]
         looks += [p for p in parts[2:] if isinstance(p, Text)]
@@ -106,41 +132,98 @@ class TicketHeader(Static):
         self.update(Group(*parts))
 
 
+def customer_text(ticket: Ticket, users: Mapping[ObjectId, User], width: int | None = None) -> str:
+    """``Name <email>`` of the ticket's customer, on one line (``width``: at most that long)."""
+    customer = users.get(ticket.user) if ticket.user else None
+    if customer is None:
+        return one_line(_name(users, ticket.user, "missing"), width)
+    half = None if width is None else width // 2
+    return f"{one_line(customer.name, half)} <{one_line(customer.email, half)}>"
+
+
+def full_text(ticket: Ticket, users: Mapping[ObjectId, User]) -> Text:
+    """The whole subject and customer, for the dialog the header's ellipses point to: plain
+    text (controls spelled out, markup never parsed), wrapped where the dialog is."""
+    text = Text()
+    text.append("Subject\n", style="bold")
+    text.append(literal(ticket.subject or "(no subject)") + "\n\n")
+    text.append("Customer\n", style="bold")
+    text.append(customer_text(ticket, users))
+    return text
+
+
 # A message longer than this shows its first part (a 15 MB message would take the screen
 # half a minute to lay out); ``e`` on the ticket shows ten times more at each press.
 PREVIEW_CHARS = 20_000
 MORE_FACTOR = 10
 
 
-class MessageView(Static):
-    """One message; internal notes carry a class (and a label) that cannot be missed."""
+@dataclass(eq=False)
+class MessageEntry(LogEntry):
+    """One message of the conversation; an internal note's box cannot be missed (heavy border,
+    background, a label in its title)."""
 
-    def __init__(
-        self,
+    message: Message = field(default_factory=lambda: Message(content=""))
+    author: str = ""
+    customer: bool = False
+    origin: str = ""  # the ticket this message was copied from by a merge (store/merge.py)
+    more_key: str = "e"  # the key that shows more of a long message ([keys] may move it)
+    at: datetime = datetime.min
+    now: datetime = datetime.min
+    rank: int = 1
+    shown_chars: int = PREVIEW_CHARS
+    _title: Text | None = None
+
+    @classmethod
+    def of(
+        cls,
         message: Message,
         author: str,
         customer: bool,
         now: datetime,
         origin: str = "",
         more_key: str = "e",
-    ) -> None:
-        """``origin``: the ticket this message was copied from by a merge (store/merge.py);
-        ``more_key``: the key that shows more of a long message (``[keys]`` may move it)."""
-        self.more_key = more_key
-        classes = "message -internal" if message.is_internal else "message"
-        if customer:
-            classes += " -customer"
-        super().__init__(classes=classes)
-        self.message = message
-        # A Text, not a str: Textual parses a str title as markup, and names are untrusted.
-        title = Text("🔒 INTERNAL NOTE · " if message.is_internal else "")
-        title.append(one_line(author))
-        if origin:
-            title.append(f" · from {one_line(origin, 20)}")
-        self.border_title = title
-        self.border_subtitle = _when(message.created_at, now)
-        self.shown_chars = PREVIEW_CHARS
-        self._show_body()
+        rank: int = 1,
+    ) -> MessageEntry:
+        look = "internal" if message.is_internal else "customer" if customer else ""
+        entry = cls(
+            chunks=[],
+            look=look,
+            message=message,
+            author=author,
+            customer=customer,
+            origin=origin,
+            more_key=more_key,
+            at=message.created_at or now,
+            now=now,
+            rank=rank,
+        )
+        entry.chunks = entry._chunks()
+        return entry
+
+    @property
+    def title(self) -> Text:
+        """Who wrote it, an internal note's label, the ticket a merge copied it from. A Text,
+        not a str: names are untrusted, drawn as characters, never parsed as markup. Made
+        when first drawn: opening 5,000 messages formats only the ones on screen."""
+        if self._title is None:
+            title = Text("🔒 INTERNAL NOTE · " if self.message.is_internal else "")
+            title.append(one_line(self.author))
+            if self.origin:
+                title.append(f" · from {one_line(self.origin, 20)}")
+            self._title = title
+        return self._title
+
+    @property
+    def subtitle(self) -> str:
+        return _when(self.message.created_at, self.now)
+
+    def decorations(self) -> tuple[Text, str]:
+        return self.title, self.subtitle
+
+    @property
+    def internal(self) -> bool:
+        return self.message.is_internal
 
     @property
     def truncated(self) -> bool:
@@ -151,23 +234,47 @@ class MessageView(Static):
         if not self.truncated:
             return False
         self.shown_chars *= MORE_FACTOR
-        self._show_body()
+        self.chunks = self._chunks()
         return True
 
-    def _show_body(self) -> None:
-        message, content = self.message, self.message.content
-        body = Text(literal(content[: self.shown_chars]) or "(empty message)")
+    def _chunks(self) -> list[tuple[str, str]]:
+        content = self.message.content
+        chunks = [(literal(content[: self.shown_chars]) or "(empty message)", "")]
         if self.truncated:
             rest = len(content) - self.shown_chars
-            body.append(
-                f"\n… {rest:,} more characters not shown: press {self.more_key} to show more",
-                style="bold yellow",
-            )
-        if message.attachments:
-            body.append("\n")
-            for attachment in message.attachments:
-                body.append(f"\n📎 {one_line(attachment)}", style="cyan")
-        self.update(body)
+            more = f"… {rest:,} more characters not shown: press {self.more_key} to show more"
+            chunks.append((more, "more"))
+        if self.message.attachments:
+            chunks.append(("", ""))
+            chunks += [(f"📎 {one_line(a)}", "attachment") for a in self.message.attachments]
+        return chunks
+
+    def body(self) -> Text:
+        """What the box shows, as one ``Text`` (the message made safe, then the notes)."""
+        text = Text()
+        styles = {"": "", "more": "bold yellow", "attachment": "cyan"}
+        for index, (chunk, role) in enumerate(self.chunks):
+            text.append(("\n" if index else "") + chunk, style=styles[role])
+        return text
+
+
+@dataclass(eq=False)
+class EventEntry(LogEntry):
+    """An audit-trail entry between the messages: who changed what, when."""
+
+    text: str = ""
+    at: datetime = datetime.min
+    rank: int = 2
+
+    @classmethod
+    def of(cls, text: str, at: datetime | None, when: datetime, rank: int) -> EventEntry:
+        stamp = f"{at:%Y-%m-%d %H:%M}" if at else "?"
+        line = f"· {stamp}  {literal(text)}"
+        return cls(chunks=[(line, "event")], box=False, text=line, at=at or when, rank=rank)
+
+    @property
+    def plain(self) -> str:
+        return self.text
 
 
 def describe_event(event: Mapping[str, Any], users: Mapping[ObjectId, User]) -> str | None:
@@ -211,35 +318,40 @@ def _label(value: Any) -> str:
     return Status(value).label if value in set(Status) else str(value)
 
 
-class EventLine(Static):
-    """An audit-trail entry between the messages: who changed what, when."""
-
-    def __init__(self, text: str, at: datetime | None) -> None:
-        super().__init__(classes="event")
-        when = f"{at:%Y-%m-%d %H:%M}" if at else "?"
-        self.update(Text.assemble(("· ", "dim"), (when, "dim"), "  ", (literal(text), "italic")))
-
-
-# Messages mounted before the first paint of a ticket; older ones follow right after.
-FIRST_PAINT = 30
-
-
-class Conversation(VerticalScroll):
-    """The messages in time order; ``show`` mounts only messages not shown yet."""
+class Conversation(MessageLog):
+    """The messages and the history in time order, drawn as one virtual log: opening a ticket
+    of 5,000 messages lays them out as lines, and only the lines in view are rendered."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._shown: set[str] = set()
-        # Where each mounted message or event sits in time, so a late arrival that is older
-        # (messages copied in by a merge) goes to its place, not to the end.
-        self._places: dict[Widget, tuple[datetime, int]] = {}
         self.more_key = "e"  # the screen's key for "show more", named in a long message
+
+    @property
+    def messages(self) -> list[MessageEntry]:
+        """The messages shown, in the order they are shown."""
+        return [e for e in self.entries if isinstance(e, MessageEntry)]
+
+    @property
+    def events(self) -> list[EventEntry]:
+        return [e for e in self.entries if isinstance(e, EventEntry)]
 
     async def clear(self) -> None:
         """Forget what is shown (messages left the ticket: a split); the next ``show`` draws
         the conversation again from the top."""
-        await self.remove_children()
+        self.clear_entries()
         self._shown.clear()
+
+    def show_more(self) -> bool:
+        """Show more of every message cut short; False if every one is shown in full."""
+        grown = [entry for entry in self.messages if entry.show_more()]
+        if grown:
+            self.relayout_entries(grown)
+        return bool(grown)
+
+    def relayout_entries(self, entries: Sequence[LogEntry]) -> None:
+        for entry in entries:
+            self.entry_changed(entry)
 
     async def show(
         self,
@@ -249,8 +361,8 @@ class Conversation(VerticalScroll):
         events: Sequence[Mapping[str, Any]] = (),
         origins: Mapping[ObjectId, str] | None = None,
     ) -> int:
-        """Mount what is not shown yet: messages and audit events, in time order."""
-        new: list[tuple[datetime, int, Static]] = []
+        """Add what is not shown yet: messages and audit events, each in its place in time."""
+        new: list[MessageEntry | EventEntry] = []
         if (
             not self._shown
             and ticket.description
@@ -260,8 +372,7 @@ class Conversation(VerticalScroll):
                 content=ticket.description, sender=ticket.user, created_at=ticket.created_at
             )
             author = _name(users, ticket.user, "customer") + " (opened)"
-            opened = MessageView(opening, author, True, now, more_key=self.more_key)
-            new.append((ticket.created_at or now, 0, opened))
+            new.append(MessageEntry.of(opening, author, True, now, more_key=self.more_key, rank=0))
             self._shown.add("description")
         copies: dict[str, int] = {}
         for index, message in enumerate(ticket.messages):
@@ -276,8 +387,7 @@ class Conversation(VerticalScroll):
             author = _name(users, message.sender, "unknown sender")
             origin = (origins or {}).get(message.id, "") if message.id else ""
             customer = message.sender == ticket.user
-            view = MessageView(message, author, customer, now, origin, self.more_key)
-            new.append((message.created_at or now, 1, view))
+            new.append(MessageEntry.of(message, author, customer, now, origin, self.more_key))
         for event in events:
             key = f"event-{event.get('_id') or (event.get('at'), event.get('action'))}"
             text = describe_event(event, users)
@@ -289,47 +399,16 @@ class Conversation(VerticalScroll):
             at = event.get("at")
             at = utc(at) if isinstance(at, datetime) else None
             rank = -1 if event.get("action") == "created" else 2
-            new.append((at or now, rank, EventLine(text, at)))
-        if new:
-            first = len(self.children) == 0
-            at_end = self.is_vertical_scroll_end or first
-            new.sort(key=lambda item: (item[0], item[1]))
-            for at, rank, widget in new:
-                self._places[widget] = (at, rank)
-            if not first:
-                new = await self._mount_in_place(new)
-            widgets = [widget for _, _, widget in new]
-            older: list[Static] = []
-            if first and len(widgets) > FIRST_PAINT:
-                # A long conversation: paint the newest first, mount the history after.
-                older, widgets = widgets[:-FIRST_PAINT], widgets[-FIRST_PAINT:]
-            await self.mount_all(widgets)
-            if at_end:
-                self.scroll_end(animate=False)
-            if older:
-                self.call_after_refresh(self._mount_older, older)
+            new.append(EventEntry.of(text, at, now, rank))
+        if not new:
+            return 0
+        new.sort(key=lambda entry: (entry.at, entry.rank))
+        if not self.entries:
+            self.set_entries(list(new))
+            return len(new)
+        places = [(e.at, e.rank) for e in self.entries if isinstance(e, MessageEntry | EventEntry)]
+        for entry in new:
+            position = bisect_right(places, (entry.at, entry.rank))
+            places.insert(position, (entry.at, entry.rank))
+            self.insert(position, entry)
         return len(new)
-
-    async def _mount_in_place(
-        self, new: list[tuple[datetime, int, Static]]
-    ) -> list[tuple[datetime, int, Static]]:
-        """Mount each of ``new`` older than something shown before the first shown thing
-        that is later; return the rest (later than everything shown: they go at the end)."""
-        shown = [c for c in self.children if c in self._places]
-        if not shown:
-            return new
-        last = max(self._places[c] for c in shown)
-        rest = []
-        for at, rank, widget in new:
-            if (at, rank) >= last:
-                rest.append((at, rank, widget))
-                continue
-            later = next(c for c in self.children if self._places.get(c, last) > (at, rank))
-            await self.mount(widget, before=later)
-        return rest
-
-    async def _mount_older(self, older: list[Static]) -> None:
-        at_end = self.is_vertical_scroll_end
-        await self.mount_all(older, before=0)
-        if at_end:
-            self.scroll_end(animate=False)

@@ -18,7 +18,7 @@ from helpdesk_tui.config import Config, UiConfig
 from helpdesk_tui.drafts import Drafts
 from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.store.tickets import StoreSettings, TicketStore
-from helpdesk_tui.widgets.conversation import EventLine
+from helpdesk_tui.widgets.conversation import Conversation
 
 from .conftest import AL, ANA, BO, DATABASE, SAM, AuthServer
 from .test_identity import run
@@ -154,7 +154,7 @@ async def test_the_ticket_history_screen_names_the_login_of_each_change(
             screen = app.screen
             assert isinstance(screen, TicketScreen)
 
-            lines = [plain(line) for line in screen.query(EventLine)]
+            lines = [event.plain for event in screen.query_one(Conversation).events]
             (assigned,) = [line for line in lines if "assigned" in line]
             assert "Sam Sato assigned nobody → Bo Berg" in assigned
             assert f"[login {SAM}, " in assigned
