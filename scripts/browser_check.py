@@ -71,6 +71,26 @@ def wait_for(frames: list[bytes | str], needle: str, seconds: float, page: objec
     return False
 
 
+def open_page(
+    playwright: object, chromium: str, port: int
+) -> tuple[object, object, list[bytes | str]]:
+    """Headless Chromium on the served page: the browser, the page, and every WebSocket frame
+    the page receives (what the app sent; xterm.js draws on a canvas, so the checks read
+    these)."""
+    browser = playwright.chromium.launch(  # type: ignore[attr-defined]
+        executable_path=chromium, args=CHROMIUM_ARGS, headless=True
+    )
+    page = browser.new_page(viewport={"width": 1280, "height": 760})
+    frames: list[bytes | str] = []
+
+    def received(frame: bytes | str) -> None:
+        frames.append(frame)
+
+    page.on("websocket", lambda ws: ws.on("framereceived", received))
+    page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
+    return browser, page, frames
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--chromium", default="/usr/bin/chromium")
@@ -93,17 +113,7 @@ def main() -> int:
     try:
         wait_for_port(port, args.timeout)
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=args.chromium, args=CHROMIUM_ARGS, headless=True
-            )
-            page = browser.new_page(viewport={"width": 1280, "height": 760})
-            frames: list[bytes | str] = []
-
-            def received(frame: bytes | str) -> None:
-                frames.append(frame)
-
-            page.on("websocket", lambda ws: ws.on("framereceived", received))
-            page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
+            browser, page, frames = open_page(playwright, args.chromium, port)
             terminal = page.locator(".textual-terminal").count() == 1
             try:  # textual.js marks the body once the app's first bytes reached the terminal
                 page.wait_for_function(

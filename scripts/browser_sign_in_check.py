@@ -24,7 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from browser_check import CHROMIUM_ARGS, ROOT, free_port, screen_text, wait_for, wait_for_port
+from browser_check import ROOT, free_port, open_page, screen_text, wait_for, wait_for_port
 from pymongo import MongoClient
 
 from helpdesk_tui.store.embedded import EmbeddedServer
@@ -81,17 +81,7 @@ def main() -> int:
     try:
         wait_for_port(port, args.timeout)
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=args.chromium, args=CHROMIUM_ARGS, headless=True
-            )
-            page = browser.new_page(viewport={"width": 1280, "height": 760})
-            frames: list[bytes | str] = []
-
-            def received(frame: bytes | str) -> None:
-                frames.append(frame)
-
-            page.on("websocket", lambda ws: ws.on("framereceived", received))
-            page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
+            browser, page, frames = open_page(playwright, args.chromium, port)
             shown = wait_for(frames, "sign in with your database login", args.timeout, page)
             checks.append(("the sign-in screen shows", shown))
             page.locator(".textual-terminal").click()
