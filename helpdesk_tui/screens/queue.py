@@ -74,6 +74,31 @@ class Loaded:
     partial: bool = False
 
 
+class TopBar(Static):
+    """``helpdesk-tui  Ana Lima (agent, …)  live``: the feed's state is never cut (a badge that
+    says "⚠ not answering" must be read at 80 columns too); the name yields its room first."""
+
+    _args: tuple[str, str, bool] | None = None
+
+    def on_resize(self) -> None:
+        if self._args is not None:
+            self.show(*self._args)
+
+    def show(self, who: str, feed: str, live: bool) -> None:
+        self._args = (who, feed, live)
+        head = Text("helpdesk-tui", style="bold")
+        # Not live: bold, with its ⚠ (the symbol carries it without colour).
+        state = Text(feed, style="dim" if live else "bold")
+        room = self.content_region.width - head.cell_len - state.cell_len - 4
+        person = Text(who)
+        if room < 6:  # too narrow for a name: the state first, then the rest cut at the edge
+            line = Text.assemble(head, "  ", state, no_wrap=True, overflow="ellipsis")
+        else:
+            person.truncate(room, overflow="ellipsis")
+            line = Text.assemble(head, "  ", person, "  ", state, no_wrap=True)
+        self.update(line)
+
+
 class ViewBar(Line):
     """``1 Mine 12  2 Unassigned 40  …``: the current view highlighted, short names when narrow."""
 
@@ -192,7 +217,7 @@ class QueueScreen(TicketActions):
         self._cursor_to_top = False  # the next load is of another view
 
     def compose(self) -> ComposeResult:
-        yield Static(id="top-bar")
+        yield TopBar(id="top-bar")
         yield ViewBar(id="view-bar")
         yield TicketTable(id="queue-table")
         yield Line(id="queue-info")
@@ -261,15 +286,11 @@ class QueueScreen(TicketActions):
     def update_top_bar(self) -> None:
         me = self.helpdesk.me
         role = f"{me.role.value}, {me.proof}" + (" · read-only" if me.read_only else "")
-        text = Text.assemble(
-            ("helpdesk-tui", "bold"),
-            f"  {one_line(me.user.display)} ({role})  ",
-            # Not live: bold, with its ⚠ (the symbol carries it without colour).
-            (self.helpdesk.feed_mode, "dim" if self.helpdesk.feed_live else "bold"),
-            no_wrap=True,
-            overflow="ellipsis",
+        self.query_one("#top-bar", TopBar).show(
+            f"{one_line(me.user.display)} ({role})",
+            self.helpdesk.feed_mode,
+            self.helpdesk.feed_live,
         )
-        self.query_one("#top-bar", Static).update(text)
 
     # --- loading ---------------------------------------------------------------------------
 

@@ -284,3 +284,23 @@ def test_in_a_real_terminal_a_stall_is_said_within_seconds_and_live_returns(
         assert terminal.wait_exit() == 0
     finally:
         terminal.kill()
+
+
+async def test_at_80_columns_the_feed_state_is_never_cut_the_name_yields(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    from helpdesk_tui.screens.queue import TopBar
+
+    state = "⚠ reconnecting since 10:00 · rows as of 10:00:00 UTC"
+    app = make_app(demo_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        bar = app.screen.query_one("#top-bar", TopBar)
+        bar.show("Maximiliana Octavia Wolfeschlegelsteinhausenbergerdorff (agent)", state, False)
+        await pilot.pause()
+        shown = plain(bar)
+        assert shown.endswith(state)
+        assert shown.startswith("helpdesk-tui  Maxim") and "…" in shown  # the name cut
+        await pilot.resize_terminal(60, 24)
+        await pilot.pause()
+        assert plain(bar).endswith(state) or plain(bar).startswith("helpdesk-tui  ⚠")
