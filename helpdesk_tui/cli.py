@@ -117,8 +117,8 @@ def _config(ctx: typer.Context) -> Config:
     opts: Options = ctx.obj
     overrides = {"uri": opts.uri, "database": opts.database, "agent_email": opts.email}
     config = load_config(opts.config, overrides={k: v for k, v in overrides.items() if v})
-    for warning in config.warnings:
-        typer.echo(f"helpdesk-tui: warning: {warning}", err=True)
+    for warning in config.warnings:  # it may quote the file's name: untrusted text
+        typer.echo(f"helpdesk-tui: warning: {one_line(warning)}", err=True)
     return config
 
 
