@@ -565,6 +565,7 @@ def serve(
             os.environ["HELPDESK_TUI_MONGO_URI"] = without_credentials(
                 cfg.mongo.uri.get_secret_value()
             )
+            os.environ.pop("MONGODB_URI", None)  # the other one the app reads: may hold ours
         if not web.is_loopback(host):
             warning = web.public_warning(
                 host, port, tls=tls is not None, demo_for=one_line(demo_for) if demo_for else None

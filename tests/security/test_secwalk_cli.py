@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 import helpdesk_tui.cli as cli
 
+from .conftest import PASSWORDS
 from .hostile_input import RAW
 
 EVIL = "team\x1b]2;PWNED\x07\x1b[2J\u202e\x9b31m.toml"
@@ -33,3 +35,23 @@ def test_the_readable_password_warning_shows_a_hostile_file_name_harmlessly(
     assert "team\\x1b]2;PWNED\\x07\\x1b[2J\\u202e\\x9b31m.toml holds a MongoDB password" in warning
     assert not RAW.search(result.stderr.replace("\n", ""))
     assert "s3cret-Pw" not in result.output + result.stderr
+
+
+def test_serve_passes_visitors_no_environment_variable_holding_the_operators_password(
+    auth_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The operator's URI in $MONGODB_URI (the other variable the app reads) stayed in every
+    visitor's environment, password and all (/proc/PID/environ of each visitor's app)."""
+    from helpdesk_tui import serve as web
+
+    seen: list[dict[str, str]] = []
+    monkeypatch.setattr(web, "run", lambda *_, **__: seen.append(dict(os.environ)))
+    monkeypatch.setenv("MONGODB_URI", auth_server.uri("admin"))
+    monkeypatch.setenv("HELPDESK_TUI_MONGO_URI", "")  # restored after: serve sets it
+
+    result = CliRunner().invoke(cli.app, ["--db", "helpdesk", "serve"])
+
+    assert result.exit_code == 0, result.output
+    (environ,) = seen
+    assert [name for name, value in environ.items() if PASSWORDS["admin"] in value] == []
+    assert "@" not in environ["HELPDESK_TUI_MONGO_URI"]
