@@ -117,8 +117,8 @@ def _config(ctx: typer.Context) -> Config:
     opts: Options = ctx.obj
     overrides = {"uri": opts.uri, "database": opts.database, "agent_email": opts.email}
     config = load_config(opts.config, overrides={k: v for k, v in overrides.items() if v})
-    for warning in config.warnings:
-        typer.echo(f"helpdesk-tui: warning: {warning}", err=True)
+    for warning in config.warnings:  # it may quote the file's name: untrusted text
+        typer.echo(f"helpdesk-tui: warning: {one_line(warning)}", err=True)
     return config
 
 
@@ -565,6 +565,7 @@ def serve(
             os.environ["HELPDESK_TUI_MONGO_URI"] = without_credentials(
                 cfg.mongo.uri.get_secret_value()
             )
+            os.environ.pop("MONGODB_URI", None)  # the other one the app reads: may hold ours
         if not web.is_loopback(host):
             warning = web.public_warning(
                 host, port, tls=tls is not None, demo_for=one_line(demo_for) if demo_for else None

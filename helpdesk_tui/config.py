@@ -118,6 +118,18 @@ class RolesConfig(_Section):
     supervisor: list[str] = Field(default_factory=lambda: ["supervisor", "admin"])
 
 
+# MongoDB's built-in roles (any database): never a helpdesk role (IdentityConfig).
+BUILT_IN_ROLES = frozenset(
+    {
+        "read", "readWrite", "dbAdmin", "dbOwner", "userAdmin", "clusterAdmin",
+        "clusterManager", "clusterMonitor", "hostManager", "backup", "restore",
+        "readAnyDatabase", "readWriteAnyDatabase", "userAdminAnyDatabase",
+        "dbAdminAnyDatabase", "root", "enableSharding", "directShardOperations",
+        "searchCoordinator", "__queryableBackup", "__system",
+    }
+)  # fmt: skip
+
+
 class IdentityConfig(_Section):
     """Who a database login is (on an authenticated connection the login is the person) and
     which MongoDB roles, in the helpdesk database, make an agent or a supervisor."""
@@ -142,6 +154,13 @@ class IdentityConfig(_Section):
     def _role_name(cls, value: str) -> str:
         if any(char.isspace() or char == "@" or not char.isprintable() for char in value):
             raise ValueError("must be a MongoDB role name (no spaces, no @)")
+        # Anyone can write their own config: naming a built-in role they hold for other reasons
+        # (readWrite) would make them a supervisor. The helpdesk's roles are init-db's own.
+        if value in BUILT_IN_ROLES:
+            raise ValueError(
+                f"{value} is a MongoDB built-in role, not a helpdesk role: name the roles "
+                "`helpdesk-tui init-db` created (helpdeskAgent, helpdeskSupervisor by default)"
+            )
         return value
 
     @model_validator(mode="after")

@@ -13,6 +13,7 @@ from helpdesk_tui.domain.models import User
 from helpdesk_tui.domain.text import one_line
 
 DECLARED = "declared, not proven"
+SUPERVISOR_ROLE = "helpdeskSupervisor"  # init-db's default: it inherits helpdeskAgent
 
 
 class Role(StrEnum):
@@ -54,7 +55,17 @@ class Identity:
                 "(a hand-written document?); fix the document or use another account"
             )
         if supervisor_role in held:
-            return cls(user, Role.SUPERVISOR, read_only, login)
+            # Anyone can rename the roles in their own config: a renamed supervisor role counts
+            # only beside the agent role (held or inherited, as init-db's supervisor role
+            # does), or a login's one helpdesk role could be called the supervisor's.
+            if agent_role in held or supervisor_role == SUPERVISOR_ROLE:
+                return cls(user, Role.SUPERVISOR, read_only, login)
+            raise PermissionDenied(
+                f"database login {one_line(login, 60)} holds {supervisor_role} but not "
+                f"{agent_role}: a supervisor role named in the config counts only with the "
+                f"agent role held too (inherited, or granted directly on a server that does not "
+                f"show inherited roles)"
+            )
         if agent_role in held or read_only:  # an observer needs no helpdesk role
             return cls(user, Role.AGENT, read_only, login)
         raise PermissionDenied(

@@ -6,7 +6,7 @@ agent saw) and the report says "N of M done" and why the others were refused.
 
 from __future__ import annotations
 
-from helpdesk_tui.domain.macros import Macro
+from helpdesk_tui.domain.macros import ME, Macro
 from helpdesk_tui.domain.models import Ticket
 from helpdesk_tui.domain.text import one_line
 from helpdesk_tui.screens.base import HelpdeskScreen
@@ -52,9 +52,15 @@ class MacroActions(HelpdeskScreen):
             if index is None:
                 return
             macro = macros[index]
-            if macro.needs_supervisor and not self._guarded(
-                lambda: me.require_supervisor("assign tickets to someone else")
-            ):
+
+            def allowed() -> None:
+                if macro.needs_supervisor:
+                    me.require_supervisor("assign tickets to someone else")
+                if macro.assignee == ME:  # taking another agent's ticket is a supervisor's
+                    for ticket in tickets:
+                        me.check_assign(ticket.assigned_to, me.id)
+
+            if not self._guarded(allowed):
                 return
             runner = MacroRunner(self.helpdesk.store, macro, me=me.id, agent_name=me.user.display)
             self.run_macro(tickets, runner)

@@ -20,7 +20,7 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import OperationFailure, PyMongoError
 
-from helpdesk_tui.domain.errors import HelpdeskError, NotFound
+from helpdesk_tui.domain.errors import HelpdeskError, NotFound, PermissionDenied
 from helpdesk_tui.domain.models import User
 from helpdesk_tui.domain.text import one_line
 from helpdesk_tui.store.errors import db_errors, first_line
@@ -108,6 +108,8 @@ def user_for_login(
 ) -> User:
     """The ``users`` document a login names: through ``logins`` (login -> e-mail) if it is
     there, else the login matched to ``users_field`` (the e-mail by default)."""
+    if login in logins:
+        _refuse_remapping(users, login, users_field, logins[login])
     field_name, value = ("email", logins[login]) if login in logins else (users_field, login)
     doc = users.find_one({field_name: value})
     if doc is None and value != value.lower():
@@ -119,6 +121,24 @@ def user_for_login(
             "ask an administrator to add you, or map the login in the config's [identity]"
         )
     return User.from_mongo(doc)
+
+
+def _refuse_remapping(users: Collection[Any], login: str, users_field: str, email: str) -> None:
+    """A login that names a users document by itself is that person: anyone can write a config
+    (a team shares one), so its ``logins`` map may not make the login someone else (the map is
+    for logins that name nobody, e.g. LDAP uids)."""
+    own = users.find_one({users_field: login}, {"email": 1})
+    if own is None and login != login.lower():
+        own = users.find_one({users_field: login.lower()}, {"email": 1})
+    if own is None:
+        return
+    found = own.get("email")
+    if not isinstance(found, str) or found.strip().casefold() != email.strip().casefold():
+        raise PermissionDenied(
+            f"database login {one_line(login, 60)} already names {one_line(str(found), 60)} "
+            f"in '{users.name}' (by {users_field}); the config's [identity] logins may not map "
+            f"it to {one_line(email, 60)}: drop that mapping"
+        )
 
 
 def machine() -> dict[str, str]:

@@ -202,23 +202,28 @@ def test_a_login_that_matches_no_user_is_refused_in_one_line(
 def test_identity_logins_maps_a_login_to_another_email(
     auth_server: AuthServer, tmp_path: Any
 ) -> None:
+    """The map is for logins that name nobody in users (here "admin", as an LDAP uid would);
+    one that names someone (ana's e-mail) cannot be remapped: test_secwalk_logins_map.py."""
     config = tmp_path / "mapped.toml"
-    config.write_text(f'[identity]\nlogins = {{ "{ANA}" = "{BO}" }}\n', encoding="utf-8")
+    config.write_text(f'[identity]\nlogins = {{ "admin" = "{BO}" }}\n', encoding="utf-8")
     config.chmod(0o600)
+    uri = auth_server.uri("admin")
 
-    result = invoke("--config", str(config), "--uri", auth_server.uri(ANA), "tickets", "list")
+    result = invoke("--config", str(config), "--uri", uri, "--read-only", "tickets", "list")
 
     assert result.exit_code == 0, result.stderr
-    me = _identify(auth_server, ANA, config=config)
-    assert me.user.email == BO and me.login == ANA
+    me = _identify(auth_server, "admin", config=config, read_only=True)
+    assert me.user.email == BO and me.login == "admin"
 
 
-def _identify(auth_server: AuthServer, login: str, config: Any = None) -> Any:
+def _identify(
+    auth_server: AuthServer, login: str, config: Any = None, *, read_only: bool = False
+) -> Any:
     """The identity the app would run with on ``login``'s connection (no --as)."""
     cfg = load_config(config, overrides={"uri": auth_server.uri(login)})
     store = cli.connect(cfg)
     try:
-        return cli.identify(store, cfg, None, False)
+        return cli.identify(store, cfg, None, read_only)
     finally:
         store.db.client.close()
 
