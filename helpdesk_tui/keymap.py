@@ -18,8 +18,9 @@ from dataclasses import dataclass
 
 from textual.app import App
 from textual.binding import Binding, BindingsMap, BindingType
-from textual.keys import _normalize_key_list
 from textual.screen import Screen
+
+from helpdesk_tui.textual_seam import normalize_key_list
 
 # The app's own bindings, with ids (Textual's defaults have none): remappable like the rest.
 APP_BINDINGS: list[BindingType] = [
@@ -94,7 +95,7 @@ def _bindings(nodes: Iterable[type], *, app: bool = True) -> list[Binding]:
 
 def normalise(keymap: Mapping[str, str]) -> dict[str, str]:
     """Textual's spelling of each key list (``?`` → ``question_mark``), as set_keymap does."""
-    return {name: _normalize_key_list(keys) for name, keys in keymap.items()}
+    return {name: normalize_key_list(keys) for name, keys in keymap.items()}
 
 
 def known_ids() -> set[str]:
