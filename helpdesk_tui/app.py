@@ -25,6 +25,7 @@ from textual.widgets import Input, TextArea
 from textual.worker import WorkerFailed
 
 from helpdesk_tui.alerts import Alert, Alerts
+from helpdesk_tui.collector import resume as resume_collector
 from helpdesk_tui.config import Config, drafts_dir
 from helpdesk_tui.crash import CRASH_EXIT, crash_line, debugging, record_crash
 from helpdesk_tui.domain.errors import (
@@ -37,8 +38,7 @@ from helpdesk_tui.domain.mentions import handles
 from helpdesk_tui.domain.people import Identity
 from helpdesk_tui.domain.text import literal, one_line, removed_note, without_controls
 from helpdesk_tui.drafts import Drafts
-from helpdesk_tui.keymap import APP_BINDINGS, own_bindings, problems
-from helpdesk_tui.launch import resume as resume_collector
+from helpdesk_tui.keymap import APP_BINDINGS, problems
 from helpdesk_tui.messages import (
     ClockTick,
     FeedBatch,
@@ -46,7 +46,7 @@ from helpdesk_tui.messages import (
     ScreenReady,
     TicketsChanged,
 )
-from helpdesk_tui.screens.base import HelpdeskScreen, TakesKeys
+from helpdesk_tui.screens.base import HelpdeskScreen, TakesKeys, own_bindings
 from helpdesk_tui.store.early import EarlyStart
 from helpdesk_tui.store.followers import FollowerStore
 from helpdesk_tui.store.live import Batch, FeedMode, FeedState, FeedStatus, LiveFeed

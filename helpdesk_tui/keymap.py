@@ -13,12 +13,11 @@ names in ``[keys]`` that are no action at all. ``helpdesk-tui keys`` prints ``ef
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from textual.app import App
 from textual.binding import Binding, BindingsMap, BindingType
-from textual.screen import Screen
 
 from helpdesk_tui.textual_seam import normalize_key_list
 
@@ -148,19 +147,3 @@ def problems(keymap: Mapping[str, str]) -> list[str]:
                 names = " and ".join(sorted(actions))
                 said.append(f"[keys] {key} on the {screen} screen: {names} both use it")
     return said
-
-
-def own_bindings(screen: Screen[object]) -> Iterator[Binding]:
-    """The bindings of ``screen``'s own actions, the ones the help screen and the command
-    palette name (with the keys bound now, remaps included): not a widget's or the app's, not
-    Textual's hidden system keys, and not Textual's generic screen keys (``app.focus_next``,
-    ``screen.copy_text``: a namespaced action), which are no helpdesk action."""
-    for active in screen.active_bindings.values():
-        binding = active.binding
-        if (
-            active.node is screen
-            and binding.description
-            and not binding.system
-            and "." not in binding.action.split("(")[0]
-        ):
-            yield binding
