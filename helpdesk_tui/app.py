@@ -12,6 +12,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any
 
+from bson import ObjectId
 from rich.text import Text
 from textual import events
 from textual.app import App, SystemCommand
@@ -35,6 +36,7 @@ from helpdesk_tui.domain.errors import (
     StoreUnavailable,
 )
 from helpdesk_tui.domain.mentions import handles
+from helpdesk_tui.domain.models import Ticket
 from helpdesk_tui.domain.people import Identity
 from helpdesk_tui.domain.text import literal, one_line, removed_note, without_controls
 from helpdesk_tui.drafts import Drafts
@@ -600,6 +602,33 @@ class HelpdeskApp(StoreCalls, App[None]):
         from helpdesk_tui.screens.help import HelpScreen
 
         self.push_screen(HelpScreen(screen))
+
+    # The navigator (context.Helpdesk): each screen's module imported when first opened.
+
+    def open_ticket(self, ticket_id: ObjectId, summary: Ticket | None = None) -> None:
+        """The ticket's screen. Its module (with the reply editor, merge, split and the
+        customer panel) is not needed for the queue's first rows: ``queue_painted`` imports it
+        once they are painted, not before."""
+        from helpdesk_tui.screens.ticket import TicketScreen
+
+        self.push_screen(TicketScreen(ticket_id, summary))
+
+    def open_queue(self, view: View) -> None:
+        """One view as a queue of its own over the current screen (an agent's tickets, the
+        Following view): ``q`` goes back."""
+        from helpdesk_tui.screens.queue import AgentQueueScreen
+
+        self.push_screen(AgentQueueScreen(view))
+
+    def open_search(self, query: str, done: Callable[[str | None], Any]) -> None:
+        from helpdesk_tui.screens.search import SearchScreen
+
+        self.push_screen(SearchScreen(query), done)
+
+    def open_workload(self) -> None:
+        from helpdesk_tui.screens.workload import WorkloadScreen
+
+        self.push_screen(WorkloadScreen())
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The palette lists every action of the current screen once, by its footer
