@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from textual.app import App
 from textual.binding import Binding, BindingsMap, BindingType
 
-from helpdesk_tui.textual_seam import normalize_key_list
+from helpdesk_tui.textual_seam import merged_bindings, normalize_key_list
 
 # The app's own bindings, with ids (Textual's defaults have none): remappable like the rest.
 APP_BINDINGS: list[BindingType] = [
@@ -85,7 +85,7 @@ def _bindings(nodes: Iterable[type], *, app: bool = True) -> list[Binding]:
     """The bindings of ``nodes`` (each class's own and inherited ones), and the app's."""
     found: list[Binding] = []
     for node in nodes:
-        merged: BindingsMap | None = getattr(node, "_merged_bindings", None)
+        merged = merged_bindings(node)
         found += [binding for _key, binding in merged or BindingsMap()]
     if app:
         found += [binding for _key, binding in BindingsMap([*App.BINDINGS, *APP_BINDINGS])]

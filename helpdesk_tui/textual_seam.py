@@ -191,6 +191,14 @@ def drop_error_renderables(app: App[Any]) -> None:
     app._exit_renderables.clear()
 
 
+def merged_bindings(node_class: type) -> BindingsMap | None:
+    """A DOM class's bindings merged with its bases' (no public API on a class:
+    ``active_bindings`` needs a mounted screen): keymap.py lists every screen's keys and checks
+    [keys] clashes without running the app."""
+    merged: BindingsMap | None = getattr(node_class, "_merged_bindings", None)
+    return merged
+
+
 # --- footer -----------------------------------------------------------------------------------
 
 

@@ -161,6 +161,9 @@ def test_prevent_default_is_what_the_seam_reads() -> None:
 
 def test_the_footer_and_bindings_internals() -> None:
     assert isinstance(Footer.__dict__.get("_bindings_ready"), Reactive)
+    merged = seam.merged_bindings(DataTable)
+    assert isinstance(merged, BindingsMap)
+    assert any(binding.action == "cursor_down" for _key, binding in merged)
     assert isinstance(seam.node_bindings(Widget()), BindingsMap)
     assert hasattr(seam.node_bindings(Widget()), "key_to_bindings")
 
@@ -189,15 +192,28 @@ def test_the_data_table_internals_the_seam_reads_and_writes() -> None:
 # --- no module but the seam touches them ------------------------------------------------------
 
 
+def _named_attribute(node: ast.AST) -> str | None:
+    """``x._name`` or ``getattr(x, "_name", ...)`` (also hasattr, setattr): the private name."""
+    if isinstance(node, ast.Attribute):
+        name = node.attr
+    elif (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in ("getattr", "hasattr", "setattr")
+        and len(node.args) >= 2
+        and isinstance(node.args[1], ast.Constant)
+        and isinstance(node.args[1].value, str)
+    ):
+        name = node.args[1].value
+    else:
+        return None
+    return name if name.startswith("_") and not name.startswith("__") else None
+
+
 def _owned_attributes() -> set[str]:
     """The private attributes the seam reads, writes or calls on Textual's objects."""
-    return {
-        node.attr
-        for node in ast.walk(ast.parse(SEAM.read_text(encoding="utf-8")))
-        if isinstance(node, ast.Attribute)
-        and node.attr.startswith("_")
-        and not node.attr.startswith("__")
-    }
+    tree = ast.parse(SEAM.read_text(encoding="utf-8"))
+    return {name for node in ast.walk(tree) if (name := _named_attribute(node)) is not None}
 
 
 def _textual_internal_import(node: ast.AST) -> str | None:
@@ -219,7 +235,15 @@ def _textual_internal_import(node: ast.AST) -> str | None:
 
 def test_the_seam_owns_what_it_should() -> None:
     owned = _owned_attributes()
-    assert {"_data", "_row_locations", "_keymap", "_driver", "_app", "_bindings"} <= owned
+    assert {
+        "_data",
+        "_row_locations",
+        "_keymap",
+        "_driver",
+        "_app",
+        "_bindings",
+        "_merged_bindings",
+    } <= owned
 
 
 def test_no_other_module_imports_textual_internals_or_touches_the_seams_attributes() -> None:
@@ -232,6 +256,6 @@ def test_no_other_module_imports_textual_internals_or_touches_the_seams_attribut
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (name := _textual_internal_import(node)) is not None:
                 found.append(f"{where}:{node.lineno}: imports {name}")
-            elif isinstance(node, ast.Attribute) and node.attr in owned:
-                found.append(f"{where}:{node.lineno}: .{node.attr}")
+            elif (attribute := _named_attribute(node)) in owned:
+                found.append(f"{where}:{node.lineno}: .{attribute}")
     assert not found, "Textual internals outside textual_seam.py:\n" + "\n".join(found)
