@@ -128,6 +128,13 @@ def replace_drivers_parser(driver_class: type[Driver], parser: type[XTermParser]
             module.XTermParser = parser
 
 
+def serve_web_app(server: Any) -> Any:
+    """textual-serve's aiohttp application for ``server`` (Textual's own project; no public
+    call): serve.py runs it with the TLS context ``Server.serve`` has no option for. (The
+    ``serve`` extra only: this module never imports textual-serve.)"""
+    return server._make_app()
+
+
 # --- the app ----------------------------------------------------------------------------------
 
 

@@ -112,11 +112,54 @@ def test_each_private_method_keeps_its_parameters(
     assert list(inspect.signature(method).parameters) == parameters
 
 
+def test_textual_serves_private_app_factory_is_there() -> None:
+    """serve.py runs textual-serve's aiohttp app itself (with TLS): ``Server._make_app``."""
+    server = pytest.importorskip("textual_serve.server")
+    assert list(inspect.signature(server.Server._make_app).parameters) == ["self"]
+
+
 def test_every_overridden_hook_is_pinned() -> None:
     pinned = {(owner, name) for owner, name, _ in PRIVATE_METHODS}
     for owner, names in seam.OVERRIDDEN_HOOKS.items():
         for name in names:
             assert (owner, name) in pinned
+
+
+def _package_classes() -> list[type]:
+    classes = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        if parts[-1] == "__main__":
+            continue  # runs the CLI
+        if parts[-1] == "__init__":
+            parts.pop()
+        module = importlib.import_module(".".join(parts))
+        classes += [
+            value
+            for value in vars(module).values()
+            if inspect.isclass(value) and value.__module__ == module.__name__
+        ]
+    return classes
+
+
+def test_every_textual_private_method_the_app_overrides_is_listed_in_the_seam() -> None:
+    """An override of a private Textual method is a use of Textual's internals too: each one
+    must be in ``OVERRIDDEN_HOOKS`` (and so pinned above)."""
+    listed = {(owner, name) for owner, names in seam.OVERRIDDEN_HOOKS.items() for name in names}
+    unlisted = []
+    for cls in _package_classes():
+        textual_bases = [b for b in cls.__mro__[1:] if b.__module__.split(".")[0] == "textual"]
+        for name, value in vars(cls).items():
+            if not (name.startswith("_") and not name.startswith("__")):
+                continue
+            if not inspect.isfunction(value):
+                continue
+            owners = [b for b in textual_bases if name in vars(b)]
+            if owners and not any((owner, name) in listed for owner in owners):
+                unlisted.append(f"{cls.__module__}.{cls.__qualname__}.{name}")
+    assert not unlisted, "overrides of Textual's private methods not in OVERRIDDEN_HOOKS: " + str(
+        unlisted
+    )
 
 
 def test_the_key_tables_have_the_shape_the_app_reads() -> None:
