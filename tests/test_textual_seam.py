@@ -112,10 +112,14 @@ def test_each_private_method_keeps_its_parameters(
     assert list(inspect.signature(method).parameters) == parameters
 
 
-def test_textual_serves_private_app_factory_is_there() -> None:
-    """serve.py runs textual-serve's aiohttp app itself (with TLS): ``Server._make_app``."""
+async def test_textual_serves_private_app_factory_is_there() -> None:
+    """serve.py hands textual-serve's aiohttp app (``Server._make_app``, a coroutine) to
+    ``web.run_app`` itself, with TLS."""
     server = pytest.importorskip("textual_serve.server")
+    web = pytest.importorskip("aiohttp.web")
     assert list(inspect.signature(server.Server._make_app).parameters) == ["self"]
+    app = await seam.serve_web_app(server.Server("true", host="localhost", port=8000))
+    assert isinstance(app, web.Application)
 
 
 def test_every_overridden_hook_is_pinned() -> None:
