@@ -10,6 +10,10 @@ shape, so an upgrade of Textual fails that one test first).
 Private hooks the app's subclasses *override* (a method Textual calls on its own) cannot move
 here: Python finds an override on the class. They are listed in ``OVERRIDDEN_HOOKS`` and pinned
 by the same test; the calls to Textual's own versions of them (``super()``) go through here.
+
+Not here: Rich's private style and console attributes that terminal_output.py reads for every
+cell it writes (``Style._ansi``, ``_link``, ``_color``...): Rich's, not Textual's, and on the
+hot path of a repaint.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
 from textual._compositor import ChopsUpdate, LayoutUpdate
 
 # No public parser API: terminal_input.py wraps Textual's input parser to read a bracketed
-# paste whole (Textual's hands a paste over in pieces and lets a pasted end marker act as keys).
+# paste whole (Textual's replays an ESC inside a paste as keys: a pasted ctrl+s sent a reply).
 from textual._parser import ParseEOF, ParseTimeout, Peek1, Read1, TokenCallback
 
 # No public mapping type: DataTable keeps row and column positions in one, and the ticket table
