@@ -12,9 +12,9 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any
 
+from bson import ObjectId
 from rich.text import Text
 from textual import events
-from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.driver import Driver
@@ -26,6 +26,7 @@ from textual.widgets import Input, TextArea
 from textual.worker import WorkerFailed
 
 from helpdesk_tui.alerts import Alert, Alerts
+from helpdesk_tui.collector import resume as resume_collector
 from helpdesk_tui.config import Config, drafts_dir
 from helpdesk_tui.crash import CRASH_EXIT, crash_line, debugging, record_crash
 from helpdesk_tui.domain.errors import (
@@ -35,11 +36,11 @@ from helpdesk_tui.domain.errors import (
     StoreUnavailable,
 )
 from helpdesk_tui.domain.mentions import handles
+from helpdesk_tui.domain.models import Ticket
 from helpdesk_tui.domain.people import Identity
 from helpdesk_tui.domain.text import literal, one_line, removed_note, without_controls
 from helpdesk_tui.drafts import Drafts
-from helpdesk_tui.keymap import APP_BINDINGS, own_bindings, problems
-from helpdesk_tui.launch import resume as resume_collector
+from helpdesk_tui.keymap import APP_BINDINGS, problems
 from helpdesk_tui.messages import (
     ClockTick,
     FeedBatch,
@@ -47,7 +48,7 @@ from helpdesk_tui.messages import (
     ScreenReady,
     TicketsChanged,
 )
-from helpdesk_tui.screens.base import HelpdeskScreen, TakesKeys
+from helpdesk_tui.screens.base import HelpdeskScreen, TakesKeys, own_bindings
 from helpdesk_tui.store.early import EarlyStart
 from helpdesk_tui.store.followers import FollowerStore
 from helpdesk_tui.store.live import Batch, FeedMode, FeedState, FeedStatus, LiveFeed
@@ -58,6 +59,20 @@ from helpdesk_tui.store.wake import Waker
 from helpdesk_tui.terminal_input import install as read_pastes_whole
 from helpdesk_tui.terminal_output import install as write_only_changes
 from helpdesk_tui.terminal_output import painted_since_redraw, quiet_driver, redraw_everything
+from helpdesk_tui.textual_seam import (
+    ANSI_SEQUENCES_KEYS,
+    app_driver,
+    app_exiting,
+    app_keymap,
+    check_bindings,
+    close_message_queues,
+    default_handle_exception,
+    default_prevented,
+    default_print_error_renderables,
+    drop_error_renderables,
+    record_app_crash,
+    set_return_code,
+)
 from helpdesk_tui.views import View, standard_views
 from helpdesk_tui.workers import StoreCalls
 
@@ -177,7 +192,7 @@ class HelpdeskApp(StoreCalls, App[None]):
             self.theme = config.ui.theme
         # [keys]: Textual's keymap, by binding id (the action's name); clashes said on mount.
         self.set_keymap(config.keys)
-        if palette := self._keymap.get("command_palette"):
+        if palette := app_keymap(self).get("command_palette"):
             # Where the footer looks for the palette's key (this app's, not every app's).
             self.COMMAND_PALETTE_BINDING = palette.split(",")[0]  # type: ignore[misc]
         if store is not None and me is not None:
@@ -376,7 +391,7 @@ class HelpdeskApp(StoreCalls, App[None]):
             return  # a key being handled pushed a screen: the loop below picks up after it
         self._releasing = True
         try:
-            while self._held_keys and self._screen_takes_keys() and not self._exit:
+            while self._held_keys and self._screen_takes_keys() and not app_exiting(self):
                 key = self._held_keys.popleft()
                 target = self.focused or self.screen
                 if isinstance(key, events.Paste):
@@ -392,12 +407,12 @@ class HelpdeskApp(StoreCalls, App[None]):
                     continue
                 await self._handled_by(target)
                 if not target.check_consume_key(key.key, key.character) and not (
-                    key._no_default_action
+                    default_prevented(key)
                 ):
                     # Not text for the widget: its bindings (a table's cursor keys) act now,
                     # not when the key has bubbled back up here after later keys.
                     self._resolved_keys.add(key)
-                    await self._check_bindings(key.key)
+                    await check_bindings(self, key.key)
         finally:
             self._releasing = False
 
@@ -435,7 +450,7 @@ class HelpdeskApp(StoreCalls, App[None]):
             changed.changes.extend(batch.changes)
             changed.ids.update(batch.ids)
             changed.reload |= batch.reload
-        if not (changed.changes or changed.reload) or not self.is_running or self._exit:
+        if not (changed.changes or changed.reload) or not self.is_running or app_exiting(self):
             return
         for alert in self.alerts.consider(changed.changes):
             self.alert(alert)
@@ -464,7 +479,7 @@ class HelpdeskApp(StoreCalls, App[None]):
 
     def desktop_notify(self, text: str) -> None:
         """OSC 9 (iTerm2, kitty, WezTerm, foot; passes through SSH): plain text only."""
-        driver = self._driver
+        driver = app_driver(self)
         if driver is not None:
             driver.write(f"\x1b]9;{one_line(text, 200)}\x07")
 
@@ -537,25 +552,22 @@ class HelpdeskApp(StoreCalls, App[None]):
         Textual's own handler prints a traceback with local variables, i.e. customer data.
         """
         if debugging():
-            super()._handle_exception(error)
-            self._return_code = CRASH_EXIT
+            default_handle_exception(self, error)
+            set_return_code(self, CRASH_EXIT)
             return
-        self._return_code = CRASH_EXIT
-        if self._exception is None:  # run_test re-raises it for the test framework
-            self._exception = error
-            self._exception_event.set()
+        record_app_crash(self, error, CRASH_EXIT)
         # A worker's failure wraps the real error (whose traceback is the useful one).
         cause = error.error if isinstance(error, WorkerFailed) else error
         path = record_crash(cause)
         if self._crash_line is None:
             self._crash_line = crash_line(cause, path)
-        self._close_messages_no_wait()
+        close_message_queues(self)
 
     def _print_error_renderables(self) -> None:
         if self._crash_line is None:
-            super()._print_error_renderables()
+            default_print_error_renderables(self)
             return
-        self._exit_renderables.clear()
+        drop_error_renderables(self)
         # One line even when longer than the terminal is wide (the terminal folds it).
         self.error_console.print(Text(self._crash_line), soft_wrap=True)
 
@@ -590,6 +602,33 @@ class HelpdeskApp(StoreCalls, App[None]):
         from helpdesk_tui.screens.help import HelpScreen
 
         self.push_screen(HelpScreen(screen))
+
+    # The navigator (context.Helpdesk): each screen's module imported when first opened.
+
+    def open_ticket(self, ticket_id: ObjectId, summary: Ticket | None = None) -> None:
+        """The ticket's screen. Its module (with the reply editor, merge, split and the
+        customer panel) is not needed for the queue's first rows: ``queue_painted`` imports it
+        once they are painted, not before."""
+        from helpdesk_tui.screens.ticket import TicketScreen
+
+        self.push_screen(TicketScreen(ticket_id, summary))
+
+    def open_queue(self, view: View) -> None:
+        """One view as a queue of its own over the current screen (an agent's tickets, the
+        Following view): ``q`` goes back."""
+        from helpdesk_tui.screens.queue import AgentQueueScreen
+
+        self.push_screen(AgentQueueScreen(view))
+
+    def open_search(self, query: str, done: Callable[[str | None], Any]) -> None:
+        from helpdesk_tui.screens.search import SearchScreen
+
+        self.push_screen(SearchScreen(query), done)
+
+    def open_workload(self) -> None:
+        from helpdesk_tui.screens.workload import WorkloadScreen
+
+        self.push_screen(WorkloadScreen())
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The palette lists every action of the current screen once, by its footer

@@ -17,6 +17,7 @@ import typer
 from bson import ObjectId
 from typer.core import TyperCommand, TyperGroup, TyperOption
 
+from helpdesk_tui.collector import resume as resume_collector
 from helpdesk_tui.config import (
     BUILT_IN,
     Config,
@@ -41,7 +42,6 @@ from helpdesk_tui.domain.models import Category, NewTicket, Priority, Status, Ti
 from helpdesk_tui.domain.people import Identity, audit_origin
 from helpdesk_tui.domain.sla import evaluate
 from helpdesk_tui.domain.text import json_text, literal, one_line
-from helpdesk_tui.launch import resume as resume_collector
 from helpdesk_tui.store.auth import current_login, is_authentication_failure, user_for_login
 from helpdesk_tui.store.connection import accepts_anyone, connect_database, without_credentials
 from helpdesk_tui.store.early import EarlyStart

@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 R = TypeVar("R")
 
 if TYPE_CHECKING:
+    from bson import ObjectId
     from textual.screen import Screen
     from textual.worker import Worker
 
     from helpdesk_tui.alerts import Alert, Alerts
     from helpdesk_tui.config import Config
+    from helpdesk_tui.domain.models import Ticket
     from helpdesk_tui.domain.people import Identity
     from helpdesk_tui.drafts import Drafts
     from helpdesk_tui.store.early import EarlyStart
@@ -54,6 +56,12 @@ class Helpdesk(Protocol):
     def queue_painted(self) -> None: ...
 
     def show_help(self, screen: Screen[object]) -> None: ...
+    # The navigator: a screen opens another through the app, never by importing its module
+    # (screens importing each other made an import cycle; tests/test_import_cycles.py).
+    def open_ticket(self, ticket_id: ObjectId, summary: Ticket | None = None) -> None: ...
+    def open_queue(self, view: View) -> None: ...
+    def open_search(self, query: str, done: Callable[[str | None], Any]) -> None: ...
+    def open_workload(self) -> None: ...
 
     def call_store(
         self,

@@ -13,13 +13,13 @@ names in ``[keys]`` that are no action at all. ``helpdesk-tui keys`` prints ``ef
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from textual.app import App
 from textual.binding import Binding, BindingsMap, BindingType
-from textual.keys import _normalize_key_list
-from textual.screen import Screen
+
+from helpdesk_tui.textual_seam import merged_bindings, normalize_key_list
 
 # The app's own bindings, with ids (Textual's defaults have none): remappable like the rest.
 APP_BINDINGS: list[BindingType] = [
@@ -85,7 +85,7 @@ def _bindings(nodes: Iterable[type], *, app: bool = True) -> list[Binding]:
     """The bindings of ``nodes`` (each class's own and inherited ones), and the app's."""
     found: list[Binding] = []
     for node in nodes:
-        merged: BindingsMap | None = getattr(node, "_merged_bindings", None)
+        merged = merged_bindings(node)
         found += [binding for _key, binding in merged or BindingsMap()]
     if app:
         found += [binding for _key, binding in BindingsMap([*App.BINDINGS, *APP_BINDINGS])]
@@ -94,7 +94,7 @@ def _bindings(nodes: Iterable[type], *, app: bool = True) -> list[Binding]:
 
 def normalise(keymap: Mapping[str, str]) -> dict[str, str]:
     """Textual's spelling of each key list (``?`` → ``question_mark``), as set_keymap does."""
-    return {name: _normalize_key_list(keys) for name, keys in keymap.items()}
+    return {name: normalize_key_list(keys) for name, keys in keymap.items()}
 
 
 def known_ids() -> set[str]:
@@ -147,19 +147,3 @@ def problems(keymap: Mapping[str, str]) -> list[str]:
                 names = " and ".join(sorted(actions))
                 said.append(f"[keys] {key} on the {screen} screen: {names} both use it")
     return said
-
-
-def own_bindings(screen: Screen[object]) -> Iterator[Binding]:
-    """The bindings of ``screen``'s own actions, the ones the help screen and the command
-    palette name (with the keys bound now, remaps included): not a widget's or the app's, not
-    Textual's hidden system keys, and not Textual's generic screen keys (``app.focus_next``,
-    ``screen.copy_text``: a namespaced action), which are no helpdesk action."""
-    for active in screen.active_bindings.values():
-        binding = active.binding
-        if (
-            active.node is screen
-            and binding.description
-            and not binding.system
-            and "." not in binding.action.split("(")[0]
-        ):
-            yield binding

@@ -111,6 +111,8 @@ def run(command: str, host: str, port: int, *, tls: tuple[str, str] | None = Non
     from rich.logging import RichHandler
     from textual_serve.server import Server
 
+    from helpdesk_tui.textual_seam import serve_web_app
+
     context = None
     if tls is not None:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -132,7 +134,7 @@ def run(command: str, host: str, port: int, *, tls: tuple[str, str] | None = Non
             self.initialize_logging()
             loop = asyncio.new_event_loop()
             web.run_app(
-                self._make_app(),
+                serve_web_app(self),
                 host=self.host,
                 port=self.port,
                 ssl_context=context,

@@ -16,15 +16,23 @@ apart from typing then.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Generator, Iterable
-from typing import Any
 
 from textual import events
-from textual._parser import ParseEOF, ParseTimeout, Peek1, Read1, TokenCallback
-from textual._xterm_parser import BRACKETED_PASTE_END, BRACKETED_PASTE_START, XTermParser
 from textual.driver import Driver
 from textual.message import Message
+
+from helpdesk_tui.textual_seam import (
+    BRACKETED_PASTE_END,
+    BRACKETED_PASTE_START,
+    ParseEOF,
+    ParseTimeout,
+    Peek1,
+    Read1,
+    TokenCallback,
+    XTermParser,
+    replace_drivers_parser,
+)
 
 
 class PasteParser(XTermParser):
@@ -134,8 +142,5 @@ class PasteParser(XTermParser):
 def install(driver_class: type[Driver]) -> type[Driver]:
     """``driver_class``, its input read by ``PasteParser`` (Textual's drivers build their
     parser from their module's ``XTermParser``: the Linux, inline and web drivers)."""
-    for cls in driver_class.__mro__:
-        module: Any = sys.modules.get(cls.__module__)
-        if getattr(module, "XTermParser", None) is XTermParser:
-            module.XTermParser = PasteParser
+    replace_drivers_parser(driver_class, PasteParser)
     return driver_class

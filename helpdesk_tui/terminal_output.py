@@ -45,10 +45,16 @@ from rich.cells import cell_len, split_graphemes
 from rich.color import ColorSystem
 from rich.console import Console
 from rich.style import Style
-from textual._compositor import ChopsUpdate, LayoutUpdate
 from textual.driver import Driver
 from textual.geometry import Offset
 from textual.strip import Strip
+
+from helpdesk_tui.textual_seam import (
+    ChopsUpdate,
+    LayoutUpdate,
+    driver_app,
+    replace_update_renderers,
+)
 
 RESET = "\x1b[0m"
 PARK = "\x1b[1;1H"  # Textual's cursor move after an update when no widget wants the cursor
@@ -99,8 +105,7 @@ def install() -> None:
     """Replace Textual's two screen-update renderers once per process."""
     global _installed
     if not _installed:
-        ChopsUpdate.render_segments = _render_chops  # type: ignore[method-assign]
-        LayoutUpdate.render_segments = _render_layout  # type: ignore[method-assign]
+        replace_update_renderers(_render_chops, _render_layout)
         _installed = True
 
 
@@ -371,7 +376,7 @@ def _write(driver: Any, data: str) -> str:
     terminal = TERMINAL
     if terminal.ours:  # the update rendered above: its look and cells are recorded
         terminal.ours = False
-        if data.endswith(PARK) and driver._app.cursor_position == Offset(0, 0):
+        if data.endswith(PARK) and driver_app(driver).cursor_position == Offset(0, 0):
             data = data[: -len(PARK)]
         return data
     if not _MODES_ONLY.fullmatch(data):

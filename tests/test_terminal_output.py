@@ -9,12 +9,12 @@ from typing import Any, cast
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
-from textual._compositor import ChopsUpdate, LayoutUpdate
 from textual.driver import Driver
 from textual.geometry import Offset, Region
 from textual.strip import Strip
 
 from helpdesk_tui.terminal_output import install, quiet_driver, redraw_everything
+from helpdesk_tui.textual_seam import ChopsUpdate, LayoutUpdate
 
 install()
 RED = Style(color="red")

@@ -365,7 +365,7 @@ async def test_enter_and_a_digit_open_the_customers_other_ticket_once_the_list_c
 async def read_together(pilot: Pilot[Any], data: str) -> None:
     """``data`` as one read of the terminal: through Textual's own parser, so what arrives
     together is parsed together (``ESC q`` is Alt+q), every key queued before the first acts."""
-    from textual._xterm_parser import XTermParser
+    from helpdesk_tui.textual_seam import XTermParser
 
     app = pilot.app
     driver = app._driver

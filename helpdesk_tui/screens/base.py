@@ -15,9 +15,11 @@ will see when they are handled. Two rules make that hold:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, cast
 
 from bson import ObjectId
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, TextArea
@@ -116,3 +118,19 @@ class HelpdeskScreen(TakesKeys, StoreCalls, Screen[Any]):
             self.helpdesk.report_error(error)
             return False
         return True
+
+
+def own_bindings(screen: Screen[object]) -> Iterator[Binding]:
+    """The bindings of ``screen``'s own actions, the ones the help screen and the command
+    palette name (with the keys bound now, remaps included): not a widget's or the app's, not
+    Textual's hidden system keys, and not Textual's generic screen keys (``app.focus_next``,
+    ``screen.copy_text``: a namespaced action), which are no helpdesk action."""
+    for active in screen.active_bindings.values():
+        binding = active.binding
+        if (
+            active.node is screen
+            and binding.description
+            and not binding.system
+            and "." not in binding.action.split("(")[0]
+        ):
+            yield binding

@@ -79,10 +79,8 @@ def open_following(screen: HelpdeskScreen) -> None:
             key = screen.key_for("follow", "f")
             screen.notify(f"You follow no ticket yet: {key} on a ticket follows it.")
             return
-        from helpdesk_tui.screens.queue import AgentQueueScreen
-
         query = QueueQuery(statuses=tuple(Status), ids=tuple(ids))
-        screen.app.push_screen(AgentQueueScreen(View("following", "Following", "Follow", query)))
+        helpdesk.open_queue(View("following", "Following", "Follow", query))
         screen.release_keys()  # to the Following view, once it is up
 
     earlier = list(_pending(helpdesk))

@@ -11,8 +11,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from helpdesk_tui.domain.sla import SlaState
-from helpdesk_tui.keymap import own_bindings
-from helpdesk_tui.screens.base import TakesKeys
+from helpdesk_tui.screens.base import TakesKeys, own_bindings
 from helpdesk_tui.widgets.footer import declared_order
 from helpdesk_tui.widgets.safe import safe_text
 from helpdesk_tui.widgets.sla_badge import LOOKS

@@ -17,10 +17,10 @@ from helpdesk_tui.screens.dialogs import ChoiceDialog, ConfirmDialog
 from helpdesk_tui.store.merge import MERGED_PREFIX, Merger, MergeResult
 
 if TYPE_CHECKING:
-    from helpdesk_tui.screens.ticket import TicketScreen
+    from helpdesk_tui.screens.ticket_view import TicketView
 
 
-def merge_candidates(screen: TicketScreen) -> list[Ticket]:
+def merge_candidates(screen: TicketView) -> list[Ticket]:
     """The customer's other open tickets that were not merged already."""
     others = screen.context.others if screen.context else ()
     return [
@@ -32,7 +32,7 @@ def merge_candidates(screen: TicketScreen) -> list[Ticket]:
     ]
 
 
-def start_merge(screen: TicketScreen) -> None:
+def start_merge(screen: TicketView) -> None:
     """Ask which ticket to merge into this one, confirm, merge in a worker, reload."""
     target = screen.ticket
     if target is None or target.id is None or screen.context is None:
@@ -68,7 +68,7 @@ def start_merge(screen: TicketScreen) -> None:
     screen.app.push_screen(ChoiceDialog(f"Merge into {target.label}…", options), chosen)
 
 
-def _merge(screen: TicketScreen, target: Ticket, source: Ticket) -> None:
+def _merge(screen: TicketView, target: Ticket, source: Ticket) -> None:
     store, me = screen.helpdesk.store, screen.helpdesk.me
     assert target.id is not None and source.id is not None  # checked by the caller
 

@@ -12,7 +12,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from helpdesk_tui.alerts import Alert
@@ -51,15 +50,6 @@ COUNTS_REFRESH_SECONDS = 5
 # change after that change's event: a count this soon after such an event is taken once more
 # on the next pass, by when the holder has applied it.
 COUNTS_SETTLE = timedelta(seconds=2)
-
-
-def ticket_screen(ticket_id: ObjectId, ticket: Ticket) -> Screen[None]:
-    """The ticket's screen. Its module (with the reply editor, merge, split and the customer
-    panel) is not needed for the queue's first rows: the app imports it once they are painted
-    (``HelpdeskApp.queue_painted``), not before."""
-    from helpdesk_tui.screens.ticket import TicketScreen
-
-    return TicketScreen(ticket_id, ticket)
 
 
 @dataclass(frozen=True)
@@ -726,7 +716,7 @@ class QueueScreen(TicketActions):
                 severity="warning",
             )
             return
-        self.app.push_screen(ticket_screen(ticket.id, ticket))
+        self.helpdesk.open_ticket(ticket.id, ticket)
 
     def action_next(self) -> None:
         me = self.helpdesk.me
@@ -741,7 +731,7 @@ class QueueScreen(TicketActions):
                 return
             self.notify(f"{ticket.label} is yours now.")
             self._reload_after_write()  # counted when the agent is back on the queue
-            self.app.push_screen(ticket_screen(ticket.id, ticket))
+            self.helpdesk.open_ticket(ticket.id, ticket)
             self.release_keys()  # to the ticket screen, once it is up (the app holds them)
 
         # Keys typed after `n` (`n r Hi`) act on the ticket it takes, not on the row under the
@@ -769,12 +759,11 @@ class QueueScreen(TicketActions):
     def action_search(self) -> None:
         """Search every ticket (screens/search.py); keys typed ahead (`/refund`) wait for its
         query box, so they never trigger `r` reply here."""
-        from helpdesk_tui.screens.search import SearchScreen
 
         def back(query: str | None) -> None:
             self.last_search = query or ""
 
-        self.app.push_screen(SearchScreen(self.last_search), back)
+        self.helpdesk.open_search(self.last_search, back)
 
     def action_select(self) -> None:
         if self.table.toggle_selected() is not None:
@@ -811,9 +800,7 @@ class QueueScreen(TicketActions):
     def action_workload(self) -> None:
         if not self._guarded(lambda: self.helpdesk.me.require_supervisor("see the team workload")):
             return
-        from helpdesk_tui.screens.workload import WorkloadScreen
-
-        self.app.push_screen(WorkloadScreen())
+        self.helpdesk.open_workload()
 
     def action_pulse(self) -> None:
         if not self.helpdesk.me.is_supervisor:

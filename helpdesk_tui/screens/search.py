@@ -24,7 +24,6 @@ from helpdesk_tui.domain.search import SearchPage
 from helpdesk_tui.domain.text import one_line
 from helpdesk_tui.messages import TicketsChanged
 from helpdesk_tui.screens.base import HelpdeskScreen
-from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.store.search import TicketSearch
 from helpdesk_tui.widgets.line import Line
 from helpdesk_tui.widgets.safe import SafeInput
@@ -218,7 +217,7 @@ class SearchScreen(HelpdeskScreen):
                 severity="warning",
             )
             return
-        self.app.push_screen(TicketScreen(hit.ticket.id, hit.ticket))
+        self.helpdesk.open_ticket(hit.ticket.id, hit.ticket)
 
     def action_edit(self) -> None:
         self.set_focus(self.box)

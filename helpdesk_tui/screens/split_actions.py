@@ -29,7 +29,7 @@ from helpdesk_tui.widgets.conversation import Conversation
 from helpdesk_tui.widgets.safe import safe
 
 if TYPE_CHECKING:
-    from helpdesk_tui.screens.ticket import TicketScreen
+    from helpdesk_tui.screens.ticket_view import TicketView
 
 PREVIEW = 60  # characters of a message's first line in the list
 
@@ -102,7 +102,7 @@ class SplitDialog(TakesKeys, ModalScreen[list[ObjectId]]):
         self.query_one(SelectionList).action_cursor_up()
 
 
-def start_split(screen: TicketScreen) -> None:
+def start_split(screen: TicketView) -> None:
     """Ask which messages to move, split them off in a worker, toast the new ticket, reload."""
     ticket = screen.ticket
     if ticket is None or ticket.id is None:
@@ -125,7 +125,7 @@ def start_split(screen: TicketScreen) -> None:
     )
 
 
-def _split(screen: TicketScreen, source_id: ObjectId, marked: list[ObjectId]) -> None:
+def _split(screen: TicketView, source_id: ObjectId, marked: list[ObjectId]) -> None:
     store, me = screen.helpdesk.store, screen.helpdesk.me
 
     async def done(result: SplitResult) -> None:

@@ -184,12 +184,10 @@ class WorkloadScreen(BulkSafety):
         row = self._current()
         if row is None or row.user.id is None:
             return
-        from helpdesk_tui.screens.queue import AgentQueueScreen
-
         view = View(
             "agent", f"{row.user.display}'s tickets", "Agent", QueueQuery(assignee=row.user.id)
         )
-        self.app.push_screen(AgentQueueScreen(view))
+        self.helpdesk.open_queue(view)
 
     def action_move(self) -> None:
         """Move all of one agent's active tickets: to one colleague, or spread evenly."""

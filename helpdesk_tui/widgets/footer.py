@@ -20,9 +20,14 @@ from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
 
 from helpdesk_tui.domain.text import literal
+from helpdesk_tui.textual_seam import (
+    FooterKey,
+    footer_bindings_ready,
+    node_bindings,
+    set_footer_bindings_ready,
+)
 
 # Cells a key takes besides its key and description text: " r Reply " (padding around the
 # key, after the description), or compact "r Reply" plus its right margin.
@@ -35,7 +40,7 @@ _PALETTE_EXTRA = 3
 def declared_order(node: DOMNode) -> dict[str, int]:
     """Each action's place in ``node``'s bindings as declared: a key [keys] moved keeps its
     action's place (Textual's keymap appends the rebound keys last)."""
-    declared = [b.action for bs in node._bindings.key_to_bindings.values() for b in bs]
+    declared = [b.action for bs in node_bindings(node).key_to_bindings.values() for b in bs]
     return {action: n for n, action in reversed(list(enumerate(declared)))}
 
 
@@ -120,7 +125,7 @@ class KeyFooter(Footer):
         return binding, enabled, tooltip
 
     def compose(self) -> ComposeResult:
-        if not self._bindings_ready:
+        if not footer_bindings_ready(self):
             return
         width = self._width_now()
         self._laid_out_for = width
@@ -157,14 +162,14 @@ class KeyFooter(Footer):
         """Textual's, but signals that come before the rebuild they asked for runs share it:
         each rebuild mounts a widget per key (16-40 ms), and a start or a screen switch sends
         several signals at once (two rebuilds in a row, around the first rows, before this)."""
-        self._bindings_ready = True
+        set_footer_bindings_ready(self)
         if not screen.app.app_focus:
             return
         if self.is_attached and screen is self.screen:
             self._rebuild_soon()
 
     def on_resize(self, event: events.Resize) -> None:
-        if self._bindings_ready and event.size.width != self._laid_out_for:
+        if footer_bindings_ready(self) and event.size.width != self._laid_out_for:
             self._rebuild_soon()
 
     def _rebuild_soon(self) -> None:

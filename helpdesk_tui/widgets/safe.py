@@ -17,6 +17,7 @@ from textual.widgets import Input, TextArea
 from textual.widgets.text_area import Edit, EditResult
 
 from helpdesk_tui.domain.text import literal, removed_note, without_controls
+from helpdesk_tui.textual_seam import default_set_document
 
 
 def safe(text: object) -> Content:
@@ -53,7 +54,7 @@ class SafeTextArea(TextArea):
         text, removed = without_controls(text)
         if removed and self.is_attached:
             _say_removed(self, "loaded text", removed)
-        super()._set_document(text, language)
+        default_set_document(self, text, language)
 
 
 class SafeInput(Input):

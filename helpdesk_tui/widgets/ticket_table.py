@@ -15,7 +15,6 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual._two_way_dict import TwoWayDict
 from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.geometry import Region, Size
@@ -27,6 +26,26 @@ from textual.widgets.data_table import ColumnKey, Row, RowDoesNotExist, RowKey
 from helpdesk_tui.domain.models import Priority, Status, Ticket, User
 from helpdesk_tui.domain.sla import SlaPolicy, SlaState, evaluate
 from helpdesk_tui.domain.text import one_line
+from helpdesk_tui.textual_seam import (
+    cell_cache_state,
+    cell_region,
+    cell_render_cache,
+    column_index_of,
+    column_key_at,
+    default_render_cell,
+    default_row_style,
+    hide_hover_cursor,
+    invalidate_table_caches,
+    refresh_table_region,
+    replace_table_rows,
+    resize_table_later,
+    row_index_of,
+    row_key_at,
+    row_renderables,
+    scroll_update,
+    styles_to_render_cell,
+    table_cells,
+)
 from helpdesk_tui.widgets.sla_badge import badge, row_style
 
 PRIORITY_SHORT = {
@@ -122,7 +141,7 @@ class TicketTable(DataTable[Text]):
         self._states: dict[str, SlaState] = {}
         self._painted: dict[str, SlaState] = {}  # the state (colour) each row was painted in
         self._last_full: datetime | None = None  # the last tick that evaluated every row
-        self._show_hover_cursor = False
+        hide_hover_cursor(self)
 
     # --- layout --------------------------------------------------------------------------
 
@@ -229,18 +248,20 @@ class TicketTable(DataTable[Text]):
     def _replace_rows(self, rows: list[tuple[str, list[Text]]]) -> None:
         """Swap the rows in place and repaint the positions whose row looks different."""
         before = [
-            (key.value, [cell.plain for cell in self._data[key].values()])
+            (key.value, [cell.plain for cell in table_cells(self)[key].values()])
             for key in (row.key for row in self.ordered_rows)
         ]
         old_states = dict(self._painted)
         columns = [c.key for c in self.ordered_columns]
-        self._data = {RowKey(k): dict(zip(columns, cells, strict=True)) for k, cells in rows}
+        replace_table_rows(  # new keys for the render caches too (CPU, not the terminal)
+            self,
+            {RowKey(k): dict(zip(columns, cells, strict=True)) for k, cells in rows},
+            {RowKey(k): i for i, (k, _) in enumerate(rows)},
+        )
         self.rows = {RowKey(k): Row(RowKey(k), 1) for k, _ in rows}
-        self._row_locations = TwoWayDict({RowKey(k): i for i, (k, _) in enumerate(rows)})
-        self._update_count += 1  # new keys for the render caches (CPU, not the terminal)
         self._painted = {k: self._states[k] for k, _ in rows if k in self._states}
         if len(before) != len(rows):
-            self._require_update_dimensions = True
+            resize_table_later(self)
             self.check_idle()
         for index in range(max(len(before), len(rows))):
             old = before[index] if index < len(before) else None
@@ -267,7 +288,7 @@ class TicketTable(DataTable[Text]):
 
     def _refresh_line(self, index: int) -> None:
         header = self.header_height if self.show_header else 0
-        self._refresh_region(Region(0, header + index, self.size.width, 1))
+        refresh_table_region(self, Region(0, header + index, self.size.width, 1))
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         """Rows are one line and columns have fixed widths: only the height can change, and
@@ -282,7 +303,7 @@ class TicketTable(DataTable[Text]):
             return
         bars = (self.show_vertical_scrollbar, self.show_horizontal_scrollbar)
         self.set_reactive(Widget.virtual_size, size)
-        self._scroll_update(size)
+        scroll_update(self, size)
         if (self.show_vertical_scrollbar, self.show_horizontal_scrollbar) != bars:
             self.refresh(layout=True)  # a scrollbar came or went: the rows are wider or not
 
@@ -342,8 +363,8 @@ class TicketTable(DataTable[Text]):
     def _get_row_style(self, row_index: int, base_style: Style) -> Style:
         """A row's one style: its SLA colour (breached red, at risk yellow, ...)."""
         if row_index < 0:
-            return super()._get_row_style(row_index, base_style)
-        key = self._row_locations.get_key(row_index)
+            return default_row_style(self, row_index, base_style)
+        key = row_key_at(self, row_index)
         state = self._painted.get(key.value or "") if key is not None else None
         return base_style + row_style(state) if state is not None else base_style
 
@@ -364,29 +385,24 @@ class TicketTable(DataTable[Text]):
         the time from the first page read to the first rows painted. Our cells are one-line
         ``Text``: cropped (or ellipsised) and padded to the column, between the padding, with
         the same styles. Anything else goes the usual way."""
-        row_key = self._row_locations.get_key(row_index)
-        column_key = self._column_locations.get_key(column_index)
+        row_key = row_key_at(self, row_index)
+        column_key = column_key_at(self, column_index)
         if (
             row_index < self.fixed_rows
             or column_index < self.fixed_columns
             or row_key is None
             or column_key is None
         ):
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        cache_key = (
-            row_key,
-            column_key,
-            base_style,
-            cursor,
-            hover,
-            self._show_hover_cursor,
-            self._update_count,
-            self._pseudo_class_state,
-        )
-        cached = self._cell_render_cache.get(cache_key)
+            return default_render_cell(
+                self, row_index, column_index, base_style, width, cursor, hover
+            )
+        # As DataTable's own key: hover shown, update count, pseudo-class state.
+        cache_key = (row_key, column_key, base_style, cursor, hover, *cell_cache_state(self))
+        cache = cell_render_cache(self)
+        cached = cache.get(cache_key)
         if cached is not None:
             return cached
-        cell = self._get_row_renderables(row_index)[1][column_index]
+        cell = row_renderables(self, row_index)[1][column_index]
         pad = self.cell_padding
         if (
             self.rows[row_key].height != 1
@@ -398,18 +414,10 @@ class TicketTable(DataTable[Text]):
             or "\t" in cell.plain
             or width <= 2 * pad
         ):
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        component_style, post_style = self._get_styles_to_render_cell(
-            False,
-            False,
-            False,
-            hover,
-            cursor,
-            self.show_cursor,
-            self._show_hover_cursor,
-            self.cursor_foreground_priority == "css",
-            self.cursor_background_priority == "css",
-        )
+            return default_render_cell(
+                self, row_index, column_index, base_style, width, cursor, hover
+            )
+        component_style, post_style = styles_to_render_cell(self, hover, cursor)
         style = base_style + Style.from_meta({"row": row_index, "column": column_index})
         text = Text(end="")
         text.append_text(cell)  # its own style becomes a span, under its spans (as Rich does)
@@ -417,7 +425,7 @@ class TicketTable(DataTable[Text]):
         padding = Segment(" " * pad)
         line = [padding, *text.render(self.app.console), padding]
         lines = [list(Segment.apply_style(line, style + component_style, post_style))]
-        self._cell_render_cache[cache_key] = lines
+        cache[cache_key] = lines
         return lines
 
     def render_line(self, y: int) -> Strip:
@@ -427,7 +435,7 @@ class TicketTable(DataTable[Text]):
 
     def _set_hover_cursor(self, active: bool) -> None:
         # No hover highlight: the row under the mouse is never repainted for it.
-        self._show_hover_cursor = False
+        hide_hover_cursor(self)
 
     def watch_hover_coordinate(self, old: Coordinate, value: Coordinate) -> None:
         pass  # no hover highlight, so nothing to repaint
@@ -500,7 +508,7 @@ class TicketTable(DataTable[Text]):
         height = max(self.scrollable_content_region.height - header, 0)
         keys = []
         for index in range(top, min(top + height, self.row_count)):
-            key = self._row_locations.get_key(index)
+            key = row_key_at(self, index)
             if key is not None and key.value is not None:
                 keys.append(key.value)
         return keys
@@ -509,22 +517,21 @@ class TicketTable(DataTable[Text]):
         """Like ``update_cell`` but repaint only this cell, not the whole table: a ticking
         countdown must cost a few bytes on the wire, not a screenful (widths are fixed)."""
         row_key, column_key = RowKey(key), ColumnKey(column)
-        if row_key not in self._row_locations or column_key not in self._column_locations:
-            return
-        before = self._data[row_key].get(column_key)
-        self._data[row_key][column_key] = value
-        self._update_count += 1  # invalidates the row caches (CPU), not the terminal
-        row, column_index = self._row_locations.get(row_key), self._column_locations.get(column_key)
+        row, column_index = row_index_of(self, row_key), column_index_of(self, column_key)
         if row is None or column_index is None:
             return
-        cell = self._get_cell_region(Coordinate(row, column_index))
+        cells = table_cells(self)[row_key]
+        before = cells.get(column_key)
+        cells[column_key] = value
+        invalidate_table_caches(self)  # the row caches (CPU), not the terminal
+        cell = cell_region(self, Coordinate(row, column_index))
         old = before.plain if isinstance(before, Text) else ""
         start, end = _changed_span(old, value.plain)
         # Only the characters that differ ("2h 14m" -> "2h 13m": one), within the cell.
         x = cell.x + self.cell_padding + start
         width = min(end - start, cell.right - self.cell_padding - x)
         if width > 0:
-            self._refresh_region(Region(x, cell.y, width, cell.height))
+            refresh_table_region(self, Region(x, cell.y, width, cell.height))
 
     def _cell_text(self, key: str, column: str) -> str | None:
         try:
@@ -537,18 +544,19 @@ class TicketTable(DataTable[Text]):
         """Rebuild one row's cells; repaint the row if it looks different (text or colour)."""
         ticket = self.tickets.get(key)
         row_key = RowKey(key)
-        index = self._row_locations.get(row_key)
+        index = row_index_of(self, row_key)
         if ticket is None or index is None:
             return
         cells = self._cells(key, ticket)
-        old = [cell.plain for cell in self._data[row_key].values()]
+        old = [cell.plain for cell in table_cells(self)[row_key].values()]
         state = self._states.get(key)
         if old == [c.plain for c in cells] and self._painted.get(key) is state:
             return
-        self._data[row_key] = dict(zip([c.key for c in self.ordered_columns], cells, strict=True))
+        columns = [c.key for c in self.ordered_columns]
+        table_cells(self)[row_key] = dict(zip(columns, cells, strict=True))
         if state is not None:
             self._painted[key] = state
-        self._update_count += 1
+        invalidate_table_caches(self)
         self._refresh_line(index)
 
     def toggle_selected(self) -> str | None:
