@@ -984,7 +984,14 @@ def _settle(store: TicketStore, found: Ticket, unknown: OutcomeUnknown) -> None:
             )
             return
         if landed is False:
-            fail(f"not sent: {one_line(found.label)} has no copy of the reply")
+            # No proof of "not sent": a server that stalled holding the write may still apply
+            # it. Exit 3 ("unknown") so a script does not blindly send it again.
+            fail(
+                f"unknown: {one_line(found.label)} has no copy of the reply yet, but a slow "
+                "database may still deliver it; check `helpdesk-tui tickets show "
+                f"{one_line(found.ticket_number)}` before sending it again",
+                3,
+            )
     fail(
         f"unknown: could not confirm whether the reply on {one_line(found.label)} was sent "
         f"(the database does not answer); check `helpdesk-tui tickets show "

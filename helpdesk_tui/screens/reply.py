@@ -55,6 +55,10 @@ if TYPE_CHECKING:
 DRAFT_SAVE_DELAY = 0.5
 # While a reply's outcome is unknown and the database does not answer, ask again this often.
 CHECK_AGAIN_SECONDS = 3.0
+# A write that was not on the ticket when read back is read back again this often, this many
+# times (a stalled server may still apply it): two minutes in all.
+LATE_CHECK_SECONDS = 10.0
+LATE_CHECKS = 12
 # The draft remembers the message id of an attempt whose outcome was never settled, so sending
 # the same text again (even after a restart) cannot make a second copy.
 PENDING_ID, PENDING_OF = "pending_message", "pending_of"
@@ -207,6 +211,7 @@ class ReplyScreen(ReplyMacros):
         # (fingerprint, message id) of an attempt that may have landed: reused by the same text.
         self._unsettled: tuple[str, ObjectId] | None = None
         self._checking = False  # reading back a write whose outcome is unknown
+        self._late_checks = 0
 
     def compose(self) -> ComposeResult:
         yield Static("loading…", id="reply-header")
@@ -868,9 +873,11 @@ class ReplyScreen(ReplyMacros):
                 self._checking = False
                 self._delivered(outgoing, label)
             elif landed is False:
-                # The id stays with the draft: should the write still land (a server that
-                # stalled holding it), sending the same text again cannot make a second copy.
-                self._not_delivered("checked: the ticket has no copy of it")
+                # Not there: but a server that stalled holding the write (or one that had not
+                # started it when our deadline ran out) may still apply it, so this is no
+                # proof of "not sent". The editor is back, the draft keeps the message id (the
+                # same text sent again cannot make a second copy), and the checks go on.
+                self._not_there_yet(outgoing, pending, label)
             else:
                 self._say(
                     "Unknown: still checking whether it was sent (the database does not "
@@ -879,6 +886,46 @@ class ReplyScreen(ReplyMacros):
                     "warning",
                 )
                 self.set_timer(CHECK_AGAIN_SECONDS, lambda: self._read_back(outgoing, pending))
+
+        self.call_store(check, checked, failed=lambda: checked(None))
+
+    def _not_there_yet(self, outgoing: Outgoing, pending: object, label: str) -> None:
+        self._checking = False
+        self._lock(False)
+        self.save_draft()
+        self._say(
+            f"Not on {label} yet, so probably not sent, but a slow database may still deliver "
+            "it: kept as a draft, still checking. Sending the same text again cannot send it "
+            "twice.",
+            "bold yellow",
+            "warning",
+        )
+        self._late_checks = LATE_CHECKS
+        self.set_timer(LATE_CHECK_SECONDS, lambda: self._late_check(outgoing, pending, label))
+
+    def _late_check(self, outgoing: Outgoing, pending: object, label: str) -> None:
+        """A few more read-backs of a write that was not there: say it if it arrives late."""
+        if self._sent or self._unsettled is None or self._unsettled[1] != outgoing.message_id:
+            return  # sent since, or the agent changed the text: the new attempt speaks
+        store = self.helpdesk.store
+
+        def check() -> bool | None:
+            return store.message_landed(pending) if isinstance(pending, Pending) else None
+
+        def checked(landed: bool | None) -> None:
+            if self._sent or self._unsettled is None:
+                return
+            if landed is True:
+                self._say(f"It arrived after all: your reply is on {label}.", "bold", "information")
+                self._delivered(outgoing, label)
+                if self.is_attached and self in self.app.screen_stack:
+                    self.dismiss()
+                return
+            self._late_checks -= 1
+            if self._late_checks > 0:
+                self.set_timer(
+                    LATE_CHECK_SECONDS, lambda: self._late_check(outgoing, pending, label)
+                )
 
         self.call_store(check, checked, failed=lambda: checked(None))
 

@@ -1,5 +1,7 @@
 """A TCP proxy between the driver and the server that can lose one reply: it forwards a
 command, lets the server apply it, drops the server's answer and closes the client's link.
+Or hold one command back until told (``hold_next``, ``release``): a server that stalled with
+the write in hand and applies it later, with no clock in the test deciding when.
 
 SecantusDB's fail points act before a command runs; this is "applied, then the link dropped",
 the case retryable writes exist for (the driver sends the same write again).
@@ -47,6 +49,9 @@ class DroppingProxy:
         self._listener = socket.create_server(("127.0.0.1", self.port))
         self._lock = threading.Lock()
         self._armed: bytes | None = None
+        self._hold: bytes | None = None
+        self.held = threading.Event()  # a command is being held back
+        self._released = threading.Event()
         self.dropped = 0
         self._sockets: list[socket.socket] = []
         threading.Thread(target=self._accept, daemon=True).start()
@@ -55,8 +60,22 @@ class DroppingProxy:
         with self._lock:
             self._armed = command
 
+    def hold_next(self, needle: bytes) -> None:
+        """The next command whose bytes contain ``needle`` waits here until ``release()``."""
+        with self._lock:
+            self._hold = needle
+            self._released.clear()
+
+    def release(self) -> None:
+        self._released.set()
+
     def close(self) -> None:
+        self._released.set()
         for sock in [self._listener, *self._sockets]:
+            # shutdown first: on Linux a close() does not wake a thread blocked in recv() on
+            # that socket (the driver's, on the other end, would wait for ever).
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
             with suppress(OSError):
                 sock.close()
 
@@ -74,11 +93,20 @@ class DroppingProxy:
 
     def _up(self, client: socket.socket, server: socket.socket, pending: threading.Event) -> None:
         while (message := _read_message(client)) is not None:
+            hold = False
             with self._lock:
                 if self._armed is not None and self._armed in message:
                     self._armed = None
                     pending.set()
-            server.sendall(message)
+                if self._hold is not None and self._hold in message:
+                    self._hold, hold = None, True
+            if hold:
+                self.held.set()
+                self._released.wait(120)
+            try:
+                server.sendall(message)
+            except OSError:
+                break
         with suppress(OSError):
             server.close()
 
