@@ -97,16 +97,23 @@ async def on_all_open(pilot: Pilot[Any]) -> Any:
     return queue
 
 
-async def enter_ticket(pilot: Pilot[Any], number: str) -> Any:
-    """From the queue on screen, enter on the row of ticket ``number``: its ticket screen."""
+async def highlight(pilot: Pilot[Any], number: str) -> Any:
+    """The queue on screen with its cursor on the row of ticket ``number``."""
     from helpdesk_tui.screens.queue import QueueScreen
-    from helpdesk_tui.screens.ticket import TicketScreen
 
     await settle(pilot)
     queue = pilot.app.screen
     assert isinstance(queue, QueueScreen)
     key = next(k for k, t in queue.table.tickets.items() if t.ticket_number == number)
     queue.table.move_cursor(row=queue.table.get_row_index(key), animate=False)
+    return queue
+
+
+async def enter_ticket(pilot: Pilot[Any], number: str) -> Any:
+    """From the queue on screen, enter on the row of ticket ``number``: its ticket screen."""
+    from helpdesk_tui.screens.ticket import TicketScreen
+
+    await highlight(pilot, number)
     await pilot.press("enter")
     await settle(pilot)
     screen = pilot.app.screen
