@@ -19,8 +19,6 @@ The server's log is kept (its path is printed) when the session fails.
 
 from __future__ import annotations
 
-import itertools
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -29,6 +27,7 @@ from typing import Any
 import pytest
 from bson import ObjectId
 from pymongo import MongoClient
+from servers import fresh_database, secantus
 
 from helpdesk_tui.domain.models import Category, NewTicket, Priority
 from helpdesk_tui.store.embedded import EmbeddedServer
@@ -71,10 +70,8 @@ def clock() -> FakeClock:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServer]:
     """One SecantusDB server for the whole test session (in-memory storage)."""
-    log = tmp_path_factory.mktemp("secantus") / "secantusd.log"
-    server = EmbeddedServer(log_path=log).start()
-    yield server
-    server.stop()
+    with secantus(tmp_path_factory, "secantus") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -84,33 +81,26 @@ def client(server: EmbeddedServer) -> Iterator[MongoClient[Any]]:
     client.close()
 
 
-_databases = itertools.count()
-
-
 @pytest.fixture
 def db(client: MongoClient[Any]) -> Iterator[Any]:
     """A fresh database on the session's real server, dropped afterwards."""
-    database = client[f"helpdesk_test_{os.getpid()}_{next(_databases)}"]
-    yield database
-    client.drop_database(database.name)
+    with fresh_database(client, "helpdesk_test") as database:
+        yield database
 
 
 @pytest.fixture(scope="session")
 def standalone_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MongoClient[Any]]:
     """A second server that presents itself as a standalone (no change streams: the app polls)."""
-    log = tmp_path_factory.mktemp("secantus-standalone") / "secantusd.log"
-    server = EmbeddedServer(log_path=log, standalone=True).start()
-    client: MongoClient[Any] = MongoClient(server.uri, tz_aware=True)
-    yield client
-    client.close()
-    server.stop()
+    with secantus(tmp_path_factory, "secantus-standalone", standalone=True) as server:
+        client: MongoClient[Any] = MongoClient(server.uri, tz_aware=True)
+        yield client
+        client.close()
 
 
 @pytest.fixture
 def standalone_db(standalone_client: MongoClient[Any]) -> Iterator[Any]:
-    database = standalone_client[f"helpdesk_test_{os.getpid()}_{next(_databases)}"]
-    yield database
-    standalone_client.drop_database(database.name)
+    with fresh_database(standalone_client, "helpdesk_test") as database:
+        yield database
 
 
 @pytest.fixture

@@ -97,6 +97,30 @@ async def on_all_open(pilot: Pilot[Any]) -> Any:
     return queue
 
 
+async def highlight(pilot: Pilot[Any], number: str) -> Any:
+    """The queue on screen with its cursor on the row of ticket ``number``."""
+    from helpdesk_tui.screens.queue import QueueScreen
+
+    await settle(pilot)
+    queue = pilot.app.screen
+    assert isinstance(queue, QueueScreen)
+    key = next(k for k, t in queue.table.tickets.items() if t.ticket_number == number)
+    queue.table.move_cursor(row=queue.table.get_row_index(key), animate=False)
+    return queue
+
+
+async def enter_ticket(pilot: Pilot[Any], number: str) -> Any:
+    """From the queue on screen, enter on the row of ticket ``number``: its ticket screen."""
+    from helpdesk_tui.screens.ticket import TicketScreen
+
+    await highlight(pilot, number)
+    await pilot.press("enter")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, TicketScreen)
+    return screen
+
+
 def shows(queue: Any, ticket_id: Any) -> bool:
     """Whether the queue screen's table has a row for this ticket."""
     return any(t.id == ticket_id for t in queue.table.tickets.values())

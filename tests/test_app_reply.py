@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from bson import ObjectId
-from pilot import plain, record_notifications, settle, until
+from pilot import enter_ticket, plain, record_notifications, settle, until
 from rich.text import Text
 from textual.binding import Binding
 from textual.pilot import Pilot
@@ -24,7 +24,6 @@ from helpdesk_tui.config import Config, ReplyConfig, UiConfig
 from helpdesk_tui.domain.models import Status
 from helpdesk_tui.drafts import Drafts
 from helpdesk_tui.screens.dialogs import ChoiceDialog, ConfirmDialog
-from helpdesk_tui.screens.queue import QueueScreen
 from helpdesk_tui.screens.reply import ReplyScreen
 from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.store.tickets import StoreSettings, TicketStore
@@ -64,14 +63,7 @@ def spy_writes(store: TicketStore, monkeypatch: pytest.MonkeyPatch) -> list[dict
 
 async def open_ticket(pilot: Pilot[Any]) -> TicketScreen:
     """From the queue (My tickets), enter on TKT-000007."""
-    await settle(pilot)
-    queue = pilot.app.screen
-    assert isinstance(queue, QueueScreen)
-    key = next(k for k, t in queue.table.tickets.items() if t.ticket_number == NUMBER)
-    queue.table.move_cursor(row=queue.table.get_row_index(key), animate=False)
-    await pilot.press("enter")
-    await settle(pilot)
-    screen = pilot.app.screen
+    screen = await enter_ticket(pilot, NUMBER)
     assert isinstance(screen, TicketScreen) and screen.ticket is not None
     return screen
 

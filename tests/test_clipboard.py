@@ -7,7 +7,7 @@ import base64
 import re
 from typing import Any
 
-from pilot import record_notifications, settle
+from pilot import highlight, record_notifications, settle
 from textual.pilot import Pilot
 
 from helpdesk_tui.config import Config, UiConfig
@@ -44,15 +44,6 @@ def copied(written: list[str]) -> list[str]:
     """The texts of the OSC 52 sequences written, decoded."""
     found = OSC52.findall("".join(written))
     return [base64.b64decode(payload).decode("utf-8") for payload in found]
-
-
-async def highlight(pilot: Pilot[Any], number: str) -> QueueScreen:
-    await settle(pilot)
-    queue = pilot.app.screen
-    assert isinstance(queue, QueueScreen)
-    key = next(k for k, t in queue.table.tickets.items() if t.ticket_number == number)
-    queue.table.move_cursor(row=queue.table.get_row_index(key), animate=False)
-    return queue
 
 
 async def choose(pilot: Pilot[Any], label_start: str) -> None:

@@ -6,12 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from bson import ObjectId
-from pilot import record_notifications, settle, until
-from textual.pilot import Pilot
+from pilot import highlight, record_notifications, settle, until
 
 from helpdesk_tui.domain.mentions import handles, resolve, tokens
 from helpdesk_tui.domain.models import Status, User
-from helpdesk_tui.screens.queue import AgentQueueScreen, QueueScreen
+from helpdesk_tui.screens.queue import AgentQueueScreen
 from helpdesk_tui.screens.reply import ReplyScreen
 from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.store.followers import FollowerStore
@@ -35,15 +34,6 @@ def ticket_id(store: TicketStore) -> ObjectId:
 
 def followers_of(store: TicketStore) -> list[ObjectId]:
     return FollowerStore(store.db).followers(ticket_id(store))
-
-
-async def highlight(pilot: Pilot[Any], number: str) -> QueueScreen:
-    await settle(pilot)
-    queue = pilot.app.screen
-    assert isinstance(queue, QueueScreen)
-    key = next(k for k, t in queue.table.tickets.items() if t.ticket_number == number)
-    queue.table.move_cursor(row=queue.table.get_row_index(key), animate=False)
-    return queue
 
 
 # --- who a mention names ------------------------------------------------------------------

@@ -193,49 +193,49 @@ def one_line_exit_2(result: Result) -> str:
     return lines[0]
 
 
-def test_demo_without_its_extra_says_what_to_install(
-    no_launcher: None, isolated: list[Any]
-) -> None:
-    result = CliRunner().invoke(cli.app, ["demo"])
-    assert one_line_exit_2(result) == (
-        "helpdesk-tui: the demo needs its embedded server: pip install 'helpdesk-tui[demo]'"
-    )
-    assert isolated == []
-
-
 def test_with_the_demo_extra_installed_its_launcher_is_found() -> None:
-    # The dev install has it, beside this interpreter: the line above is not shown.
+    # The dev install has it, beside this interpreter: the demo's install line is not shown.
     assert embedded.launcher_path() is not None
     assert embedded.demo_missing() is None
 
 
-def test_serve_without_its_extra_says_what_to_install(
-    no_textual_serve: None, isolated: list[Any]
+@pytest.mark.parametrize(
+    ("missing", "args", "line"),
+    [
+        (
+            ["no_launcher"],
+            ["demo"],
+            "helpdesk-tui: the demo needs its embedded server: pip install 'helpdesk-tui[demo]'",
+        ),
+        (
+            ["no_textual_serve"],
+            ["serve"],
+            "helpdesk-tui: serve needs textual-serve: pip install 'helpdesk-tui[serve]'",
+        ),
+        (
+            ["no_launcher"],
+            ["serve", "--demo"],
+            "helpdesk-tui: serve --demo needs the demo's embedded server: "
+            "pip install 'helpdesk-tui[demo]'",
+        ),
+        (
+            ["no_launcher", "no_textual_serve"],
+            ["serve", "--demo"],
+            "helpdesk-tui: serve --demo needs textual-serve and the demo's embedded server: "
+            "pip install 'helpdesk-tui[serve,demo]'",
+        ),
+    ],
+    ids=["demo", "serve", "serve-demo", "serve-demo-without-either"],
+)
+def test_a_command_without_its_extra_says_in_one_line_what_to_install(
+    request: pytest.FixtureRequest,
+    isolated: list[Any],
+    missing: list[str],
+    args: list[str],
+    line: str,
 ) -> None:
-    result = CliRunner().invoke(cli.app, ["serve"])
-    assert one_line_exit_2(result) == (
-        "helpdesk-tui: serve needs textual-serve: pip install 'helpdesk-tui[serve]'"
-    )
-    assert isolated == []
-
-
-def test_serve_demo_without_the_demo_extra_says_what_to_install(
-    no_launcher: None, isolated: list[Any]
-) -> None:
-    result = CliRunner().invoke(cli.app, ["serve", "--demo"])
-    assert one_line_exit_2(result) == (
-        "helpdesk-tui: serve --demo needs the demo's embedded server: "
-        "pip install 'helpdesk-tui[demo]'"
-    )
-    assert isolated == []
-
-
-def test_serve_demo_without_either_extra_names_both(
-    no_launcher: None, no_textual_serve: None, isolated: list[Any]
-) -> None:
-    result = CliRunner().invoke(cli.app, ["serve", "--demo"])
-    assert one_line_exit_2(result) == (
-        "helpdesk-tui: serve --demo needs textual-serve and the demo's embedded server: "
-        "pip install 'helpdesk-tui[serve,demo]'"
-    )
+    for fixture in missing:  # no_launcher, no_textual_serve: the extras not installed
+        request.getfixturevalue(fixture)
+    result = CliRunner().invoke(cli.app, args)
+    assert one_line_exit_2(result) == line
     assert isolated == []

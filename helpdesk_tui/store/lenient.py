@@ -42,32 +42,32 @@ COUNT_MS = 15_000
 MAX_TIME_EXPIRED = 50
 
 
+# The ``$type`` alias of what pymongo decodes a BSON value to, tried in this order: bool and
+# Int64 (pymongo's int64; an int32 comes as int) are ints too, so they come first; a plain int
+# is told apart by its range (``bson_type``).
+_ALIASES: tuple[tuple[type | tuple[type, ...], str], ...] = (
+    (bool, "bool"),
+    (Int64, "long"),
+    (float, "double"),
+    (str, "string"),
+    (datetime, "date"),
+    (ObjectId, "objectId"),
+    ((list, tuple), "array"),
+    (Mapping, "object"),
+    (bytes, "binData"),
+    (Decimal128, "decimal"),
+)
+
+
 def bson_type(value: Any) -> str:
     """The ``$type`` alias MongoDB gives a value as pymongo decodes it."""
     if value is None:
         return "null"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, Int64):  # pymongo decodes an int64 as Int64, an int32 as int
-        return "long"
+    for kind, alias in _ALIASES:
+        if isinstance(value, kind):
+            return alias
     if isinstance(value, int):
         return "int" if -(2**31) <= value < 2**31 else "long"
-    if isinstance(value, float):
-        return "double"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, datetime):
-        return "date"
-    if isinstance(value, ObjectId):
-        return "objectId"
-    if isinstance(value, list | tuple):
-        return "array"
-    if isinstance(value, Mapping):
-        return "object"
-    if isinstance(value, bytes):
-        return "binData"
-    if isinstance(value, Decimal128):
-        return "decimal"
     return type(value).__name__.lower()  # never one of ours (Timestamp, Regex, ...)
 
 

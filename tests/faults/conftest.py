@@ -9,14 +9,13 @@ admin client always gets through to turn it off. ``fail_point`` turns it off in 
 
 from __future__ import annotations
 
-import itertools
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from pymongo import MongoClient
+from servers import fresh_database, secantus
 
 from helpdesk_tui.store.embedded import EmbeddedServer
 
@@ -25,10 +24,8 @@ APP_NAME = "helpdesk-faults"
 
 @pytest.fixture(scope="session")
 def fault_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServer]:
-    log = tmp_path_factory.mktemp("secantus-faults") / "secantusd.log"
-    server = EmbeddedServer(log_path=log, test_commands=True).start()
-    yield server
-    server.stop()
+    with secantus(tmp_path_factory, "secantus-faults", test_commands=True) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -47,15 +44,11 @@ def admin_client(fault_server: EmbeddedServer) -> Iterator[MongoClient[Any]]:
     client.close()
 
 
-_databases = itertools.count()
-
-
 @pytest.fixture
 def db(fault_client: MongoClient[Any]) -> Iterator[Any]:
     """A fresh database on the fault server (overrides the root conftest's ``db`` here)."""
-    database = fault_client[f"helpdesk_faults_{os.getpid()}_{next(_databases)}"]
-    yield database
-    fault_client.drop_database(database.name)
+    with fresh_database(fault_client, "helpdesk_faults") as database:
+        yield database
 
 
 @pytest.fixture

@@ -11,11 +11,10 @@ import pytest
 from typer.testing import CliRunner, Result
 
 import helpdesk_tui.cli as cli
-from helpdesk_tui.domain.models import Category, NewTicket, Priority, Ticket
+from faults.helpers import cli_as_ann, create
+from helpdesk_tui.domain.models import Ticket
 from helpdesk_tui.store.outcome import Bounds
 from helpdesk_tui.store.tickets import TicketStore
-
-AGENT = "ann@helpdesk.test"
 
 
 @pytest.fixture
@@ -23,24 +22,8 @@ def ticket(
     store: TicketStore, people: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> Iterator[Ticket]:
     """A ticket of Ann's; the CLI runs as Ann on this store."""
-    config = tmp_path / "config.toml"
-    config.write_text(f'[agent]\nemail = "{AGENT}"\n', encoding="utf-8")
-    config.chmod(0o600)
-    for name in ("HELPDESK_TUI_MONGO_URI", "MONGODB_URI", "HELPDESK_TUI_DB", "HELPDESK_TUI_AGENT"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HELPDESK_TUI_CONFIG", str(config))
-    monkeypatch.setattr(cli, "connect", lambda _config: store)
-    created = store.create_ticket(
-        NewTicket(
-            subject="Parcel never arrived",
-            description="Ordered two weeks ago.",
-            user=people.customer,
-            category=Category.SHIPPING,
-            priority=Priority.HIGH,
-        ),
-        actor=people.customer,
-    )
-    yield created
+    cli_as_ann(store, monkeypatch, tmp_path)
+    yield create(store, people)
 
 
 def reply(ticket: Ticket) -> Result:

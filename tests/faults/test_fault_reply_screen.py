@@ -13,27 +13,14 @@ from bson import ObjectId
 from pilot import record_notifications, settle, until
 from textual.widgets import Static
 
-from helpdesk_tui.config import Config, UiConfig
-from helpdesk_tui.domain.models import Category, NewTicket, Priority
+from faults.helpers import AGENT, PARKED, create, open_reply
 from helpdesk_tui.screens.reply import ReplyScreen
 from helpdesk_tui.store.outcome import Bounds
 from helpdesk_tui.store.tickets import TicketStore
 
-AGENT = "ann@helpdesk.test"
-PARKED = Config(ui=UiConfig(poll_interval_seconds=3600))
-
 
 def mine(store: TicketStore, people: Any) -> ObjectId:
-    ticket = store.create_ticket(
-        NewTicket(
-            subject="Parcel never arrived",
-            description="Ordered two weeks ago.",
-            user=people.customer,
-            category=Category.SHIPPING,
-            priority=Priority.HIGH,
-        ),
-        actor=people.customer,
-    )
+    ticket = create(store, people)
     assert ticket.id is not None
     store.take(ticket.id, people.agent)
     return ticket.id
@@ -41,17 +28,6 @@ def mine(store: TicketStore, people: Any) -> ObjectId:
 
 def context_line(screen: ReplyScreen) -> str:
     return str(screen.query_one("#reply-context", Static).render())
-
-
-async def open_reply(pilot: Any, ticket_id: ObjectId, text: str) -> ReplyScreen:
-    await settle(pilot)
-    # With its row, as the queue opens it: the draft is filed by the ticket's number from the start.
-    screen = ReplyScreen(ticket_id, ticket=pilot.app.store.get_ticket(ticket_id))
-    await pilot.app.push_screen(screen)
-    await settle(pilot)
-    screen.editor.text = text
-    await settle(pilot)
-    return screen
 
 
 async def test_a_reply_the_server_refuses_before_writing_says_not_sent_and_keeps_the_draft(

@@ -21,8 +21,8 @@ from bson import ObjectId
 from pymongo import MongoClient
 
 from faults.dropping_proxy import DroppingProxy
+from faults.helpers import create
 from helpdesk_tui.domain.errors import NotSent, OutcomeUnknown
-from helpdesk_tui.domain.models import Category, NewTicket, Priority
 from helpdesk_tui.store.embedded import free_port
 from helpdesk_tui.store.outcome import Bounds, Pending
 from helpdesk_tui.store.tickets import StoreSettings, TicketStore
@@ -30,16 +30,7 @@ from helpdesk_tui.store.tickets import StoreSettings, TicketStore
 
 @pytest.fixture
 def ticket_id(store: TicketStore, people: Any) -> ObjectId:
-    ticket = store.create_ticket(
-        NewTicket(
-            subject="Parcel never arrived",
-            description="Ordered two weeks ago.",
-            user=people.customer,
-            category=Category.SHIPPING,
-            priority=Priority.HIGH,
-        ),
-        actor=people.customer,
-    )
+    ticket = create(store, people)
     assert ticket.id is not None
     return ticket.id
 

@@ -14,32 +14,14 @@ from pilot import record_notifications, settle
 from typer.testing import CliRunner, Result
 
 import helpdesk_tui.cli as cli
-from helpdesk_tui.config import Config, UiConfig
+from faults import helpers
+from faults.helpers import AGENT, PARKED, create, open_reply
 from helpdesk_tui.domain.errors import ConflictError, MergedAway
-from helpdesk_tui.domain.models import Category, NewTicket, Priority, Ticket
+from helpdesk_tui.domain.models import Ticket
 from helpdesk_tui.drafts import MAX_DRAFT_BYTES, Draft, Drafts
 from helpdesk_tui.screens.dialogs import ConfirmDialog
-from helpdesk_tui.screens.reply import ReplyScreen
 from helpdesk_tui.store.merge import Merger
 from helpdesk_tui.store.tickets import TicketStore
-
-AGENT = "ann@helpdesk.test"
-PARKED = Config(ui=UiConfig(poll_interval_seconds=3600))
-
-
-def create(store: TicketStore, people: Any, subject: str = "Parcel never arrived") -> Ticket:
-    ticket = store.create_ticket(
-        NewTicket(
-            subject=subject,
-            description="Ordered two weeks ago.",
-            user=people.customer,
-            category=Category.SHIPPING,
-            priority=Priority.HIGH,
-        ),
-        actor=people.customer,
-    )
-    assert ticket.id is not None
-    return ticket
 
 
 @pytest.fixture
@@ -74,13 +56,7 @@ def test_a_reply_to_a_merged_away_ticket_is_refused_naming_the_target_and_writes
 def cli_as_ann(
     store: TicketStore, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> Iterator[None]:
-    config = tmp_path / "config.toml"
-    config.write_text(f'[agent]\nemail = "{AGENT}"\n', encoding="utf-8")
-    config.chmod(0o600)
-    for name in ("HELPDESK_TUI_MONGO_URI", "MONGODB_URI", "HELPDESK_TUI_DB", "HELPDESK_TUI_AGENT"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HELPDESK_TUI_CONFIG", str(config))
-    monkeypatch.setattr(cli, "connect", lambda _config: store)
+    helpers.cli_as_ann(store, monkeypatch, tmp_path)
     yield
 
 
@@ -116,12 +92,7 @@ async def test_the_app_refuses_a_reply_on_a_ticket_merged_meanwhile_and_moves_th
     app = make_app(store, AGENT, config=PARKED)
     said = record_notifications(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        screen = ReplyScreen(source.id, ticket=source)
-        await app.push_screen(screen)
-        await settle(pilot)
-        screen.editor.text = "It left the depot today"
-        await settle(pilot)
+        screen = await open_reply(pilot, source.id, "It left the depot today", ticket=source)
         Merger(store).merge(target.id, [source.id], actor=people.supervisor)
 
         await pilot.press("ctrl+s")
@@ -213,10 +184,7 @@ async def test_an_over_limit_draft_survives_closing_the_empty_editor_with_ctrl_g
     content = path.read_bytes()
     said = record_notifications(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        screen = ReplyScreen(ticket.id, ticket=ticket)
-        await app.push_screen(screen)
-        await settle(pilot)
+        screen = await open_reply(pilot, ticket.id, ticket=ticket)
         assert any(f"stays in {path}" in m for _, _, m in said), said
         await pilot.press("ctrl+g")
         await settle(pilot)

@@ -25,6 +25,7 @@ from conftest import FakeClock
 from pilot import plain, record_notifications, settle, until
 from ptyrun import Terminal, clean_env, helpdesk_tui
 from pymongo import MongoClient, monitoring
+from servers import secantus
 from textual.widgets import Static
 
 from helpdesk_tui.demo import seed
@@ -216,10 +217,8 @@ class DroppedGetMores(monitoring.CommandListener):
 @pytest.fixture(scope="module")
 def faulty_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServer]:
     """A server that takes fail points (``--enable-test-commands``), for this module only."""
-    log = tmp_path_factory.mktemp("failpoints") / "secantusd.log"
-    server = EmbeddedServer(log_path=log, test_commands=True).start()
-    yield server
-    server.stop()
+    with secantus(tmp_path_factory, "failpoints", test_commands=True) as server:
+        yield server
 
 
 def test_the_stream_resumes_after_its_connection_is_closed_without_missing_an_event(

@@ -11,12 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from hostile_world import ALL, ATTACKS
-from pilot import settle
+from pilot import enter_ticket, settle
 from textual.pilot import Pilot
 
-from helpdesk_tui.screens.queue import QueueScreen
 from helpdesk_tui.screens.reply import ReplyScreen
-from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.store.tickets import TicketStore
 
 NUMBER = "TKT-000007"  # Ana's in-progress ticket in the demo data (as tests/test_app_reply.py)
@@ -77,14 +75,7 @@ def hostile_config(
 
 async def open_reply(pilot: Pilot[Any]) -> ReplyScreen:
     """From the queue (My tickets): enter on TKT-000007, then ``r``."""
-    await settle(pilot)
-    queue = pilot.app.screen
-    assert isinstance(queue, QueueScreen)
-    key = next(k for k, t in queue.table.tickets.items() if t.ticket_number == NUMBER)
-    queue.table.move_cursor(row=queue.table.get_row_index(key), animate=False)
-    await pilot.press("enter")
-    await settle(pilot)
-    assert isinstance(pilot.app.screen, TicketScreen)
+    await enter_ticket(pilot, NUMBER)
     await pilot.press("r")
     await settle(pilot)
     reply = pilot.app.screen

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from hostile_world import ATTACKS
-from pilot import record_notifications, settle
+from pilot import enter_ticket, record_notifications, settle
 from screen_text import screen_text
 from textual.command import CommandPalette
 from textual.keys import Keys, _character_to_key
@@ -30,7 +30,6 @@ from helpdesk_tui.keymap import _bindings, _scopes
 from helpdesk_tui.screens.dialogs import ChoiceDialog
 from helpdesk_tui.screens.help import HelpScreen
 from helpdesk_tui.screens.reply import ReplyScreen
-from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.store.tickets import TicketStore
 
 from .hostile_input import RAW, hostile_config, messages_of, open_reply, toml
@@ -177,17 +176,9 @@ async def open_reply_with(pilot: Any, key: str) -> ReplyScreen:
     """``open_reply`` with the reply moved to ``key``: the ticket screen's hint names it."""
     if key == "r":
         return await open_reply(pilot)
-    from helpdesk_tui.screens.queue import QueueScreen
-
     from .hostile_input import NUMBER
 
-    queue = pilot.app.screen
-    assert isinstance(queue, QueueScreen)
-    row = next(k for k, t in queue.table.tickets.items() if t.ticket_number == NUMBER)
-    queue.table.move_cursor(row=queue.table.get_row_index(row), animate=False)
-    await pilot.press("enter")
-    await settle(pilot)
-    assert isinstance(pilot.app.screen, TicketScreen)
+    await enter_ticket(pilot, NUMBER)
     assert f"· {key} reply ·" in screen_text(pilot.app)
     assert not RAW.search(screen_text(pilot.app))
     await pilot.press(key)

@@ -47,6 +47,14 @@ def on_screen(conversation: Conversation) -> list[str]:
     ]
 
 
+async def open_conversation(pilot: Any, ticket: Any) -> Conversation:
+    """The ticket's screen pushed over the queue: its conversation."""
+    await settle(pilot)
+    await pilot.app.push_screen(TicketScreen(ticket.id))
+    await settle(pilot)
+    return pilot.app.screen.query_one(Conversation)
+
+
 async def test_a_5000_message_ticket_opens_at_its_newest_message_drawing_only_what_shows(
     store: TicketStore, people: People, clock: FakeClock, make_app: Any, monkeypatch: Any
 ) -> None:
@@ -61,10 +69,7 @@ async def test_a_5000_message_ticket_opens_at_its_newest_message_drawing_only_wh
     monkeypatch.setattr(MessageLog, "_build_line", counted)
     app = make_app(store, "ann@helpdesk.test", config=QUIET)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await app.push_screen(TicketScreen(ticket.id))
-        await settle(pilot)
-        conversation = app.screen.query_one(Conversation)
+        conversation = await open_conversation(pilot, ticket)
         assert len(conversation.messages) == MESSAGES + 1  # and the description, first
         times = [m.message.created_at for m in conversation.messages]
         assert times == sorted(times)
@@ -84,10 +89,7 @@ async def test_keys_scroll_the_big_conversation_by_line_page_and_to_either_end(
     ticket = big_ticket(store, people, clock, 500)
     app = make_app(store, "ann@helpdesk.test", config=QUIET)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await app.push_screen(TicketScreen(ticket.id))
-        await settle(pilot)
-        conversation = app.screen.query_one(Conversation)
+        conversation = await open_conversation(pilot, ticket)
         end = conversation.scroll_y
         assert end == conversation.max_scroll_y > 0
 
@@ -125,10 +127,7 @@ async def test_a_narrower_terminal_wraps_the_messages_again_and_keeps_the_newest
     ticket = big_ticket(store, people, clock, 60)
     app = make_app(store, "ann@helpdesk.test", config=QUIET)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await app.push_screen(TicketScreen(ticket.id))
-        await settle(pilot)
-        conversation = app.screen.query_one(Conversation)
+        conversation = await open_conversation(pilot, ticket)
         wide = conversation.line_count
         await pilot.resize_terminal(60, 24)
         await settle(pilot)
