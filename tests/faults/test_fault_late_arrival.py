@@ -15,7 +15,8 @@ from pymongo import MongoClient
 from typer.testing import CliRunner
 
 from faults.dropping_proxy import DroppingProxy
-from faults.test_fault_reply_screen import AGENT, PARKED, mine, open_reply
+from faults.helpers import AGENT, PARKED, open_reply
+from faults.test_fault_reply_screen import mine
 from helpdesk_tui import cli
 from helpdesk_tui.screens import reply as reply_screen
 from helpdesk_tui.store.outcome import Bounds
