@@ -14,7 +14,7 @@ from textual.widgets import Static
 
 from helpdesk_tui.domain.context import CustomerContext
 from helpdesk_tui.domain.models import Ticket, User
-from helpdesk_tui.messages import ClockTick, TicketsChanged
+from helpdesk_tui.messages import ClockTick, FeedStateChanged, TicketsChanged
 from helpdesk_tui.screens.actions import TicketActions
 from helpdesk_tui.screens.merge_actions import start_merge
 from helpdesk_tui.screens.reply import ReplyScreen
@@ -25,6 +25,7 @@ from helpdesk_tui.store.opened import ticket_and_history
 from helpdesk_tui.store.presence import HEARTBEAT_SECONDS, Presence
 from helpdesk_tui.widgets.conversation import (
     Conversation,
+    NotReadYet,
     TicketHeader,
     full_text,
 )
@@ -97,7 +98,8 @@ class TicketScreen(TicketActions):
         self.viewing_ticket = ticket_id
         self.ticket: Ticket | None = summary
         self.loaded = False
-        self.users: dict[ObjectId, User] = {}
+        self.users: dict[ObjectId, User] = NotReadYet()
+        self._load_failed = False  # read again when the feed is live again
         self.order: dict[str, Any] | None = None
         self.presence_text = ""
         self.context: CustomerContext | None = None
@@ -172,9 +174,20 @@ class TicketScreen(TicketActions):
             origins = Merger(store).origins(ticket_id) if merged else {}
             return Opened(ticket, store.users_by_ids(people), order, store.now(), events, origins)
 
-        self.call_store(fetch, self._loaded, group="load", exclusive=True)
+        self.call_store(fetch, self._loaded, group="load", exclusive=True, failed=self._not_loaded)
+
+    def _not_loaded(self) -> None:
+        self._load_failed = True  # said by the app's one error path; tried again when live
+
+    def on_feed_state_changed(self, message: FeedStateChanged) -> None:
+        """Back from a stall or a lost link: a load that failed meanwhile is tried again (the
+        ticket may not change, so no change event would ever bring it)."""
+        if self._load_failed and self.helpdesk.feed_live:
+            self._load_failed = False
+            self.load()
 
     async def _loaded(self, result: Opened) -> None:
+        self._load_failed = False
         self.ticket, self.users, self.order, now = (
             result.ticket,
             result.users,

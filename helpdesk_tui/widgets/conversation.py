@@ -26,11 +26,18 @@ from helpdesk_tui.widgets.sla_badge import badge, clock_text
 from helpdesk_tui.widgets.ticket_table import ago
 
 
+class NotReadYet(dict[ObjectId, User]):
+    """The people of a ticket before they were read (or while their read failed): a name not
+    in it is "…", never "unknown user" (who may be the agent herself)."""
+
+
 def _name(users: Mapping[ObjectId, User], user_id: ObjectId | None, missing: str) -> str:
     if user_id is None:
         return missing
     user = users.get(user_id)
-    return user.display if user else f"unknown user …{str(user_id)[-6:]}"
+    if user:
+        return user.display
+    return "…" if isinstance(users, NotReadYet) else f"unknown user …{str(user_id)[-6:]}"
 
 
 def _when(at: datetime | None, now: datetime) -> str:
