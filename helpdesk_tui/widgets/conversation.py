@@ -93,17 +93,23 @@ class TicketHeader(Static):
         if ticket.order is not None:
             number = (order or {}).get("orderNumber")
             order_text = one_line(str(number), 40) if number else f"…{str(ticket.order)[-8:]}"
+        assignee = one_line(_name(users, ticket.assigned_to, "unassigned"), 60)
         fields = [
-            ("Status", ticket.status.label),
-            ("Priority", ticket.priority.value),
-            ("Category", ticket.category.value),
-            ("Assignee", one_line(_name(users, ticket.assigned_to, "unassigned"), 60)),
-            ("Customer", customer_text(ticket, users, HEADER_CHARS)),
-            ("Order", order_text),
-            ("Tags", one_line(", ".join(ticket.tags), HEADER_CHARS) or "—"),
-            ("Created", _when(ticket.created_at, now)),
+            ("Status", ticket.status.label, "status"),
+            ("Priority", ticket.priority.value, "priority"),
+            ("Category", ticket.category.value, "category"),
+            ("Assignee", assignee, "assignedTo"),
+            ("Customer", customer_text(ticket, users, HEADER_CHARS), "user"),
+            ("Order", order_text, "order"),
+            ("Tags", one_line(", ".join(ticket.tags), HEADER_CHARS) or "—", "tags"),
+            ("Created", _when(ticket.created_at, now), "createdAt"),
         ]
-        cells = [_cell(label, value) for label, value in fields]
+        # A stored value the model could not read shows as such, never as its safe default
+        # (status "escalated" is not "open"); the ⚠ lines below say what was stored.
+        cells = [
+            _cell(label, "⚠ unreadable" if ticket.problem_with(key) else value)
+            for label, value, key in fields
+        ]
         for left, right in zip(cells[::2], cells[1::2], strict=True):
             grid.add_row(left, right)
         grid.add_row(

@@ -58,3 +58,25 @@ async def test_a_failed_read_of_the_people_shows_no_unknown_user_and_is_read_aga
         screen.post_message(FeedStateChanged("live"))
         assert await until(pilot, lambda: "Assignee: Ann Agent" in header_text(screen))
         assert "unknown user" not in header_text(screen)
+
+
+async def test_a_stored_value_the_app_cannot_read_is_shown_unreadable_not_its_default(
+    store: TicketStore, db: Any, people: People, make_app: Any
+) -> None:
+    """Fault walk #35: another program stored status "escalated", priority 5 and tags "vip";
+    the header said "Status: open", "Priority: medium", "Tags: —" with no ⚠ for them."""
+    ticket = store.create_ticket(new_ticket(people), actor=people.customer)
+    assert ticket.id is not None
+    db.tickets.update_one(
+        {"_id": ticket.id}, {"$set": {"status": "escalated", "priority": 5, "tags": "vip"}}
+    )
+    app = make_app(store, "ann@helpdesk.test", config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = TicketScreen(ticket.id)
+        await app.push_screen(screen)
+        await settle(pilot)
+        text = header_text(screen)
+        for field in ("Status", "Priority", "Tags"):
+            assert f"{field}: ⚠ unreadable" in text, text
+        assert "Status: open" not in text and "Priority: medium" not in text
