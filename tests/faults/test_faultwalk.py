@@ -3,6 +3,10 @@ not answer must be true.
 
 * A write refused with BadValue (code 2) is not blamed on the ticket's shape unless the field
   really is not a list: the server may refuse for reasons of its own.
+* A server that does not answer (stalled, down, the link dropped) refused nothing: the error
+  says "no answer" in the words the reply's outcome uses, never pymongo's "operation
+  cancelled" under "The database refused".
+* A search that failed no longer says "searching…".
 """
 
 from __future__ import annotations
@@ -11,10 +15,17 @@ from typing import Any
 
 import pytest
 from bson import ObjectId
+from pilot import plain, record_notifications, settle, until
+from textual.widgets import Static
 
-from helpdesk_tui.domain.errors import InvalidRequest, NotSent
+from helpdesk_tui.config import Config, UiConfig
+from helpdesk_tui.domain.errors import InvalidRequest, NotSent, StoreUnreachable
 from helpdesk_tui.domain.models import Category, NewTicket, Priority
+from helpdesk_tui.screens.search import SearchScreen
 from helpdesk_tui.store.tickets import TicketStore
+
+AGENT = "ann@helpdesk.test"
+PARKED = Config(ui=UiConfig(poll_interval_seconds=3600))
 
 
 @pytest.fixture
@@ -59,3 +70,33 @@ def test_a_reply_on_a_ticket_whose_messages_are_not_a_list_still_says_so(
     db.tickets.update_one({"_id": ticket_id}, {"$set": {"messages": "hello"}})
     with pytest.raises(InvalidRequest, match="messages is not a list"):
         store.add_message(ticket_id, sender=people.agent, content="On its way")
+
+
+def test_a_read_the_server_does_not_answer_is_said_as_no_answer_not_as_a_refusal(
+    store: TicketStore, ticket_id: ObjectId, fail_point: Any
+) -> None:
+    with (
+        fail_point("alwaysOn", ["find"], closeConnection=True),
+        pytest.raises(StoreUnreachable) as seen,
+    ):
+        store.get_ticket(ticket_id)
+    assert str(seen.value) == "the connection to the database failed"
+
+
+async def test_a_search_the_server_does_not_answer_says_so_and_stops_saying_searching(
+    store: TicketStore, ticket_id: ObjectId, make_app: Any, fail_point: Any
+) -> None:
+    app = make_app(store, AGENT, config=PARKED)
+    said = record_notifications(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        with fail_point("alwaysOn", ["find", "aggregate"], closeConnection=True):
+            await pilot.press("slash", *"parcel", "enter")
+            assert await until(pilot, lambda: any(s == "error" for s, _, _ in said))
+            await settle(pilot)
+        search = app.screen
+        assert isinstance(search, SearchScreen)
+        errors = [(title, text) for severity, title, text in said if severity == "error"]
+        assert errors[0] == ("No answer from the database", "the connection to the database failed")
+        line = plain(search.query_one("#search-info", Static))
+        assert line == "“parcel” was not searched; enter tries again."
