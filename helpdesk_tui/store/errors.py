@@ -14,7 +14,12 @@ from pymongo.errors import (
     ServerSelectionTimeoutError,
 )
 
-from helpdesk_tui.domain.errors import InvalidRequest, StoreUnavailable, StoreUnreachable
+from helpdesk_tui.domain.errors import (
+    InvalidRequest,
+    OutcomeUnknown,
+    StoreUnavailable,
+    StoreUnreachable,
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -32,6 +37,19 @@ def first_line(error: Exception) -> str:
 def no_answer(error: PyMongoError) -> bool:
     """The server did not answer (down, stalled, the link dropped): it refused nothing."""
     return isinstance(error, ConnectionFailure) or bool(error.timeout)
+
+
+def unanswered(error: BaseException) -> bool:
+    """Whether a store error (ours, raised from the driver's) means the server did not answer
+    (not that it refused): the next write would wait as long for nothing."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, StoreUnreachable | OutcomeUnknown):
+            return True
+        if isinstance(seen, PyMongoError):
+            return no_answer(seen)
+        seen = seen.__cause__
+    return False
 
 
 def why(error: PyMongoError) -> str:

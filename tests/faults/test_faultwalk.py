@@ -7,6 +7,7 @@ not answer must be true.
   says "no answer" in the words the reply's outcome uses, never pymongo's "operation
   cancelled" under "The database refused".
 * A search that failed no longer says "searching…".
+* A bulk change stops at the first ticket the database did not answer for, and says so.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from pilot import plain, record_notifications, settle, until
 from textual.widgets import Static
 
 from helpdesk_tui.config import Config, UiConfig
+from helpdesk_tui.demo.seed import SUPERVISOR
 from helpdesk_tui.domain.errors import InvalidRequest, NotSent, StoreUnreachable
-from helpdesk_tui.domain.models import Category, NewTicket, Priority
+from helpdesk_tui.domain.models import Category, NewTicket, Priority, Status
 from helpdesk_tui.screens.search import SearchScreen
 from helpdesk_tui.store.tickets import TicketStore
 
@@ -100,3 +102,33 @@ async def test_a_search_the_server_does_not_answer_says_so_and_stops_saying_sear
         assert errors[0] == ("No answer from the database", "the connection to the database failed")
         line = plain(search.query_one("#search-info", Static))
         assert line == "“parcel” was not searched; enter tries again."
+
+
+async def test_a_bulk_change_the_database_does_not_answer_stops_at_the_first_ticket(
+    demo_store: TicketStore, make_app: Any, db: Any, fail_point: Any
+) -> None:
+    """Each write waits its whole bound for an answer: tried one after another through a stall,
+    three tickets kept the agent waiting three bounds before a word. After the first no-answer
+    the rest are not tried, and the report says so."""
+    app = make_app(demo_store, SUPERVISOR[1], config=PARKED)
+    said = record_notifications(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("2", "space", "space", "space")
+        await settle(pilot)
+        table = app.screen.table
+        picked = [table.tickets[k] for k in table.tickets if k in table.selected]
+        assert [t.status for t in picked] == [Status.OPEN] * 3
+        await pilot.press("s", *["down"] * list(Status).index(Status.IN_PROGRESS))
+        await settle(pilot)
+        with fail_point("alwaysOn", ["findAndModify"], closeConnection=True):
+            await pilot.press("enter")
+            assert await until(pilot, lambda: any("of 3 done" in t for _, _, t in said), seconds=60)
+        await settle(pilot)
+    report = next(text for _, _, text in said if "of 3 done" in text)
+    assert "0 of 3 done" in report
+    first, *rest = picked
+    assert f"{first.label}: no answer from the database" in report
+    for ticket in rest:
+        assert f"{ticket.label}: not tried (no answer from the database)" in report
+        assert db.tickets.find_one({"_id": ticket.id})["status"] == "open"
