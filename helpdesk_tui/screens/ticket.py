@@ -14,7 +14,7 @@ from textual.widgets import Static
 
 from helpdesk_tui.domain.context import CustomerContext
 from helpdesk_tui.domain.models import Ticket, User
-from helpdesk_tui.messages import ClockTick, TicketsChanged
+from helpdesk_tui.messages import ClockTick, FeedStateChanged, TicketsChanged
 from helpdesk_tui.screens.actions import TicketActions
 from helpdesk_tui.screens.merge_actions import start_merge
 from helpdesk_tui.screens.reply import ReplyScreen
@@ -151,6 +151,12 @@ class TicketScreen(TicketActions):
     def on_clock_tick(self, message: ClockTick) -> None:
         self.tick(message.now)
 
+    def on_feed_state_changed(self, message: FeedStateChanged) -> None:
+        """The database answers again: a first load that failed meanwhile is tried again (the
+        header would else keep what the queue row knew, without the people)."""
+        if not self.loaded and self.helpdesk.feed_live:
+            self.load()
+
     def load(self) -> None:
         """One indexed query for the ticket, one batched query for the people in it."""
         store = self.helpdesk.store
@@ -211,6 +217,7 @@ class TicketScreen(TicketActions):
             self.helpdesk.store.settings.sla,
             order=self.order,
             presence=self.presence_text,
+            people_loaded=self.loaded,
         )
 
     def tick(self, now: datetime) -> None:

@@ -68,7 +68,10 @@ class TicketHeader(Static):
         *,
         order: Mapping[str, Any] | None = None,
         presence: str = "",
+        people_loaded: bool = True,
     ) -> None:
+        """``people_loaded``: False while the people are still being read (or the read failed):
+        a name not in ``users`` is then "…", not an "unknown user" that exists."""
         sla = evaluate(ticket, now, policy)
         # The fixed fields first, the subject gets the room that is left (cut with an ellipsis).
         title = Text.assemble(
@@ -92,6 +95,12 @@ class TicketHeader(Static):
             ("Category", ticket.category.value),
             ("Assignee", one_line(_name(users, ticket.assigned_to, "unassigned"), 60)),
             ("Customer", customer_text(ticket, users, HEADER_CHARS)),
+        ]
+        if not people_loaded:  # not read yet: a name we lack is not "unknown"
+            for at, person in ((3, ticket.assigned_to), (4, ticket.user)):
+                if person is not None and person not in users:
+                    fields[at] = (fields[at][0], "…")
+        fields += [
             ("Order", order_text),
             ("Tags", one_line(", ".join(ticket.tags), HEADER_CHARS) or "—"),
             ("Created", _when(ticket.created_at, now)),

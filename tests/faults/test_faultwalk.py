@@ -8,6 +8,8 @@ not answer must be true.
   cancelled" under "The database refused".
 * A search that failed no longer says "searching…".
 * A bulk change stops at the first ticket the database did not answer for, and says so.
+* A ticket opened during a stall does not call its people "unknown user", and loads once the
+  database answers again.
 """
 
 from __future__ import annotations
@@ -23,8 +25,11 @@ from helpdesk_tui.config import Config, UiConfig
 from helpdesk_tui.demo.seed import SUPERVISOR
 from helpdesk_tui.domain.errors import InvalidRequest, NotSent, StoreUnreachable
 from helpdesk_tui.domain.models import Category, NewTicket, Priority, Status
+from helpdesk_tui.messages import FeedStateChanged
 from helpdesk_tui.screens.search import SearchScreen
+from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.store.tickets import TicketStore
+from helpdesk_tui.widgets.conversation import TicketHeader
 
 AGENT = "ann@helpdesk.test"
 PARKED = Config(ui=UiConfig(poll_interval_seconds=3600))
@@ -132,3 +137,30 @@ async def test_a_bulk_change_the_database_does_not_answer_stops_at_the_first_tic
     for ticket in rest:
         assert f"{ticket.label}: not tried (no answer from the database)" in report
         assert db.tickets.find_one({"_id": ticket.id})["status"] == "open"
+
+
+async def test_a_ticket_opened_while_the_database_does_not_answer_names_nobody_unknown(
+    store: TicketStore, ticket_id: ObjectId, people: Any, db: Any, make_app: Any, fail_point: Any
+) -> None:
+    """The header is painted from the queue's row before the people are read: a name not read
+    yet is "…", not "unknown user" (the assignee is the agent at the keyboard). Once the
+    database answers again (the feed says so), the failed load is tried again."""
+    store.take(ticket_id, people.agent)
+    row = store.get_ticket(ticket_id)
+    agent = db.users.find_one({"_id": people.agent})["name"]  # not through the store's cache
+    app = make_app(store, AGENT, config=PARKED)
+    said = record_notifications(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        with fail_point("alwaysOn", ["find", "aggregate"], closeConnection=True):
+            screen = TicketScreen(ticket_id, row)
+            await app.push_screen(screen)
+            assert await until(pilot, lambda: any(s == "error" for s, _, _ in said), seconds=60)
+            await settle(pilot)
+            header = plain(screen.query_one(TicketHeader))
+            assert "unknown user" not in header
+            assert "Assignee: …" in header
+        screen.post_message(FeedStateChanged(app.feed_mode))  # what check_feed sends on recovery
+        assert await until(
+            pilot, lambda: f"Assignee: {agent}" in plain(screen.query_one(TicketHeader))
+        )
