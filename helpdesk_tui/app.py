@@ -34,6 +34,7 @@ from helpdesk_tui.domain.errors import (
     HelpdeskError,
     PermissionDenied,
     StoreUnavailable,
+    StoreUnreachable,
 )
 from helpdesk_tui.domain.mentions import handles
 from helpdesk_tui.domain.models import Ticket
@@ -595,6 +596,7 @@ class HelpdeskApp(StoreCalls, App[None]):
             ConflictError: "Someone else got there first",
             PermissionDenied: "Not allowed",
             StoreUnavailable: "The database refused",
+            StoreUnreachable: "No answer from the database",
         }.get(type(error), "Could not do that")
         self.notify(str(error), title=title, severity="error", timeout=8, markup=False)
 

@@ -31,6 +31,11 @@ class StoreUnavailable(HelpdeskError):
     """The database could not be reached or refused the operation."""
 
 
+class StoreUnreachable(StoreUnavailable):
+    """No answer: the database stalled, is down, or the link dropped. It refused nothing; the
+    message says which ("the database did not answer in time")."""
+
+
 class NotSent(HelpdeskError):
     """A write the server never applied (it could not be reached, or refused it before writing):
     nothing was written; the message says why ("the database could not be reached")."""

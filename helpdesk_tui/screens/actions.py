@@ -19,6 +19,7 @@ from helpdesk_tui.screens.bulk import BulkSafety
 from helpdesk_tui.screens.dialogs import ChoiceDialog, TextDialog
 from helpdesk_tui.screens.macros import MacroActions
 from helpdesk_tui.screens.snooze import SnoozeActions
+from helpdesk_tui.store.errors import unanswered
 from helpdesk_tui.store.macros import MacroRunner
 from helpdesk_tui.store.queries import Assignee
 from helpdesk_tui.store.undo import Revert, revert_of
@@ -60,14 +61,24 @@ class TicketActions(MacroActions, BulkSafety, SnoozeActions):
         reverts: list[Revert | None] = []
 
         def run() -> tuple[list[Ticket], list[str]]:
-            done, refused = [], []
-            for ticket in tickets:
+            done: list[Ticket] = []
+            refused: list[str] = []
+            last: HelpdeskError | None = None
+            for at, ticket in enumerate(tickets):
+                if last is not None and unanswered(last):
+                    # The database did not answer: each further write would wait its whole
+                    # bound for nothing (a minute for a dozen tickets) before anything is said.
+                    refused += [
+                        f"{t.label}: not tried (no answer from the database)" for t in tickets[at:]
+                    ]
+                    break
                 if ticket.id is not None:
                     alerts.mine(ticket.id)  # before the write: its event must not echo back
                 try:
                     done.append(change(ticket))
                     reverts.append(revert_of(ticket, done[-1]))
                 except HelpdeskError as error:
+                    last = error
                     said = str(error)
                     refused.append(
                         said if said.startswith(ticket.label) else f"{ticket.label}: {said}"

@@ -136,8 +136,14 @@ class SearchScreen(HelpdeskScreen):
             found,
             group="search",
             exclusive=True,
-            failed=self.release_keys,
+            failed=self._not_searched,
         )
+
+    def _not_searched(self) -> None:
+        """The search failed (the notification says why): the line no longer says "searching"."""
+        query = one_line(self.query_text, 40)
+        self._info(Text(f"“{query}” was not searched; enter tries again.", style="yellow"))
+        self.release_keys()
 
     @staticmethod
     def _fetch(

@@ -27,7 +27,6 @@ import pymongo
 from bson import ObjectId
 from pymongo.collection import Collection
 from pymongo.errors import (
-    ConnectionFailure,
     ExecutionTimeout,
     OperationFailure,
     PyMongoError,
@@ -37,7 +36,7 @@ from pymongo.errors import (
 )
 
 from helpdesk_tui.domain.errors import NotSent, OutcomeUnknown
-from helpdesk_tui.store.errors import first_line
+from helpdesk_tui.store.errors import why
 
 
 @dataclass
@@ -79,17 +78,7 @@ def classify(error: PyMongoError) -> NotSent | OutcomeUnknown:
 
 
 def _why(error: PyMongoError) -> str:
-    if isinstance(error, ServerSelectionTimeoutError):
-        return "the database could not be reached"
-    if error.timeout:
-        return "the database did not answer in time"
-    if isinstance(error, ConnectionFailure):
-        return "the connection to the database failed"
-    if isinstance(error, OperationFailure):  # the server's own words, not the whole reply
-        said = (error.details or {}).get("errmsg")
-        if isinstance(said, str) and said.strip():
-            return f"database error: {first_line(Exception(said))}"
-    return f"database error: {first_line(error)}"
+    return why(error)
 
 
 @dataclass(frozen=True)

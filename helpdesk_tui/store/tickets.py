@@ -517,7 +517,7 @@ class TicketStore:
             # An array update on a field that is not an array (``tags: "x"``, ``messages:
             # "hello"``): the server answers BadValue/TypeMismatch.
             if isinstance(error, OperationFailure) and error.code in MALFORMED_CODES:
-                raise self._malformed(ticket_id, update) from error
+                raise self._malformed(ticket_id, update, error) from error
             if isinstance(error, OperationFailure) and error.code in TOO_LARGE_CODES:
                 raise  # db_errors says it
             outcome = classify(error)
@@ -542,14 +542,22 @@ class TicketStore:
                 raise InvalidRequest(f"{now.label}: malformed {problem}; it was not changed")
         raise ConflictError(conflict(now))
 
-    def _malformed(self, ticket_id: ObjectId, update: dict[str, Any]) -> InvalidRequest:
-        """An array update refused because the stored field is not an array."""
+    def _malformed(
+        self, ticket_id: ObjectId, update: dict[str, Any], error: OperationFailure
+    ) -> InvalidRequest | NotSent | OutcomeUnknown:
+        """An array update refused (BadValue/TypeMismatch): the stored field is not an array,
+        if it is one of those the update touches; else the server refused for another reason
+        (its own words), and the document is not blamed."""
         arrays = sorted({k for op in ("$push", "$addToSet", "$pull") for k in update.get(op, {})})
-        stored = self.tickets.find_one({"_id": ticket_id}, {"ticketNumber": 1}) or {}
+        fields = {"ticketNumber": 1, **dict.fromkeys(arrays, 1)}
+        stored = self.tickets.find_one({"_id": ticket_id}, fields) or {}
         name = Ticket.from_mongo(stored).label if stored else f"ticket {ticket_id}"
+        wrong = [k for k in arrays if k in stored and not isinstance(stored[k], list)]
+        if stored and arrays and not wrong:
+            return classify(error)  # not sent: the server answered with an error
         return InvalidRequest(
-            f"{name}: malformed document ({', '.join(arrays) or 'a field'} is not a list); "
-            "it was not changed"
+            f"{name}: malformed document ({', '.join(wrong or arrays) or 'a field'} is not a "
+            "list); it was not changed"
         )
 
     @db_errors
@@ -671,7 +679,7 @@ class TicketStore:
                 )
         except OperationFailure as error:
             if error.code in MALFORMED_CODES:
-                raise self._malformed(ticket_id, update) from error
+                raise self._malformed(ticket_id, update, error) from error
             if error.code in TOO_LARGE_CODES:
                 raise  # nothing written: db_errors says so as for every write
             raise _outcome(error, pending) from error
