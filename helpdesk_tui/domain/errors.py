@@ -51,6 +51,11 @@ class OutcomeUnknown(HelpdeskError):
         self.pending = pending
 
 
+class HistoryNotWritten(HelpdeskError):
+    """The change was made, but its entry in the audit trail could not be written: said as
+    such, so it never reads as if the change failed (nor passes for a complete history)."""
+
+
 class MergedAway(InvalidRequest):
     """The ticket was closed by a merge: writes go to its target, ``target`` (its number)."""
 

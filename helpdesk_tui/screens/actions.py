@@ -11,7 +11,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from helpdesk_tui.domain.errors import HelpdeskError, InvalidRequest
+from helpdesk_tui.domain.errors import HelpdeskError, HistoryNotWritten, InvalidRequest
 from helpdesk_tui.domain.models import Priority, Status, Ticket
 from helpdesk_tui.domain.tags import parse_tag_edit
 from helpdesk_tui.domain.text import literal, one_line
@@ -60,6 +60,8 @@ class TicketActions(MacroActions, BulkSafety, SnoozeActions):
         alerts = self.helpdesk.alerts
         reverts: list[Revert | None] = []
 
+        unrecorded: list[str] = []  # made, but not in the history: said apart, as a warning
+
         def run() -> tuple[list[Ticket], list[str]]:
             done: list[Ticket] = []
             refused: list[str] = []
@@ -77,6 +79,10 @@ class TicketActions(MacroActions, BulkSafety, SnoozeActions):
                 try:
                     done.append(change(ticket))
                     reverts.append(revert_of(ticket, done[-1]))
+                except HistoryNotWritten as error:
+                    done.append(ticket)  # the change stands (undo cannot know it: no revert)
+                    reverts.append(None)
+                    unrecorded.append(f"{ticket.label}: {error}")
                 except HelpdeskError as error:
                     last = error
                     said = str(error)
@@ -89,6 +95,12 @@ class TicketActions(MacroActions, BulkSafety, SnoozeActions):
 
         def report(result: tuple[list[Ticket], list[str]]) -> None:
             done, refused = result
+            if unrecorded:
+                self.notify(
+                    "\n".join(one_line(u, REASON_CHARS) for u in unrecorded[:5]),
+                    severity="warning",
+                    timeout=10,
+                )
             undo = ""
             if len(tickets) > 1:
                 self.remember_undo(verb, reverts)

@@ -24,6 +24,7 @@ from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
 
 from helpdesk_tui.domain.errors import (
     ConflictError,
+    HistoryNotWritten,
     InvalidRequest,
     MergedAway,
     NotFound,
@@ -45,7 +46,7 @@ from helpdesk_tui.domain.models import (
 from helpdesk_tui.domain.sla import evaluate, sort_key
 from helpdesk_tui.domain.text import one_line
 from helpdesk_tui.store.audit import AuditTrail
-from helpdesk_tui.store.errors import TOO_LARGE_CODES, db_errors
+from helpdesk_tui.store.errors import TOO_LARGE_CODES, db_errors, why
 from helpdesk_tui.store.outcome import Bounds, Pending, bounded, classify, read_back
 from helpdesk_tui.store.people import People
 from helpdesk_tui.store.presence import PresenceStore
@@ -921,8 +922,19 @@ class TicketStore:
         before: str | None,
         after: str | None,
     ) -> None:
-        """Append to the audit trail (who, what, from, to, when)."""
-        self.audit.record(ticket_id, actor, action, before, after)
+        """Append to the audit trail (who, what, from, to, when), after the change it records
+        was made: a failure here is ``HistoryNotWritten`` (the change stands; the agent is told
+        both), never a generic error that reads as if the change failed. The driver retries
+        the insert once on a dropped link (retryable writes, same ``_id``: never two entries).
+        """
+        try:
+            with bounded(self.bounds.read):
+                self.audit.record(ticket_id, actor, action, before, after)
+        except PyMongoError as error:
+            raise HistoryNotWritten(
+                f"{action} done, but its entry in the ticket's history could not be written "
+                f"({why(error)})"
+            ) from error
 
     def history(self, ticket_id: ObjectId) -> list[dict[str, Any]]:
         return self.audit.history(ticket_id)

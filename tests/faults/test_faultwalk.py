@@ -23,7 +23,12 @@ from textual.widgets import Static
 
 from helpdesk_tui.config import Config, UiConfig
 from helpdesk_tui.demo.seed import SUPERVISOR
-from helpdesk_tui.domain.errors import InvalidRequest, NotSent, StoreUnreachable
+from helpdesk_tui.domain.errors import (
+    HistoryNotWritten,
+    InvalidRequest,
+    NotSent,
+    StoreUnreachable,
+)
 from helpdesk_tui.domain.models import Category, NewTicket, Priority, Status
 from helpdesk_tui.messages import FeedStateChanged
 from helpdesk_tui.screens.search import SearchScreen
@@ -164,3 +169,40 @@ async def test_a_ticket_opened_while_the_database_does_not_answer_names_nobody_u
         assert await until(
             pilot, lambda: f"Assignee: {agent}" in plain(screen.query_one(TicketHeader))
         )
+
+
+def test_a_take_whose_history_entry_the_server_refuses_says_both_that_it_was_made_and_that(
+    store: TicketStore, ticket_id: ObjectId, people: Any, db: Any, fail_point: Any
+) -> None:
+    """Fault walk #28: the audit insert refused after the take was made; the agent read a
+    generic database error, as if the take had failed, and nothing said the history lacked it.
+    (Only the audit entry is an `insert`: the take itself is a findAndModify.)"""
+    with (
+        fail_point({"times": 1}, ["insert"], errorCode=2),
+        pytest.raises(HistoryNotWritten) as seen,
+    ):
+        store.take(ticket_id, people.agent)
+    said = str(seen.value)
+    assert said.startswith("assign done, but its entry in the ticket's history could not be")
+    assert "failCommand" in said  # why, in the server's words
+    assert store.get_ticket(ticket_id).assigned_to == people.agent  # the take stands
+    assert db.ticket_events.count_documents({"ticket": ticket_id, "action": "assign"}) == 0
+
+
+async def test_in_the_app_a_take_without_its_history_entry_is_said_taken_and_unrecorded(
+    store: TicketStore, ticket_id: ObjectId, people: Any, make_app: Any, fail_point: Any
+) -> None:
+    app = make_app(store, AGENT, config=PARKED)
+    said = record_notifications(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = TicketScreen(ticket_id, store.get_ticket(ticket_id))
+        await app.push_screen(screen)
+        await settle(pilot)
+        with fail_point({"times": 1}, ["insert"], errorCode=2):
+            await pilot.press("a")
+            assert await until(pilot, lambda: any("history" in m for _, _, m in said), 10)
+        label = store.get_ticket(ticket_id).label
+        assert any(s == "warning" and m.startswith(f"{label}: assign done") for s, _, m in said)
+        assert not any(s == "error" for s, _, _ in said), said  # nothing reads as a failure
+    assert store.get_ticket(ticket_id).assigned_to == people.agent
