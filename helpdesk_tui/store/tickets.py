@@ -157,6 +157,7 @@ class TicketStore:
         self.snoozes = Snoozes(db[self.settings.snoozes], self.tickets, self.now)
         # How long a write and the reads around it may take (store/outcome.py).
         self.bounds = Bounds()
+        self._has_transactions: bool | None = None
         # Whether some app keeps the queue index true for other writers, checked every few s.
         self._maintained_until = 0.0
         self._hints: bool | None = None
@@ -506,14 +507,20 @@ class TicketStore:
         condition: Mapping[str, Any],
         update: dict[str, Any],
         conflict: Callable[[Ticket], str],
+        record: Entry | None = None,
     ) -> Ticket:
-        """Apply ``update`` iff the ticket still matches ``condition``; else explain who won."""
+        """Apply ``update`` iff the ticket still matches ``condition``; else explain who won.
+
+        ``record``: its audit entry (actor, action, from, to), written in the same transaction
+        where the server has them (a replica set), so a change is never in the ticket without
+        its entry, even one the server applies after our bound ran out (fault walk #33);
+        without transactions (a standalone server) it is written after, as ``_record`` says.
+        """
         update.setdefault("$set", {})["updatedAt"] = self.now()
+        together = record is not None and self._transactions()
         try:
             with bounded(self.bounds.write):
-                doc = self.tickets.find_one_and_update(
-                    {"_id": ticket_id, **condition}, update, return_document=ReturnDocument.AFTER
-                )
+                doc = self._write(ticket_id, condition, update, record if together else None)
         except PyMongoError as error:  # a dropped link or a stall: say whether it was changed
             # An array update on a field that is not an array (``tags: "x"``, ``messages:
             # "hello"``): the server answers BadValue/TypeMismatch.
@@ -529,6 +536,8 @@ class TicketStore:
                 "look again before retrying"
             ) from error
         if doc is not None:
+            if record is not None and not together:
+                self._record(ticket_id, *record)
             self.queue.apply([doc])
             return Ticket.from_mongo(doc)
         current = self.tickets.find_one({"_id": ticket_id}, {"messages": 0})
@@ -542,6 +551,51 @@ class TicketStore:
             if problem is not None:
                 raise InvalidRequest(f"{now.label}: malformed {problem}; it was not changed")
         raise ConflictError(conflict(now))
+
+    def _write(
+        self,
+        ticket_id: ObjectId,
+        condition: Mapping[str, Any],
+        update: dict[str, Any],
+        record: Entry | None,
+    ) -> dict[str, Any] | None:
+        """The compare-and-set write, and with ``record`` its audit entry in one transaction."""
+        where = {"_id": ticket_id, **condition}
+        if record is None:
+            found: dict[str, Any] | None = self.tickets.find_one_and_update(
+                where, update, return_document=ReturnDocument.AFTER
+            )
+            return found
+        # A concurrent writer makes the transaction's write a WriteConflict (labelled
+        # TransientTransactionError) where a plain write would simply not match: the retry then
+        # finds the condition gone and the loser is told who won, as without a transaction.
+        # Bounded by the caller's ``pymongo.timeout`` as well as by the count.
+        for _ in range(TRANSACTION_TRIES):
+            try:
+                with self.db.client.start_session() as session, session.start_transaction():
+                    doc: dict[str, Any] | None = self.tickets.find_one_and_update(
+                        where, update, return_document=ReturnDocument.AFTER, session=session
+                    )
+                    if doc is not None:
+                        self.audit.record(ticket_id, *record, session=session)
+                    return doc
+            except PyMongoError as error:
+                if not error.has_error_label("TransientTransactionError"):
+                    raise
+        # Still conflicting: others keep writing this ticket. Nothing of ours was written (an
+        # aborted transaction); the caller reads the ticket and says it changed meanwhile.
+        return None
+
+    def _transactions(self) -> bool:
+        """Whether the server takes multi-document transactions (a replica set or a sharded
+        cluster; asked once)."""
+        if self._has_transactions is None:
+            try:
+                hello = self.db.command("hello")
+            except PyMongoError:
+                return False  # ask again next time
+            self._has_transactions = bool(hello.get("setName")) or hello.get("msg") == "isdbgrid"
+        return self._has_transactions
 
     def _malformed(
         self, ticket_id: ObjectId, update: dict[str, Any], error: OperationFailure
@@ -770,7 +824,7 @@ class TicketStore:
         self.settings.workflow.check(current, target)
         update: dict[str, Any] = {}
         update["$set"] = self._status_fields(target, update)
-        ticket = self._update(
+        return self._update(
             ticket_id,
             {"status": current.value},
             update,
@@ -778,9 +832,8 @@ class TicketStore:
                 f"{now.ticket_number} is already {now.status.label} "
                 f"(changed by someone else); it was not moved"
             ),
+            (actor, "status", current.value, target.value),
         )
-        self._record(ticket_id, actor, "status", current.value, target.value)
-        return ticket
 
     @db_errors
     def assign(
@@ -802,28 +855,26 @@ class TicketStore:
             {"$set": {"assignedTo": agent}} if agent else {"$unset": {"assignedTo": ""}}
         )
         before = self.tickets.find_one({"_id": ticket_id}, {"assignedTo": 1})
-        ticket = self._update(
+        previous = (before or {}).get("assignedTo")
+        return self._update(
             ticket_id,
             condition,
             update,
             lambda now: f"{now.ticket_number} was reassigned by someone else meanwhile",
+            (actor, "assign", _str(previous), _str(agent)),
         )
-        previous = (before or {}).get("assignedTo")
-        self._record(ticket_id, actor, "assign", _str(previous), _str(agent))
-        return ticket
 
     @db_errors
     def take(self, ticket_id: ObjectId | str, agent: ObjectId) -> Ticket:
         """Assign an unassigned ticket to ``agent``; of two agents racing, exactly one wins."""
         ticket_id = as_object_id(ticket_id)
-        ticket = self._update(
+        return self._update(
             ticket_id,
             {"assignedTo": None},
             {"$set": {"assignedTo": agent}},
             self.taken_by,
+            (agent, "assign", None, str(agent)),
         )
-        self._record(ticket_id, agent, "assign", None, str(agent))
-        return ticket
 
     def taken_by(self, ticket: Ticket) -> str:
         """Why a take of ``ticket`` lost: who holds it now, by name ("already taken by Bo")."""
@@ -938,6 +989,12 @@ class TicketStore:
 
     def history(self, ticket_id: ObjectId) -> list[dict[str, Any]]:
         return self.audit.history(ticket_id)
+
+
+# Tries of a change and its audit entry when a concurrent writer conflicts with it.
+TRANSACTION_TRIES = 5
+# An audit entry to write with a change: (actor, action, from, to).
+Entry = tuple[ObjectId | None, str, str | None, str | None]
 
 
 def _count_if(condition: dict[str, Any]) -> dict[str, Any]:
