@@ -579,8 +579,8 @@ class TicketStore:
                     if doc is not None:
                         self.audit.record(ticket_id, *record, session=session)
                     return doc
-            except PyMongoError as error:
-                if not error.has_error_label("TransientTransactionError"):
+            except OperationFailure as error:
+                if error.code != WRITE_CONFLICT:  # a stall or a dropped link is no conflict
                     raise
         # Still conflicting: others keep writing this ticket. Nothing of ours was written (an
         # aborted transaction); the caller reads the ticket and says it changed meanwhile.
@@ -993,6 +993,7 @@ class TicketStore:
 
 # Tries of a change and its audit entry when a concurrent writer conflicts with it.
 TRANSACTION_TRIES = 5
+WRITE_CONFLICT = 112
 # An audit entry to write with a change: (actor, action, from, to).
 Entry = tuple[ObjectId | None, str, str | None, str | None]
 
