@@ -25,7 +25,21 @@ if TYPE_CHECKING:
     from helpdesk_tui.views import View
 
 
-class Helpdesk(Protocol):
+class CallsStore(Protocol):
+    """What runs store calls off the event loop (``workers.StoreCalls``): the app, a screen."""
+
+    def call_store(
+        self,
+        call: Callable[[], R],
+        done: Callable[[R], Any] | None = None,
+        *,
+        group: str = "store",
+        exclusive: bool = False,
+        failed: Callable[[], Any] | None = None,
+    ) -> Worker[R]: ...
+
+
+class Helpdesk(CallsStore, Protocol):
     """The running helpdesk as the screens see it (``HelpdeskApp`` implements it)."""
 
     store: TicketStore
@@ -62,13 +76,3 @@ class Helpdesk(Protocol):
     def open_queue(self, view: View) -> None: ...
     def open_search(self, query: str, done: Callable[[str | None], Any]) -> None: ...
     def open_workload(self) -> None: ...
-
-    def call_store(
-        self,
-        call: Callable[[], R],
-        done: Callable[[R], Any] | None = None,
-        *,
-        group: str = "store",
-        exclusive: bool = False,
-        failed: Callable[[], Any] | None = None,
-    ) -> Worker[R]: ...

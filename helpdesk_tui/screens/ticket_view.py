@@ -7,14 +7,14 @@ an import cycle (tests/test_import_cycles.py). ``TicketScreen`` implements this.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from helpdesk_tui.context import CallsStore
 
 if TYPE_CHECKING:
     from bson import ObjectId
     from textual.app import App
     from textual.widget import Widget
-    from textual.worker import Worker
 
     from helpdesk_tui.context import Helpdesk
     from helpdesk_tui.domain.context import CustomerContext
@@ -24,7 +24,7 @@ R = TypeVar("R")
 W = TypeVar("W", bound="Widget")
 
 
-class TicketView(Protocol):
+class TicketView(CallsStore, Protocol):
     @property
     def ticket(self) -> Ticket | None: ...
     @property
@@ -40,12 +40,3 @@ class TicketView(Protocol):
     def load(self) -> None: ...
     def load_context(self) -> None: ...
     def query_one(self, selector: type[W]) -> W: ...
-    def call_store(
-        self,
-        call: Callable[[], R],
-        done: Callable[[R], Any] | None = None,
-        *,
-        group: str = "store",
-        exclusive: bool = False,
-        failed: Callable[[], Any] | None = None,
-    ) -> Worker[R]: ...
