@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -859,12 +860,8 @@ class ReplyScreen(ReplyMacros):
         self._read_back(outgoing, pending)
 
     def _read_back(self, outgoing: Outgoing, pending: object) -> None:
-        store = self.helpdesk.store
         known = self.baseline or self.summary
         label = known.label if known is not None else "the ticket"
-
-        def check() -> bool | None:
-            return store.message_landed(pending) if isinstance(pending, Pending) else None
 
         def checked(landed: bool | None) -> None:
             if not self._checking:
@@ -887,7 +884,7 @@ class ReplyScreen(ReplyMacros):
                 )
                 self.set_timer(CHECK_AGAIN_SECONDS, lambda: self._read_back(outgoing, pending))
 
-        self.call_store(check, checked, failed=lambda: checked(None))
+        self.call_store(self._landed(pending), checked, failed=lambda: checked(None))
 
     def _not_there_yet(self, outgoing: Outgoing, pending: object, label: str) -> None:
         self._checking = False
@@ -903,14 +900,15 @@ class ReplyScreen(ReplyMacros):
         self._late_checks = LATE_CHECKS
         self.set_timer(LATE_CHECK_SECONDS, lambda: self._late_check(outgoing, pending, label))
 
+    def _landed(self, pending: object) -> Callable[[], bool | None]:
+        """The read-back of an unsettled write, to run off the event loop."""
+        store = self.helpdesk.store
+        return lambda: store.message_landed(pending) if isinstance(pending, Pending) else None
+
     def _late_check(self, outgoing: Outgoing, pending: object, label: str) -> None:
         """A few more read-backs of a write that was not there: say it if it arrives late."""
         if self._sent or self._unsettled is None or self._unsettled[1] != outgoing.message_id:
             return  # sent since, or the agent changed the text: the new attempt speaks
-        store = self.helpdesk.store
-
-        def check() -> bool | None:
-            return store.message_landed(pending) if isinstance(pending, Pending) else None
 
         def checked(landed: bool | None) -> None:
             if self._sent or self._unsettled is None:
@@ -927,7 +925,7 @@ class ReplyScreen(ReplyMacros):
                     LATE_CHECK_SECONDS, lambda: self._late_check(outgoing, pending, label)
                 )
 
-        self.call_store(check, checked, failed=lambda: checked(None))
+        self.call_store(self._landed(pending), checked, failed=lambda: checked(None))
 
     def _delivered(self, outgoing: Outgoing, label: str) -> None:
         ticket_id = self.ticket_id
