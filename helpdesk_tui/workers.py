@@ -1,10 +1,17 @@
-"""Store calls off the event loop, with one way back: results to a callback, failures to one
-notification.
+"""Store calls off the event loop, on Textual's own workers, with one way back for failures.
 
-Both the app and its screens mix this in. A call runs in a Textual thread worker that never
-takes the app down (``exit_on_error=False``); ``on_worker_state_changed`` hands the result to
-``done`` on the event loop, or the error to ``report_error``. Callers read widget state on the
-event loop before the call and pass values in; the call itself touches no widget.
+A store call is a method decorated with ``@work(thread=True, exit_on_error=False)`` on the app
+or a screen. It reads nothing from widgets (callers pass values in) and ends by posting a typed
+result message (``self.post_message(Loaded(...))``; ``post_message`` is thread-safe), which a
+handler on the event loop shows. A screen that has gone takes no more messages, and Textual
+cancels its workers, so late results have nowhere to go and are dropped.
+
+Failures have one path: ``StoreWork.on_worker_state_changed`` hands a worker's error to
+``report_error`` (one notification), then posts ``WorkFailed`` naming the worker, for the few
+callers that must undo something they did before the call (give the keys back, keep a draft).
+
+``StoreCalls.call_store`` is the older callback runner, kept only until the last call site has
+moved to ``@work``.
 """
 
 from __future__ import annotations
@@ -13,14 +20,28 @@ import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from textual.message import Message
 from textual.worker import Worker, WorkerState
 
 R = TypeVar("R")
 Done = Callable[[Any], Any]
 
 
+class WorkFailed(Message):
+    """A ``@work`` method of this node failed; its error has already been reported once.
+
+    ``work`` is the method's name (Textual names a ``@work`` worker after its method), so a
+    handler can tell which call failed: ``if message.work == "_send": ...``.
+    """
+
+    def __init__(self, work: str, error: BaseException | None) -> None:
+        super().__init__()
+        self.work = work
+        self.error = error
+
+
 class StoreCalls:
-    """Mixin for ``App`` and ``Screen``: ``call_store`` and the handler that finishes it."""
+    """Mixin for ``App`` and ``Screen``: reports failed workers (and runs ``call_store``)."""
 
     _store_calls: dict[Worker[Any], tuple[Done | None, Callable[[], Any] | None]]
 
@@ -54,11 +75,15 @@ class StoreCalls:
 
     async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         entry = self._store_calls.get(event.worker)
-        if entry is None or event.state not in (
-            WorkerState.SUCCESS,
-            WorkerState.ERROR,
-            WorkerState.CANCELLED,
-        ):
+        if entry is None:
+            if event.state is WorkerState.ERROR and event.worker.node is self:
+                self.app.report_error(event.worker.error)  # type: ignore[attr-defined]
+                if self.accepts_results():
+                    self.post_message(  # type: ignore[attr-defined]
+                        WorkFailed(event.worker.name, event.worker.error)
+                    )
+            return
+        if event.state not in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
             return
         del self._store_calls[event.worker]
         done, failed = entry

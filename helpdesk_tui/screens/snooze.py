@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from bson import ObjectId
+from textual import on, work
+from textual.message import Message
 
 from helpdesk_tui.domain.errors import HelpdeskError
 from helpdesk_tui.domain.models import Ticket
@@ -14,6 +16,14 @@ from helpdesk_tui.screens.base import HelpdeskScreen
 from helpdesk_tui.screens.dialogs import ChoiceDialog, TextDialog
 
 TYPED, WAKE = "typed", "wake"
+
+
+class Snoozed(Message):
+    """The snoozes were written; ``said`` is what to tell the agent."""
+
+    def __init__(self, said: str) -> None:
+        super().__init__()
+        self.said = said
 
 
 class SnoozeActions(HelpdeskScreen):
@@ -79,16 +89,20 @@ class SnoozeActions(HelpdeskScreen):
         self.app.push_screen(ChoiceDialog(f"Snooze {what} until…", options), chosen)
 
     def _snooze(self, ids: list[ObjectId], until: datetime | None, said: str) -> None:
-        snoozes, me = self.helpdesk.store.snoozes, self.helpdesk.me.id
+        self._write_snooze(ids, until, self.helpdesk.me.id, said)
 
-        def run() -> None:
-            if until is None:
-                snoozes.wake(ids, me)
-            else:
-                snoozes.snooze(ids, me, until)
+    @work(thread=True, exit_on_error=False, group="snooze")
+    def _write_snooze(
+        self, ids: list[ObjectId], until: datetime | None, me: ObjectId, said: str
+    ) -> None:
+        snoozes = self.helpdesk.store.snoozes
+        if until is None:
+            snoozes.wake(ids, me)
+        else:
+            snoozes.snooze(ids, me, until)
+        self.post_message(Snoozed(said))
 
-        def done(_: None) -> None:
-            self.notify(said)
-            self.after_snooze()
-
-        self.call_store(run, done)
+    @on(Snoozed)
+    def _snoozed(self, message: Snoozed) -> None:
+        self.notify(message.said)
+        self.after_snooze()
