@@ -1027,7 +1027,7 @@ def test_users_by_ids_fetches_many_users_in_one_query_and_caches_them(
     store: TicketStore, people: People
 ) -> None:
     recorder = Recorder(store.users)
-    store.users = recorder  # type: ignore[assignment]
+    store.people.users = recorder  # type: ignore[assignment]
     everyone = [people.customer, people.agent, people.other_agent, people.supervisor]
 
     found = store.users_by_ids([*everyone, None, people.agent])
@@ -1042,7 +1042,7 @@ def test_users_by_ids_fetches_many_users_in_one_query_and_caches_them(
 def test_users_by_ids_asks_only_for_ids_not_yet_cached(store: TicketStore, people: People) -> None:
     store.users_by_ids([people.agent])
     recorder = Recorder(store.users)
-    store.users = recorder  # type: ignore[assignment]
+    store.people.users = recorder  # type: ignore[assignment]
     stranger = ObjectId()
 
     found = store.users_by_ids([people.agent, people.customer, stranger])

@@ -76,7 +76,7 @@ class MacroRunner:
         update: dict[str, Any] = {}
         fields: dict[str, Any] = {}
         if change.status is not None:
-            fields.update(store._status_fields(change.status, update))
+            fields.update(store.status_fields(change.status, update))
         unset: dict[str, Any] = dict(update.get("$unset", {}))
         if change.priority is not None:
             fields["priority"] = change.priority.value
@@ -109,7 +109,7 @@ class MacroRunner:
         condition: dict[str, Any] = {"status": seen.status.value}
         if seen.updated_at is not None:
             condition["updatedAt"] = mongo_time(seen.updated_at)
-        ticket = store._update(
+        ticket = store.update_if(
             seen.id,
             condition,
             update,

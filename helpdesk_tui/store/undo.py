@@ -98,7 +98,7 @@ def undo(store: TicketStore, reverts: Sequence[Revert], *, actor: ObjectId) -> U
             return f"{revert.label} changed meanwhile ({'; '.join(what)}); left as it is"
 
         try:
-            store._update(revert.ticket_id, condition, update, conflict)
+            store.update_if(revert.ticket_id, condition, update, conflict)
         except HelpdeskError as error:
             kept.append(str(error))
             continue
