@@ -517,11 +517,14 @@ class TicketWrites(Numbering):
     ) -> Ticket:
         ticket_id = as_object_id(ticket_id)
         before = self.tickets.find_one({"_id": ticket_id}, {"priority": 1})
-        ticket = self.update_if(
-            ticket_id, {}, {"$set": {"priority": priority.value}}, lambda now: "unreachable"
+        entry = (actor, "priority", _str((before or {}).get("priority")), priority.value)
+        return self.update_if(
+            ticket_id,
+            {},
+            {"$set": {"priority": priority.value}},
+            lambda now: "unreachable",
+            record=entry,
         )
-        self._record(ticket_id, actor, "priority", (before or {}).get("priority"), priority.value)
-        return ticket
 
     @db_errors
     def change_tags(
@@ -538,25 +541,17 @@ class TicketWrites(Numbering):
         removed = [t for t in _clean_tags(remove) if t not in added]
         if not added and not removed:
             raise InvalidRequest("no tags to change")
-        ticket: Ticket | None = None
+        entry = (actor, "tags", ",".join(removed) or None, ",".join(added) or None)
+        # $addToSet and $pull on one path conflict in a single update: pull first. The entry
+        # goes with the last of the two writes (in its transaction where the server has them).
+        updates = []
         if removed:
-            # $addToSet and $pull on one path conflict in a single update: pull first.
-            ticket = self.update_if(
-                ticket_id,
-                {},
-                {"$pull": {"tags": {"$in": removed}}, "$inc": {"__v": 1}},
-                lambda now: "unreachable",
-            )
+            updates.append({"$pull": {"tags": {"$in": removed}}, "$inc": {"__v": 1}})
         if added:
-            ticket = self.update_if(
-                ticket_id,
-                {},
-                {"$addToSet": {"tags": {"$each": added}}, "$inc": {"__v": 1}},
-                lambda now: "unreachable",
-            )
-        assert ticket is not None  # one of the two ran: checked above
-        self._record(ticket_id, actor, "tags", ",".join(removed) or None, ",".join(added) or None)
-        return ticket
+            updates.append({"$addToSet": {"tags": {"$each": added}}, "$inc": {"__v": 1}})
+        for update in updates[:-1]:
+            self.update_if(ticket_id, {}, update, lambda now: "unreachable")
+        return self.update_if(ticket_id, {}, updates[-1], lambda now: "unreachable", record=entry)
 
     # --- audit (store/audit.py) ---------------------------------------------------------------
 
