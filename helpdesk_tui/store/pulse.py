@@ -138,6 +138,12 @@ def changed_part(ids: Iterable[ObjectId]) -> dict[str, Any]:
     return {"_id": {"$in": sorted(ids)}}
 
 
+def updated_since(since: datetime) -> dict[str, Any]:
+    """Tickets written since ``since`` (on the tickets' ``poll_updatedAt`` index): those a
+    refresh reads again whether or not the live feed named them."""
+    return {"updatedAt": {"$gte": since}}
+
+
 def waiting_pipeline(low: datetime, high: datetime, now: datetime) -> list[dict[str, Any]]:
     """Status changes from ``low`` to before ``high`` (and not after ``now``), per hour: into
     and out of ``waiting``. One hour of them, or the whole window on a first computation."""
@@ -389,7 +395,7 @@ class PulseStore:
     def _read_changes(self, w: Window, ids: set[ObjectId]) -> None:
         assert self._at is not None
         since = self._at - CATCH_UP
-        updated = self.store.tickets.find({"updatedAt": {"$gte": since}}, {"_id": 1})
+        updated = self.store.tickets.find(updated_since(since), {"_id": 1})
         ids = ids | {doc["_id"] for doc in updated}
         if ids:
             entries = self.store.queue.entries

@@ -12,10 +12,12 @@ from conftest import NOW
 
 from helpdesk_tui.domain.pulse import HOUR, Window
 from helpdesk_tui.store.pulse import (
+    CATCH_UP,
     EVENT_INDEX,
     changed_part,
     facts_pipeline,
     ticket_parts,
+    updated_since,
     waiting_pipeline,
 )
 from helpdesk_tui.store.tickets import TicketStore
@@ -81,3 +83,13 @@ def test_only_mongodb_6_operators(demo_store: TicketStore, part: int) -> None:
     for newer in ("$median", "$percentile"):  # MongoDB 7.0
         assert f'"{newer}"' not in text
     assert '"$or": [{"phase"' not in text  # a top-level $or: a collection scan on SecantusDB
+
+
+def test_tickets_updated_since_are_found_on_the_poll_index(demo_store: TicketStore) -> None:
+    """An incremental refresh finds the tickets nobody announced on ``updatedAt``'s index."""
+    explained = demo_store.tickets.find(updated_since(NOW - CATCH_UP), {"_id": 1}).explain()
+    plan = explained["queryPlanner"]["winningPlan"]
+    used = index_scanned(plan)
+    assert used is not None, plan
+    keys = demo_store.tickets.index_information()[used]["key"]
+    assert keys[0][0] == "updatedAt", (used, keys)
