@@ -22,9 +22,9 @@ the Ticket Service), and the status-change hours from the last computation's on 
 again. Every count is then taken from the facts in one walk (``tally``), exactly by the
 definitions of domain/pulse.py: the figures depend on *now* (a deadline passing breaches a
 ticket without any write), so counts frozen per hour on the server could not be exact at the
-minute. (A ``$merge`` into a ``pulse_hours`` collection was weighed: it needs a write grant
-the least-privilege roles of store/auth.py do not give, and the rollups would still have to
-be checked against changes made while no app ran.)
+minute. (A ``$merge`` into a ``pulse_hours`` collection, which SecantusDB accepts, was
+weighed: it needs a write grant the least-privilege roles of store/auth.py do not give, and
+the rollups would still have to be checked against changes made while no app ran.)
 
 Cached per minute of the store's clock: a pulse is never more than a minute old.
 """
