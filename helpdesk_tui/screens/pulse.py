@@ -254,8 +254,8 @@ class PulseScreen(HelpdeskScreen):
         width = max(20, self.app.size.width - 4)
         self.query_one("#pulse-info", Static).update(
             Text(
-                f"As of {pulse.now:%a %d %b %H:%M:%S} UTC · follows the live feed, "
-                f"at most once a minute · {self.key_for('refresh', 'r')} re-reads",
+                f"As of {pulse.now:%a %d %b %H:%M:%S} UTC · live, at most each minute · "
+                f"{self.key_for('refresh', 'r')} re-reads",
                 style="dim",
             )
         )

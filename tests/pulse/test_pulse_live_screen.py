@@ -84,3 +84,17 @@ async def test_a_change_while_the_figures_are_old_is_read_at_once(
         await settle(pilot)
         assert screen.pulse is not first and screen.pulse.now == clock.now
         assert screen.pulse.backlog_day.waiting[-1] == first.backlog_day.waiting[-1] + 1
+
+
+async def test_the_moment_of_the_figures_fits_one_line_at_80x24(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    app = make_app(demo_store, seed.SUPERVISOR[1])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("P")
+        await settle(pilot)
+        info = app.screen.query_one("#pulse-info", Static)
+        assert plain(info).startswith("As of Tue 26 Nov 10:00:00 UTC")
+        # One line that fits the body (80 less its padding and scrollbar): all of it is seen.
+        assert "\n" not in plain(info) and len(plain(info)) <= 76
