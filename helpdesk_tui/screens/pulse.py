@@ -7,17 +7,24 @@ in colour alone (NO_COLOR): ``█`` met, ``░`` breached, ``·`` pending, each 
 sparklines are shapes with their first, last and peak values written beside them. Widths follow
 the terminal: a chart shrinks, a label never wraps. Agent names are database text: they go
 through ``one_line`` and plain ``Text`` only.
+
+Live: the app's feed (``TicketsChanged``) tells the store which tickets changed, and the
+clock's tick asks again once the shown figures are a minute old; the store then re-reads only
+what changed (store/pulse.py). The figures are updated in place (no widget is rebuilt, so
+nothing flickers), and the line on top says when they were computed.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.widgets import Footer, Sparkline, Static
 
 from helpdesk_tui.domain.pulse import (
@@ -32,9 +39,10 @@ from helpdesk_tui.domain.pulse import (
     share_text,
 )
 from helpdesk_tui.domain.text import one_line
-from helpdesk_tui.messages import TicketsChanged
+from helpdesk_tui.messages import ClockTick, TicketsChanged
 from helpdesk_tui.screens.base import HelpdeskScreen
-from helpdesk_tui.store.pulse import pulse_of
+from helpdesk_tui.store.pulse import PulseStore, pulses_of
+from helpdesk_tui.workers import WorkFailed
 
 LABEL = 12  # the label column of a sparkline row
 VALUE = 22  # the figures after it
@@ -149,6 +157,14 @@ def render_histogram(pulse: Pulse, width: int) -> Text:
     return text
 
 
+class PulseLoaded(Message):
+    """The store's answer: the pulse as of ``pulse.now`` (new, or the minute's cached one)."""
+
+    def __init__(self, pulse: Pulse) -> None:
+        super().__init__()
+        self.pulse = pulse
+
+
 class PulseScreen(HelpdeskScreen):
     """The team's day as charts: backlog, SLA attainment, flows, agents, response times."""
 
@@ -163,6 +179,11 @@ class PulseScreen(HelpdeskScreen):
     def __init__(self) -> None:
         super().__init__()
         self.pulse: Pulse | None = None
+        self.reading = False  # a read is under way: the tick and the feed do not ask again
+
+    @property
+    def pulses(self) -> PulseStore:
+        return pulses_of(self.helpdesk.store)
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Pulse", style="bold"), id="top-bar")
@@ -190,12 +211,37 @@ class PulseScreen(HelpdeskScreen):
         self.load()
 
     def load(self) -> None:
-        store = self.helpdesk.store
-        self.call_store(lambda: pulse_of(store), self._loaded, group="pulse", exclusive=True)
+        self.reading = True
+        self._read_pulse(self.pulses)
 
-    def _loaded(self, pulse: Pulse) -> None:
-        self.pulse = pulse
+    def _stale(self, now: datetime) -> bool:
+        """The shown figures are a minute old (or none are shown yet)."""
+        return self.pulse is None or self.pulses.fresh(now) is None
+
+    def _refresh_if_stale(self, now: datetime) -> None:
+        if not self.reading and self.app.screen is self and self._stale(now):
+            self.load()
+
+    @work(thread=True, exit_on_error=False, group="pulse", exclusive=True)
+    def _read_pulse(self, pulses: PulseStore) -> None:
+        self.post_message(PulseLoaded(pulses.pulse()))
+
+    @on(PulseLoaded)
+    def _loaded(self, message: PulseLoaded) -> None:
+        self.reading = False
+        shown = self.pulse
+        if shown is not None and (message.pulse is shown or message.pulse.now < shown.now):
+            return  # the same figures (the minute's cache), or older ones: nothing to redraw
+        self.pulse = message.pulse
         self._show()
+
+    @on(WorkFailed)
+    def _not_read(self, message: WorkFailed) -> None:
+        self.reading = False  # report_error said why; the next tick or key tries again
+        if self.pulse is None:
+            self.query_one("#pulse-info", Static).update(
+                Text(f"The pulse could not be read: {self.key_for('refresh', 'r')} tries again.")
+            )
 
     def on_resize(self) -> None:
         self._show()
@@ -208,8 +254,8 @@ class PulseScreen(HelpdeskScreen):
         width = max(20, self.app.size.width - 4)
         self.query_one("#pulse-info", Static).update(
             Text(
-                f"As of {pulse.now:%a %d %b %H:%M} UTC · "
-                f"{self.key_for('refresh', 'r')} re-reads (answers kept a minute)",
+                f"As of {pulse.now:%a %d %b %H:%M:%S} UTC · live, at most each minute · "
+                f"{self.key_for('refresh', 'r')} re-reads",
                 style="dim",
             )
         )
@@ -245,11 +291,20 @@ class PulseScreen(HelpdeskScreen):
         self.query_one(f"#value-{key}", Static).update(Text(one_line(figures, VALUE)))
 
     def on_tickets_changed(self, changed: TicketsChanged) -> None:
-        if self.app.screen is self:
-            self.load()  # the store's cache answers within the minute: no re-run per event
+        # Every change is noted (even under another screen); the figures are read again once
+        # the shown ones are a minute old: now, or at the tick that makes them so.
+        self.pulses.changed(changed.ids, reload=changed.reload)
+        self._refresh_if_stale(self.helpdesk.store.now())
+
+    def on_clock_tick(self, message: ClockTick) -> None:
+        self._refresh_if_stale(message.now)
+
+    def on_screen_resume(self) -> None:
+        self._refresh_if_stale(self.helpdesk.store.now())
 
     def action_refresh(self) -> None:
-        self.load()
+        if not self.reading:
+            self.load()
 
     def action_help(self) -> None:
         self.helpdesk.show_help(self)
