@@ -517,3 +517,17 @@ def test_a_restored_draft_s_pending_id_is_reused_by_the_same_text() -> None:
     assert isinstance(write[0], Write)
     assert first.unsettled is not None and write[0].outgoing.message_id == first.unsettled[1]
     model.restore({"pending_message": "not an id", "pending_of": "x"})  # ignored, no crash
+
+
+def test_a_second_not_there_yet_starts_one_new_run_of_late_checks_not_two() -> None:
+    """The same text sent again, unknown again, not there again: the first run's timer, when
+    it fires, does nothing; only the new run counts down (from the full count)."""
+    store = FakeStore(landed=[False])
+    model, _ = unknown(store)
+    store.write_errors.append(OutcomeUnknown("no answer in time", pending=object()))
+    store.landed.append(False)
+    shown = drive(model, store, submit(model))
+    assert shown[-1] == LateCheckLater(chain=2) and model.late_checks == LATE_CHECKS
+    assert model.late_check_due(1) == []  # the first run's timer: stale
+    assert model.late_check_due(2) != [] and model.late_checks == LATE_CHECKS
+    assert len(set(store.writes)) == 1  # both attempts carried the same message id
