@@ -14,7 +14,7 @@ model events, carries out the commands it returns (a line, a dialog, a store cal
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bson import ObjectId
 from textual import on, work
@@ -77,6 +77,7 @@ from helpdesk_tui.workers import WorkFailed
 
 if TYPE_CHECKING:
     from helpdesk_tui.store.macros import MacroRunner
+    from helpdesk_tui.store.presence import PresenceStore
 
 # While a reply's outcome is unknown and the database does not answer, ask again this often.
 CHECK_AGAIN_SECONDS = 3.0
@@ -172,7 +173,9 @@ class ReplyScreen(ReplyDrafts, ReplyMacros):
         self._beat_work(self.helpdesk.presence, self.ticket_id, me.id, me.user.display)
 
     @work(thread=True, exit_on_error=False, group="presence")
-    def _beat_work(self, presence: Any, ticket_id: ObjectId, me: ObjectId, name: str) -> None:
+    def _beat_work(
+        self, presence: PresenceStore, ticket_id: ObjectId, me: ObjectId, name: str
+    ) -> None:
         presence.beat(ticket_id, me, name, "replying")
 
     @work(thread=True, exit_on_error=False, group="reply-send")
