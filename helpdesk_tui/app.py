@@ -14,7 +14,7 @@ from typing import Any
 
 from bson import ObjectId
 from rich.text import Text
-from textual import events
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.driver import Driver
@@ -631,6 +631,23 @@ class HelpdeskApp(StoreCalls, App[None]):
         from helpdesk_tui.screens.workload import WorkloadScreen
 
         self.push_screen(WorkloadScreen())
+
+    # Calls that outlive the screen that asks for them (the reply editor closes at once).
+
+    @work(thread=True, exit_on_error=False, group="presence")
+    def presence_after_reply(self, ticket_id: ObjectId, still_viewing: bool) -> None:
+        """The reply editor closed: back to "viewing" the ticket, or gone from it."""
+        me = self.me
+        if still_viewing:
+            self.presence.beat(ticket_id, me.id, me.user.display, "viewing")
+        else:
+            self.presence.leave(ticket_id, me.id)
+
+    def follow_mentions(self, ticket_id: ObjectId, text: str, label: str) -> None:
+        """After an internal note: each colleague it ``@mentions`` follows the ticket."""
+        from helpdesk_tui.screens.following import follow_mentions
+
+        follow_mentions(self, ticket_id, text, label)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The palette lists every action of the current screen once, by its footer

@@ -117,7 +117,7 @@ async def test_closing_while_checking_keeps_the_draft_and_sending_it_again_makes
         with fail_point({"times": 1}, ["findAndModify"], blockConnection=True, blockTimeMS=1000):
             await pilot.press("ctrl+s")
             assert await until(pilot, lambda: any("Unknown, checking" in m for _, _, m in said))
-            first = screen._unsettled
+            first = screen.model.unsettled
             await pilot.press("ctrl+g")
             assert await until(pilot, lambda: app.screen is not screen)
         draft = app.drafts.load(screen.draft_key)
