@@ -26,7 +26,8 @@ from helpdesk_tui.domain.errors import HelpdeskError, InvalidRequest
 from helpdesk_tui.domain.models import Status, Ticket, User
 from helpdesk_tui.domain.text import one_line
 from helpdesk_tui.messages import TicketsChanged
-from helpdesk_tui.models.reply import (
+from helpdesk_tui.models.reply import ReplyModel, moved_draft
+from helpdesk_tui.models.reply_commands import (
     CheckAgainLater,
     Close,
     Command,
@@ -40,7 +41,6 @@ from helpdesk_tui.models.reply import (
     ReadBack,
     ReadTicket,
     Refuse,
-    ReplyModel,
     ReplyStore,
     SaveDraft,
     Say,
@@ -49,7 +49,6 @@ from helpdesk_tui.models.reply import (
     WaitForTicket,
     Write,
     load_ticket,
-    moved_draft,
 )
 from helpdesk_tui.screens.dialogs import ConfirmDialog
 from helpdesk_tui.screens.hold import HoldBar

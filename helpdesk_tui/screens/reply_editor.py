@@ -14,7 +14,8 @@ from textual.widgets import Input, TextArea
 from helpdesk_tui.domain.models import Status
 from helpdesk_tui.domain.text import one_line
 from helpdesk_tui.drafts import Draft
-from helpdesk_tui.models.reply import ReplyModel, load_ticket
+from helpdesk_tui.models.reply import ReplyModel
+from helpdesk_tui.models.reply_commands import load_ticket
 from helpdesk_tui.screens.base import HelpdeskScreen
 from helpdesk_tui.screens.dialogs import ChoiceDialog
 from helpdesk_tui.screens.reply_parts import PaneLoaded
@@ -22,7 +23,7 @@ from helpdesk_tui.widgets.conversation_pane import ConversationPane
 
 if TYPE_CHECKING:
     from helpdesk_tui.config import CannedResponse
-    from helpdesk_tui.models.reply import ReplyStore
+    from helpdesk_tui.models.reply_commands import ReplyStore
 
 # A draft is written at most this long after a change, even while the agent keeps typing: a
 # killed process loses at most the last half second.

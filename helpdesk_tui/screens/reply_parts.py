@@ -12,7 +12,8 @@ from helpdesk_tui.domain.errors import HelpdeskError, MergedAway
 from helpdesk_tui.domain.models import Status, Ticket, User
 from helpdesk_tui.domain.text import one_line
 from helpdesk_tui.drafts import Draft
-from helpdesk_tui.models.reply import ReadBack, ReplyModel
+from helpdesk_tui.models.reply import ReplyModel
+from helpdesk_tui.models.reply_commands import ReadBack
 
 STYLES = {"error": "bold red", "warning": "bold yellow", "information": "bold"}
 

@@ -28,6 +28,13 @@ from helpdesk_tui.drafts import Draft
 from helpdesk_tui.models.reply import (
     LATE_CHECKS,
     TRANSITIONS,
+    IllegalTransition,
+    ReplyModel,
+    SendState,
+    check_transition,
+    moved_draft,
+)
+from helpdesk_tui.models.reply_commands import (
     CheckAgainLater,
     Close,
     Command,
@@ -35,22 +42,17 @@ from helpdesk_tui.models.reply import (
     DiscardDraft,
     EndHold,
     FollowMentions,
-    IllegalTransition,
     LateCheckLater,
     Notify,
     OfferMove,
     ReadBack,
     ReadTicket,
     Refuse,
-    ReplyModel,
     SaveDraft,
     Say,
-    SendState,
     StartHold,
     WaitForTicket,
     Write,
-    check_transition,
-    moved_draft,
 )
 
 NOW = datetime(2030, 11, 26, 10, 0, tzinfo=UTC)
