@@ -216,10 +216,11 @@ class TicketScreen(TicketActions, MergeActions, SplitActions):
             self.load()
 
     @on(TicketOpened)
-    async def _loaded(self, message: TicketOpened) -> None:
-        if message.generation != self._load_generation:
-            return  # a later load is coming
-        result = message.opened
+    async def _opened(self, message: TicketOpened) -> None:
+        if message.generation == self._load_generation:  # else a later load is coming
+            await self._loaded(message.opened)
+
+    async def _loaded(self, result: Opened) -> None:
         self._load_failed = False
         self.ticket, self.users, self.order, now = (
             result.ticket,
