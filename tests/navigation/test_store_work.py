@@ -19,6 +19,7 @@ from pilot import HeldFeed, enter_ticket, highlight, record_notifications, settl
 from pymongo import MongoClient
 
 from helpdesk_tui.screens.queue import QueueScreen
+from helpdesk_tui.screens.search import PAGE, PREFETCH_ROWS, SearchScreen
 from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.store.embedded import EmbeddedServer
 from helpdesk_tui.store.followers import FollowerStore
@@ -123,3 +124,29 @@ async def test_y_on_a_row_whose_ticket_is_gone_says_so_once_and_gives_the_keys_b
         assert not queue.holding_keys
         assert queue.table.cursor_row == row + 1  # the `j` after `y` moved the cursor
         await echo.release(pilot)
+
+
+async def test_more_search_results_that_failed_to_come_are_asked_for_again(
+    demo_store: TicketStore, make_app: Any, fail_point: Any
+) -> None:
+    """Near the end of the first page the next one is read; that read fails (said by the
+    one error path). Moving on asks again, and the rows come: a failed read of more rows no
+    longer stops the list at its first page for the rest of the search."""
+    app = make_app(demo_store, BO, config=PARKED)
+    said = record_notifications(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"status:open,in_progress,waiting,resolved,closed", "enter")
+        await settle(pilot)
+        search = app.screen
+        assert isinstance(search, SearchScreen)
+        assert search.table.row_count == PAGE  # 60 tickets: a first page
+        said.clear()
+        with fail_point("alwaysOn", ["find", "aggregate"], errorCode=2):
+            await pilot.press(*["j"] * (PAGE - PREFETCH_ROWS))
+            await settle(pilot)
+        assert any(severity == "error" for severity, _, _ in said), said
+        assert search.table.row_count == PAGE  # the next page did not come
+        await pilot.press("j")
+        await settle(pilot)
+        assert search.table.row_count == 60
