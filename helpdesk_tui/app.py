@@ -721,6 +721,22 @@ class HelpdeskApp(StoreCalls, App[None]):
     def _leave_ticket(self, ticket_id: ObjectId, me: ObjectId) -> None:
         self.presence.leave(ticket_id, me)
 
+    def stop_replying(self, ticket_id: ObjectId) -> None:
+        """Presence, once a reply editor on ``ticket_id`` has closed: back on that ticket's
+        screen I am viewing it again; back anywhere else I have left it."""
+        viewing = any(
+            isinstance(screen, HelpdeskScreen) and screen.viewing_ticket == ticket_id
+            for screen in self.screen_stack
+        )
+        self._stop_replying(ticket_id, self.me, viewing)
+
+    @work(thread=True, exit_on_error=False, group="presence")
+    def _stop_replying(self, ticket_id: ObjectId, me: Identity, viewing: bool) -> None:
+        if viewing:
+            self.presence.beat(ticket_id, me.id, me.user.display, "viewing")
+        else:
+            self.presence.leave(ticket_id, me.id)
+
     def toggle_follow(self, ticket_id: ObjectId, label: str) -> None:
         """Follow ``ticket_id``, or stop following it if I already do; a toast says which."""
         written = threading.Event()

@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 class CallsStore(Protocol):
     """``workers.StoreCalls.call_store``, the older callback runner (issue 28: being replaced
     by ``@work`` methods). Kept only for screens/reply.py's ``on_unmount`` until the "replymodel"
-    branch is merged; the lead deletes it with ``call_store`` itself."""
+    branch is merged (``Helpdesk.stop_replying`` does what it does there); the lead deletes it
+    with ``call_store`` itself."""
 
     def call_store(
         self,
@@ -93,6 +94,7 @@ class Helpdesk(CallsStore, Protocol):
 
     # Store calls that outlive the screen that asked for them (the app's own @work methods).
     def leave_ticket(self, ticket_id: ObjectId) -> None: ...
+    def stop_replying(self, ticket_id: ObjectId) -> None: ...
     def toggle_follow(self, ticket_id: ObjectId, label: str) -> None: ...
     def follow_writes(self) -> Callable[[], None]: ...
     def follow_mentions(self, ticket_id: ObjectId, text: str, label: str) -> None: ...

@@ -150,3 +150,29 @@ async def test_more_search_results_that_failed_to_come_are_asked_for_again(
         await pilot.press("j")
         await settle(pilot)
         assert search.table.row_count == 60
+
+
+async def test_a_closed_reply_editor_leaves_me_viewing_the_ticket_under_it_and_gone_elsewhere(
+    demo_store: TicketStore, make_app: Any
+) -> None:
+    """``Helpdesk.stop_replying`` (the reply screen's presence on close, as the app's own call):
+    with the ticket's screen under it, my entry says "viewing"; from the queue, it is gone."""
+    app = make_app(demo_store, BO, config=PARKED)
+    bo = demo_store.user_by_email(BO).id
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("3")
+        await highlight(pilot, NUMBER)
+        await enter_ticket(pilot, NUMBER)
+        gone = ticket_id(demo_store)
+        entry = {"_id": f"{bo}:{gone}"}
+        app.presence.beat(gone, bo, "Bo", "replying")  # as the reply editor says
+        app.stop_replying(gone)
+        await settle(pilot)
+        doc = app.presence.collection.find_one(entry)
+        assert doc is not None and doc["mode"] == "viewing"
+        await pilot.press("q")  # back to the queue (the ticket screen leaves too)
+        await settle(pilot)
+        app.presence.beat(gone, bo, "Bo", "replying")
+        app.stop_replying(gone)
+        await settle(pilot)
+        assert app.presence.collection.find_one(entry) is None
