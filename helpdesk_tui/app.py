@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -14,11 +15,12 @@ from typing import Any
 
 from bson import ObjectId
 from rich.text import Text
-from textual import events, work
+from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.driver import Driver
 from textual.markup import escape as escape_markup
+from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widget import Widget
@@ -36,8 +38,8 @@ from helpdesk_tui.domain.errors import (
     StoreUnavailable,
     StoreUnreachable,
 )
-from helpdesk_tui.domain.mentions import handles
-from helpdesk_tui.domain.models import Ticket
+from helpdesk_tui.domain.mentions import handles, tokens
+from helpdesk_tui.domain.models import Ticket, User
 from helpdesk_tui.domain.people import Identity
 from helpdesk_tui.domain.text import literal, one_line, removed_note, without_controls
 from helpdesk_tui.drafts import Drafts
@@ -53,6 +55,7 @@ from helpdesk_tui.screens.base import HelpdeskScreen, TakesKeys, own_bindings
 from helpdesk_tui.store.early import EarlyStart
 from helpdesk_tui.store.followers import FollowerStore
 from helpdesk_tui.store.live import Batch, FeedMode, FeedState, FeedStatus, LiveFeed
+from helpdesk_tui.store.mentions import Mentioned, follow_mentions
 from helpdesk_tui.store.presence import PresenceStore
 from helpdesk_tui.store.queue_index import IndexMaintainer
 from helpdesk_tui.store.tickets import TicketStore
@@ -110,6 +113,8 @@ PALETTE_VERBS = {
 KEY_HANDOFF_SECONDS = 0.5
 # Back after this long away (terminal unfocused or feed reconnecting): say what changed.
 AWAY_SUMMARY_AFTER = timedelta(minutes=5)
+# At most this long (seconds) does a read of what I follow wait for a follow write before it.
+FOLLOW_WRITE_WAIT = 5.0
 
 
 # Textual reads ESC and a digit as the character a Mac's Option key gives with it (WezTerm sends
@@ -120,6 +125,38 @@ _OPTION_DIGITS = {
     if isinstance(text, str) and len(sequence) == 2 and sequence[0] == "\x1b"
     if sequence[1].isdigit()
 }
+
+
+class MineSeeded(Message, bubble=False):
+    """What is assigned to me, what I follow and the staff, read once the first rows showed."""
+
+    def __init__(self, mine: list[ObjectId], following: list[ObjectId], staff: list[User]) -> None:
+        super().__init__()
+        self.mine, self.following, self.staff = mine, following, staff
+
+
+class ChangedWhileAway(Message, bubble=False):
+    """The numbers of my tickets that changed while the app was away (unfocused, not live)."""
+
+    def __init__(self, numbers: list[str]) -> None:
+        super().__init__()
+        self.numbers = numbers
+
+
+class FollowToggled(Message, bubble=False):
+    """A follow (``following``) or unfollow of one ticket was written."""
+
+    def __init__(self, ticket_id: ObjectId, label: str, following: bool) -> None:
+        super().__init__()
+        self.ticket_id, self.label, self.following = ticket_id, label, following
+
+
+class MentionsFollowed(Message, bubble=False):
+    """The colleagues an internal note @mentioned now follow its ticket."""
+
+    def __init__(self, label: str, mentioned: Mentioned) -> None:
+        super().__init__()
+        self.label, self.mentioned = label, mentioned
 
 
 def escape_then_key(event: events.Key, screen: Screen[Any], target: Widget) -> list[events.Key]:
@@ -189,6 +226,9 @@ class HelpdeskApp(StoreCalls, App[None]):
         self._held_keys: deque[events.Key | events.Paste] = deque()
         self._resolved_keys: weakref.WeakSet[events.Key] = weakref.WeakSet()
         self._releasing = False
+        # Follow/unfollow writes still running: ``F`` reads the list after them, so `f F` typed
+        # in one go shows the ticket just followed (the two run on separate threads).
+        self._follow_writes: list[threading.Event] = []
         if config.ui.theme in self.available_themes:
             self.theme = config.ui.theme
         # [keys]: Textual's keymap, by binding id (the action's name); clashes said on mount.
@@ -311,7 +351,7 @@ class HelpdeskApp(StoreCalls, App[None]):
         # The feed opens its stream before the queue's first query (the queue waits for it).
         self.run_worker(self.feed.run, thread=True, group="feed", name="live feed")
         if not self.me.read_only:
-            self.call_store(self.presence.init, group="presence")
+            self._init_presence()
         self.push_screen(QueueScreen())
         if self.config.keys and (said := problems(self.config.keys)):
             self.notify("\n".join(said), title="Keys", severity="warning", timeout=15)
@@ -332,24 +372,27 @@ class HelpdeskApp(StoreCalls, App[None]):
         # The ticket screen, imported now rather than when the agent first opens a ticket.
         self.call_later(import_module, "helpdesk_tui.screens.ticket")
         # What is mine right now, so a ticket that becomes mine later can be announced.
-        store, me = self.store, self.me.id
-        self.call_store(lambda: store.assigned_ids(me), self.alerts.seed_mine, group="alerts")
-        self.call_store(self._following, self._seed_following, group="alerts")
+        self._seed_alerts(self.me, [*self.config.roles.agent, *self.config.roles.supervisor])
 
-    def _following(self) -> tuple[list[Any], Any]:
-        """What I follow, and the staff (for the @names I answer to). Off the event loop."""
-        if not self.me.read_only:
+    @work(thread=True, exit_on_error=False, group="presence")
+    def _init_presence(self) -> None:
+        self.presence.init()
+
+    @work(thread=True, exit_on_error=False, group="alerts")
+    def _seed_alerts(self, me: Identity, roles: list[str]) -> None:
+        """What is mine, what I follow, and the staff (for the @names I answer to)."""
+        mine = self.store.assigned_ids(me.id)
+        if not me.read_only:
             with contextlib.suppress(HelpdeskError):  # no index privilege: following still works
                 self.followers.init()
-        roles = self.config.roles
-        return self.followers.following(self.me.id), self.store.staff(
-            [*roles.agent, *roles.supervisor]
-        )
+        following = self.followers.following(me.id)
+        self.post_message(MineSeeded(mine, following, self.store.staff(roles)))
 
-    def _seed_following(self, result: tuple[list[Any], Any]) -> None:
-        following, staff = result
-        self.alerts.following |= set(following)
-        self.alerts.handles = handles(self.me.user, staff)
+    @on(MineSeeded)
+    def _alerts_seeded(self, message: MineSeeded) -> None:
+        self.alerts.seed_mine(message.mine)
+        self.alerts.following |= set(message.following)
+        self.alerts.handles = handles(self.me.user, message.staff)
 
     def on_unmount(self) -> None:
         if self._attached:
@@ -489,18 +532,22 @@ class HelpdeskApp(StoreCalls, App[None]):
         since, self._away_since = self._away_since, None
         if since is None:
             return
-        store, me = self.store, self.me
+        self._read_changed_since(self.me.id, since)
 
-        def show(numbers: list[str]) -> None:
-            if numbers:
-                listed = ", ".join(numbers[:6]) + (" …" if len(numbers) > 6 else "")
-                self.notify(
-                    f"{len(numbers)} of your tickets changed: {listed}",
-                    title="While you were away",
-                    timeout=10,
-                )
+    @work(thread=True, exit_on_error=False, group="away")
+    def _read_changed_since(self, me: ObjectId, since: datetime) -> None:
+        self.post_message(ChangedWhileAway(self.store.changed_since(me, since)))
 
-        self.call_store(lambda: store.changed_since(me.id, since), show, group="away")
+    @on(ChangedWhileAway)
+    def _changed_while_away(self, message: ChangedWhileAway) -> None:
+        numbers = message.numbers
+        if numbers:
+            listed = ", ".join(numbers[:6]) + (" …" if len(numbers) > 6 else "")
+            self.notify(
+                f"{len(numbers)} of your tickets changed: {listed}",
+                title="While you were away",
+                timeout=10,
+            )
 
     def tick(self) -> None:
         """Advance SLA countdowns on the visible screen (only changed cells repaint)."""
@@ -632,22 +679,135 @@ class HelpdeskApp(StoreCalls, App[None]):
 
         self.push_screen(WorkloadScreen())
 
-    # Calls that outlive the screen that asks for them (the reply editor closes at once).
+    def open_reply(
+        self,
+        ticket_id: ObjectId,
+        *,
+        internal: bool,
+        ticket: Ticket | None = None,
+        done: Callable[[bool | None], Any] | None = None,
+    ) -> None:
+        """The reply editor on ``ticket_id`` (``ticket``: what the opener knows of it);
+        ``done(sent)`` when it closes."""
+        from helpdesk_tui.screens.reply import ReplyScreen
+
+        self.push_screen(ReplyScreen(ticket_id, internal=internal, ticket=ticket), done)
+
+    def replying_to(self, ticket_id: ObjectId) -> bool:
+        """Whether the screen on top is the reply editor of ``ticket_id`` (for presence)."""
+        from helpdesk_tui.screens.reply import ReplyScreen
+
+        screen = self.screen
+        return isinstance(screen, ReplyScreen) and screen.ticket_id == ticket_id
+
+    def open_full_text(self, title: str, body: Text) -> None:
+        from helpdesk_tui.screens.full_text import FullTextDialog
+
+        self.push_screen(FullTextDialog(title, body))
+
+    def open_pulse(self) -> None:
+        from helpdesk_tui.screens.pulse import PulseScreen
+
+        self.push_screen(PulseScreen())
+
+    # Store calls that outlive the screen that asked for them.
+
+    def leave_ticket(self, ticket_id: ObjectId) -> None:
+        """Presence: I no longer have ``ticket_id`` open (the screen has gone already)."""
+        if not self.me.read_only:
+            self._leave_ticket(ticket_id, self.me.id)
 
     @work(thread=True, exit_on_error=False, group="presence")
-    def presence_after_reply(self, ticket_id: ObjectId, still_viewing: bool) -> None:
-        """The reply editor closed: back to "viewing" the ticket, or gone from it."""
-        me = self.me
-        if still_viewing:
+    def _leave_ticket(self, ticket_id: ObjectId, me: ObjectId) -> None:
+        self.presence.leave(ticket_id, me)
+
+    def stop_replying(self, ticket_id: ObjectId) -> None:
+        """Presence, once a reply editor on ``ticket_id`` has closed: back on that ticket's
+        screen I am viewing it again; back anywhere else I have left it."""
+        viewing = any(
+            isinstance(screen, HelpdeskScreen) and screen.viewing_ticket == ticket_id
+            for screen in self.screen_stack
+        )
+        self._stop_replying(ticket_id, self.me, viewing)
+
+    @work(thread=True, exit_on_error=False, group="presence")
+    def _stop_replying(self, ticket_id: ObjectId, me: Identity, viewing: bool) -> None:
+        if viewing:
             self.presence.beat(ticket_id, me.id, me.user.display, "viewing")
         else:
             self.presence.leave(ticket_id, me.id)
 
-    def follow_mentions(self, ticket_id: ObjectId, text: str, label: str) -> None:
-        """After an internal note: each colleague it ``@mentions`` follows the ticket."""
-        from helpdesk_tui.screens.following import follow_mentions
+    def toggle_follow(self, ticket_id: ObjectId, label: str) -> None:
+        """Follow ``ticket_id``, or stop following it if I already do; a toast says which."""
+        written = threading.Event()
+        self._follow_writes = [e for e in self._follow_writes if not e.is_set()] + [written]
+        self._toggle_follow(ticket_id, label, self.me.id, written)
 
-        follow_mentions(self, ticket_id, text, label)
+    @work(thread=True, exit_on_error=False, group="follow")
+    def _toggle_follow(
+        self, ticket_id: ObjectId, label: str, me: ObjectId, written: threading.Event
+    ) -> None:
+        followers = self.followers
+        try:
+            following = not followers.is_following(ticket_id, me)
+            if following:
+                followers.follow(ticket_id, me)
+            else:
+                followers.unfollow(ticket_id, me)
+        finally:
+            written.set()
+        self.post_message(FollowToggled(ticket_id, label, following))
+
+    @on(FollowToggled)
+    def _follow_toggled(self, message: FollowToggled) -> None:
+        if message.following:
+            self.alerts.following.add(message.ticket_id)
+            self.notify(
+                f"Following {message.label}: you will hear of customer replies and status changes."
+            )
+        else:
+            self.alerts.following.discard(message.ticket_id)
+            self.notify(f"No longer following {message.label}.")
+
+    def follow_writes(self) -> Callable[[], None]:
+        """A wait, to run off the event loop, for the follow/unfollow writes started so far
+        (each at most ``FOLLOW_WRITE_WAIT``): a read of what I follow comes after them."""
+        earlier = [e for e in self._follow_writes if not e.is_set()]
+        self._follow_writes = earlier
+
+        def wait() -> None:
+            for written in earlier:
+                written.wait(FOLLOW_WRITE_WAIT)
+
+        return wait
+
+    def follow_mentions(self, ticket_id: ObjectId, text: str, label: str) -> None:
+        """After an internal note: each colleague it ``@mentions`` follows the ticket from
+        now on (the reply screen has closed by then: the app does it and says so)."""
+        if not tokens(text):
+            return  # no @name: no query
+        roles = [*self.config.roles.agent, *self.config.roles.supervisor]
+        self._follow_mentions(ticket_id, text, label, self.me.id, roles)
+
+    @work(thread=True, exit_on_error=False, group="mentions")
+    def _follow_mentions(
+        self, ticket_id: ObjectId, text: str, label: str, me: ObjectId, roles: list[str]
+    ) -> None:
+        mentioned = follow_mentions(self.store, self.followers, ticket_id, text, by=me, roles=roles)
+        self.post_message(MentionsFollowed(label, mentioned))
+
+    @on(MentionsFollowed)
+    def _mentions_followed(self, message: MentionsFollowed) -> None:
+        added, unknown = message.mentioned.added, message.mentioned.unknown
+        if added:
+            names = ", ".join(one_line(name, 30) for name in added)
+            self.notify(f"{names} now follow{'s' if len(added) == 1 else ''} {message.label}.")
+        if unknown:
+            names = ", ".join(f"@{one_line(name, 30)}" for name in unknown)
+            self.notify(
+                f"No colleague answers to {names} (or several do): nobody added for it.",
+                severity="warning",
+            )
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The palette lists every action of the current screen once, by its footer

@@ -9,6 +9,7 @@ R = TypeVar("R")
 
 if TYPE_CHECKING:
     from bson import ObjectId
+    from rich.text import Text
     from textual.screen import Screen
     from textual.worker import Worker
 
@@ -26,7 +27,10 @@ if TYPE_CHECKING:
 
 
 class CallsStore(Protocol):
-    """What runs store calls off the event loop (``workers.StoreCalls``): the app, a screen."""
+    """``workers.StoreCalls.call_store``, the older callback runner (issue 28: being replaced
+    by ``@work`` methods). Kept only for screens/reply.py's ``on_unmount`` until the "replymodel"
+    branch is merged (``Helpdesk.stop_replying`` does what it does there); the lead deletes it
+    with ``call_store`` itself."""
 
     def call_store(
         self,
@@ -76,6 +80,21 @@ class Helpdesk(CallsStore, Protocol):
     def open_queue(self, view: View) -> None: ...
     def open_search(self, query: str, done: Callable[[str | None], Any]) -> None: ...
     def open_workload(self) -> None: ...
-    # Calls that outlive the reply editor (it closes at once after them).
-    def presence_after_reply(self, ticket_id: ObjectId, still_viewing: bool) -> object: ...
+    def open_reply(
+        self,
+        ticket_id: ObjectId,
+        *,
+        internal: bool,
+        ticket: Ticket | None = None,
+        done: Callable[[bool | None], Any] | None = None,
+    ) -> None: ...
+    def open_full_text(self, title: str, body: Text) -> None: ...
+    def open_pulse(self) -> None: ...
+    def replying_to(self, ticket_id: ObjectId) -> bool: ...
+
+    # Store calls that outlive the screen that asked for them (the app's own @work methods).
+    def leave_ticket(self, ticket_id: ObjectId) -> None: ...
+    def stop_replying(self, ticket_id: ObjectId) -> None: ...
+    def toggle_follow(self, ticket_id: ObjectId, label: str) -> None: ...
+    def follow_writes(self) -> Callable[[], None]: ...
     def follow_mentions(self, ticket_id: ObjectId, text: str, label: str) -> None: ...

@@ -7,16 +7,21 @@ A bulk action updates each ticket on its own terms and reports what was refused 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass, field
 
 from bson import ObjectId
+from textual import on, work
+from textual.message import Message
 
+from helpdesk_tui.alerts import Alerts
 from helpdesk_tui.domain.errors import HelpdeskError, HistoryNotWritten, InvalidRequest
-from helpdesk_tui.domain.models import Priority, Status, Ticket
+from helpdesk_tui.domain.models import Priority, Status, Ticket, User
 from helpdesk_tui.domain.tags import parse_tag_edit
 from helpdesk_tui.domain.text import literal, one_line
 from helpdesk_tui.screens.bulk import BulkSafety
+from helpdesk_tui.screens.clipboard import CopyActions
 from helpdesk_tui.screens.dialogs import ChoiceDialog, TextDialog
+from helpdesk_tui.screens.following import FollowActions
 from helpdesk_tui.screens.macros import MacroActions
 from helpdesk_tui.screens.snooze import SnoozeActions
 from helpdesk_tui.store.errors import unanswered
@@ -30,7 +35,28 @@ NOBODY = "nobody"
 REASON_CHARS = 240
 
 
-class TicketActions(MacroActions, BulkSafety, SnoozeActions):
+@dataclass
+class BulkWritten(Message, bubble=False):
+    """A change written on ``count`` tickets, each on its own terms."""
+
+    count: int
+    verb: str
+    done: list[Ticket] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    unrecorded: list[str] = field(default_factory=list)  # made, but not in the history
+    reverts: list[Revert | None] = field(default_factory=list)
+
+
+@dataclass
+class AssigneesRead(Message, bubble=False):
+    """The staff and their load, for the assign picker of ``tickets``."""
+
+    tickets: list[Ticket]
+    staff: list[User]
+    load: dict[ObjectId, dict[str, int]]
+
+
+class TicketActions(MacroActions, BulkSafety, SnoozeActions, FollowActions, CopyActions):
     """Actions on ``targets()``; subclasses say which tickets and what to do afterwards."""
 
     def targets(self) -> list[Ticket]:
@@ -56,76 +82,74 @@ class TicketActions(MacroActions, BulkSafety, SnoozeActions):
         self, tickets: list[Ticket], verb: str, change: Callable[[Ticket], Ticket]
     ) -> None:
         """Apply ``change`` to each ticket; say how many succeeded and which were refused."""
+        self._write_each(tickets, verb, change, self.helpdesk.alerts)
 
-        alerts = self.helpdesk.alerts
-        reverts: list[Revert | None] = []
-
-        unrecorded: list[str] = []  # made, but not in the history: said apart, as a warning
-
-        def run() -> tuple[list[Ticket], list[str]]:
-            done: list[Ticket] = []
-            refused: list[str] = []
-            last: HelpdeskError | None = None
-            for at, ticket in enumerate(tickets):
-                if last is not None and unanswered(last):
-                    # The database did not answer: each further write would wait its whole
-                    # bound for nothing (a minute for a dozen tickets) before anything is said.
-                    refused += [
-                        f"{t.label}: not tried (no answer from the database)" for t in tickets[at:]
-                    ]
-                    break
+    @work(thread=True, exit_on_error=False, group="store")
+    def _write_each(
+        self, tickets: list[Ticket], verb: str, change: Callable[[Ticket], Ticket], alerts: Alerts
+    ) -> None:
+        """Each ticket on its own terms: what was done, refused, or done but not recorded."""
+        written = BulkWritten(len(tickets), verb)
+        last: HelpdeskError | None = None
+        for at, ticket in enumerate(tickets):
+            if last is not None and unanswered(last):
+                # The database did not answer: each further write would wait its whole
+                # bound for nothing (a minute for a dozen tickets) before anything is said.
+                written.refused += [
+                    f"{t.label}: not tried (no answer from the database)" for t in tickets[at:]
+                ]
+                break
+            if ticket.id is not None:
+                alerts.mine(ticket.id)  # before the write: its event must not echo back
+            try:
+                written.done.append(change(ticket))
+                written.reverts.append(revert_of(ticket, written.done[-1]))
+            except HistoryNotWritten as error:
+                written.done.append(ticket)  # the change stands (undo cannot know it: no revert)
+                written.reverts.append(None)
+                written.unrecorded.append(f"{ticket.label}: {error}")
+            except HelpdeskError as error:
+                last = error
+                said = str(error)
+                written.refused.append(
+                    said if said.startswith(ticket.label) else f"{ticket.label}: {said}"
+                )
                 if ticket.id is not None:
-                    alerts.mine(ticket.id)  # before the write: its event must not echo back
-                try:
-                    done.append(change(ticket))
-                    reverts.append(revert_of(ticket, done[-1]))
-                except HistoryNotWritten as error:
-                    done.append(ticket)  # the change stands (undo cannot know it: no revert)
-                    reverts.append(None)
-                    unrecorded.append(f"{ticket.label}: {error}")
-                except HelpdeskError as error:
-                    last = error
-                    said = str(error)
-                    refused.append(
-                        said if said.startswith(ticket.label) else f"{ticket.label}: {said}"
-                    )
-                    if ticket.id is not None:
-                        alerts.own.discard(ticket.id)  # nothing written: nothing to mute
-            return done, refused
+                    alerts.own.discard(ticket.id)  # nothing written: nothing to mute
+        self.post_message(written)
 
-        def report(result: tuple[list[Ticket], list[str]]) -> None:
-            done, refused = result
-            if unrecorded:
-                self.notify(
-                    "\n".join(one_line(u, REASON_CHARS) for u in unrecorded[:5]),
-                    severity="warning",
-                    timeout=10,
-                )
-            undo = ""
-            if len(tickets) > 1:
-                self.remember_undo(verb, reverts)
-                if self._undoable is not None and any(reverts):
-                    undo = f" ({self.key_for('undo', 'u')} undoes)"
-            if len(tickets) == 1 and not refused:
-                self.notify(f"{done[0].label}: {verb}.")
-            elif len(tickets) == 1:
-                self.notify(one_line(refused[0]), severity="error", timeout=8)  # one line
-            elif not refused:
-                self.notify(f"{verb}: {len(done)} tickets.{undo}")
-            else:
-                # Each reason whole (the toast wraps it; cut, "was not appli…" said nothing),
-                # and as many as a short terminal has room for, the rest counted.
-                room = 8 if self.app.size.height >= 40 else 4
-                lines = "\n".join(one_line(r, REASON_CHARS) for r in refused[:room])
-                more = f"\n… and {len(refused) - room} more" if len(refused) > room else ""
-                self.notify(
-                    f"{verb}: {len(done)} of {len(tickets)} done{undo}; refused:\n{lines}{more}",
-                    severity="warning" if done else "error",
-                    timeout=12,
-                )
-            self.after_change(done)
-
-        self.call_store(run, report)
+    @on(BulkWritten)
+    def _bulk_written(self, written: BulkWritten) -> None:
+        done, refused, verb, count = written.done, written.refused, written.verb, written.count
+        if written.unrecorded:
+            self.notify(
+                "\n".join(one_line(u, REASON_CHARS) for u in written.unrecorded[:5]),
+                severity="warning",
+                timeout=10,
+            )
+        undo = ""
+        if count > 1:
+            self.remember_undo(verb, written.reverts)
+            if self._undoable is not None and any(written.reverts):
+                undo = f" ({self.key_for('undo', 'u')} undoes)"
+        if count == 1 and not refused:
+            self.notify(f"{done[0].label}: {verb}.")
+        elif count == 1:
+            self.notify(one_line(refused[0]), severity="error", timeout=8)  # one line
+        elif not refused:
+            self.notify(f"{verb}: {len(done)} tickets.{undo}")
+        else:
+            # Each reason whole (the toast wraps it; cut, "was not appli…" said nothing),
+            # and as many as a short terminal has room for, the rest counted.
+            room = 8 if self.app.size.height >= 40 else 4
+            lines = "\n".join(one_line(r, REASON_CHARS) for r in refused[:room])
+            more = f"\n… and {len(refused) - room} more" if len(refused) > room else ""
+            self.notify(
+                f"{verb}: {len(done)} of {count} done{undo}; refused:\n{lines}{more}",
+                severity="warning" if done else "error",
+                timeout=12,
+            )
+        self.after_change(done)
 
     def _targets_for(self, what: str) -> list[Ticket] | None:
         tickets = self.targets()
@@ -215,36 +239,36 @@ class TicketActions(MacroActions, BulkSafety, SnoozeActions):
         me = self.helpdesk.me
         if not self._guarded(lambda: me.require_supervisor("assign tickets to someone else")):
             return
-        store, config = self.helpdesk.store, self.helpdesk.config
+        roles = [*self.helpdesk.config.roles.agent, *self.helpdesk.config.roles.supervisor]
+        self._read_assignees(tickets, roles)
 
-        def load() -> tuple[list[Any], dict[ObjectId, dict[str, int]]]:
-            staff = store.staff([*config.roles.agent, *config.roles.supervisor])
-            return staff, store.workload()
+    @work(thread=True, exit_on_error=False, group="store")
+    def _read_assignees(self, tickets: list[Ticket], roles: list[str]) -> None:
+        store = self.helpdesk.store
+        self.post_message(AssigneesRead(tickets, store.staff(roles), store.workload()))
 
-        def pick(result: tuple[list[Any], dict[ObjectId, dict[str, int]]]) -> None:
-            staff, load = result
-            options: list[tuple[str, ObjectId | str, str]] = [("— nobody (unassign)", NOBODY, "")]
-            for user in staff:
-                counts = load.get(user.id, {})
-                hint = (
-                    f"{user.email} · {counts.get('open', 0)} open · "
-                    f"{counts.get('in_progress', 0)} in progress · "
-                    f"{counts.get('breached', 0)} breached"
-                )
-                options.append((one_line(user.display), user.id, hint))
-                if user.id is not None:
-                    names[user.id] = user.display
-            title = (
-                f"Assign {tickets[0].label} to…"
-                if len(tickets) == 1
-                else f"Assign {len(tickets)} tickets to…"
-            )
-            current = (tickets[0].assigned_to or NOBODY) if len(tickets) == 1 else None
-            self.app.push_screen(
-                ChoiceDialog(title, options, filterable=True, current=current), chosen
-            )
-
+    @on(AssigneesRead)
+    def _pick_assignee(self, message: AssigneesRead) -> None:
+        tickets, store, me = message.tickets, self.helpdesk.store, self.helpdesk.me
         names: dict[ObjectId, str] = {}
+        options: list[tuple[str, ObjectId | str, str]] = [("— nobody (unassign)", NOBODY, "")]
+        for user in message.staff:
+            if user.id is None:
+                continue  # nobody to assign to (choosing it did nothing)
+            counts = message.load.get(user.id, {})
+            hint = (
+                f"{user.email} · {counts.get('open', 0)} open · "
+                f"{counts.get('in_progress', 0)} in progress · "
+                f"{counts.get('breached', 0)} breached"
+            )
+            options.append((one_line(user.display), user.id, hint))
+            names[user.id] = user.display
+        title = (
+            f"Assign {tickets[0].label} to…"
+            if len(tickets) == 1
+            else f"Assign {len(tickets)} tickets to…"
+        )
+        current = (tickets[0].assigned_to or NOBODY) if len(tickets) == 1 else None
 
         def chosen(choice: ObjectId | str | None) -> None:
             if choice is None:
@@ -256,7 +280,7 @@ class TicketActions(MacroActions, BulkSafety, SnoozeActions):
                 lambda t: store.assign(_id(t), agent, actor=me.id, expected=_seen_assignee(t)),
             )
 
-        self.call_store(load, pick)
+        self.app.push_screen(ChoiceDialog(title, options, filterable=True, current=current), chosen)
 
     def action_tags(self) -> None:
         tickets = self._targets_for("tag several tickets")
@@ -328,10 +352,8 @@ class TicketActions(MacroActions, BulkSafety, SnoozeActions):
             return
         if not self._guarded(lambda: _id(ticket)):
             return
-        from helpdesk_tui.screens.reply import ReplyScreen
-
-        self.app.push_screen(
-            ReplyScreen(_id(ticket), internal=internal, ticket=ticket), self.after_reply
+        self.helpdesk.open_reply(
+            _id(ticket), internal=internal, ticket=ticket, done=self.after_reply
         )
 
     def after_reply(self, sent: bool | None) -> None:

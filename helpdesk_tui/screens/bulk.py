@@ -11,7 +11,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bson import ObjectId
 from rich.text import Text
+from textual import on, work
+from textual.message import Message
 
 from helpdesk_tui.domain.text import one_line
 from helpdesk_tui.screens.base import HelpdeskScreen
@@ -24,6 +27,14 @@ class Undoable:
     verb: str
     reverts: tuple[Revert, ...]
     until: datetime
+
+
+class Undone(Message, bubble=False):
+    """The undo of ``undoable`` was written: what it reverted, what it left."""
+
+    def __init__(self, undoable: Undoable, result: UndoResult) -> None:
+        super().__init__()
+        self.undoable, self.result = undoable, result
 
 
 class BulkSafety(HelpdeskScreen):
@@ -75,23 +86,29 @@ class BulkSafety(HelpdeskScreen):
         if not self._guarded(me.require_write):
             return
         self._undoable = None
+        self._undo(undoable, me.id)
 
-        def report(result: UndoResult) -> None:
-            total = len(undoable.reverts)
-            if not result.kept:
-                self.notify(f"Undone: {one_line(undoable.verb, 60)} ({result.undone} tickets).")
-            else:
-                lines = "\n".join(one_line(k, 90) for k in result.kept[:8])
-                more = f"\n… and {len(result.kept) - 8} more" if len(result.kept) > 8 else ""
-                self.notify(
-                    f"Undo: {result.undone} of {total} reverted; changed meanwhile, "
-                    f"left as they are:\n{lines}{more}",
-                    severity="warning",
-                    timeout=12,
-                )
-            self.after_undo()
+    @work(thread=True, exit_on_error=False, group="undo")
+    def _undo(self, undoable: Undoable, me: ObjectId) -> None:
+        result = undo(self.helpdesk.store, undoable.reverts, actor=me)
+        self.post_message(Undone(undoable, result))
 
-        self.call_store(lambda: undo(store, undoable.reverts, actor=me.id), report)
+    @on(Undone)
+    def _undone(self, message: Undone) -> None:
+        undoable, result = message.undoable, message.result
+        total = len(undoable.reverts)
+        if not result.kept:
+            self.notify(f"Undone: {one_line(undoable.verb, 60)} ({result.undone} tickets).")
+        else:
+            lines = "\n".join(one_line(k, 90) for k in result.kept[:8])
+            more = f"\n… and {len(result.kept) - 8} more" if len(result.kept) > 8 else ""
+            self.notify(
+                f"Undo: {result.undone} of {total} reverted; changed meanwhile, "
+                f"left as they are:\n{lines}{more}",
+                severity="warning",
+                timeout=12,
+            )
+        self.after_undo()
 
     def after_undo(self) -> None:
         """Reload what the screen shows."""

@@ -12,11 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bson import ObjectId
+from textual import on, work
+from textual.message import Message as TextualMessage
 
 from helpdesk_tui.domain.models import Message, Ticket, User
 from helpdesk_tui.domain.text import literal, one_line
 from helpdesk_tui.screens.base import HelpdeskScreen
 from helpdesk_tui.screens.dialogs import ChoiceDialog
+from helpdesk_tui.workers import WorkFailed
 
 # Messages offered in the chooser, newest first.
 MESSAGES_OFFERED = 30
@@ -64,45 +67,70 @@ def choices(
     return rows
 
 
-def offer_copy(
-    screen: HelpdeskScreen,
-    ticket: Ticket,
-    users: dict[ObjectId, User],
-    messages: list[Message] | None,
-) -> None:
-    """Open the chooser; the chosen text goes to the terminal's clipboard, and a toast says it."""
-    rows = choices(ticket, users, messages)
-    if not rows:
-        screen.notify("Nothing here to copy.", severity="warning")
-        return
+class CopyFetched(TextualMessage, bubble=False):
+    """A ticket and its people, read for the chooser; ``generation``: which ``y`` asked."""
 
-    def chosen(item: Copyable | None) -> None:
-        if item is None:
+    def __init__(self, ticket: Ticket, users: dict[ObjectId, User], generation: int) -> None:
+        super().__init__()
+        self.ticket, self.users, self.generation = ticket, users, generation
+
+
+class CopyActions(HelpdeskScreen):
+    """``offer_copy`` (the chooser, for what the screen has) and ``fetch_and_offer`` (a row of
+    a list: the ticket is read first)."""
+
+    _copy_generation = 0
+
+    def offer_copy(
+        self, ticket: Ticket, users: dict[ObjectId, User], messages: list[Message] | None
+    ) -> None:
+        """Open the chooser; the chosen text goes to the terminal's clipboard; a toast says it."""
+        rows = choices(ticket, users, messages)
+        if not rows:
+            self.notify("Nothing here to copy.", severity="warning")
             return
-        screen.app.copy_to_clipboard(item.text)
-        lines = item.text.count("\n") + 1
-        size = f" ({lines} lines)" if lines > 1 else ""
-        screen.notify(f"Copied {one_line(item.what, 70)}{size}.", timeout=4)
 
-    screen.app.push_screen(ChoiceDialog(f"Copy from {ticket.label}…", rows), chosen)
+        def chosen(item: Copyable | None) -> None:
+            if item is None:
+                return
+            self.app.copy_to_clipboard(item.text)
+            lines = item.text.count("\n") + 1
+            size = f" ({lines} lines)" if lines > 1 else ""
+            self.notify(f"Copied {one_line(item.what, 70)}{size}.", timeout=4)
 
+        self.app.push_screen(ChoiceDialog(f"Copy from {ticket.label}…", rows), chosen)
 
-def fetch_and_offer(screen: HelpdeskScreen, ticket: Ticket) -> None:
-    """From a row of the queue: one read of the ticket and its people, then the chooser."""
-    if ticket.id is None:
-        offer_copy(screen, ticket, {}, None)
-        return
-    store, ticket_id = screen.helpdesk.store, ticket.id
+    def fetch_and_offer(self, ticket: Ticket) -> None:
+        """From a row of a list: one read of the ticket and its people, then the chooser."""
+        if ticket.id is None:
+            self.offer_copy(ticket, {}, None)
+            return
+        # Keys typed after `y` (`y enter`) are for the chooser, not for the rows below it.
+        self.hold_keys()
+        self._copy_generation += 1
+        self._fetch_for_copy(ticket.id, self._copy_generation)
 
-    def fetch() -> tuple[Ticket, dict[ObjectId, User]]:
+    @work(thread=True, exit_on_error=False, group="copy", exclusive=True)
+    def _fetch_for_copy(self, ticket_id: ObjectId, generation: int) -> None:
+        store = self.helpdesk.store
         full = store.get_ticket(ticket_id)
-        return full, store.users_by_ids([full.user, *(m.sender for m in full.messages)])
+        users = store.users_by_ids([full.user, *(m.sender for m in full.messages)])
+        self.post_message(CopyFetched(full, users, generation))
 
-    def show(result: tuple[Ticket, dict[ObjectId, User]]) -> None:
-        full, users = result
-        offer_copy(screen, full, users, list(full.messages))
-        screen.release_keys()  # to the chooser, once it is up
+    @on(CopyFetched)
+    def _copy_fetched(self, message: CopyFetched) -> None:
+        if message.generation != self._copy_generation:
+            return  # a later `y` asked again
+        self.offer_copy(message.ticket, message.users, list(message.ticket.messages))
+        self.release_keys()  # to the chooser, once it is up
 
-    # Keys typed after `y` (`y enter`) are for the chooser, not for the queue's rows.
-    screen.hold_keys()
-    screen.call_store(fetch, show, group="copy", exclusive=True, failed=screen.release_keys)
+    @on(WorkFailed)
+    def _copy_not_fetched(self, message: WorkFailed) -> None:
+        if message.work == "_fetch_for_copy":
+            self.release_keys()  # said by the app's one error path
+
+
+def fetch_and_offer(screen: CopyActions, ticket: Ticket) -> None:
+    """Kept only for screens/queue.py until its branch (issue 28, "queuemodel") is merged;
+    the lead deletes it then."""
+    screen.fetch_and_offer(ticket)

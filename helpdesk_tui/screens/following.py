@@ -1,131 +1,87 @@
 """Following a ticket without owning it: ``f`` toggles it, ``F`` lists what I follow, and an
 ``@name`` in an internal note makes that colleague a follower.
 
-Followers live in a collection of ours (store/followers.py). The alerts (alerts.py) tell a
-follower of customer replies and status changes; the mentioned colleague's app sees the note
-arrive on its own change stream and says so at once (it does not wait for this write).
+Followers live in a collection of ours (store/followers.py). The writes are the app's
+(``Helpdesk.toggle_follow``, ``Helpdesk.follow_mentions``): they finish, and are said, even when
+the screen that asked has gone. The alerts (alerts.py) tell a follower of customer replies and
+status changes; the mentioned colleague's app sees the note arrive on its own change stream and
+says so at once (it does not wait for this write).
 """
 
 from __future__ import annotations
 
-import threading
-import weakref
+from collections.abc import Callable
 
 from bson import ObjectId
+from textual import on, work
+from textual.message import Message
 
 from helpdesk_tui.context import Helpdesk
-from helpdesk_tui.domain.mentions import resolve, tokens
 from helpdesk_tui.domain.models import Status, Ticket
-from helpdesk_tui.domain.text import one_line
 from helpdesk_tui.screens.base import HelpdeskScreen
 from helpdesk_tui.store.queries import QueueQuery
 from helpdesk_tui.views import View
-
-# Follow/unfollow writes still running, per app: ``F`` reads the list after them, so `f F`
-# typed in one go shows the ticket just followed (the two calls run on separate threads).
-_PENDING: weakref.WeakKeyDictionary[object, list[threading.Event]] = weakref.WeakKeyDictionary()
-# At most this long (seconds) does ``F`` wait for such a write.
-PENDING_WAIT = 5.0
+from helpdesk_tui.workers import WorkFailed
 
 
-def _pending(helpdesk: Helpdesk) -> list[threading.Event]:
-    events = [e for e in _PENDING.get(helpdesk, []) if not e.is_set()]
-    _PENDING[helpdesk] = events
-    return events
+class FollowingRead(Message, bubble=False):
+    """The tickets I follow, read for ``F``."""
+
+    def __init__(self, ids: list[ObjectId]) -> None:
+        super().__init__()
+        self.ids = ids
 
 
-def toggle_follow(screen: HelpdeskScreen, ticket: Ticket) -> None:
-    """Follow ``ticket``, or stop following it if I already do."""
-    helpdesk = screen.helpdesk
-    me = helpdesk.me
-    if ticket.id is None or not screen._guarded(me.require_write):
-        return
-    followers, ticket_id, label = helpdesk.followers, ticket.id, ticket.label
-    written = threading.Event()
-    _pending(helpdesk).append(written)
+class FollowActions(HelpdeskScreen):
+    """``toggle_follow`` (``f``) and ``open_following`` (``F``) for any helpdesk screen."""
 
-    def toggle() -> bool:
-        try:
-            if followers.is_following(ticket_id, me.id):
-                followers.unfollow(ticket_id, me.id)
-                return False
-            followers.follow(ticket_id, me.id)
-            return True
-        finally:
-            written.set()
+    def toggle_follow(self, ticket: Ticket) -> None:
+        """Follow ``ticket``, or stop following it if I already do."""
+        if ticket.id is None or not self._guarded(self.helpdesk.me.require_write):
+            return
+        self.helpdesk.toggle_follow(ticket.id, ticket.label)
 
-    def done(following: bool) -> None:
-        if following:
-            helpdesk.alerts.following.add(ticket_id)
-            screen.notify(
-                f"Following {label}: you will hear of customer replies and status changes."
-            )
-        else:
-            helpdesk.alerts.following.discard(ticket_id)
-            screen.notify(f"No longer following {label}.")
+    def open_following(self) -> None:
+        """The "Following" view: the tickets I follow, in any status, as a queue of their own."""
+        # Keys typed after `F` act on the Following view, not on the rows it replaces.
+        self.hold_keys()
+        self._read_following(self.helpdesk.follow_writes(), self.helpdesk.me.id)
 
-    screen.call_store(toggle, done, group="follow")
+    @work(thread=True, exit_on_error=False, group="follow")
+    def _read_following(self, after_writes: Callable[[], None], me: ObjectId) -> None:
+        after_writes()  # an `f` typed just before: its write first
+        self.post_message(FollowingRead(self.helpdesk.followers.following(me)))
 
-
-def open_following(screen: HelpdeskScreen) -> None:
-    """The "Following" view: the tickets I follow, in any status, as a queue of their own."""
-    helpdesk = screen.helpdesk
-    followers, me = helpdesk.followers, helpdesk.me.id
-
-    def show(ids: list[ObjectId]) -> None:
-        helpdesk.alerts.following = set(ids)
+    @on(FollowingRead)
+    def _following_read(self, message: FollowingRead) -> None:
+        ids = message.ids
+        self.helpdesk.alerts.following = set(ids)
         if not ids:
-            screen.release_keys()
-            key = screen.key_for("follow", "f")
-            screen.notify(f"You follow no ticket yet: {key} on a ticket follows it.")
+            self.release_keys()
+            key = self.key_for("follow", "f")
+            self.notify(f"You follow no ticket yet: {key} on a ticket follows it.")
             return
         query = QueueQuery(statuses=tuple(Status), ids=tuple(ids))
-        helpdesk.open_queue(View("following", "Following", "Follow", query))
-        screen.release_keys()  # to the Following view, once it is up
+        self.helpdesk.open_queue(View("following", "Following", "Follow", query))
+        self.release_keys()  # to the Following view, once it is up
 
-    earlier = list(_pending(helpdesk))
+    @on(WorkFailed)
+    def _following_not_read(self, message: WorkFailed) -> None:
+        if message.work == "_read_following":
+            self.release_keys()  # said by the app's one error path
 
-    def read() -> list[ObjectId]:
-        for written in earlier:
-            written.wait(PENDING_WAIT)
-        return followers.following(me)
 
-    # Keys typed after `F` act on the Following view, not on the rows it replaces.
-    screen.hold_keys()
-    screen.call_store(read, show, group="follow", failed=screen.release_keys)
+# Kept only for screens/queue.py and screens/reply.py until their own branches (issue 28,
+# "queuemodel" and "replymodel") are merged: they call these. The lead deletes them then.
+
+
+def toggle_follow(screen: FollowActions, ticket: Ticket) -> None:
+    screen.toggle_follow(ticket)
+
+
+def open_following(screen: FollowActions) -> None:
+    screen.open_following()
 
 
 def follow_mentions(helpdesk: Helpdesk, ticket_id: ObjectId, text: str, label: str) -> None:
-    """After an internal note: each colleague it ``@mentions`` follows the ticket from now on."""
-    if not tokens(text):
-        return  # no @name: no query
-    store, followers, me, roles = (
-        helpdesk.store,
-        helpdesk.followers,
-        helpdesk.me,
-        helpdesk.config.roles,
-    )
-
-    def work() -> tuple[list[str], list[str]]:
-        staff = store.staff([*roles.agent, *roles.supervisor])
-        found, unknown = resolve(text, staff)
-        added = []
-        for user in found:
-            if user.id is not None and user.id != me.id:
-                followers.follow(ticket_id, user.id, via="mention", by=me.id)
-                added.append(user.display)
-        return added, unknown
-
-    def done(result: tuple[list[str], list[str]]) -> None:
-        added, unknown = result
-        if added:
-            names = ", ".join(one_line(name, 30) for name in added)
-            helpdesk.notify(f"{names} now follow{'s' if len(added) == 1 else ''} {label}.")
-        if unknown:
-            names = ", ".join(f"@{one_line(name, 30)}" for name in unknown)
-            helpdesk.notify(
-                f"No colleague answers to {names} (or several do): nobody added for it.",
-                severity="warning",
-            )
-
-    helpdesk.call_store(work, done, group="mentions")
+    helpdesk.follow_mentions(ticket_id, text, label)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -15,6 +17,18 @@ from helpdesk_tui.screens.base import TakesKeys, own_bindings
 from helpdesk_tui.widgets.footer import declared_order
 from helpdesk_tui.widgets.safe import safe_text
 from helpdesk_tui.widgets.sla_badge import LOOKS
+
+if TYPE_CHECKING:
+    from helpdesk_tui.views import View
+
+
+@runtime_checkable
+class ShowsViews(Protocol):
+    """A screen whose number keys pick one of its ``views`` (the queue). A protocol, not the
+    queue's class: a screen never imports another (the screens/ contract in pyproject.toml)."""
+
+    views: list[View]
+
 
 # Keys that move rather than act, summed up here instead of listing each widget's bindings.
 MOVEMENT = {
@@ -61,9 +75,7 @@ def binding_rows(screen: Screen[object]) -> list[tuple[str, str]]:
     order = declared_order(screen)
     ordered = sorted(seen.items(), key=lambda item: order.get(item[0], len(order)))
     rows = [(" ".join(dict.fromkeys(keys)), description) for _, (keys, description) in ordered]
-    from helpdesk_tui.screens.queue import QueueScreen  # help is opened from it
-
-    views = screen.views if isinstance(screen, QueueScreen) else None
+    views = screen.views if isinstance(screen, ShowsViews) else None
     if not views:
         numbered.pop("view", None)
     for name, (description, listed_by) in NUMBERED.items():

@@ -6,6 +6,9 @@ agent saw) and the report says "N of M done" and why the others were refused.
 
 from __future__ import annotations
 
+from textual import on, work
+from textual.message import Message
+
 from helpdesk_tui.domain.macros import ME, Macro
 from helpdesk_tui.domain.models import Ticket
 from helpdesk_tui.domain.text import one_line
@@ -23,6 +26,14 @@ def macro_picker(macros: list[Macro], tickets: list[Ticket]) -> ChoiceDialog[int
     )
     options = [(m.name, index, m.summary()) for index, m in enumerate(macros)]
     return ChoiceDialog(title, options, filterable=True)
+
+
+class MacroApplied(Message, bubble=False):
+    """The macro ``name`` was written on the reply screen's ticket; ``ticket`` is it now."""
+
+    def __init__(self, ticket: Ticket, name: str) -> None:
+        super().__init__()
+        self.ticket, self.name = ticket, name
 
 
 class MacroActions(HelpdeskScreen):
@@ -83,19 +94,19 @@ class ReplyMacros(MacroActions):
         return [self.baseline]
 
     def run_macro(self, tickets: list[Ticket], runner: MacroRunner) -> None:
-        seen = tickets[0]
+        self._apply_macro(runner, tickets[0])
 
-        def run() -> Ticket:
-            runner.prepare([seen])
-            return runner.apply(seen)
+    @work(thread=True, exit_on_error=False, group="macro")
+    def _apply_macro(self, runner: MacroRunner, seen: Ticket) -> None:
+        runner.prepare([seen])
+        self.post_message(MacroApplied(runner.apply(seen), runner.macro.name))
 
-        def done(ticket: Ticket) -> None:
-            # Our own change is no news to the "ticket updated" guard.
-            self.baseline = ticket
-            self.macro_applied(ticket)
-            self.notify(f"{ticket.label}: macro “{one_line(runner.macro.name, 40)}” applied.")
-
-        self.call_store(run, done)
+    @on(MacroApplied)
+    def _macro_applied(self, message: MacroApplied) -> None:
+        ticket = message.ticket
+        self.macro_applied(ticket)
+        self.notify(f"{ticket.label}: macro “{one_line(message.name, 40)}” applied.")
 
     def macro_applied(self, ticket: Ticket) -> None:
-        """The macro was written; the screen shows the ticket as it is now."""
+        """The macro was written; the screen takes the ticket as it is now as what the agent
+        saw (our own change is no news to the "ticket updated" guard) and shows it."""

@@ -7,22 +7,22 @@ nothing; a source that changed meanwhile is reported and nothing is written.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from bson import ObjectId
 from rich.text import Text
+from textual import on, work
+from textual.message import Message
 
+from helpdesk_tui.domain.context import CustomerContext
 from helpdesk_tui.domain.models import ACTIVE_STATUSES, Ticket
 from helpdesk_tui.domain.text import one_line
+from helpdesk_tui.screens.base import HelpdeskScreen
 from helpdesk_tui.screens.dialogs import ChoiceDialog, ConfirmDialog
 from helpdesk_tui.store.merge import MERGED_PREFIX, Merger, MergeResult
 
-if TYPE_CHECKING:
-    from helpdesk_tui.screens.ticket_view import TicketView
 
-
-def merge_candidates(screen: TicketView) -> list[Ticket]:
+def merge_candidates(context: CustomerContext | None) -> list[Ticket]:
     """The customer's other open tickets that were not merged already."""
-    others = screen.context.others if screen.context else ()
+    others = context.others if context else ()
     return [
         t
         for t in others
@@ -32,56 +32,76 @@ def merge_candidates(screen: TicketView) -> list[Ticket]:
     ]
 
 
-def start_merge(screen: TicketView) -> None:
-    """Ask which ticket to merge into this one, confirm, merge in a worker, reload."""
-    target = screen.ticket
-    if target is None or target.id is None or screen.context is None:
-        screen.notify("The customer's tickets are still loading.", timeout=3)
-        return
-    if not screen._guarded(screen.helpdesk.me.require_write):
-        return
-    candidates = merge_candidates(screen)
-    if not candidates:
-        screen.notify("The customer has no other open ticket to merge into this one.", timeout=4)
-        return
-    options = [
-        (f"{one_line(t.ticket_number, 12)}  {one_line(t.subject, 50)}", t, t.status.label)
-        for t in candidates
-    ]
+class Merged(Message, bubble=False):
+    """``source`` was merged into ``target``."""
 
-    def chosen(source: Ticket | None) -> None:
-        if source is None:
+    def __init__(self, target: str, source: str, result: MergeResult) -> None:
+        super().__init__()
+        self.target, self.source, self.result = target, source, result
+
+
+class MergeActions(HelpdeskScreen):
+    """``start_merge`` on the ticket screen: its ``ticket`` and the customer's ``context``;
+    ``load`` and ``load_context`` show them again after the merge."""
+
+    ticket: Ticket | None
+    context: CustomerContext | None
+
+    def load(self) -> None:
+        raise NotImplementedError
+
+    def load_context(self) -> None:
+        raise NotImplementedError
+
+    def start_merge(self) -> None:
+        """Ask which ticket to merge into this one, confirm, merge in a worker, reload."""
+        target = self.ticket
+        if target is None or target.id is None or self.context is None:
+            self.notify("The customer's tickets are still loading.", timeout=3)
             return
-        body = Text(
-            f"{source.label} is closed with a note and the tag {MERGED_PREFIX}{target.label}; "
-            f"its messages and tags are copied into {target.label}. All of it or nothing."
-        )
+        if not self._guarded(self.helpdesk.me.require_write):
+            return
+        candidates = merge_candidates(self.context)
+        if not candidates:
+            self.notify("The customer has no other open ticket to merge into this one.", timeout=4)
+            return
+        options = [
+            (f"{one_line(t.ticket_number, 12)}  {one_line(t.subject, 50)}", t, t.status.label)
+            for t in candidates
+        ]
+        target_id = target.id
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                _merge(screen, target, source)
+        def chosen(source: Ticket | None) -> None:
+            if source is None or source.id is None:
+                return
+            source_id = source.id
+            body = Text(
+                f"{source.label} is closed with a note and the tag {MERGED_PREFIX}{target.label}; "
+                f"its messages and tags are copied into {target.label}. All of it or nothing."
+            )
 
-        screen.app.push_screen(
-            ConfirmDialog(f"Merge {source.label} into {target.label}?", body), answered
-        )
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self._merge(
+                        target_id, source_id, target.label, source.label, self.helpdesk.me.id
+                    )
 
-    screen.app.push_screen(ChoiceDialog(f"Merge into {target.label}…", options), chosen)
+            self.app.push_screen(
+                ConfirmDialog(f"Merge {source.label} into {target.label}?", body), answered
+            )
 
+        self.app.push_screen(ChoiceDialog(f"Merge into {target.label}…", options), chosen)
 
-def _merge(screen: TicketView, target: Ticket, source: Ticket) -> None:
-    store, me = screen.helpdesk.store, screen.helpdesk.me
-    assert target.id is not None and source.id is not None  # checked by the caller
+    @work(thread=True, exit_on_error=False, group="merge")
+    def _merge(
+        self, target_id: ObjectId, source_id: ObjectId, target: str, source: str, me: ObjectId
+    ) -> None:
+        result = Merger(self.helpdesk.store).merge(target_id, [source_id], actor=me)
+        self.post_message(Merged(target, source, result))
 
-    def merged(result: MergeResult) -> None:
-        copied = f"{result.copied} message{'' if result.copied == 1 else 's'}"
-        screen.notify(
-            f"Merged {source.label} into {target.label}: {copied} copied.",
-            timeout=5,
-        )
-        screen.load()
-        screen.load_context()
-
-    target_id, source_id = target.id, source.id
-    screen.call_store(
-        lambda: Merger(store).merge(target_id, [source_id], actor=me.id), merged, group="merge"
-    )
+    @on(Merged)
+    def _merged(self, message: Merged) -> None:
+        copied = f"{message.result.copied} message{'' if message.result.copied == 1 else 's'}"
+        self.notify(f"Merged {message.source} into {message.target}: {copied} copied.", timeout=5)
+        self.load()
+        self.load_context()

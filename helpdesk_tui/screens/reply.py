@@ -24,7 +24,6 @@ from textual.widgets import Input, Static
 
 from helpdesk_tui.domain.errors import HelpdeskError, InvalidRequest
 from helpdesk_tui.domain.models import Status, Ticket, User
-from helpdesk_tui.domain.text import one_line
 from helpdesk_tui.messages import TicketsChanged
 from helpdesk_tui.models.reply import ReplyModel, moved_draft
 from helpdesk_tui.models.reply_commands import (
@@ -57,7 +56,6 @@ from helpdesk_tui.screens.reply_editor import ReplyDrafts
 from helpdesk_tui.screens.reply_parts import (
     REPLY_BINDINGS,
     TYPING_ACTIONS,
-    MacroApplied,
     Opened,
     ReadBackAnswered,
     ReplyWritten,
@@ -75,7 +73,6 @@ from helpdesk_tui.widgets.safe import SafeTextArea
 from helpdesk_tui.workers import WorkFailed
 
 if TYPE_CHECKING:
-    from helpdesk_tui.store.macros import MacroRunner
     from helpdesk_tui.store.presence import PresenceStore
 
 # While a reply's outcome is unknown and the database does not answer, ask again this often.
@@ -189,14 +186,6 @@ class ReplyScreen(ReplyDrafts, ReplyMacros):
     def _read_back(self, store: ReplyStore, call: ReadBack) -> None:
         self.post_message(ReadBackAnswered(call, call.run(store)))
 
-    def run_macro(self, tickets: list[Ticket], runner: MacroRunner) -> None:
-        self._run_macro(runner, tickets[0])
-
-    @work(thread=True, exit_on_error=False, group="macro")
-    def _run_macro(self, runner: MacroRunner, seen: Ticket) -> None:
-        runner.prepare([seen])
-        self.post_message(MacroApplied(runner.apply(seen), runner.macro.name))
-
     # --- the answers, to the model -----------------------------------------------------------
 
     @on(Opened)
@@ -230,12 +219,11 @@ class ReplyScreen(ReplyDrafts, ReplyMacros):
         if call is not None:  # reported once already; the model settles what waited on it
             self.do(self.model.call_failed(call))
 
-    @on(MacroApplied)
-    def _macro_applied(self, applied: MacroApplied) -> None:
-        self.model.macro_applied(applied.ticket)
+    def macro_applied(self, ticket: Ticket) -> None:
+        """The macro (``ReplyMacros``) was written: it is the ticket the agent saw now."""
+        self.model.macro_applied(ticket)
         self.render_header()
         self.render_context()
-        self.notify(f"{applied.ticket.label}: macro “{one_line(applied.name, 40)}” applied.")
 
     def on_tickets_changed(self, changed: TicketsChanged) -> None:
         """Never touch the draft; say that the ticket moved under us (send will show what)."""

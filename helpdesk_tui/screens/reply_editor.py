@@ -142,13 +142,8 @@ class ReplyDrafts(HelpdeskScreen):
         # dropped or the app quit with this screen open).
         if not self.model.finished and self._last_draft is not None:
             self._write_draft(self._last_draft)
-        ticket_id = self.model.ticket_id
-        still_viewing = any(
-            isinstance(screen, HelpdeskScreen) and screen.viewing_ticket == ticket_id
-            for screen in self.app.screen_stack
-        )
         # Back to the ticket: still viewing it. Back to the queue: gone from the ticket.
-        self.helpdesk.presence_after_reply(ticket_id, still_viewing)
+        self.helpdesk.stop_replying(self.model.ticket_id)
 
     # --- the conversation pane (widgets/conversation_pane.py) ----------------------------------
 

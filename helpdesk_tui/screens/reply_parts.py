@@ -59,12 +59,6 @@ class ReadBackAnswered(Message):
         self.check, self.landed = check, landed
 
 
-class MacroApplied(Message):
-    def __init__(self, ticket: Ticket, name: str) -> None:
-        super().__init__()
-        self.ticket, self.name = ticket, name
-
-
 # --- what the lines say -----------------------------------------------------------------------
 
 

@@ -13,9 +13,10 @@ from pathlib import Path
 
 from bson import ObjectId
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.widgets.input import Selection
 
@@ -28,6 +29,7 @@ from helpdesk_tui.store.search import TicketSearch
 from helpdesk_tui.widgets.line import Line
 from helpdesk_tui.widgets.safe import SafeInput
 from helpdesk_tui.widgets.search_results import SearchTable
+from helpdesk_tui.workers import WorkFailed
 
 PAGE = 50
 PREFETCH_ROWS = 10
@@ -39,6 +41,17 @@ class Found:
     page: SearchPage
     users: dict[ObjectId, User]
     now: datetime
+
+
+@dataclass
+class Searched(Message, bubble=False):
+    """Results of search ``generation``: the first page (``keep``: the cursor stays on its
+    ticket), or ``more`` of them for the end of the list."""
+
+    found: Found
+    generation: int
+    keep: bool = False
+    more: bool = False
 
 
 class SearchScreen(HelpdeskScreen):
@@ -60,6 +73,7 @@ class SearchScreen(HelpdeskScreen):
         self._loading_more = False
         self._searcher: TicketSearch | None = None
         self._stale = False  # a ticket shown changed while another screen was on top
+        self._generation = 0  # the newest search: an older one's rows are not shown
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Search all tickets", style="bold"), id="search-title")
@@ -127,20 +141,29 @@ class SearchScreen(HelpdeskScreen):
         if not keep:
             self._info(Text(f"searching “{one_line(query, 40)}”…", style="dim"))
         limit = max(PAGE, self.table.row_count) if keep else PAGE
+        self._generation += 1
+        self._search(searcher, query, me, limit, keep, self._generation)
 
-        def found(result: Found) -> None:
-            self._found(result, keep=keep)
+    @work(thread=True, exit_on_error=False, group="search", exclusive=True)
+    def _search(
+        self,
+        searcher: TicketSearch,
+        query: str,
+        me: ObjectId,
+        limit: int,
+        keep: bool,
+        generation: int,
+    ) -> None:
+        found = self._fetch(searcher, query, me, 0, limit)
+        self.post_message(Searched(found, generation, keep=keep))
 
-        self.call_store(
-            lambda: self._fetch(searcher, query, me, 0, limit),
-            found,
-            group="search",
-            exclusive=True,
-            failed=self._not_searched,
-        )
-
-    def _not_searched(self) -> None:
+    @on(WorkFailed)
+    def _not_searched(self, message: WorkFailed) -> None:
         """The search failed (the notification says why): the line no longer says "searching"."""
+        if message.work == "_search_more":
+            self._loading_more = False  # the next move near the end asks again
+        if message.work != "_search":
+            return
         query = one_line(self.query_text, 40)
         self._info(Text(f"“{query}” was not searched; enter tries again.", style="yellow"))
         self.release_keys()
@@ -156,9 +179,13 @@ class SearchScreen(HelpdeskScreen):
         ]
         return Found(page, store.users_by_ids(ids), store.now())
 
-    def _found(self, found: Found, *, keep: bool = False) -> None:
+    @on(Searched)
+    def _found(self, message: Searched) -> None:
+        if message.more or message.generation != self._generation:
+            return  # more rows (below), or a later search replaces these
+        found = message.found
         self.page = found.page
-        self.table.show(found.page.hits, found.users, found.now, keep_cursor=keep)
+        self.table.show(found.page.hits, found.users, found.now, keep_cursor=message.keep)
         self.update_info()
         self.release_keys()
 
@@ -185,20 +212,27 @@ class SearchScreen(HelpdeskScreen):
         ):
             return
         self._loading_more = True
-        searcher, me, query, skip = (
-            self.searcher,
-            self.helpdesk.me.id,
-            self.query_text,
-            table.row_count,
+        self._search_more(
+            self.searcher, self.query_text, self.helpdesk.me.id, table.row_count, self._generation
         )
 
-        def append(found: Found) -> None:
-            self._loading_more = False
-            self.page = found.page
-            table.show(found.page.hits, found.users, found.now, append=True)
-            self.update_info()
+    @work(thread=True, exit_on_error=False, group="more")
+    def _search_more(
+        self, searcher: TicketSearch, query: str, me: ObjectId, skip: int, generation: int
+    ) -> None:
+        self.post_message(Searched(self._fetch(searcher, query, me, skip), generation, more=True))
 
-        self.call_store(lambda: self._fetch(searcher, query, me, skip), append, group="more")
+    @on(Searched)
+    def _found_more(self, message: Searched) -> None:
+        if not message.more:
+            return
+        self._loading_more = False
+        if message.generation != self._generation:
+            return  # the rows of an earlier search: a new one replaced them
+        found = message.found
+        self.page = found.page
+        self.table.show(found.page.hits, found.users, found.now, append=True)
+        self.update_info()
 
     # --- actions ---------------------------------------------------------------------------
 

@@ -10,26 +10,24 @@ reported and nothing is moved. A toast names the new ticket.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 
 from bson import ObjectId
 from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message as TextualMessage
 from textual.screen import ModalScreen
 from textual.widgets import Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
-from helpdesk_tui.domain.models import Message, User
+from helpdesk_tui.domain.models import Message, Ticket, User
 from helpdesk_tui.domain.text import one_line
-from helpdesk_tui.screens.base import TakesKeys
+from helpdesk_tui.screens.base import HelpdeskScreen, TakesKeys
 from helpdesk_tui.store.merge import Merger, SplitResult
 from helpdesk_tui.widgets.conversation import Conversation
 from helpdesk_tui.widgets.safe import safe
-
-if TYPE_CHECKING:
-    from helpdesk_tui.screens.ticket_view import TicketView
 
 PREVIEW = 60  # characters of a message's first line in the list
 
@@ -102,41 +100,61 @@ class SplitDialog(TakesKeys, ModalScreen[list[ObjectId]]):
         self.query_one(SelectionList).action_cursor_up()
 
 
-def start_split(screen: TicketView) -> None:
-    """Ask which messages to move, split them off in a worker, toast the new ticket, reload."""
-    ticket = screen.ticket
-    if ticket is None or ticket.id is None:
-        screen.notify("The ticket is still loading.", timeout=3)
-        return
-    if not screen._guarded(screen.helpdesk.me.require_write):
-        return
-    choices = [(message_line(m, screen.users), m.id) for m in ticket.messages if m.id is not None]
-    if len(choices) < 2:
-        screen.notify("Splitting needs a ticket with two messages or more.", timeout=4)
-        return
-    source_id = ticket.id
+class SplitOff(TextualMessage, bubble=False):
+    """Messages were moved off into a new ticket."""
 
-    def chosen(marked: list[ObjectId] | None) -> None:
-        if marked:
-            _split(screen, source_id, marked)
-
-    screen.app.push_screen(
-        SplitDialog(f"Split {ticket.label}: move into a new ticket", choices), chosen
-    )
+    def __init__(self, result: SplitResult) -> None:
+        super().__init__()
+        self.result = result
 
 
-def _split(screen: TicketView, source_id: ObjectId, marked: list[ObjectId]) -> None:
-    store, me = screen.helpdesk.store, screen.helpdesk.me
+class SplitActions(HelpdeskScreen):
+    """``start_split`` on the ticket screen: its ``ticket`` and ``users``; ``load`` and
+    ``load_context`` show them again after the split."""
 
-    async def done(result: SplitResult) -> None:
+    ticket: Ticket | None
+    users: dict[ObjectId, User]
+
+    def load(self) -> None:
+        raise NotImplementedError
+
+    def load_context(self) -> None:
+        raise NotImplementedError
+
+    def start_split(self) -> None:
+        """Ask which messages to move, split them off in a worker, toast the new ticket."""
+        ticket = self.ticket
+        if ticket is None or ticket.id is None:
+            self.notify("The ticket is still loading.", timeout=3)
+            return
+        if not self._guarded(self.helpdesk.me.require_write):
+            return
+        choices = [(message_line(m, self.users), m.id) for m in ticket.messages if m.id is not None]
+        if len(choices) < 2:
+            self.notify("Splitting needs a ticket with two messages or more.", timeout=4)
+            return
+        source_id = ticket.id
+
+        def chosen(marked: list[ObjectId] | None) -> None:
+            if marked:
+                self._split(source_id, marked, self.helpdesk.me.id)
+
+        self.app.push_screen(
+            SplitDialog(f"Split {ticket.label}: move into a new ticket", choices), chosen
+        )
+
+    @work(thread=True, exit_on_error=False, group="split")
+    def _split(self, source_id: ObjectId, marked: list[ObjectId], me: ObjectId) -> None:
+        result = Merger(self.helpdesk.store).split(source_id, marked, actor=me)
+        self.post_message(SplitOff(result))
+
+    @on(SplitOff)
+    async def _split_off(self, message: SplitOff) -> None:
+        result = message.result
         moved = f"{result.moved} message{'' if result.moved == 1 else 's'}"
-        screen.notify(
+        self.notify(
             f"Split {moved} off into {one_line(result.created.ticket_number, 20)}.", timeout=6
         )
-        await screen.query_one(Conversation).clear()  # the moved messages leave the view
-        screen.load()
-        screen.load_context()
-
-    screen.call_store(
-        lambda: Merger(store).split(source_id, marked, actor=me.id), done, group="split"
-    )
+        await self.query_one(Conversation).clear()  # the moved messages leave the view
+        self.load()
+        self.load_context()

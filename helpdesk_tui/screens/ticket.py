@@ -7,18 +7,19 @@ from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
-from textual import events
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import Static
 
 from helpdesk_tui.domain.context import CustomerContext
 from helpdesk_tui.domain.models import Ticket, User
+from helpdesk_tui.domain.people import Identity
 from helpdesk_tui.messages import ClockTick, FeedStateChanged, TicketsChanged
 from helpdesk_tui.screens.actions import TicketActions
-from helpdesk_tui.screens.merge_actions import start_merge
-from helpdesk_tui.screens.reply import ReplyScreen
-from helpdesk_tui.screens.split_actions import start_split
+from helpdesk_tui.screens.merge_actions import MergeActions
+from helpdesk_tui.screens.split_actions import SplitActions
 from helpdesk_tui.store.context import customer_context
 from helpdesk_tui.store.merge import Merger
 from helpdesk_tui.store.opened import ticket_and_history
@@ -31,6 +32,7 @@ from helpdesk_tui.widgets.conversation import (
 )
 from helpdesk_tui.widgets.customer_panel import CustomerPanel
 from helpdesk_tui.widgets.footer import KeyFooter
+from helpdesk_tui.workers import WorkFailed
 
 # From this width up the customer's context is open beside the conversation (`c` closes it to
 # one line under the header); below it, one line under the header until `c` opens it there.
@@ -53,7 +55,30 @@ class Opened:
     origins: dict[ObjectId, str]  # merged-in copies: which ticket each came from
 
 
-class TicketScreen(TicketActions):
+@dataclass
+class TicketOpened(Message, bubble=False):
+    """One load of the ticket; ``generation``: which load (a later one replaces it)."""
+
+    opened: Opened
+    generation: int
+
+
+@dataclass
+class ContextRead(Message, bubble=False):
+    """The customer's context; ``generation``: which read (a later one replaces it)."""
+
+    context: CustomerContext | None
+    generation: int
+
+
+@dataclass
+class PresenceSeen(Message, bubble=False):
+    """Who else has this ticket open."""
+
+    others: list[Presence]
+
+
+class TicketScreen(TicketActions, MergeActions, SplitActions):
     # Priority: each key acts on this screen as soon as it is current (see screens/base.py).
     BINDINGS = [
         Binding("r", "reply", "Reply", priority=True, id="reply"),
@@ -106,6 +131,8 @@ class TicketScreen(TicketActions):
         self.context_open: bool | None = None  # None: as the width suggests
         self._covered = False  # another screen was pushed over this one since it was shown
         self._open_when_known: int | None = None  # a ticket of the list, asked for before it came
+        self._load_generation = 0  # the newest load: an older one's result is not shown
+        self._context_generation = 0
 
     def compose(self) -> ComposeResult:
         yield TicketHeader("loading…", id="ticket-header")
@@ -124,24 +151,23 @@ class TicketScreen(TicketActions):
 
     def beat(self) -> None:
         """Tell others I am here, and see who else is (one small upsert, one small find)."""
-        presence, ticket_id, me = self.helpdesk.presence, self.ticket_id, self.helpdesk.me
-        mode = "replying" if isinstance(self.app.screen, ReplyScreen) else "viewing"
+        mode = "replying" if self.helpdesk.replying_to(self.ticket_id) else "viewing"
+        self._beat(self.ticket_id, self.helpdesk.me, mode)
 
-        def work() -> list[Presence]:
-            if not me.read_only:
-                presence.beat(ticket_id, me.id, me.user.display, mode)
-            return presence.others([ticket_id], me.id).get(ticket_id, [])
+    @work(thread=True, exit_on_error=False, group="presence")
+    def _beat(self, ticket_id: ObjectId, me: Identity, mode: str) -> None:
+        presence = self.helpdesk.presence
+        if not me.read_only:
+            presence.beat(ticket_id, me.id, me.user.display, mode)
+        self.post_message(PresenceSeen(presence.others([ticket_id], me.id).get(ticket_id, [])))
 
-        self.call_store(work, self._show_presence, group="presence")
-
-    def _show_presence(self, others: list[Presence]) -> None:
-        self.presence_text = ", ".join(p.text for p in others)
+    @on(PresenceSeen)
+    def _show_presence(self, message: PresenceSeen) -> None:
+        self.presence_text = ", ".join(p.text for p in message.others)
         self.render_header(self.helpdesk.store.now())
 
     def on_unmount(self) -> None:
-        if not self.helpdesk.me.read_only:
-            presence, ticket_id, me = self.helpdesk.presence, self.ticket_id, self.helpdesk.me.id
-            self.helpdesk.call_store(lambda: presence.leave(ticket_id, me), group="presence")
+        self.helpdesk.leave_ticket(self.ticket_id)  # the app's: this screen has gone
 
     def on_tickets_changed(self, changed: TicketsChanged) -> None:
         """Someone changed this ticket: show it at once (new messages are appended)."""
@@ -155,29 +181,32 @@ class TicketScreen(TicketActions):
 
     def load(self) -> None:
         """One indexed query for the ticket, one batched query for the people in it."""
+        self._load_generation += 1
+        self._fetch_ticket(self.ticket_id, self._load_generation)
+
+    @work(thread=True, exit_on_error=False, group="load", exclusive=True)
+    def _fetch_ticket(self, ticket_id: ObjectId, generation: int) -> None:
         store = self.helpdesk.store
-        ticket_id = self.ticket_id
+        ticket, events = ticket_and_history(store, ticket_id)  # one command
+        people = [ticket.user, ticket.assigned_to, *(m.sender for m in ticket.messages)]
+        people += [e.get("actor") for e in events]
+        people += [
+            ObjectId(v)
+            for e in events
+            if e.get("action") == "assign"
+            for v in (e.get("from"), e.get("to"))
+            if isinstance(v, str) and ObjectId.is_valid(v)
+        ]
+        order = store.order_summary(ticket.order) if ticket.order else None
+        merged = any(e.get("action") == "merge" for e in events)  # else no query at all
+        origins = Merger(store).origins(ticket_id) if merged else {}
+        opened = Opened(ticket, store.users_by_ids(people), order, store.now(), events, origins)
+        self.post_message(TicketOpened(opened, generation))
 
-        def fetch() -> Opened:
-            ticket, events = ticket_and_history(store, ticket_id)  # one command
-            people = [ticket.user, ticket.assigned_to, *(m.sender for m in ticket.messages)]
-            people += [e.get("actor") for e in events]
-            people += [
-                ObjectId(v)
-                for e in events
-                if e.get("action") == "assign"
-                for v in (e.get("from"), e.get("to"))
-                if isinstance(v, str) and ObjectId.is_valid(v)
-            ]
-            order = store.order_summary(ticket.order) if ticket.order else None
-            merged = any(e.get("action") == "merge" for e in events)  # else no query at all
-            origins = Merger(store).origins(ticket_id) if merged else {}
-            return Opened(ticket, store.users_by_ids(people), order, store.now(), events, origins)
-
-        self.call_store(fetch, self._loaded, group="load", exclusive=True, failed=self._not_loaded)
-
-    def _not_loaded(self) -> None:
-        self._load_failed = True  # said by the app's one error path; tried again when live
+    @on(WorkFailed)
+    def _not_loaded(self, message: WorkFailed) -> None:
+        if message.work == "_fetch_ticket":
+            self._load_failed = True  # said by the app's one error path; tried again when live
 
     def on_feed_state_changed(self, message: FeedStateChanged) -> None:
         """Back from a stall or a lost link: a load that failed meanwhile is tried again (the
@@ -185,6 +214,11 @@ class TicketScreen(TicketActions):
         if self._load_failed and self.helpdesk.feed_live:
             self._load_failed = False
             self.load()
+
+    @on(TicketOpened)
+    async def _opened(self, message: TicketOpened) -> None:
+        if message.generation == self._load_generation:  # else a later load is coming
+            await self._loaded(message.opened)
 
     async def _loaded(self, result: Opened) -> None:
         self._load_failed = False
@@ -240,7 +274,7 @@ class TicketScreen(TicketActions):
         if self.ticket is not None:
             super()._open_reply(internal=internal)
         elif self._guarded(self.helpdesk.me.require_write):
-            self.app.push_screen(ReplyScreen(self.ticket_id, internal=internal), self.after_reply)
+            self.helpdesk.open_reply(self.ticket_id, internal=internal, done=self.after_reply)
 
     def after_reply(self, sent: bool | None) -> None:
         if sent:
@@ -262,18 +296,21 @@ class TicketScreen(TicketActions):
 
     def load_context(self) -> None:
         """The customer's other tickets, count, last contact and orders: bounded reads."""
-        ticket, store = self.ticket, self.helpdesk.store
+        ticket = self.ticket
         if ticket is None or ticket.user is None:
             return
-        self.call_store(
-            lambda: customer_context(store, ticket),
-            self._context_loaded,
-            group="context",
-            exclusive=True,
-        )
+        self._context_generation += 1
+        self._read_context(ticket, self._context_generation)
 
-    def _context_loaded(self, context: CustomerContext | None) -> None:
-        self.context = context
+    @work(thread=True, exit_on_error=False, group="context", exclusive=True)
+    def _read_context(self, ticket: Ticket, generation: int) -> None:
+        self.post_message(ContextRead(customer_context(self.helpdesk.store, ticket), generation))
+
+    @on(ContextRead)
+    def _context_loaded(self, message: ContextRead) -> None:
+        if message.generation != self._context_generation:
+            return  # a later read is coming
+        self.context = message.context
         self.render_context()
         if (position := self._open_when_known) is not None:
             self._open_when_known = None
@@ -323,11 +360,11 @@ class TicketScreen(TicketActions):
 
     def action_merge(self) -> None:
         """Merge one of the customer's other open tickets into this one (screens/merge_actions)."""
-        start_merge(self)
+        self.start_merge()
 
     def action_split(self) -> None:
         """Move chosen messages into a new ticket (screens/split_actions)."""
-        start_split(self)
+        self.start_split()
 
     def action_open_other(self, position: int) -> None:
         """Open the customer's ticket numbered ``position`` in the context list."""
@@ -343,7 +380,7 @@ class TicketScreen(TicketActions):
             return
         other = others[position - 1]
         if other.id is not None:
-            self.app.push_screen(TicketScreen(other.id, summary=other))
+            self.helpdesk.open_ticket(other.id, other)
 
     def action_more(self) -> None:
         """Show more of every long message cut short on this ticket."""
@@ -355,27 +392,20 @@ class TicketScreen(TicketActions):
 
     def action_follow(self) -> None:
         """``f``: follow this ticket without owning it (again: stop following)."""
-        from helpdesk_tui.screens.following import toggle_follow
-
         if self.ticket is not None:
-            toggle_follow(self, self.ticket)
+            self.toggle_follow(self.ticket)
 
     def action_copy(self) -> None:
         """``y``: copy the number, the customer's e-mail or a message (OSC 52)."""
-        from helpdesk_tui.screens.clipboard import fetch_and_offer, offer_copy
-
         if self.ticket is not None and self.loaded:
-            offer_copy(self, self.ticket, self.users, list(self.ticket.messages))
+            self.offer_copy(self.ticket, self.users, list(self.ticket.messages))
         elif self.ticket is not None:
-            fetch_and_offer(self, self.ticket)
+            self.fetch_and_offer(self.ticket)
 
     def action_full_text(self) -> None:
         """``v``: the subject and the customer in full (the header cuts them to one line)."""
-        from helpdesk_tui.screens.full_text import FullTextDialog
-
         if self.ticket is not None:
-            body = full_text(self.ticket, self.users)
-            self.app.push_screen(FullTextDialog(self.ticket.label, body))
+            self.helpdesk.open_full_text(self.ticket.label, full_text(self.ticket, self.users))
 
     def action_help(self) -> None:
         self.helpdesk.show_help(self)

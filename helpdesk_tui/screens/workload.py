@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
 from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 
 from helpdesk_tui.domain.models import ACTIVE_STATUSES, Ticket, User
@@ -59,6 +61,25 @@ class AgentLoad:
         return sum(int(self.counts.get(s.value, 0)) for s in ACTIVE_STATUSES)
 
 
+@dataclass
+class LoadsRead(Message, bubble=False):
+    """Every agent's load; ``generation``: which read (a later one replaces it)."""
+
+    loads: list[AgentLoad]
+    now: datetime
+    generation: int
+
+
+@dataclass
+class Moved(Message, bubble=False):
+    """One agent's tickets moved away: how many, which were refused, how to undo."""
+
+    name: str
+    moved: int = 0
+    refused: list[str] = field(default_factory=list)
+    reverts: list[Revert | None] = field(default_factory=list)
+
+
 class WorkloadScreen(BulkSafety):
     # Priority: each key acts on this screen as soon as it is current (see screens/base.py).
     BINDINGS = [
@@ -76,6 +97,7 @@ class WorkloadScreen(BulkSafety):
         self.loads: list[AgentLoad] = []
         self._now: datetime | None = None
         self._layout: tuple[tuple[str, str, int], ...] = COLUMNS
+        self._generation = 0  # the newest read of the loads
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Team workload", style="bold"), id="top-bar")
@@ -101,18 +123,23 @@ class WorkloadScreen(BulkSafety):
         return COLUMNS if width >= WIDE_LAYOUT else NARROW_COLUMNS
 
     def load(self) -> None:
-        store, config = self.helpdesk.store, self.helpdesk.config
+        roles = [*self.helpdesk.config.roles.agent, *self.helpdesk.config.roles.supervisor]
+        self._generation += 1
+        self._read_loads(roles, self._generation)
 
-        def fetch() -> tuple[list[AgentLoad], datetime]:
-            staff = store.staff([*config.roles.agent, *config.roles.supervisor])
-            load = store.workload()
-            rows = [AgentLoad(u, load.get(u.id, {})) for u in staff if u.id is not None]
-            return rows, store.now()
+    @work(thread=True, exit_on_error=False, group="load", exclusive=True)
+    def _read_loads(self, roles: list[str], generation: int) -> None:
+        store = self.helpdesk.store
+        staff = store.staff(roles)
+        load = store.workload()
+        rows = [AgentLoad(u, load.get(u.id, {})) for u in staff if u.id is not None]
+        self.post_message(LoadsRead(rows, store.now(), generation))
 
-        self.call_store(fetch, self._loaded, group="load", exclusive=True)
-
-    def _loaded(self, result: tuple[list[AgentLoad], datetime]) -> None:
-        self.loads, self._now = result
+    @on(LoadsRead)
+    def _loaded(self, message: LoadsRead) -> None:
+        if message.generation != self._generation:
+            return  # a later read replaces it
+        self.loads, self._now = message.loads, message.now
         self._fill()
         total = sum(r.active for r in self.loads)
         self.query_one("#workload-info", Static).update(
@@ -245,44 +272,45 @@ class WorkloadScreen(BulkSafety):
         )
 
     def _move(self, source: ObjectId, name: str, target: Any, loads: dict[ObjectId, int]) -> None:
-        store, me = self.helpdesk.store, self.helpdesk.me
+        self._move_all(source, name, target, loads, self.helpdesk.me.id)
 
-        reverts: list[Revert | None] = []
+    @work(thread=True, exit_on_error=False, group="move")
+    def _move_all(
+        self, source: ObjectId, name: str, target: Any, loads: dict[ObjectId, int], me: ObjectId
+    ) -> None:
+        store = self.helpdesk.store
+        query = QueueQuery(statuses=ACTIVE_STATUSES, assignee=source)
+        tickets: list[Ticket] = []
+        while True:  # every page: a sick agent may hold more than one page
+            page = store.list_queue(query, skip=len(tickets), limit=500)
+            tickets += page.tickets
+            if not page.has_more:
+                break
+        ids = [t.id for t in tickets if t.id is not None]
+        plan = spread(ids, loads) if target == SPREAD else [(i, target) for i in ids]
+        numbers = {t.id: t.ticket_number for t in tickets}
+        seen = {t.id: t for t in tickets}
+        moved = Moved(name)
+        for ticket_id, agent in plan:
+            try:
+                after = store.assign(ticket_id, agent, actor=me, expected=source)
+                moved.reverts.append(revert_of(seen[ticket_id], after))
+                moved.moved += 1
+            except Exception as error:  # each ticket on its own terms; report the rest
+                moved.refused.append(f"{numbers.get(ticket_id)}: {error}")
+        self.post_message(moved)
 
-        def run() -> tuple[int, list[str]]:
-            query = QueueQuery(statuses=ACTIVE_STATUSES, assignee=source)
-            tickets: list[Ticket] = []
-            while True:  # every page: a sick agent may hold more than one page
-                page = store.list_queue(query, skip=len(tickets), limit=500)
-                tickets += page.tickets
-                if not page.has_more:
-                    break
-            ids = [t.id for t in tickets if t.id is not None]
-            plan = spread(ids, loads) if target == SPREAD else [(i, target) for i in ids]
-            numbers = {t.id: t.ticket_number for t in tickets}
-            seen = {t.id: t for t in tickets}
-            moved, refused = 0, []
-            for ticket_id, agent in plan:
-                try:
-                    after = store.assign(ticket_id, agent, actor=me.id, expected=source)
-                    reverts.append(revert_of(seen[ticket_id], after))
-                    moved += 1
-                except Exception as error:  # each ticket on its own terms; report the rest
-                    refused.append(f"{numbers.get(ticket_id)}: {error}")
-            return moved, refused
-
-        def report(result: tuple[int, list[str]]) -> None:
-            moved, refused = result
-            self.remember_undo(f"move of {moved} tickets away from {name}", reverts)
-            text = f"Moved {moved} tickets away from {name}."
-            if moved and self._undoable is not None:
-                text += f" ({self.key_for('undo', 'u')} undoes)"
-            if refused:
-                text += f" {len(refused)} refused:\n" + "\n".join(refused[:8])
-            self.notify(text, severity="warning" if refused else "information", timeout=10)
-            self.load()
-
-        self.call_store(run, report)
+    @on(Moved)
+    def _moved(self, message: Moved) -> None:
+        moved, refused, name = message.moved, message.refused, message.name
+        self.remember_undo(f"move of {moved} tickets away from {name}", message.reverts)
+        text = f"Moved {moved} tickets away from {name}."
+        if moved and self._undoable is not None:
+            text += f" ({self.key_for('undo', 'u')} undoes)"
+        if refused:
+            text += f" {len(refused)} refused:\n" + "\n".join(refused[:8])
+        self.notify(text, severity="warning" if refused else "information", timeout=10)
+        self.load()
 
     def after_undo(self) -> None:
         self.load()
