@@ -799,6 +799,16 @@ def pulses_of(store: Any) -> PulseStore:
     return pulses
 
 
+def tickets_deleted(store: Any, ids: Iterable[ObjectId]) -> None:
+    """The live feed saw these tickets deleted: this TicketStore's PulseStore, if the pulse
+    has been asked for, re-reads them (a deletion changes no ``updatedAt``, so a refresh with
+    the Pulse screen closed would not find it). No PulseStore is made for this."""
+    with _stores_lock:
+        pulses = _stores.get(store)
+    if pulses is not None:
+        pulses.changed(ids)
+
+
 def pulse_of(store: Any) -> Pulse:
     """The pulse of this TicketStore's helpdesk, through its one cache."""
     return pulses_of(store).pulse()
