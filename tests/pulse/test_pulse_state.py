@@ -169,6 +169,23 @@ def test_two_writers_never_take_the_watermark_back(processes: Processes) -> None
     assert third.last is not None and third.last.stored == written["at"]
 
 
+def test_one_write_a_minute_whichever_process_computed(processes: Processes) -> None:
+    world, clock = processes, processes.clock
+    start = clock.now
+    one, _ = world.new()
+    one.compute(start)
+    other, _ = world.new()
+    other.compute(start)  # from the stored state: nothing to write
+    one.compute(clock.advance(minutes=1))
+    written = meta(world)
+    assert written["at"] == clock.now
+    # Its own last write was 1.5 minutes ago, but the first process wrote 30 s ago: no write.
+    other.compute(clock.advance(seconds=30))
+    assert meta(world) == written
+    other.compute(clock.advance(seconds=30))  # a minute since the last write: it writes
+    assert meta(world)["at"] == clock.now and meta(world)["gen"] != written["gen"]
+
+
 def _chunk_query() -> dict[str, Any]:
     return {"_id": {"$ne": STATE_META}}
 
