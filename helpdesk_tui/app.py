@@ -57,6 +57,7 @@ from helpdesk_tui.store.followers import FollowerStore
 from helpdesk_tui.store.live import Batch, FeedMode, FeedState, FeedStatus, LiveFeed
 from helpdesk_tui.store.mentions import Mentioned, follow_mentions
 from helpdesk_tui.store.presence import PresenceStore
+from helpdesk_tui.store.pulse import tickets_deleted
 from helpdesk_tui.store.queue_index import IndexMaintainer
 from helpdesk_tui.store.tickets import TicketStore
 from helpdesk_tui.store.wake import Waker
@@ -498,6 +499,8 @@ class HelpdeskApp(StoreCalls, App[None]):
             return
         for alert in self.alerts.consider(changed.changes):
             self.alert(alert)
+        if gone := [change.id for change in changed.changes if change.kind == "delete"]:
+            tickets_deleted(self.store, gone)  # for the pulse, even with its screen closed
         for screen in self.screen_stack:
             if isinstance(screen, HelpdeskScreen):
                 screen.post_message(

@@ -412,6 +412,7 @@ def _init_roles(store: TicketStore, cfg: Config) -> None:
         "followers": cfg.mongo.followers,
         "snoozes": s.snoozes,
         "merges": s.merges,
+        "pulse_state": s.pulse_state,
     }
     ident = cfg.identity
     plans = role_plan(

@@ -213,7 +213,8 @@ def role_plan(
     role management (``init-db`` runs with an administrator's login). The supervisor role adds
     no privilege: the database cannot tell "assign to myself" from "assign to someone else" in
     an update, so reassigning is the app's rule, and the role is what the app reads; only a
-    user administrator can grant it.
+    user administrator can grant it. Its one privilege of its own is the pulse's stored state
+    (``pulse_state``: only supervisors compute the pulse, so only they keep it).
     """
     c = collections
     agent = RolePlan(
@@ -243,11 +244,17 @@ def role_plan(
     )
     supervisor = RolePlan(
         supervisor_role,
-        (),
+        (
+            Grant(
+                c["pulse_state"],
+                WRITE_REMOVE,
+                "the pulse's figures kept for the next supervisor's app (store/pulse.py)",
+            ),
+        ),
         inherits=(agent_role,),
-        note="no privilege of its own: the app reads it to allow reassigning others' tickets, "
-        "workload moves and bulk actions on others' tickets; only a user administrator "
-        "can grant it",
+        note="no other privilege of its own: the app reads it to allow reassigning others' "
+        "tickets, workload moves and bulk actions on others' tickets; only a user "
+        "administrator can grant it",
     )
     return [agent, supervisor]
 

@@ -36,6 +36,7 @@ class StoreSettings:
     meta: str = "helpdesk_meta"
     merges: str = "ticket_merges"
     snoozes: str = "snoozes"
+    pulse_state: str = "pulse_state"  # store/pulse.py: the pulse's state, for the next process
     counter_key: str = "ticketNumber"
     counter_field: str = "seq"
     number_format: str = "TKT-{seq:06d}"

@@ -47,7 +47,11 @@ def test_init_db_with_an_admin_login_makes_both_roles_and_prints_each_grant(
     assert not every & {"createIndex", "dropCollection", "createUser", "grantRole", "createRole"}
     supervisor = _role(admin_store, "helpdeskSupervisor")
     assert supervisor["roles"] == [{"role": "helpdeskAgent", "db": DATABASE}]
-    assert supervisor["privileges"] == []
+    # Its one privilege of its own: the pulse's stored state (store/pulse.py), nothing else.
+    (kept,) = supervisor["privileges"]
+    assert kept["resource"] == {"db": DATABASE, "collection": "pulse_state"}
+    assert set(kept["actions"]) == {"find", "insert", "update", "remove"}
+    assert "pulse_state" not in grants
 
 
 def test_init_db_without_the_privilege_says_what_to_ask_the_dba_for(
