@@ -243,7 +243,7 @@ def ticket_and_history(
 
     The window: the newest ``tail`` messages; or, ``after=(count, id)`` (a re-read: the
     count read last time and the ``_id`` of the last message then), every message pushed
-    since, if that is more (a burst of new messages leaves no gap). ``follows`` says whether
+    since, however many (a burst of new messages leaves no gap). ``follows`` says whether
     the window follows what was read: ``messages[count - 1]`` is still that message (else a
     merge or a split moved the messages: the caller shows the window afresh)."""
     oid = as_object_id(ticket_id)
@@ -253,8 +253,11 @@ def ticket_and_history(
     follows: Any = True
     if after is not None:
         count, last = after
-        follows = {"$and": [{"$gt": [count, 0]}, {"$eq": [_id_at(count - 1), last]}]}
-        start = {"$cond": [follows, {"$min": [count, newest]}, newest]}
+        if count > 0:
+            follows = {"$eq": [_id_at(count - 1), last]}
+            start = {"$cond": [follows, count, newest]}
+        else:  # nothing was read: everything is new
+            start = 0
     # One $project (an $addFields stage would copy the whole document: 5,000 messages).
     window = {
         "$let": {
