@@ -352,6 +352,17 @@ def _scroll(writer: _Writer, pieces: list[tuple[int, int, Strip]], width: int) -
                 line[unit.x + 1], mask[unit.x + 1] = (CONTINUED, unit.codes), True
         new[y], covered[y] = line, mask
     blank: list[Cell | None] = [None] * width
+    spans = {y: (units[0].x, units[-1].x + units[-1].width) for y, units in rows.items() if units}
+
+    def likely(shift: int) -> bool:
+        """Whether at least half the lines' updated cells are the ones ``shift`` lines away
+        (compared as slices: cheap enough to ask of every update)."""
+        same = 0
+        for y, (x1, x2) in spans.items():
+            source = y + shift
+            if top <= source <= bottom and new[y][x1:x2] == old[source][x1:x2]:
+                same += 1
+        return same * 2 >= len(spans)
 
     def cost(shift: int, limit: float) -> int | None:
         """Cells to write once the block's content moved up by ``shift`` lines (down when
@@ -386,7 +397,7 @@ def _scroll(writer: _Writer, pieces: list[tuple[int, int, Strip]], width: int) -
         return None
     best: tuple[int, int] | None = None
     for shift in (1, -1, *range(2, SCROLL_MAX + 1), *range(-2, -SCROLL_MAX - 1, -1)):
-        if abs(shift) >= bottom - top:
+        if abs(shift) >= bottom - top or not likely(shift):
             continue
         moved = cost(shift, still * SCROLL_SAVES if best is None else best[1] - 1)
         if moved is not None:
