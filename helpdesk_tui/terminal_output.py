@@ -217,7 +217,10 @@ class _Writer:
 
     def piece(self, x: int, y: int, strips: Iterable[Strip], skip_unchanged: bool) -> None:
         """Write the cells of ``strips`` from ``x, y``: those that changed, when asked."""
-        units = _units(x, strips, self.color_system)
+        self.units(y, _units(x, strips, self.color_system), skip_unchanged)
+
+    def units(self, y: int, units: list[_Unit], skip_unchanged: bool) -> None:
+        """Write ``units`` on line ``y``: those that changed, when asked."""
         if not units:
             return
         if not (self.remember and skip_unchanged):
@@ -286,13 +289,13 @@ def _render_chops(self: ChopsUpdate, console: Console) -> str:
     """Like Textual's, with the savings the module docstring lists; an empty crop writes
     nothing (not even a cursor move)."""
     writer = _Writer(console)
-    pieces = list(_pieces(self))
+    pieces = [(y, _units(x, [piece], writer.color_system)) for x, y, piece in _pieces(self)]
     if writer.remember and TERMINAL.size is not None:
         scrolled = _scroll(writer, pieces, TERMINAL.size[0])
         if scrolled is not None:
             return _painted(scrolled)
-    for x, y, piece in pieces:
-        writer.piece(x, y, [piece], skip_unchanged=True)
+    for y, units in pieces:
+        writer.units(y, units, skip_unchanged=True)
     return _painted(writer.finish())
 
 
@@ -324,15 +327,15 @@ SCROLL_SAVES = 0.6  # scroll only when it writes at most this share of the cells
 _UNKNOWN_LOOK = Style(bold=True, italic=True, underline=True, reverse=True, color="red")
 
 
-def _scroll(writer: _Writer, pieces: list[tuple[int, int, Strip]], width: int) -> str | None:
+def _scroll(writer: _Writer, pieces: list[tuple[int, list[_Unit]]], width: int) -> str | None:
     """When the update is a block of lines whose content moved up or down by a few lines (a
     scrolled conversation), have the terminal move them: a scroll region (DECSTBM) and IND /
     RI, as every VT100 descendant (tmux, screen, xterm) does them, then only the cells that
     still differ: the new lines, and the cells of those lines outside the update (a panel
     beside) put back from what the terminal was known to show. None: write it as usual."""
     rows: dict[int, list[_Unit]] = {}
-    for x, y, piece in pieces:
-        rows.setdefault(y, []).extend(_units(x, [piece], writer.color_system))
+    for y, units in pieces:
+        rows.setdefault(y, []).extend(units)
     if not rows:
         return None
     top, bottom = min(rows), max(rows)
@@ -421,8 +424,8 @@ def _scroll(writer: _Writer, pieces: list[tuple[int, int, Strip]], width: int) -
         line[:width] = list(old[source]) if top <= source <= bottom else blank
     for y in range(top, bottom + 1):
         _put_back(writer, y, old[y], covered[y], width)
-    for x, y, piece in pieces:
-        writer.piece(x, y, [piece], skip_unchanged=True)
+    for y, units in pieces:
+        writer.units(y, units, skip_unchanged=True)
     return writer.finish()
 
 

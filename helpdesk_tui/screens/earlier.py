@@ -13,7 +13,7 @@ from bson import ObjectId
 from textual import on, work
 from textual.message import Message
 
-from helpdesk_tui.domain.models import User
+from helpdesk_tui.domain.models import Ticket, User
 from helpdesk_tui.screens.base import HelpdeskScreen
 from helpdesk_tui.store.opened import OpenedTicket, earlier_messages, full_bodies
 from helpdesk_tui.store.tickets import TicketStore
@@ -43,6 +43,7 @@ class ConversationReads(HelpdeskScreen):
     """Mixin for the ticket screen: ``ticket_id``, ``users`` and ``load()`` are its."""
 
     ticket_id: ObjectId
+    ticket: Ticket | None
     users: dict[ObjectId, User]
 
     def load(self) -> None:
@@ -84,6 +85,8 @@ class ConversationReads(HelpdeskScreen):
         if not shown:  # the messages moved (a merge, a split): read the conversation again
             await conversation.clear()
             self.load()
+        elif self.ticket is not None:
+            self.ticket = conversation.with_messages_read(self.ticket)
         self.show_info()
 
     # --- a cut body, whole ---------------------------------------------------------------------

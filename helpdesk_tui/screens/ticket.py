@@ -212,6 +212,7 @@ class TicketScreen(ConversationReads, TicketActions):
             cut=window.cut,
             follows=window.follows,
         )
+        self.ticket = conversation.with_messages_read(self.ticket)  # a re-read: the new ones
         if not self.alive:
             return  # closed while the conversation was drawn
         if self._scroll_to_end:

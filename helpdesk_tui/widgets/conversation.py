@@ -433,6 +433,12 @@ class Conversation(MessageLog):
         (None before the first read)."""
         return (self.total, self._last) if self._shown else None
 
+    def with_messages_read(self, ticket: Ticket) -> Ticket:
+        """``ticket`` with every message read so far (in time order), not only the last
+        read's: what the copy and split choosers offer."""
+        read = tuple(entry.message for entry in self.messages if entry.rank == 1)
+        return ticket.model_copy(update={"messages": read})
+
     def counts(self) -> str:
         """How many messages and notes there are: counted among those shown once all are."""
         if self.start > 0:
@@ -644,6 +650,20 @@ class Conversation(MessageLog):
             self.asked = True
             self.post_message(self.EarlierWanted(self, self.start, self._first, count))
         return True
+
+    def action_scroll_up(self) -> None:
+        self._near_top()
+        super().action_scroll_up()
+
+    def action_page_up(self) -> None:
+        self._near_top()
+        super().action_page_up()
+
+    def _near_top(self) -> None:
+        """A key up at (or near) the top asks for older messages even when the view cannot
+        move (all that was read fits on the screen)."""
+        if self.scroll_y < max(self.size.height, 1) * 2:
+            self.want_earlier(PAGE_MESSAGES)
 
     def action_scroll_home(self) -> None:
         """To the first message: read the ones not read yet first (all of them)."""

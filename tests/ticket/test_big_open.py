@@ -162,6 +162,7 @@ async def test_scrolling_up_reads_the_earlier_messages_in_order_without_gaps_or_
         times = [entry.at for entry in conversation.messages]
         assert times == sorted(times)
         assert sorted(replies.messages) == [17, PAGE, PAGE]  # a page at a time, nothing again
+        assert screen.ticket is not None and len(screen.ticket.messages) == count
         # The description (the opening message) is first, once the top is reached.
         assert conversation.messages[0].rank == 0
         shown = on_screen(conversation)
@@ -233,6 +234,8 @@ async def test_messages_arriving_while_open_appear_at_the_bottom_with_none_misse
         assert numbers(conversation)[-2:] == [4_999, 5_000]
         assert any("message 5000: new" in line for line in on_screen(conversation))
         assert max(replies.messages) == 1  # only the new one was read
+        # The copy and split choosers still offer every message read, not only the new one.
+        assert screen.ticket is not None and len(screen.ticket.messages) == TAIL + 1
         # A burst of more than a window's worth between two reads: every one of them.
         await arrive(5_001, TAIL * 3)
         assert numbers(conversation) == list(range(5_000 - TAIL, 5_001 + TAIL * 3))
