@@ -250,14 +250,14 @@ def ticket_and_history(
     size = {"$size": _messages()}
     newest = {"$max": [0, {"$subtract": [size, tail]}]}
     start: Any = newest
-    follows: Any = True
+    follows: Any = {"$literal": True}  # (a bare 0 or 1 in $project would name a field)
     if after is not None:
         count, last = after
         if count > 0:
             follows = {"$eq": [_id_at(count - 1), last]}
             start = {"$cond": [follows, count, newest]}
         else:  # nothing was read: everything is new
-            start = 0
+            start = {"$literal": 0}
     # One $project (an $addFields stage would copy the whole document: 5,000 messages).
     window = {
         "$let": {

@@ -103,3 +103,16 @@ def test_a_page_before_the_window_is_the_messages_just_before_it(store: TicketSt
     assert page.follows and page.start == 10
     assert [m.content for m in page.ticket.messages] == [f"message {n}" for n in range(10, 30)]
     assert page.ticket.message_count == TAIL + 30
+
+
+def test_a_re_read_of_a_ticket_read_with_no_messages_reads_the_new_ones(
+    store: TicketStore,
+) -> None:
+    ticket_id = insert(store, [])
+    first = ticket_and_history(store, ticket_id)
+    assert first.ticket.messages == () and first.follows
+    again = ticket_and_history(store, ticket_id, after=(0, None))  # $project: no bare 0
+    assert again.follows and again.ticket.messages == () and again.start == 0
+    store.tickets.update_one({"_id": ticket_id}, {"$push": {"messages": message(1)}})
+    new = ticket_and_history(store, ticket_id, after=(0, None))
+    assert [m.content for m in new.ticket.messages] == ["message 1"] and new.follows
