@@ -179,9 +179,13 @@ async def test_home_goes_to_the_first_message_far_beyond_the_first_read(
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_ticket(pilot, ticket)
         conversation = screen.query_one(Conversation)
+        # The history older than the messages read waits for them (no "opened" line above
+        # the newest 50 messages, with 4,950 missing in between).
+        assert not any("opened the ticket" in line for line in conversation.drawn())
         await pilot.press("home")
         await settle(pilot)
         assert conversation.scroll_y == 0 and conversation.start == 0
+        assert any("opened the ticket" in line for line in on_screen(conversation))
         assert numbers(conversation) == list(range(5_000))
         lines = on_screen(conversation)
         assert any("Ordered two weeks ago, still nothing." in line for line in lines)
