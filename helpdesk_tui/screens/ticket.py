@@ -18,11 +18,12 @@ from helpdesk_tui.domain.models import Ticket, User
 from helpdesk_tui.domain.people import Identity
 from helpdesk_tui.messages import ClockTick, FeedStateChanged, TicketsChanged
 from helpdesk_tui.screens.actions import TicketActions
+from helpdesk_tui.screens.earlier import ConversationReads
 from helpdesk_tui.screens.merge_actions import MergeActions
 from helpdesk_tui.screens.split_actions import SplitActions
 from helpdesk_tui.store.context import customer_context
 from helpdesk_tui.store.merge import Merger
-from helpdesk_tui.store.opened import ticket_and_history
+from helpdesk_tui.store.opened import OpenedTicket, ticket_and_history
 from helpdesk_tui.store.presence import HEARTBEAT_SECONDS, Presence
 from helpdesk_tui.widgets.conversation import (
     Conversation,
@@ -39,10 +40,6 @@ from helpdesk_tui.workers import WorkFailed
 CONTEXT_BESIDE_WIDTH = 100
 
 
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
 @dataclass(frozen=True)
 class Opened:
     """One load of the ticket screen, fetched off the event loop."""
@@ -53,6 +50,7 @@ class Opened:
     now: datetime
     events: list[dict[str, Any]]
     origins: dict[ObjectId, str]  # merged-in copies: which ticket each came from
+    window: OpenedTicket  # which of the messages were read (store/opened.py)
 
 
 @dataclass
@@ -78,7 +76,7 @@ class PresenceSeen(Message, bubble=False):
     others: list[Presence]
 
 
-class TicketScreen(TicketActions, MergeActions, SplitActions):
+class TicketScreen(ConversationReads, TicketActions, MergeActions, SplitActions):
     # Priority: each key acts on this screen as soon as it is current (see screens/base.py).
     BINDINGS = [
         Binding("r", "reply", "Reply", priority=True, id="reply"),
@@ -182,12 +180,16 @@ class TicketScreen(TicketActions, MergeActions, SplitActions):
     def load(self) -> None:
         """One indexed query for the ticket, one batched query for the people in it."""
         self._load_generation += 1
-        self._fetch_ticket(self.ticket_id, self._load_generation)
+        after = self.query_one(Conversation).read_after  # read only what is not shown
+        self._fetch_ticket(self.ticket_id, after, self._load_generation)
 
     @work(thread=True, exit_on_error=False, group="load", exclusive=True)
-    def _fetch_ticket(self, ticket_id: ObjectId, generation: int) -> None:
+    def _fetch_ticket(
+        self, ticket_id: ObjectId, after: tuple[int, Any] | None, generation: int
+    ) -> None:
         store = self.helpdesk.store
-        ticket, events = ticket_and_history(store, ticket_id)  # one command
+        window = ticket_and_history(store, ticket_id, after=after)  # one command
+        ticket, events = window
         people = [ticket.user, ticket.assigned_to, *(m.sender for m in ticket.messages)]
         people += [e.get("actor") for e in events]
         people += [
@@ -200,7 +202,8 @@ class TicketScreen(TicketActions, MergeActions, SplitActions):
         order = store.order_summary(ticket.order) if ticket.order else None
         merged = any(e.get("action") == "merge" for e in events)  # else no query at all
         origins = Merger(store).origins(ticket_id) if merged else {}
-        opened = Opened(ticket, store.users_by_ids(people), order, store.now(), events, origins)
+        users = store.users_by_ids(people)
+        opened = Opened(ticket, users, order, store.now(), events, origins, window)
         self.post_message(TicketOpened(opened, generation))
 
     @on(WorkFailed)
@@ -234,16 +237,28 @@ class TicketScreen(TicketActions, MergeActions, SplitActions):
             self.load_context()
         conversation = self.query_one(Conversation)
         conversation.more_key = self.key_for("more", "e")
-        await conversation.show(self.ticket, self.users, now, result.events, result.origins)
+        window = result.window
+        await conversation.show(
+            self.ticket,
+            self.users,
+            now,
+            result.events,
+            result.origins,
+            start=window.start,
+            cut=window.cut,
+            follows=window.follows,
+        )
+        self.ticket = conversation.with_messages_read(self.ticket)  # a re-read: the new ones
         if not self.alive:
             return  # closed while the conversation was drawn
         if self._scroll_to_end:
             self._scroll_to_end = False
             conversation.scroll_end(animate=False)
-        notes = sum(m.is_internal for m in self.ticket.messages)
-        public = len(self.ticket.messages) - notes
+        self.show_info()
+
+    def show_info(self) -> None:
         self.query_one("#ticket-info", Static).update(
-            f"{_plural(public, 'message')} · {_plural(notes, 'internal note')}"
+            f"{self.query_one(Conversation).counts()}"
             f" · {self.key_for('reply', 'r')} reply · {self.key_for('note', 'i')} note"
             f" · {self.key_for('close', 'q')} back"
         )
@@ -384,8 +399,7 @@ class TicketScreen(TicketActions, MergeActions, SplitActions):
 
     def action_more(self) -> None:
         """Show more of every long message cut short on this ticket."""
-        if not self.query_one(Conversation).show_more():
-            self.notify("Every message is shown in full.", timeout=3)
+        self.more_of_messages()  # screens/earlier.py: reads the whole bodies if needed
 
     def action_scroll(self, lines: int) -> None:
         self.query_one(Conversation).scroll_relative(y=lines * 3, animate=False)

@@ -5,16 +5,17 @@ line, laid out as lines at the current width, only the lines in view rendered.""
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from heapq import merge
 from typing import Any
 
 from bson import ObjectId
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
+from textual.message import Message as TextualMessage
 from textual.widgets import Static
 
 from helpdesk_tui.domain.models import Message, Status, Ticket, User, utc
@@ -38,6 +39,10 @@ def _name(users: Mapping[ObjectId, User], user_id: ObjectId | None, missing: str
     if user:
         return user.display
     return "…" if isinstance(users, NotReadYet) else f"unknown user …{str(user_id)[-6:]}"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def _when(at: datetime | None, now: datetime) -> str:
@@ -169,6 +174,7 @@ def full_text(ticket: Ticket, users: Mapping[ObjectId, User]) -> Text:
 # half a minute to lay out); ``e`` on the ticket shows ten times more at each press.
 PREVIEW_CHARS = 20_000
 MORE_FACTOR = 10
+PAGE_MESSAGES = 100  # older messages asked for each time the agent scrolls up to the oldest
 
 
 @dataclass(eq=False)
@@ -185,6 +191,7 @@ class MessageEntry(LogEntry):
     now: datetime = datetime.min
     rank: int = 1
     shown_chars: int = PREVIEW_CHARS
+    full_length: int = -1  # the whole body's length when the server cut it (else -1)
     _title: Text | None = None
 
     @classmethod
@@ -197,6 +204,7 @@ class MessageEntry(LogEntry):
         origin: str = "",
         more_key: str = "e",
         rank: int = 1,
+        full_length: int = -1,
     ) -> MessageEntry:
         look = "internal" if message.is_internal else "customer" if customer else ""
         entry = cls(
@@ -210,6 +218,7 @@ class MessageEntry(LogEntry):
             at=message.created_at or now,
             now=now,
             rank=rank,
+            full_length=full_length,
         )
         entry.chunks = entry._chunks()
         return entry
@@ -239,8 +248,25 @@ class MessageEntry(LogEntry):
         return self.message.is_internal
 
     @property
+    def length(self) -> int:
+        """The whole body's length (what was read of it may be cut: ``full_length``)."""
+        return max(self.full_length, len(self.message.content))
+
+    @property
     def truncated(self) -> bool:
-        return len(self.message.content) > self.shown_chars
+        return self.length > self.shown_chars
+
+    @property
+    def needs_body(self) -> bool:
+        """The next ``show_more`` would show more than was read: the whole body is needed."""
+        read = len(self.message.content)
+        return self.full_length > read and self.shown_chars * MORE_FACTOR > read
+
+    def fill(self, content: str) -> None:
+        """The whole body, read on demand (``store/opened.py`` ``full_bodies``)."""
+        if len(content) > len(self.message.content):
+            self.message = self.message.model_copy(update={"content": content})
+            self.full_length = -1
 
     def show_more(self) -> bool:
         """Show ``MORE_FACTOR`` times more of a long message; False if all of it is shown."""
@@ -254,7 +280,7 @@ class MessageEntry(LogEntry):
         content = self.message.content
         chunks = [(literal(content[: self.shown_chars]) or "(empty message)", "")]
         if self.truncated:
-            rest = len(content) - self.shown_chars
+            rest = self.length - self.shown_chars
             more = f"… {rest:,} more characters not shown: press {self.more_key} to show more"
             chunks.append((more, "more"))
         if self.message.attachments:
@@ -331,14 +357,66 @@ def _label(value: Any) -> str:
     return Status(value).label if value in set(Status) else str(value)
 
 
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass(eq=False)
+class EarlierEntry(LogEntry):
+    """The line at the top of a conversation read from its newest messages: how many older
+    ones there are, and that scrolling up (or ``home``) reads them."""
+
+    at: datetime = EARLIEST
+    rank: int = -9
+
+    @classmethod
+    def of(cls, count: int) -> EarlierEntry:
+        entry = cls(chunks=[], box=False)
+        entry.say(count)
+        return entry
+
+    def say(self, count: int) -> None:
+        noun = "message" if count == 1 else "messages"
+        line = f"⋯ {count:,} earlier {noun}: scroll up or press home to read them"
+        self.chunks = [(line, "more")]
+
+
 class Conversation(MessageLog):
     """The messages and the history in time order, drawn as one virtual log: opening a ticket
-    of 5,000 messages lays them out as lines, and only the lines in view are rendered."""
+    of 5,000 messages lays them out as lines, and only the lines in view are rendered.
+
+    The screen may give it a window of the conversation (issue 29: ``store/opened.py``): the
+    newest messages, ``start`` being the position of the first one in the ticket's
+    ``messages``. It then says how many older ones there are and asks for them
+    (``EarlierWanted``) when the agent scrolls up to the oldest one read, or presses home;
+    the screen gives them with ``show_earlier``."""
+
+    class EarlierWanted(TextualMessage):
+        """Read the messages before ``start`` (``first``: the ``_id`` read there): ``count``
+        of them (the screen reads at most that many)."""
+
+        def __init__(self, conversation: Conversation, start: int, first: Any, count: int):
+            super().__init__()
+            self.conversation = conversation
+            self.start = start
+            self.first = first
+            self.count = count
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._shown: set[str] = set()
         self.more_key = "e"  # the screen's key for "show more", named in a long message
+        self._forget_window()
+
+    def _forget_window(self) -> None:
+        self.start = 0  # the position in the ticket's messages of the oldest one read
+        self.total = 0  # the ticket's messages when last read
+        self._first: Any = None  # the _id of messages[start] as read
+        self._last: Any = None  # the _id of messages[total - 1] as read
+        self.asked = False  # an EarlierWanted is being answered
+        self._home = False  # go to the top once the earlier messages are read
+        self._events: list[Mapping[str, Any]] = []  # held back: older than what is read
+        self._origins: dict[ObjectId, str] = {}
+        self._earlier: EarlierEntry | None = None
 
     @property
     def messages(self) -> list[MessageEntry]:
@@ -349,11 +427,32 @@ class Conversation(MessageLog):
     def events(self) -> list[EventEntry]:
         return [e for e in self.entries if isinstance(e, EventEntry)]
 
+    @property
+    def read_after(self) -> tuple[int, Any] | None:
+        """For the screen's next read: the count read and the last message's ``_id`` then
+        (None before the first read)."""
+        return (self.total, self._last) if self._shown else None
+
+    def with_messages_read(self, ticket: Ticket) -> Ticket:
+        """``ticket`` with every message read so far (in time order), not only the last
+        read's: what the copy and split choosers offer."""
+        read = tuple(entry.message for entry in self.messages if entry.rank == 1)
+        return ticket.model_copy(update={"messages": read})
+
+    def counts(self) -> str:
+        """How many messages and notes there are: counted among those shown once all are."""
+        if self.start > 0:
+            return f"{_plural(self.total, 'message')} and notes · {self.start:,} older not read yet"
+        read = [entry for entry in self.messages if entry.rank == 1]
+        notes = sum(entry.internal for entry in read)
+        return f"{_plural(len(read) - notes, 'message')} · {_plural(notes, 'internal note')}"
+
     async def clear(self) -> None:
         """Forget what is shown (messages left the ticket: a split); the next ``show`` draws
         the conversation again from the top."""
         self.clear_entries()
         self._shown.clear()
+        self._forget_window()
 
     def show_more(self) -> bool:
         """Show more of every message cut short; False if every one is shown in full."""
@@ -361,6 +460,22 @@ class Conversation(MessageLog):
         if grown:
             self.relayout_entries(grown)
         return bool(grown)
+
+    def bodies_needed(self) -> list[Any]:
+        """The messages whose next ``show_more`` needs their whole body: their ``_id``
+        (``"description"``: the opening message)."""
+        return [
+            "description" if entry.rank == 0 else entry.message.id
+            for entry in self.messages
+            if entry.needs_body and (entry.rank == 0 or entry.message.id is not None)
+        ]
+
+    def fill_bodies(self, bodies: Mapping[Any, str]) -> None:
+        """The whole bodies asked for (``bodies_needed``), by ``_id``."""
+        for entry in self.messages:
+            key = "description" if entry.rank == 0 else entry.message.id
+            if key in bodies:
+                entry.fill(bodies[key])
 
     def relayout_entries(self, entries: Sequence[LogEntry]) -> None:
         for entry in entries:
@@ -373,11 +488,70 @@ class Conversation(MessageLog):
         now: datetime,
         events: Sequence[Mapping[str, Any]] = (),
         origins: Mapping[ObjectId, str] | None = None,
+        *,
+        start: int = 0,
+        cut: Mapping[Any, int] | None = None,
+        follows: bool = True,
     ) -> int:
-        """Add what is not shown yet: messages and audit events, each in its place in time."""
+        """Add what is not shown yet: messages and audit events, each in its place in time.
+
+        ``ticket.messages`` are the ticket's ``messages[start:]``, bodies longer than the
+        preview cut (``cut``: their whole length by ``_id``). ``follows``: they continue what
+        was read before; else (a merge or a split moved the messages) the conversation is
+        drawn afresh from them."""
+        if not follows and self._shown:
+            await self.clear()
+        fresh = not self._shown
+        self._events = list(events)
+        self._origins = dict(origins or {})
+        if fresh:
+            self.start = start
+            self._first = ticket.messages[0].id if ticket.messages else None
+        self.total = ticket.message_count
+        if ticket.messages:
+            self._last = ticket.messages[-1].id
+        return self._add(ticket, users, now, cut or {})
+
+    async def show_earlier(
+        self,
+        page: Ticket,
+        users: Mapping[ObjectId, User],
+        now: datetime,
+        *,
+        start: int,
+        cut: Mapping[Any, int] | None = None,
+        follows: bool = True,
+    ) -> bool:
+        """Add the messages read before the oldest one shown (``page.messages`` are the
+        ticket's ``messages[start:self.start]``). False if they do not follow (the messages
+        moved meanwhile): the screen reads the conversation again."""
+        self.asked = False
+        if not follows or page.message_count != self.total:
+            return False
+        if page.messages:
+            self._first = page.messages[0].id
+        self.start = start
+        self._add(page, users, now, cut or {})
+        if self._home and self.start > 0:
+            self.want_earlier(self.start)  # home asked for all of them: the rest
+        elif self._home:
+            self._home = False
+            self._to_top()
+        return True
+
+    def earlier_failed(self) -> None:
+        """The read of earlier messages failed (said by the app): asked again on the next
+        scroll up."""
+        self.asked = False
+        self._home = False
+
+    def _add(
+        self, ticket: Ticket, users: Mapping[ObjectId, User], now: datetime, cut: Mapping[Any, int]
+    ) -> int:
         new: list[MessageEntry | EventEntry] = []
         if (
-            not self._shown
+            self.start == 0
+            and "description" not in self._shown
             and ticket.description
             and not (ticket.messages and ticket.messages[0].content == ticket.description)
         ):
@@ -385,11 +559,17 @@ class Conversation(MessageLog):
                 content=ticket.description, sender=ticket.user, created_at=ticket.created_at
             )
             author = _name(users, ticket.user, "customer") + " (opened)"
-            new.append(MessageEntry.of(opening, author, True, now, more_key=self.more_key, rank=0))
-            self._shown.add("description")
+            length = cut.get("description", -1)
+            new.append(
+                MessageEntry.of(
+                    opening, author, True, now, more_key=self.more_key, rank=0, full_length=length
+                )
+            )
+        if self.start == 0:
+            self._shown.add("description")  # decided once, by the first read that reaches it
         copies: dict[str, int] = {}
         for index, message in enumerate(ticket.messages):
-            key = str(message.id) if message.id else f"index-{index}"
+            key = str(message.id) if message.id else f"index-{self.start + index}"
             # Two messages with one _id (a malformed document): both are shown.
             copies[key] = copies.get(key, 0) + 1
             if copies[key] > 1:
@@ -398,30 +578,100 @@ class Conversation(MessageLog):
                 continue
             self._shown.add(key)
             author = _name(users, message.sender, "unknown sender")
-            origin = (origins or {}).get(message.id, "") if message.id else ""
+            origin = self._origins.get(message.id, "") if message.id else ""
             customer = message.sender == ticket.user
-            new.append(MessageEntry.of(message, author, customer, now, origin, self.more_key))
-        for event in events:
+            length = cut.get(message.id, -1) if message.id else -1
+            new.append(
+                MessageEntry.of(
+                    message, author, customer, now, origin, self.more_key, full_length=length
+                )
+            )
+        # History older than the oldest message read waits until that part is read.
+        oldest = min((e.at for e in [*self.messages, *new] if e.rank == 1), default=None)
+        for event in self._events:
             key = f"event-{event.get('_id') or (event.get('at'), event.get('action'))}"
+            if key in self._shown:
+                continue
+            at = event.get("at")
+            at = utc(at) if isinstance(at, datetime) else None
+            if self.start > 0 and oldest is not None and (at is None or at < oldest):
+                continue
             text = describe_event(event, users)
-            if text is None or key in self._shown:
+            if text is None:
                 continue
             if origin := audit_origin(event, declared=False):  # the login that signed it
                 text += f"  [{origin}]"
             self._shown.add(key)
-            at = event.get("at")
-            at = utc(at) if isinstance(at, datetime) else None
             rank = -1 if event.get("action") == "created" else 2
             new.append(EventEntry.of(text, at, now, rank))
-        if not new:
+        earlier = self._earlier_line()
+        if not new and not earlier:
             return 0
         new.sort(key=lambda entry: (entry.at, entry.rank))
+        kept = [e for e in self.entries if isinstance(e, MessageEntry | EventEntry)]
+        top: list[LogEntry] = [self._earlier] if self._earlier is not None else []
+        merged = merge(kept, new, key=lambda entry: (entry.at, entry.rank))  # stable: kept first
         if not self.entries:
-            self.set_entries(list(new))
-            return len(new)
-        places = [(e.at, e.rank) for e in self.entries if isinstance(e, MessageEntry | EventEntry)]
-        for entry in new:
-            position = bisect_right(places, (entry.at, entry.rank))
-            places.insert(position, (entry.at, entry.rank))
-            self.insert(position, entry)
+            self.set_entries([*top, *merged])
+        else:
+            self.replace_entries([*top, *merged])
         return len(new)
+
+    def _earlier_line(self) -> bool:
+        """Keep the line that counts the older messages true; True if it changed."""
+        if self.start > 0 and self._earlier is None:
+            self._earlier = EarlierEntry.of(self.start)
+            return True
+        if self.start > 0 and self._earlier is not None:
+            before = list(self._earlier.chunks)
+            self._earlier.say(self.start)
+            if before != self._earlier.chunks:
+                self._earlier.lay_out(self._earlier.laid_width, again=True)
+                return True
+            return False
+        if self._earlier is not None:
+            self._earlier = None
+            return True
+        return False
+
+    # --- reading older messages as the agent scrolls up to them ------------------------------
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if new_value < old_value and new_value < max(self.size.height, 1) * 2:
+            self.want_earlier(PAGE_MESSAGES)
+
+    def want_earlier(self, count: int) -> bool:
+        """Ask the screen for up to ``count`` messages before the oldest one read (once at a
+        time); False if every message is read."""
+        if self.start <= 0 or not self._shown:
+            return False
+        if not self.asked:
+            self.asked = True
+            self.post_message(self.EarlierWanted(self, self.start, self._first, count))
+        return True
+
+    def action_scroll_up(self) -> None:
+        self._near_top()
+        super().action_scroll_up()
+
+    def action_page_up(self) -> None:
+        self._near_top()
+        super().action_page_up()
+
+    def _near_top(self) -> None:
+        """A key up at (or near) the top asks for older messages even when the view cannot
+        move (all that was read fits on the screen)."""
+        if self.scroll_y < max(self.size.height, 1) * 2:
+            self.want_earlier(PAGE_MESSAGES)
+
+    def action_scroll_home(self) -> None:
+        """To the first message: read the ones not read yet first (all of them)."""
+        if self.want_earlier(self.start):
+            self._home = True
+        self._to_top()
+
+    def _to_top(self) -> None:
+        # Now, and again once a new height is laid out (as ``_restore`` goes to the end).
+        self.scroll_home(animate=False, x_axis=False, immediate=True)
+        self.call_after_refresh(self.scroll_home, animate=False, x_axis=False)

@@ -235,6 +235,28 @@ class MessageLog(ScrollView, can_focus=True):
         self._restore((at_end, index + (position <= index), offset))
         self.refresh()
 
+    def replace_entries(self, entries: list[LogEntry]) -> None:
+        """Show ``entries`` instead (the ones already shown among them, in the same order):
+        the entry at the top of the view stays there (or the end stays in view). Only the new
+        entries are laid out; one pass, however many were added (a page of older messages)."""
+        at_end, index, offset = self._anchor()
+        kept = self.entries[index] if not at_end and self.entries else None
+        self.entries = list(entries)
+        if self.size.width:
+            width = self._fit_width(self.entries)
+            self._width = width
+            for entry in self.entries:
+                entry.lay_out(width)
+        self._index()
+        if kept is not None:
+            found = next((n for n, e in enumerate(self.entries) if e is kept), None)
+            if found is None:
+                at_end = True
+            else:
+                index = found
+        self._restore((at_end, index, offset))
+        self.refresh()
+
     def entry_changed(self, entry: LogEntry) -> None:
         """``entry``'s chunks changed: lay it out again, keep the view where it is."""
         anchor = self._anchor()
