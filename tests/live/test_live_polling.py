@@ -11,6 +11,7 @@ a timeout.
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from collections.abc import Iterator
@@ -350,11 +351,14 @@ def test_stream_pipeline_matches_our_operations_and_projects_queue_fields_only()
 
 def test_stream_pipeline_is_identical_on_every_call_and_not_shared() -> None:
     first = stream_pipeline()
-    assert first == stream_pipeline()
+    pristine = copy.deepcopy(first)
+    second = stream_pipeline()
+    assert second == pristine  # identical on every call
+    assert second is not first and second[2]["$project"] is not first[2]["$project"]
+    # A caller that changes the list it got (a resume stage, a $limit) changes no later call.
     first[2]["$project"]["fullDocument.messages"] = 1
     first.append({"$limit": 1})
-    assert stream_pipeline() == stream_pipeline()
-    assert "fullDocument.messages" not in stream_pipeline()[2]["$project"]
+    assert stream_pipeline() == pristine
 
 
 TICKET = ObjectId()
