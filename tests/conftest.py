@@ -11,7 +11,7 @@ Which backend a test gets (the rule):
   models, text, config, alerts) is tested without any database at all.
 * ``standalone_db`` is a database on a second server started as a standalone (no replica set),
   for the polling fallback.
-* tests/test_live_wire.py drives the real driver against a scripted mockupdb server, to pin the
+* tests/live/test_live_wire.py drives the real driver against a scripted mockupdb server, to pin the
   exact wire shapes (pipelines, resume tokens, error codes) that no real server lets us force.
 
 The server's log is kept (its path is printed) when the session fails.
@@ -19,10 +19,10 @@ The server's log is kept (its path is printed) when the session fails.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from bson import ObjectId
@@ -32,6 +32,9 @@ from servers import fresh_database, secantus
 from helpdesk_tui.domain.models import Category, NewTicket, Priority
 from helpdesk_tui.store.embedded import EmbeddedServer
 from helpdesk_tui.store.tickets import StoreSettings, TicketStore
+
+if TYPE_CHECKING:
+    from helpers import MakeApp
 
 # A Tuesday, mid-morning UTC: every snapshot and SLA figure in the tests counts from here. It lies
 # in the future on purpose: a server's TTL monitor expires presence documents by the real clock.
@@ -174,19 +177,21 @@ def demo_store(db: Any, clock: FakeClock) -> TicketStore:
 
 
 @pytest.fixture
-async def make_app(tmp_path: Any) -> Any:
+async def make_app(tmp_path: Any) -> AsyncIterator[MakeApp]:
     """Build a HelpdeskApp on a store as a given staff member, drafts in a temp dir.
 
     Every app's feed thread is stopped afterwards, even after a crash: a crashed app skips its
     own unmount, and a parked feed thread would keep the event loop from closing. (An async
     fixture, so its teardown runs before the loop closes.)
     """
-    apps: list[Any] = []
     from helpdesk_tui.app import HelpdeskApp
     from helpdesk_tui.config import Config
     from helpdesk_tui.demo.seed import DEMO_AGENT_EMAIL
     from helpdesk_tui.domain.people import Identity
     from helpdesk_tui.drafts import Drafts
+    from helpdesk_tui.store.early import EarlyStart
+
+    apps: list[HelpdeskApp] = []
 
     def make(
         store: TicketStore,
@@ -195,7 +200,7 @@ async def make_app(tmp_path: Any) -> Any:
         read_only: bool = False,
         config: Config | None = None,
         undo_seconds: float | None = 0.0,
-        early: Any = None,
+        early: EarlyStart | None = None,
     ) -> HelpdeskApp:
         """``undo_seconds``: the reply hold (undo send) is off unless a test asks for it, so
         ctrl+s writes at once; None keeps what ``config`` says."""

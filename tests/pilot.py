@@ -5,13 +5,18 @@ from __future__ import annotations
 import io
 import threading
 import time
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
+from bson import ObjectId
 from rich.console import Console
 from rich.text import Text
+from textual import events
+from textual.keys import _character_to_key, _get_unicode_name_from_key
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import Input, Static, TextArea
+from textual.worker import WorkerCancelled
 
 from helpdesk_tui.app import HelpdeskApp
 from helpdesk_tui.store.live import Batch
@@ -77,6 +82,7 @@ class HeldFeed:
 
 
 async def until(pilot: Pilot[Any], condition: Callable[[], bool], seconds: float = 5.0) -> bool:
+    """Let the app run until ``condition`` holds (True) or ``seconds`` pass (False)."""
     deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:
@@ -151,3 +157,76 @@ def plain(widget: Static) -> str:
     console = Console(width=200, record=True, color_system=None, file=io.StringIO())
     console.print(content)
     return console.export_text()
+
+
+async def press(pilot: Pilot[Any], *keys: str) -> None:
+    """Press ``keys`` one by one, then let the store calls they started finish."""
+    await pilot.press(*keys)
+    await settle(pilot)
+
+
+async def burst(pilot: Pilot[Any], *keys: str) -> None:
+    """Queue every key before the app handles the first, as a paste or a slow link does."""
+    app = pilot.app
+    driver = app._driver
+    assert driver is not None
+    for key in keys:
+        if len(key) == 1 and not key.isalnum():
+            key = _character_to_key(key)
+        try:
+            char: str | None = unicodedata.lookup(_get_unicode_name_from_key(key))
+        except KeyError:
+            char = key if len(key) == 1 else None
+        event = events.Key(key, char)
+        event.set_sender(app)
+        driver.send_message(event)
+    await pilot.pause()
+
+
+async def open_ticket(pilot: Pilot[Any], ticket: ObjectId | str | None) -> Any:
+    """The ticket screen of ``ticket``, loaded: an id is pushed as the app does from anywhere, a
+    ticket number is entered on from the queue on screen (its row highlighted, then enter)."""
+    from helpdesk_tui.screens.ticket import TicketScreen
+
+    assert ticket is not None
+    if isinstance(ticket, str):
+        screen = await enter_ticket(pilot, ticket)
+    else:
+        await settle(pilot)
+        await pilot.app.push_screen(TicketScreen(ticket))
+        await settle(pilot)
+        screen = pilot.app.screen
+    assert isinstance(screen, TicketScreen) and screen.ticket is not None
+    return screen
+
+
+async def open_row(pilot: Pilot[Any], number: str) -> None:
+    """Enter on the row of ticket ``number`` in the table on screen, whatever screen opens."""
+    from helpdesk_tui.widgets.ticket_table import TicketTable
+
+    table = pilot.app.screen.query_one(TicketTable)
+    key = next(k for k, t in table.tickets.items() if t.ticket_number == number)
+    table.move_cursor(row=table.get_row_index(key), animate=False)
+    await press(pilot, "enter")
+
+
+# Workers that run for the app's whole life: never waited for.
+LONG_RUNNING = {"feed", "demo"}
+
+
+async def settle_workers(pilot: Pilot[Any]) -> None:
+    """Let every store worker finish and its result reach the screen; stop cursor blinking (the
+    snapshots' settle: what is on screen is final)."""
+    for _ in range(2):  # a callback may start another worker (or mount widgets)
+        await pilot.pause()
+        workers = [w for w in pilot.app.workers if w.group not in LONG_RUNNING]
+        for worker in workers:
+            try:
+                await worker.wait()
+            except WorkerCancelled:  # an exclusive load replaced by a newer one: normal
+                pass
+        await pilot.pause()
+    for widget in pilot.app.screen.query("Input, TextArea"):
+        assert isinstance(widget, Input | TextArea)
+        widget.cursor_blink = False
+    await pilot.pause()

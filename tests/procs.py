@@ -1,4 +1,4 @@
-"""Work run in separate processes (true parallelism) by tests/test_live_server.py.
+"""Work run in separate processes (true parallelism) by tests/live/test_live_server.py.
 
 Each function opens its own client and store on the server's URI, as another helpdesk-tui, the
 Ticket Service or a second agent would, and returns plain picklable results.

@@ -1,6 +1,6 @@
 """The Ticket Service, as another process sees it: bursts of writes with its own pymongo client.
 
-Run in a spawned process by tests/test_nothing_lost.py. Every write goes straight to
+Run in a spawned process by tests/live/test_nothing_lost.py. Every write goes straight to
 ``tickets`` (never through our store), as the Ticket Service's Mongoose models write it: the
 running app's change stream is the only way the queue and its index learn of them.
 """

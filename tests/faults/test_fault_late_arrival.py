@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from bson import ObjectId
+from helpers import MakeApp
 from pilot import record_notifications, until
 from pymongo import MongoClient
 from typer.testing import CliRunner
@@ -34,7 +35,7 @@ async def test_a_reply_held_past_the_bound_is_not_called_not_sent_and_its_late_a
     store: TicketStore,
     people: Any,
     db: Any,
-    make_app: Any,
+    make_app: MakeApp,
     fault_server: Any,
     monkeypatch: Any,
 ) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from bson import ObjectId
+from helpers import MakeApp
 from pilot import record_notifications, settle, until
 from textual.widgets import Static
 
@@ -31,7 +32,7 @@ def context_line(screen: ReplyScreen) -> str:
 
 
 async def test_a_reply_the_server_refuses_before_writing_says_not_sent_and_keeps_the_draft(
-    store: TicketStore, people: Any, db: Any, make_app: Any, fail_point: Any
+    store: TicketStore, people: Any, db: Any, make_app: MakeApp, fail_point: Any
 ) -> None:
     ticket_id = mine(store, people)
     app = make_app(store, AGENT, config=PARKED)
@@ -54,7 +55,7 @@ async def test_a_reply_the_server_refuses_before_writing_says_not_sent_and_keeps
 
 
 async def test_a_reply_held_past_its_bound_says_unknown_checking_then_sent(
-    store: TicketStore, people: Any, db: Any, make_app: Any, fail_point: Any
+    store: TicketStore, people: Any, db: Any, make_app: MakeApp, fail_point: Any
 ) -> None:
     """The server holds the write 1 s (then applies it); the app gave up at 0.3 s: it says
     "unknown, checking", reads back (after 0.3 + 2.5 s) and then says "sent": one copy."""
@@ -79,7 +80,7 @@ async def test_a_reply_held_past_its_bound_says_unknown_checking_then_sent(
 
 
 async def test_a_reply_sent_while_the_database_stalls_says_not_sent_kept_within_the_bound(
-    store: TicketStore, people: Any, db: Any, make_app: Any, fail_point: Any
+    store: TicketStore, people: Any, db: Any, make_app: MakeApp, fail_point: Any
 ) -> None:
     """The issue's stall: the server holds every read. The "ticket updated" check before the
     write gives up at its bound (0.3 s here, 3 s by default), so nothing went out: "not sent,
@@ -103,7 +104,7 @@ async def test_a_reply_sent_while_the_database_stalls_says_not_sent_kept_within_
 
 
 async def test_closing_while_checking_keeps_the_draft_and_sending_it_again_makes_one_copy(
-    store: TicketStore, people: Any, db: Any, make_app: Any, fail_point: Any
+    store: TicketStore, people: Any, db: Any, make_app: MakeApp, fail_point: Any
 ) -> None:
     """The outcome is unknown; the agent closes (ctrl+g) and sends the same draft again. The
     draft carried the first attempt's message id, so whichever write lands first, the ticket
@@ -135,7 +136,7 @@ async def test_closing_while_checking_keeps_the_draft_and_sending_it_again_makes
 
 
 async def test_an_unknown_outcome_read_back_as_absent_is_not_called_not_sent_and_unlocks_the_editor(
-    store: TicketStore, people: Any, db: Any, make_app: Any, fail_point: Any
+    store: TicketStore, people: Any, db: Any, make_app: MakeApp, fail_point: Any
 ) -> None:
     """The server holds the write past the app's bound and then refuses it: "unknown,
     checking", then the read-back finds no copy. That is no proof (a server holding the write

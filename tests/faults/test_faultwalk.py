@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from bson import ObjectId
+from helpers import MakeApp
 from pilot import plain, record_notifications, settle, until
 from textual.widgets import Static
 
@@ -95,7 +96,7 @@ def test_a_read_the_server_does_not_answer_is_said_as_no_answer_not_as_a_refusal
 
 
 async def test_a_search_the_server_does_not_answer_says_so_and_stops_saying_searching(
-    store: TicketStore, ticket_id: ObjectId, make_app: Any, fail_point: Any
+    store: TicketStore, ticket_id: ObjectId, make_app: MakeApp, fail_point: Any
 ) -> None:
     app = make_app(store, AGENT, config=PARKED)
     said = record_notifications(app)
@@ -114,7 +115,7 @@ async def test_a_search_the_server_does_not_answer_says_so_and_stops_saying_sear
 
 
 async def test_a_bulk_change_the_database_does_not_answer_stops_at_the_first_ticket(
-    demo_store: TicketStore, make_app: Any, db: Any, fail_point: Any
+    demo_store: TicketStore, make_app: MakeApp, db: Any, fail_point: Any
 ) -> None:
     """Each write waits its whole bound for an answer: tried one after another through a stall,
     three tickets kept the agent waiting three bounds before a word. After the first no-answer
@@ -144,7 +145,12 @@ async def test_a_bulk_change_the_database_does_not_answer_stops_at_the_first_tic
 
 
 async def test_a_ticket_opened_while_the_database_does_not_answer_names_nobody_unknown(
-    store: TicketStore, ticket_id: ObjectId, people: Any, db: Any, make_app: Any, fail_point: Any
+    store: TicketStore,
+    ticket_id: ObjectId,
+    people: Any,
+    db: Any,
+    make_app: MakeApp,
+    fail_point: Any,
 ) -> None:
     """The header is painted from the queue's row before the people are read: a name not read
     yet is "…", not "unknown user" (the assignee is the agent at the keyboard). Once the

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from bson import ObjectId
+from helpers import MakeApp
 from pilot import record_notifications, settle
 from typer.testing import CliRunner, Result
 
@@ -83,7 +84,7 @@ def test_cli_reply_to_a_merged_away_ticket_exits_2_with_one_line_naming_the_targ
 
 
 async def test_the_app_refuses_a_reply_on_a_ticket_merged_meanwhile_and_moves_the_draft(
-    store: TicketStore, people: Any, make_app: Any
+    store: TicketStore, people: Any, make_app: MakeApp
 ) -> None:
     """The agent opened the reply before the merge; ctrl+s sends nothing to the closed source,
     says so naming the target, and `y` moves the draft to the target's number."""
@@ -138,7 +139,7 @@ def test_the_loser_of_a_take_race_from_a_stale_view_is_told_who_won(
 
 @pytest.mark.parametrize("live_row", [False, True], ids=["stale-row", "row-shows-bo"])
 async def test_an_agent_taking_a_ticket_bo_took_first_is_told_already_taken_by_bo(
-    store: TicketStore, people: Any, make_app: Any, live_row: bool
+    store: TicketStore, people: Any, make_app: MakeApp, live_row: bool
 ) -> None:
     """Whether the row still says unassigned or already shows Bo, `a` says who has it, never
     the supervisor rule (which is about reassigning, not about losing a race)."""
@@ -175,7 +176,7 @@ def oversized(drafts: Drafts, number: str) -> Path:
 
 
 async def test_an_over_limit_draft_survives_closing_the_empty_editor_with_ctrl_g(
-    store: TicketStore, people: Any, make_app: Any
+    store: TicketStore, people: Any, make_app: MakeApp
 ) -> None:
     ticket = create(store, people)
     assert ticket.id is not None

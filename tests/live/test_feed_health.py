@@ -18,10 +18,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from conftest import FakeClock
+from helpers import MakeApp
 from pilot import plain, record_notifications, settle, until
 from ptyrun import Terminal, clean_env, helpdesk_tui
 from pymongo import MongoClient, monitoring
@@ -173,7 +173,7 @@ async def test_the_top_bar_says_not_live_through_a_stall_and_live_after(
     own_server: EmbeddedServer,
     stalled_store: TicketStore,
     clock: FakeClock,
-    make_app: Any,
+    make_app: MakeApp,
     tmp_path: Path,
 ) -> None:
     seed.load(stalled_store, seed.generate(clock.now, tickets=20, customers=10, seed=7))
@@ -286,7 +286,7 @@ def test_in_a_real_terminal_a_stall_is_said_within_seconds_and_live_returns(
 
 
 async def test_at_80_columns_the_feed_state_is_never_cut_the_name_yields(
-    demo_store: TicketStore, make_app: Any
+    demo_store: TicketStore, make_app: MakeApp
 ) -> None:
     from helpdesk_tui.screens.queue import TopBar
 

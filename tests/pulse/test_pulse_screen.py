@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from helpers import MakeApp
 from pilot import plain, record_notifications, settle
 from textual.widgets import Sparkline, Static
 
@@ -21,7 +22,7 @@ def shown(screen: Any) -> str:
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)])
 async def test_supervisor_sees_the_pulse_and_goes_back(
-    demo_store: TicketStore, make_app: Any, size: tuple[int, int]
+    demo_store: TicketStore, make_app: MakeApp, size: tuple[int, int]
 ) -> None:
     app = make_app(demo_store, seed.SUPERVISOR[1])
     async with app.run_test(size=size) as pilot:
@@ -50,7 +51,9 @@ async def test_supervisor_sees_the_pulse_and_goes_back(
         assert isinstance(app.screen, QueueScreen)
 
 
-async def test_an_agent_gets_one_line_not_the_pulse(demo_store: TicketStore, make_app: Any) -> None:
+async def test_an_agent_gets_one_line_not_the_pulse(
+    demo_store: TicketStore, make_app: MakeApp
+) -> None:
     app = make_app(demo_store, seed.DEMO_AGENT_EMAIL)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -63,7 +66,9 @@ async def test_an_agent_gets_one_line_not_the_pulse(demo_store: TicketStore, mak
         ]
 
 
-async def test_hostile_agent_names_render_as_plain_text(db: Any, clock: Any, make_app: Any) -> None:
+async def test_hostile_agent_names_render_as_plain_text(
+    db: Any, clock: Any, make_app: MakeApp
+) -> None:
     hostile = "[@click=app.quit]Q[/] \x1b]2;PWNED\x07\u202eevil [bold]"
     store = TicketStore(db, StoreSettings(), clock=clock)
     store.init_db()

@@ -17,7 +17,7 @@ from textual.pilot import Pilot
 from helpdesk_tui.screens.reply import ReplyScreen
 from helpdesk_tui.store.tickets import TicketStore
 
-NUMBER = "TKT-000007"  # Ana's in-progress ticket in the demo data (as tests/test_app_reply.py)
+NUMBER = "TKT-000007"  # Ana's in-progress ticket in the demo data (as tests/reply/)
 START, END = "\x1b[200~", "\x1b[201~"  # a bracketed paste, as the terminal sends it
 # What a hostile web page puts on the clipboard: ESC sequences, BEL (ctrl+g: close), ctrl+s
 # (send), C1 (one-byte CSI), bidi overrides and zero-width characters.

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import MakeApp
 from hostile_world import ATTACKS
 from pilot import enter_ticket, record_notifications, settle
 from screen_text import screen_text
@@ -113,7 +114,7 @@ def test_the_keys_command_lists_moved_keys_and_a_hostile_config_prints_nothing_r
 
 
 async def test_a_hostile_config_shows_harmlessly_on_every_screen_and_canned_text_is_clean(
-    tmp_path: Path, demo_store: TicketStore, make_app: Any
+    tmp_path: Path, demo_store: TicketStore, make_app: MakeApp
 ) -> None:
     config = load_config(
         hostile_config(tmp_path / "config.toml", keys={"reply": "R", "help": "f1"}), env={}

@@ -12,11 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from helpers import QUIET, MakeApp
 from pilot import record_notifications, settle
 from textual import events
 from textual.widgets import Input
 
-from helpdesk_tui.config import Config, UiConfig
 from helpdesk_tui.domain.text import without_controls
 from helpdesk_tui.screens.dialogs import TextDialog
 from helpdesk_tui.screens.reply import ReplyScreen
@@ -35,7 +35,6 @@ from .hostile_input import (
     open_reply,
 )
 
-QUIET = Config(ui=UiConfig(poll_interval_seconds=3600))
 HOSTILE, CLEAN = HOSTILE_PASTE, CLEAN_PASTE
 
 
@@ -84,7 +83,7 @@ def test_an_end_marker_inside_the_pasted_text_does_not_end_the_paste_early() -> 
 
 
 async def test_a_hostile_paste_into_the_reply_editor_is_clean_text_said_and_sends_nothing(
-    demo_store: TicketStore, make_app: Any
+    demo_store: TicketStore, make_app: MakeApp
 ) -> None:
     before = messages_of(demo_store)
     app = make_app(demo_store, config=QUIET)
@@ -104,7 +103,7 @@ async def test_a_hostile_paste_into_the_reply_editor_is_clean_text_said_and_send
 
 
 async def test_text_put_into_the_editor_by_the_app_or_a_draft_holds_no_control_character(
-    demo_store: TicketStore, make_app: Any
+    demo_store: TicketStore, make_app: MakeApp
 ) -> None:
     app = make_app(demo_store, config=QUIET)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -116,7 +115,7 @@ async def test_text_put_into_the_editor_by_the_app_or_a_draft_holds_no_control_c
 
 
 async def test_a_hostile_paste_into_the_search_box_is_one_clean_line(
-    demo_store: TicketStore, make_app: Any
+    demo_store: TicketStore, make_app: MakeApp
 ) -> None:
     app = make_app(demo_store, config=QUIET)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -135,7 +134,7 @@ async def test_a_hostile_paste_into_the_search_box_is_one_clean_line(
 
 
 async def test_a_paste_into_any_other_text_field_is_cleaned_too_a_dialog_s_included(
-    demo_store: TicketStore, make_app: Any
+    demo_store: TicketStore, make_app: MakeApp
 ) -> None:
     """The app cleans every paste before the focused widget gets it: the tags dialog's field
     is Textual's own ``Input``."""
@@ -168,7 +167,7 @@ def test_the_app_s_drivers_read_their_input_with_the_paste_parser() -> None:
 
 
 async def test_a_paste_waits_in_line_with_the_keys_typed_before_it(
-    demo_store: TicketStore, make_app: Any
+    demo_store: TicketStore, make_app: MakeApp
 ) -> None:
     """``3`` (a new view: keys wait for its rows), ``/`` and a paste, back to back as a fast
     agent sends them: the paste goes where the keys before it lead, the search box, instead

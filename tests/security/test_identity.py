@@ -1,7 +1,7 @@
 """Who you are is proven, not declared (issue 26, parts 1-3): on a SecantusDB with
 authentication, the database login is the person, the MongoDB roles it holds are its powers, and
-the audit trail names it. The CLI runs in-process through typer's CliRunner, as tests/test_cli.py
-runs it, with the login's URI on the command line (--uri) and no --as.
+the audit trail names it. The CLI runs in-process through typer's CliRunner, as
+tests/cli/test_cli.py runs it, with the login's URI on the command line (--uri) and no --as.
 """
 
 from __future__ import annotations

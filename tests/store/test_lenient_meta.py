@@ -11,6 +11,7 @@ import pytest
 from bson import ObjectId
 from conftest import FakeClock, People, new_ticket
 from garbage import cases, spoiled
+from helpers import MakeApp
 from pilot import settle, until
 
 from helpdesk_tui.config import Config, UiConfig
@@ -143,7 +144,7 @@ async def test_the_app_on_a_sync_point_that_is_not_a_date_shows_the_queue_and_ke
     people: People,
     db: Any,
     clock: FakeClock,
-    make_app: Any,
+    make_app: MakeApp,
     tmp_path: Any,
     monkeypatch: pytest.MonkeyPatch,
     value: Any,

@@ -11,6 +11,7 @@ import pytest
 from bson import ObjectId
 from conftest import FakeClock, People, new_ticket
 from garbage import cases, spoiled
+from helpers import MakeApp
 from pilot import settle
 
 from helpdesk_tui.config import Config, UiConfig
@@ -102,7 +103,7 @@ def test_a_skipped_snooze_is_named_in_the_log_by_id_field_and_type_never_by_valu
 
 
 async def test_the_app_with_malformed_snoozes_shows_my_tickets_and_keeps_running(
-    store: TicketStore, people: People, db: Any, clock: FakeClock, make_app: Any
+    store: TicketStore, people: People, db: Any, clock: FakeClock, make_app: MakeApp
 ) -> None:
     a, b, c = three_tickets(store, people)
     store.snoozes.snooze([a], people.agent, clock.now + timedelta(hours=1))

@@ -8,18 +8,17 @@ from typing import Any
 
 import pytest
 from conftest import People, new_ticket
+from helpers import QUIET, MakeApp
 from pilot import settle
 from rich.text import Text
 from textual.widgets import Static
 
-from helpdesk_tui.config import Config, UiConfig
 from helpdesk_tui.screens.full_text import FullTextDialog
 from helpdesk_tui.screens.help import binding_rows
 from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.store.tickets import TicketStore
 from helpdesk_tui.widgets.conversation import TicketHeader
 
-QUIET = Config(ui=UiConfig(poll_interval_seconds=3600))
 HOSTILE = "\x1b]52;c;cHduZWQ=\x07 [bold]x[/bold] \u202eevil \x9b2J "
 SUBJECT = ("Refund " + HOSTILE + "please ") * 10_000
 SUBJECT = SUBJECT[:10_000]
@@ -37,7 +36,7 @@ def on_screen(widget: Static) -> list[str]:
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 async def test_a_10000_character_subject_leaves_status_sla_and_presence_in_the_header(
-    store: TicketStore, db: Any, people: People, make_app: Any, size: tuple[int, int]
+    store: TicketStore, db: Any, people: People, make_app: MakeApp, size: tuple[int, int]
 ) -> None:
     ticket = store.create_ticket(new_ticket(people), actor=people.customer)
     assert ticket.id is not None

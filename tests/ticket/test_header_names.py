@@ -8,16 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 from conftest import People, new_ticket
+from helpers import QUIET, MakeApp
 from pilot import settle, until
 
-from helpdesk_tui.config import Config, UiConfig
 from helpdesk_tui.domain.errors import StoreUnavailable
 from helpdesk_tui.messages import FeedStateChanged
 from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.store.tickets import TicketStore
 from helpdesk_tui.widgets.conversation import TicketHeader
-
-QUIET = Config(ui=UiConfig(poll_interval_seconds=3600))
 
 
 def header_text(screen: TicketScreen) -> str:
@@ -29,7 +27,7 @@ def header_text(screen: TicketScreen) -> str:
 
 
 async def test_a_failed_read_of_the_people_shows_no_unknown_user_and_is_read_again_when_live(
-    store: TicketStore, people: People, make_app: Any, monkeypatch: Any
+    store: TicketStore, people: People, make_app: MakeApp, monkeypatch: Any
 ) -> None:
     ticket = store.create_ticket(new_ticket(people), actor=people.customer)
     assert ticket.id is not None
@@ -61,7 +59,7 @@ async def test_a_failed_read_of_the_people_shows_no_unknown_user_and_is_read_aga
 
 
 async def test_a_stored_value_the_app_cannot_read_is_shown_unreadable_not_its_default(
-    store: TicketStore, db: Any, people: People, make_app: Any
+    store: TicketStore, db: Any, people: People, make_app: MakeApp
 ) -> None:
     """Fault walk #35: another program stored status "escalated", priority 5 and tags "vip";
     the header said "Status: open", "Priority: medium", "Tags: —" with no ⚠ for them."""

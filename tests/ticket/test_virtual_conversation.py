@@ -8,9 +8,9 @@ from datetime import timedelta
 from typing import Any
 
 from conftest import FakeClock, People, as_service, new_ticket
+from helpers import QUIET, MakeApp
 from pilot import settle
 
-from helpdesk_tui.config import Config, UiConfig
 from helpdesk_tui.domain.models import new_message_doc
 from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.store.opened import TAIL
@@ -18,7 +18,6 @@ from helpdesk_tui.store.tickets import TicketStore
 from helpdesk_tui.widgets.conversation import Conversation
 from helpdesk_tui.widgets.message_log import MessageLog
 
-QUIET = Config(ui=UiConfig(poll_interval_seconds=3600))
 MESSAGES = 5_000
 
 
@@ -57,7 +56,7 @@ async def open_conversation(pilot: Any, ticket: Any) -> Conversation:
 
 
 async def test_a_5000_message_ticket_opens_at_its_newest_message_drawing_only_what_shows(
-    store: TicketStore, people: People, clock: FakeClock, make_app: Any, monkeypatch: Any
+    store: TicketStore, people: People, clock: FakeClock, make_app: MakeApp, monkeypatch: Any
 ) -> None:
     ticket = big_ticket(store, people, clock, MESSAGES)
     built: list[int] = []
@@ -86,7 +85,7 @@ async def test_a_5000_message_ticket_opens_at_its_newest_message_drawing_only_wh
 
 
 async def test_keys_scroll_the_big_conversation_by_line_page_and_to_either_end(
-    store: TicketStore, people: People, clock: FakeClock, make_app: Any
+    store: TicketStore, people: People, clock: FakeClock, make_app: MakeApp
 ) -> None:
     ticket = big_ticket(store, people, clock, 500)
     app = make_app(store, "ann@helpdesk.test", config=QUIET)
@@ -124,7 +123,7 @@ async def test_keys_scroll_the_big_conversation_by_line_page_and_to_either_end(
 
 
 async def test_a_narrower_terminal_wraps_the_messages_again_and_keeps_the_newest_in_view(
-    store: TicketStore, people: People, clock: FakeClock, make_app: Any
+    store: TicketStore, people: People, clock: FakeClock, make_app: MakeApp
 ) -> None:
     ticket = big_ticket(store, people, clock, 60)
     app = make_app(store, "ann@helpdesk.test", config=QUIET)

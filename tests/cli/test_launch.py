@@ -1,0 +1,105 @@
+"""The console script pauses Python's cycle collector while the app starts (launch.py), and
+every way out of the start turns it back on: the first rows, a subcommand, an app that never
+gets its rows, the command ending.
+
+The first two tests are pure logic (no server); the app tests run on SecantusDB.
+"""
+
+from __future__ import annotations
+
+import gc
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from helpers import MakeApp
+from pilot import settle, until
+from typer.testing import CliRunner
+
+import helpdesk_tui.app as app_module
+from helpdesk_tui import cli, launch
+from helpdesk_tui.store.tickets import TicketStore
+
+
+@pytest.fixture(autouse=True)
+def collector_on() -> Iterator[None]:
+    """Whatever a test does, the collector is on for the next one."""
+    yield
+    launch.resume()
+    gc.enable()
+    gc.unfreeze()
+
+
+def test_the_console_script_runs_the_cli_with_the_collector_paused_then_resumes_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[bool] = []
+
+    def cli_main() -> None:
+        seen.append(gc.isenabled())
+        raise SystemExit(3)  # the CLI ends the way a command ends: by exiting
+
+    monkeypatch.setattr(cli, "main", cli_main)
+    with pytest.raises(SystemExit):
+        launch.main()
+    assert seen == [False]
+    assert gc.isenabled()
+
+
+def test_a_subcommand_runs_with_the_collector_on() -> None:
+    launch.pause()
+    assert not gc.isenabled()
+    result = CliRunner().invoke(cli.app, ["man"])
+    assert result.exit_code == 0, result.output
+    assert gc.isenabled()
+
+
+def test_pause_leaves_a_collector_someone_else_turned_off_alone() -> None:
+    gc.disable()
+    launch.pause()
+    launch.resume()
+    assert not gc.isenabled()  # not ours to turn on
+
+
+async def test_the_collector_is_back_on_once_the_first_rows_are_painted(
+    demo_store: TicketStore, make_app: MakeApp
+) -> None:
+    app = make_app(demo_store)
+    gc.unfreeze()
+    launch.pause()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert await until(pilot, lambda: app._seeded)  # queue_painted ran
+        assert gc.isenabled()
+        # The start's survivors are out of later collections (and its garbage was freed).
+        assert gc.get_freeze_count() > 0
+
+
+async def test_the_collector_is_back_on_even_if_the_queue_never_loads(
+    demo_store: TicketStore, make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(app_module, "COLLECTOR_PAUSED_AT_MOST", 0.2)
+
+    def down(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the server went away")  # every page read fails
+
+    monkeypatch.setattr(demo_store, "list_queue", down)
+    app = make_app(demo_store)
+    launch.pause()
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert await until(pilot, gc.isenabled, seconds=5.0)
+        assert not app._seeded  # no rows were painted: the timer turned it on
+        assert gc.get_freeze_count() == 0
+
+
+def test_the_start_does_not_import_what_the_first_rows_do_not_need() -> None:
+    """The ticket screen (imported after the first rows) and the CLI's JSON export."""
+    code = (
+        "import sys, helpdesk_tui.cli, helpdesk_tui.app, helpdesk_tui.screens.queue\n"
+        "print(sorted(m for m in ('helpdesk_tui.screens.ticket', 'helpdesk_tui.screens.reply',"
+        " 'helpdesk_tui.export') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -1,0 +1,188 @@
+"""The footer at 80 and 120 columns: every key it shows is whole, the important ones are there.
+
+A hurried new user at 80x24 found the ticket screen's footer cut (``c Cu▏^p palette``) and the
+reply screen's without its F2 (conversation) key. What a user sees is the bottom line of the
+screen, so these tests read it as text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from helpers import QUIET, MakeApp
+from pilot import on_all_open, settle
+from screen_text import screen_lines
+from textual.pilot import Pilot
+
+from helpdesk_tui.config import Config, UiConfig
+from helpdesk_tui.screens.reply import ReplyScreen
+from helpdesk_tui.screens.ticket import TicketScreen
+from helpdesk_tui.store.tickets import TicketStore
+
+
+def footer_line(pilot: Pilot[Any]) -> str:
+    return screen_lines(pilot.app)[-1]
+
+
+def assert_whole(line: str, *items: str) -> None:
+    """Each ``items`` ("r Reply") shows whole, and no word is cut at the palette's bar."""
+    for item in items:
+        assert item in line, f"{item!r} not in footer {line!r}"
+    keys = line.split("▏")[0]
+    assert keys == keys.rstrip() + " " * (len(keys) - len(keys.rstrip()))
+    assert not keys.endswith(tuple("abcdefghijklmnopqrstuvwxyz")), f"cut: {line!r}"
+
+
+async def open_ticket(pilot: Pilot[Any]) -> TicketScreen:
+    await on_all_open(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, TicketScreen)
+    return screen
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_ticket_footer_shows_reply_note_status_assign_back_help_whole(
+    demo_store: TicketStore, make_app: MakeApp, size: tuple[int, int]
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=size) as pilot:
+        await open_ticket(pilot)
+        line = footer_line(pilot)
+        assert_whole(
+            line, "r Reply", "i Note", "s Status", "A Assign", "q Back", "? Help", "^p palette"
+        )
+        if size[0] >= 120:  # wide: the rest too
+            assert_whole(line, "p Priority", "a Take", "c Customer")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_queue_footer_shows_every_key_whole(
+    demo_store: TicketStore, make_app: MakeApp, size: tuple[int, int]
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        line = footer_line(pilot)
+        assert_whole(
+            line,
+            "r Reply",
+            "i Note",
+            "s Status",
+            "a Take",
+            "n Next",
+            "/ Search",
+            "? Help",
+            "q Quit",
+            "^p palette",
+        )
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_reply_footer_shows_send_close_and_the_f2_conversation_key(
+    demo_store: TicketStore, make_app: MakeApp, size: tuple[int, int]
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=size) as pilot:
+        await open_ticket(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, ReplyScreen)
+        line = footer_line(pilot)
+        assert_whole(line, "^s Send", "^n +Wait", "^f +Resolve", "^g Close", "f2 Conversation")
+        assert_whole(line, "^t Reply/Note", "^r Canned")
+        if size[0] >= 120:
+            assert_whole(line, "^o Status")
+
+
+async def test_footer_lays_its_keys_out_again_when_the_terminal_narrows(
+    demo_store: TicketStore, make_app: MakeApp
+) -> None:
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_ticket(pilot)
+        assert "c Customer" in footer_line(pilot)
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        line = footer_line(pilot)
+        assert_whole(line, "r Reply", "q Back", "? Help", "^p palette")
+        assert "c Cu" not in line
+
+
+async def test_a_remapped_action_keeps_its_place_in_the_footer(
+    demo_store: TicketStore, make_app: MakeApp
+) -> None:
+    """[keys] reply = "x": the footer says "x Reply" where "r Reply" was (first), not at the
+    end, where Textual's keymap puts a rebound key."""
+    config = Config(keys={"reply": "x"}, ui=UiConfig(poll_interval_seconds=3600))
+    app = make_app(demo_store, config=config)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        line = footer_line(pilot)
+        assert_whole(line, "x Reply", "i Note")
+        assert line.index("x Reply") < line.index("i Note") < line.index("q Quit"), line
+
+
+async def test_bindings_signals_before_the_rebuild_runs_share_one_rebuild_that_shows_the_last(
+    demo_store: TicketStore, make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each rebuild mounts a widget per key; a focus change or a screen switch sends several
+    signals at once. Three signals in a row: one rebuild, and the keys are shown after it."""
+    from helpdesk_tui.widgets.footer import KeyFooter
+
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        queue = app.screen
+        rebuilds = 0
+        recompose = KeyFooter.recompose
+
+        async def counted(self: KeyFooter) -> None:
+            nonlocal rebuilds
+            rebuilds += 1
+            await recompose(self)
+
+        monkeypatch.setattr(KeyFooter, "recompose", counted)
+        queue.refresh_bindings()
+        queue.refresh_bindings()
+        queue.refresh_bindings()
+        await settle(pilot)
+        assert rebuilds == 1
+        assert_whole(footer_line(pilot), "q Quit", "? Help")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_a_rebuild_styles_each_key_once_as_it_mounts(
+    demo_store: TicketStore,
+    make_app: MakeApp,
+    monkeypatch: pytest.MonkeyPatch,
+    size: tuple[int, int],
+) -> None:
+    """Setting a new key's ``compact`` ran its watcher for the default and then the value, and
+    each restyled the key: two extra style passes per key per rebuild (34 at a start)."""
+    from textual.widgets._footer import FooterKey
+
+    from helpdesk_tui.widgets.footer import KeyFooter
+
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        restyled = 0
+        update = FooterKey.update_node_styles
+
+        def counted(self: FooterKey, *args: Any, **kwargs: Any) -> None:
+            nonlocal restyled
+            restyled += 1
+            update(self, *args, **kwargs)
+
+        monkeypatch.setattr(FooterKey, "update_node_styles", counted)
+        app.screen.refresh_bindings()
+        await settle(pilot)
+        footer = app.screen.query_one(KeyFooter)
+        keys = list(footer.query(FooterKey))
+        assert keys and restyled == 0
+        compact = footer.has_class("-compact")
+        for key in keys:
+            assert key.has_class("-compact") == (compact or key.has_class("-command-palette"))
