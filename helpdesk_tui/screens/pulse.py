@@ -172,6 +172,8 @@ class PulseScreen(HelpdeskScreen):
 
     BINDINGS = [
         Binding("r", "refresh", "Refresh", priority=True, id="refresh_pulse"),
+        Binding("j", "scroll(1)", "Down", show=False, priority=True, id="scroll_down"),
+        Binding("k", "scroll(-1)", "Up", show=False, priority=True, id="scroll_up"),
         Binding("question_mark", "help", "Help", priority=True, id="help"),
         Binding("q,escape", "close", "Back", priority=True, id="close"),
     ]
@@ -305,6 +307,10 @@ class PulseScreen(HelpdeskScreen):
     def action_refresh(self) -> None:
         if not self.reading:
             self.load()
+
+    def action_scroll(self, lines: int) -> None:
+        """``j``/``k``: the charts move as the conversation does on a ticket."""
+        self.query_one("#pulse-body", VerticalScroll).scroll_relative(y=lines * 3, animate=False)
 
     def action_help(self) -> None:
         self.helpdesk.show_help(self)

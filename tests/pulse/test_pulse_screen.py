@@ -46,6 +46,16 @@ async def test_supervisor_sees_the_pulse_and_goes_back(
         backlog = screen.query_one("#spark-week-open", Sparkline)
         assert len(list(backlog.data or [])) == 30 and max(backlog.data or [0]) > 0
         assert screen.query_one("#spark-day-open", Sparkline).region.width >= 4
+        # Keyboard-first: j and k move through what does not fit, as on a ticket.
+        body = screen.query_one("#pulse-body")
+        await pilot.press("j", "j")
+        await settle(pilot)
+        if size == (80, 24):
+            assert body.scroll_y > 0
+        low = body.scroll_y
+        await pilot.press("k", "k")
+        await settle(pilot)
+        assert body.scroll_y < low or low == 0
         await pilot.press("q")
         await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
