@@ -19,6 +19,7 @@ The server's log is kept (its path is printed) when the session fails.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -32,6 +33,21 @@ from servers import fresh_database, secantus
 from helpdesk_tui.domain.models import Category, NewTicket, Priority
 from helpdesk_tui.store.embedded import EmbeddedServer
 from helpdesk_tui.store.tickets import StoreSettings, TicketStore
+
+
+@pytest.fixture(autouse=True)
+def package_log_as_found() -> Iterator[None]:
+    """Each test finds the package's logger as a fresh process has it: a test that ran the CLI
+    in-process (``crash.route_log``: no propagation, a file handler) must not hide the log
+    records of the tests after it in the same worker from ``caplog``."""
+    logger = logging.getLogger("helpdesk_tui")
+    propagate, handlers, level = logger.propagate, list(logger.handlers), logger.level
+    yield
+    for handler in [h for h in logger.handlers if h not in handlers]:
+        logger.removeHandler(handler)
+        handler.close()
+    logger.propagate, logger.level = propagate, level
+
 
 if TYPE_CHECKING:
     from helpers import MakeApp
