@@ -510,12 +510,17 @@ class QueueModel:
         self.phase = Phase.IDLE
         more = len(page.tickets) >= refill.limit
         commands = self._show_patched(page.tickets, {**self.users, **page.users}, more)
+        if self.again:  # events were missed meanwhile: only a load can say what they were
+            self.again = False
+            self.waiting.clear()
+            return commands + self.load(keep_window=True)
         return commands + self._patch_waiting()
 
     def refill_failed(self) -> list[Command]:
         if self.phase is not Phase.REFILLING:
             return []  # a load is in charge
         self.phase = Phase.IDLE
+        self.again = False
         self.waiting.clear()
         return self.load(keep_window=True)  # what the refill and the waiting changes said
 
