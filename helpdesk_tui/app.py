@@ -632,6 +632,11 @@ class HelpdeskApp(StoreCalls, App[None]):
 
         self.push_screen(WorkloadScreen())
 
+    def open_pulse(self) -> None:
+        from helpdesk_tui.screens.pulse import PulseScreen
+
+        self.push_screen(PulseScreen())
+
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The palette lists every action of the current screen once, by its footer
         description, its key and the words an agent may search it by, on one line ("Assign

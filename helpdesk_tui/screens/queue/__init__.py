@@ -25,7 +25,7 @@ from helpdesk_tui.domain.text import one_line
 from helpdesk_tui.messages import ClockTick, FeedStateChanged
 from helpdesk_tui.models.queue import Render, Window
 from helpdesk_tui.screens.actions import TicketActions
-from helpdesk_tui.screens.queue_bridge import QueueBridge
+from helpdesk_tui.screens.queue.bridge import QueueBridge
 from helpdesk_tui.store.queries import QueueQuery, SortKey
 from helpdesk_tui.store.snooze import SNOOZED_VIEW
 from helpdesk_tui.store.tickets import TicketStore
@@ -388,9 +388,7 @@ class QueueScreen(QueueBridge, TicketActions):
         if not self.helpdesk.me.is_supervisor:
             self.notify("The pulse (P) is for supervisors: it shows the whole team's figures.")
             return
-        from helpdesk_tui.screens.pulse import PulseScreen
-
-        self.app.push_screen(PulseScreen())
+        self.helpdesk.open_pulse()
 
 
 class AgentQueueScreen(QueueScreen):

@@ -1,7 +1,7 @@
 """The queue screen's bridge to its model (models/queue.py ``QueueModel``): the model built on
 the app's store, its commands carried out, and the reads it asks for run in Textual's thread
-workers, whose results come back as typed messages to the model. screens/queue.py adds the
-keys and the rendering (``render_rows``, ``show_counts``)."""
+workers, whose results come back to the model as typed messages. The screen (``__init__``)
+adds the keys and the rendering (``render_rows``, ``show_counts``)."""
 
 from __future__ import annotations
 
