@@ -344,7 +344,7 @@ class QueueModel:
         load = Load(self.generation, self.view, self.sort, limit, early, not keep_window)
         return [load]
 
-    def loaded(self, load: Load, result: Loaded) -> list[Command]:
+    def loaded(self, load: Load, result: Loaded, *, current: bool = True) -> list[Command]:
         if load.generation != self.generation:
             return []  # a newer load replaced it: its rows are newer
         self.phase = Phase.IDLE
@@ -375,7 +375,7 @@ class QueueModel:
             return commands  # keys typed meanwhile wait for the whole window, as do the counts
         self.painting = True
         commands += [ReleaseKeys(), AfterPaint()]
-        return commands + self._patch_waiting()
+        return commands + self._patch_waiting(current)
 
     def load_failed(self) -> list[Command]:
         self.phase = Phase.IDLE
@@ -504,7 +504,7 @@ class QueueModel:
         self.phase = Phase.REFILLING
         return [Refill(self.generation, query, result.tickets, result.missing, limit)]
 
-    def refilled(self, refill: Refill, page: Page) -> list[Command]:
+    def refilled(self, refill: Refill, page: Page, *, current: bool = True) -> list[Command]:
         if refill.generation != self.generation:
             return []  # a load started meanwhile: its rows are newer, and it is in charge
         self.phase = Phase.IDLE
@@ -514,7 +514,7 @@ class QueueModel:
             self.again = False
             self.waiting.clear()
             return commands + self.load(keep_window=True)
-        return commands + self._patch_waiting()
+        return commands + self._patch_waiting(current)
 
     def refill_failed(self) -> list[Command]:
         if self.phase is not Phase.REFILLING:
@@ -531,12 +531,13 @@ class QueueModel:
         self.users = users
         return [Render(tuple(tickets), users, self.store.now())]
 
-    def _patch_waiting(self) -> list[Command]:
-        """The changes that arrived while the window was read, patched onto it (in order)."""
+    def _patch_waiting(self, current: bool) -> list[Command]:
+        """The changes that arrived while the window was read, patched onto it (in order), or
+        left for when the queue is back on top (``current``: it is now)."""
         if self.phase is not Phase.IDLE or not self.waiting:
             return []
         waiting, self.waiting = self.waiting, []
-        return self.changed(waiting, reload=False, current=True)
+        return self.changed(waiting, reload=False, current=current)
 
     # --- counts and time -------------------------------------------------------------------
 

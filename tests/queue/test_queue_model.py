@@ -269,3 +269,24 @@ def test_a_snooze_that_ends_brings_the_ticket_back_on_the_tick() -> None:
     store.snoozes = {}
     driver.run(model.tick(store.clock))
     assert driver.shown == store.fresh(OPEN, 5) and ticket_doc(2)["_id"] in driver.shown
+
+
+def test_changes_that_waited_for_a_load_done_under_another_screen_wait_for_the_queue() -> None:
+    """A load finishes while a ticket is open over the queue: the changes that came during it
+    are not patched (no read for a hidden queue); the queue loads once when it is back."""
+    model, store, driver = started([ticket_doc(n) for n in range(1, 9)], view=1)
+    driver.holding = True
+    driver.run(model.load(keep_window=True))
+    (load,) = driver.held
+    result = load.run(store)  # read before the change below
+    taken = store.write(ticket_doc(2, assigned=BO), updated=["assignedTo"])
+    driver.run(model.changed([taken], reload=False, current=True))  # waits for the load
+    driver.held.remove(load)
+
+    driver.run(model.loaded(load, result, current=False))
+
+    assert not any(isinstance(r, Refill | Load) for r in driver.held) and model.stale
+    driver.holding = False
+    store.reads.clear()
+    driver.run(model.resumed())
+    assert store.reads[0] == "load" and driver.shown == store.fresh(VIEWS[1].query, 5)

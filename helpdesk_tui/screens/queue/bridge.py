@@ -181,11 +181,11 @@ class QueueBridge(HelpdeskScreen):
 
     @on(QueueLoaded)
     def _loaded(self, message: QueueLoaded) -> None:
-        self._run(self.model.loaded(message.load, message.result))
+        self._run(self.model.loaded(message.load, message.result, current=self.current))
 
     @on(QueueRefilled)
     def _refilled(self, message: QueueRefilled) -> None:
-        self._run(self.model.refilled(message.refill, message.page))
+        self._run(self.model.refilled(message.refill, message.page, current=self.current))
 
     @on(MoreLoaded)
     def _more_loaded(self, message: MoreLoaded) -> None:
