@@ -11,7 +11,6 @@ if TYPE_CHECKING:
     from bson import ObjectId
     from rich.text import Text
     from textual.screen import Screen
-    from textual.worker import Worker
 
     from helpdesk_tui.alerts import Alert, Alerts
     from helpdesk_tui.config import Config
@@ -26,24 +25,7 @@ if TYPE_CHECKING:
     from helpdesk_tui.views import View
 
 
-class CallsStore(Protocol):
-    """``workers.StoreCalls.call_store``, the older callback runner (issue 28: being replaced
-    by ``@work`` methods). Kept only for screens/reply.py's ``on_unmount`` until the "replymodel"
-    branch is merged (``Helpdesk.stop_replying`` does what it does there); the lead deletes it
-    with ``call_store`` itself."""
-
-    def call_store(
-        self,
-        call: Callable[[], R],
-        done: Callable[[R], Any] | None = None,
-        *,
-        group: str = "store",
-        exclusive: bool = False,
-        failed: Callable[[], Any] | None = None,
-    ) -> Worker[R]: ...
-
-
-class Helpdesk(CallsStore, Protocol):
+class Helpdesk(Protocol):
     """The running helpdesk as the screens see it (``HelpdeskApp`` implements it)."""
 
     store: TicketStore

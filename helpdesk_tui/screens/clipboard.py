@@ -128,9 +128,3 @@ class CopyActions(HelpdeskScreen):
     def _copy_not_fetched(self, message: WorkFailed) -> None:
         if message.work == "_fetch_for_copy":
             self.release_keys()  # said by the app's one error path
-
-
-def fetch_and_offer(screen: CopyActions, ticket: Ticket) -> None:
-    """Kept only for screens/queue.py until its branch (issue 28, "queuemodel") is merged;
-    the lead deletes it then."""
-    screen.fetch_and_offer(ticket)

@@ -16,7 +16,6 @@ from bson import ObjectId
 from textual import on, work
 from textual.message import Message
 
-from helpdesk_tui.context import Helpdesk
 from helpdesk_tui.domain.models import Status, Ticket
 from helpdesk_tui.screens.base import HelpdeskScreen
 from helpdesk_tui.store.queries import QueueQuery
@@ -69,19 +68,3 @@ class FollowActions(HelpdeskScreen):
     def _following_not_read(self, message: WorkFailed) -> None:
         if message.work == "_read_following":
             self.release_keys()  # said by the app's one error path
-
-
-# Kept only for screens/queue.py and screens/reply.py until their own branches (issue 28,
-# "queuemodel" and "replymodel") are merged: they call these. The lead deletes them then.
-
-
-def toggle_follow(screen: FollowActions, ticket: Ticket) -> None:
-    screen.toggle_follow(ticket)
-
-
-def open_following(screen: FollowActions) -> None:
-    screen.open_following()
-
-
-def follow_mentions(helpdesk: Helpdesk, ticket_id: ObjectId, text: str, label: str) -> None:
-    helpdesk.follow_mentions(ticket_id, text, label)

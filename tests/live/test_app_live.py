@@ -9,6 +9,7 @@ screen shows, never a fixed sleep.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -282,14 +283,14 @@ async def test_the_queue_under_an_open_ticket_waits_until_the_agent_returns(
         reading = next(t for t in queue.table.tickets.values() if t.id != resolving.id)
         assert reading.id is not None
         await open_ticket(pilot, reading.id)
-        loads: list[bool] = []
-        load = queue.load
+        loads: list[object] = []  # the queue's reads of its window (a load, a refill)
+        list_queue = demo_store.list_queue
 
-        def counting_load(*, keep_window: bool = False) -> None:
-            loads.append(keep_window)
-            load(keep_window=keep_window)
+        def counting_load(*args: Any, **kwargs: Any) -> Any:
+            loads.append(args)
+            return list_queue(*args, **kwargs)
 
-        queue.load = counting_load  # type: ignore[method-assign]
+        demo_store.list_queue = counting_load  # type: ignore[method-assign]
         delivered = count_deliveries(app)
 
         clock.advance(minutes=1)
@@ -754,12 +755,12 @@ async def test_a_count_taken_before_the_lease_holder_applied_an_outside_write_is
         )
         assert await until(pilot, lambda: ticket_id not in queue.table.tickets)
         queue.refresh_counts()  # before the lease holder has applied it
-        assert await until(pilot, lambda: len(counted) == 1 and not queue._counting)
+        assert await until(pilot, lambda: len(counted) == 1 and not queue.model.counting)
         assert queue.counts["open"] == before["open"]  # the index still says open
 
         as_service(other, ObjectId(ticket_id))  # the lease holder applies the event
         queue.refresh_counts()  # the next pass of the counts timer
-        assert await until(pilot, lambda: len(counted) == 2 and not queue._counting)
+        assert await until(pilot, lambda: len(counted) == 2 and not queue.model.counting)
         assert queue.counts["open"] == before["open"] - 1
         fresh = real({v.key: with_snoozes(v.key, v.query, queue.snoozed) for v in queue.views})
         assert queue.counts == fresh
@@ -772,34 +773,39 @@ async def test_a_count_that_finished_as_a_newer_one_began_does_not_drop_the_newe
     demo_store: TicketStore, make_app: MakeApp, clock: Any
 ) -> None:
     """A count's result can arrive after a newer count replaced it (the exclusive group
-    cancels a call, not a result already on its way). Taking that result for the newer
-    count's forgot the views the newer one was counting when a third replaced it."""
+    cancels a worker, not a thread already reading: its result still comes). Taking that
+    result for the newer count's forgot the views the newer one was counting when a third
+    replaced it."""
     app = make_app(demo_store, config=LIVE)
     async with running(app, (140, 40)) as pilot:
         queue = await started(pilot)
         assert await until(pilot, lambda: len(queue.counts) == len(queue.views))
-        counted, _ = views_counted(demo_store)
-        calls: list[tuple[Callable[[], Any], Callable[[Any], Any]]] = []
-        real_call_store = queue.call_store
+        real = demo_store.count_views
+        asked: list[set[str]] = []
+        gates: list[threading.Event] = []
 
-        def held(call: Any, done: Any = None, **kwargs: Any) -> Any:
-            if kwargs.get("group") != "counts":
-                return real_call_store(call, done, **kwargs)
-            calls.append((call, done))  # run (or not) when the test says
-            return None
+        def held(queries: Any) -> dict[str, int]:  # each count waits for the test
+            gate, first = threading.Event(), not gates
+            gates.append(gate)
+            asked.append(set(queries))
+            gate.wait(timeout=5)
+            return {**real(queries), "breaching": 999} if first else real(queries)
 
-        queue.call_store = held  # type: ignore[method-assign]
+        demo_store.count_views = held  # type: ignore[method-assign]
         queue.tick(clock())
         clock.advance(minutes=1)
         queue.tick(clock())  # the minute turned: Breaching is due
         queue.refresh_counts()
+        assert await until(pilot, lambda: len(asked) == 1)
         queue.on_tickets_changed(TicketsChanged(reload=True))  # missed events: every view
         queue.refresh_counts()  # replaces the first count
-        first, show_first = calls[0]
-        show_first(first())  # ...whose result was already on its way
+        assert await until(pilot, lambda: len(asked) == 2)
+        gates[0].set()  # ...whose result was on its way
+        assert await until(pilot, lambda: queue.counts.get("breaching") == 999)
         clock.advance(minutes=1)
         queue.tick(clock())
-        queue.refresh_counts()  # replaces the second, which never reports
-        assert len(calls) == 3
-        calls[2][0]()
-        assert counted[-1] == {view.key for view in queue.views}
+        queue.refresh_counts()  # replaces the second, which has not reported
+        assert await until(pilot, lambda: len(asked) == 3)
+        for gate in gates:
+            gate.set()
+        assert asked[-1] == {view.key for view in queue.views}

@@ -16,7 +16,7 @@ Slow (3 to 6 minutes on a 2-core machine: seeding 10,000 tickets on SecantusDB a
 60 s), so not in the default run, which CI holds to 20 minutes. Run it with
 ``HELPDESK_TUI_SLOW_TESTS=1 pytest -p no:cacheprovider -n 0 tests/live/test_nothing_lost.py``.
 It fails when the queue loses an event: checked by dropping the second change of every delivery
-in ``QueueScreen._patch`` ("the window differs from a fresh load at row 18").
+in ``QueueModel._patch`` (models/queue.py) ("the window differs from a fresh load at row 18").
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from helpdesk_tui.demo import seed
 from helpdesk_tui.demo.importer import import_demo
 from helpdesk_tui.domain.models import Ticket
 from helpdesk_tui.domain.sla import evaluate
+from helpdesk_tui.models.queue import Command, Load, Refill, Render
 from helpdesk_tui.screens.queue import QueueScreen
 from helpdesk_tui.store.embedded import EmbeddedServer
 from helpdesk_tui.store.live import FeedMode
@@ -133,19 +134,18 @@ async def watch_the_writer(
         assert screen.view.key == "open"
         # How the window followed: patched from the events, or reloaded (a big burst).
         patched, reloads = [0], [0]
-        patch, load = screen._patch, screen.load
+        model = screen.model
+        changed = model.changed
 
-        def counted_patch(changed: Any) -> bool:
-            done = patch(changed)
-            patched[0] += done
-            return done
+        def counted(changes: Any, **options: Any) -> list[Command]:
+            commands = changed(changes, **options)
+            if any(isinstance(c, Load) for c in commands):
+                reloads[0] += 1
+            elif any(isinstance(c, Render | Refill) for c in commands):
+                patched[0] += 1
+            return commands
 
-        def counted_load(**options: Any) -> None:
-            reloads[0] += 1
-            load(**options)
-
-        screen._patch = counted_patch  # type: ignore[method-assign]
-        screen.load = counted_load  # type: ignore[method-assign]
+        model.changed = counted  # type: ignore[method-assign]
         view = screen.view.query
         shown = [t.id for t in screen.table.tickets.values()]
         assert len(shown) == config.ui.page_size
