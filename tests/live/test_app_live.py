@@ -149,7 +149,12 @@ def count_deliveries(app: HelpdeskApp) -> list[TicketsChanged]:
     """
     delivered: list[TicketsChanged] = []
     screens = [s for s in app.screen_stack if hasattr(type(s), "on_tickets_changed")]
-    for cls in {type(s) for s in screens}:
+    # The class that defines the handler (Textual calls each class's own handler in the MRO:
+    # a wrapper on a subclass would run the inherited one a second time).
+    owners = {
+        next(c for c in type(s).__mro__ if "on_tickets_changed" in c.__dict__) for s in screens
+    }
+    for cls in owners:
         original = cls.on_tickets_changed  # type: ignore[attr-defined]
 
         def wrapped(self: Any, changed: TicketsChanged, _original: Any = original) -> None:
