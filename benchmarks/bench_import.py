@@ -6,7 +6,7 @@
 
 ``import helpdesk_tui.cli`` is what every command pays before it does anything (``--version``,
 ``--help``, ``doctor``, the app). It imports no extra (SecantusDB and textual-serve are only run
-or imported by ``demo`` and ``serve``; tests/test_lean_install.py checks it), so the figure is
+or imported by ``demo`` and ``serve``; tests/cli/test_lean_install.py checks it), so the figure is
 the same in a dev venv and in a production one; ``--python`` measures another interpreter, e.g.
 the fresh venv scripts/check_wheel.sh installs the wheel into. No database, no screen.
 

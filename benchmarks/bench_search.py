@@ -16,7 +16,7 @@ Figures:
   it too), median over the searches.
 
 The text-index path cannot be measured here (no MongoDB server on this machine): its queries
-are pinned at the wire level in tests/test_search.py.
+are pinned at the wire level in tests/search/test_search.py.
 
     python benchmarks/bench_search.py [--quick] [--full] [--size N]
 """

@@ -4,7 +4,7 @@ Textual's private modules (``textual._*``), its private names and the private at
 its objects are not an API: a minor release may rename or reshape any of them. Each one the app
 needs is here, as an alias or a small named function, with the public API that is missing and
 why we need it. No other module of the package imports a private Textual module or touches an
-attribute this module owns (tests/test_textual_seam.py checks both, and pins each internal's
+attribute this module owns (tests/arch/test_textual_seam.py checks both, and pins each internal's
 shape, so an upgrade of Textual fails that one test first).
 
 Private hooks the app's subclasses *override* (a method Textual calls on its own) cannot move

@@ -196,7 +196,7 @@ def index_plan() -> Sequence[tuple[list[tuple[str, int]], dict[str, Any]]]:
         ([("assignedTo", 1), ("status", 1), *deadline], {"name": "qi_assignee_status_deadline"}),
         # The Breaching count: running tickets past their at-risk moment; `_id` last, so the
         # count of my snoozed ones among them (subtracted) is read from the keys too
-        # (tests/test_count_shapes.py). A new name: `init-db` adds it beside an older index.
+        # (tests/queue/test_count_shapes.py). A new name: `init-db` adds it beside an older index.
         ([("phase", 1), ("rank", 1), ("riskAt", 1), ("_id", 1)], {"name": "qi_phase_risk_id"}),
         ([("phase", 1), ("resolvedAt", DESCENDING), ("_id", 1)], {"name": "qi_phase_resolved"}),
     ]

@@ -6,7 +6,7 @@ view, where it sorts, and what falls out of the window. The server is asked only
 window must be refilled (a row left a full window: the rows after it are unknown here), and
 then for the missing rows only. The order is the queue index's (``queries.index_sort``) and the
 membership its filter's (``queries.index_filter``), computed with the same SLA engine, so a
-patched window equals a fresh load (tests/test_window.py holds it to that). One thing no event
+patched window equals a fresh load (tests/queue/test_window.py holds it to that). One thing no event
 says: a ticket whose at-risk moment passes enters the Breaching view by time alone, so the
 queue reloads that view on its minute tick.
 """
