@@ -48,6 +48,7 @@ class Shot:
     size: tuple[int, int]
     steps: tuple[Step, ...]
     expected: tuple[str, ...]  # text the SVG must hold, or the script fails
+    who: str = seed.DEMO_AGENT_EMAIL  # whose app (the pulse is a supervisor's)
 
 
 def demo_config() -> Config:
@@ -78,8 +79,10 @@ def demo_store(config: Config) -> TicketStore:
     return store
 
 
-def build_app(store: TicketStore, config: Config, drafts: Path) -> HelpdeskApp:
-    user = store.user_by_email(seed.DEMO_AGENT_EMAIL)
+def build_app(
+    store: TicketStore, config: Config, drafts: Path, who: str = seed.DEMO_AGENT_EMAIL
+) -> HelpdeskApp:
+    user = store.user_by_email(who)
     me = Identity.from_user(
         user, agent_roles=config.roles.agent, supervisor_roles=config.roles.supervisor
     )
@@ -149,8 +152,9 @@ async def capture(
     name: str,
     size: tuple[int, int],
     *steps: Step,
+    who: str = seed.DEMO_AGENT_EMAIL,
 ) -> Path:
-    app = build_app(store, config, drafts)
+    app = build_app(store, config, drafts, who)
     async with app.run_test(size=size) as pilot:
         app.animation_level = "none"
         await settle(pilot)
@@ -195,9 +199,25 @@ async def main() -> None:
                 (keys("m"),),
                 ("Macro for TKT-", "Outage: acknowledge", "Escalate to urgent"),
             ),
+            Shot(
+                "pulse.svg",
+                WIDE,
+                (keys("P"),),
+                ("Backlog, last 24 h", "SLA attainment", "Agents"),
+                who=seed.SUPERVISOR[1],
+            ),
+            Shot(
+                "pulse-80x24.svg",
+                NARROW,
+                (keys("P"),),
+                ("Backlog, last 24 h",),
+                who=seed.SUPERVISOR[1],
+            ),
         ]
         for shot in shots:
-            path = await capture(store, config, drafts, shot.name, shot.size, *shot.steps)
+            path = await capture(
+                store, config, drafts, shot.name, shot.size, *shot.steps, who=shot.who
+            )
             check(path, *shot.expected)
             print(path)
 
