@@ -123,10 +123,6 @@ def _hour(path: str) -> dict[str, Any]:
     return {"$dateTrunc": {"date": path, "unit": "hour"}}
 
 
-def _is_date(path: str) -> dict[str, Any]:
-    return {"$eq": [{"$type": path}, "date"]}
-
-
 def facts_pipeline(match: dict[str, Any], policy: SlaPolicy) -> list[dict[str, Any]]:
     """One part (``match``) of ``queue_index`` as the pulse's facts: per ticket, when it came,
     was first answered and resolved, and its two deadlines (computed by the server)."""

@@ -118,10 +118,6 @@ class LogEntry:
         """The box's title and subtitle (asked only when its border is drawn)."""
         return Text(), ""
 
-    def plain_lines(self) -> list[str]:
-        """The text of the entry as laid out now (no border, no style)."""
-        return [line for line, _ in self.lines]
-
 
 class MessageLog(ScrollView, can_focus=True):
     """Entries in order; only the lines in view are rendered (see the module's docstring)."""
@@ -279,12 +275,6 @@ class MessageLog(ScrollView, can_focus=True):
         super().notify_style_update()
         self._styles.clear()
         self._strips.clear()
-
-    def entry_at(self, line: int) -> LogEntry | None:
-        """The entry that line ``line`` of the log belongs to."""
-        if not 0 <= line < self.line_count:
-            return None
-        return self.entries[bisect_right(self._starts, line) - 1]
 
     def start_of(self, entry: LogEntry) -> int:
         return self._starts[self.entries.index(entry)]
