@@ -17,6 +17,8 @@ import termios
 import time
 from pathlib import Path
 
+import pyte
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -133,3 +135,27 @@ def python(*code: str) -> list[str]:
 def helpdesk_tui(*args: str) -> list[str]:
     """The real ``helpdesk-tui`` entry point (``cli.main``) with ``args``."""
     return python("-c", "from helpdesk_tui.launch import main; main()", *args)
+
+
+# What a terminal emulator (pyte) shows, for comparing the app's incremental output with a
+# full repaint cell by cell.
+Cell = tuple[str, str, str, bool, bool]
+
+
+def cells(screen: pyte.Screen) -> list[list[Cell]]:
+    return [
+        [
+            (c.data, c.fg, c.bg, c.bold, c.reverse)
+            for c in (screen.buffer[y][x] for x in range(screen.columns))
+        ]
+        for y in range(screen.lines)
+    ]
+
+
+def resize(terminal: Terminal, cols: int, rows: int) -> None:
+    fcntl.ioctl(terminal.fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    os.kill(terminal.pid, signal.SIGWINCH)
+
+
+def screen_text(screen: pyte.Screen) -> str:
+    return "\n".join(screen.display)

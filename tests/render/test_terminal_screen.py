@@ -15,11 +15,6 @@ cell, character and look. Only countdowns may have turned in between (real time 
 
 from __future__ import annotations
 
-import fcntl
-import os
-import signal
-import struct
-import termios
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -27,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pyte
-from ptyrun import Terminal, clean_env, helpdesk_tui
+from ptyrun import Terminal, cells, clean_env, helpdesk_tui, resize, screen_text
 
 from helpdesk_tui.demo import seed
 from helpdesk_tui.demo.seed import DEMO_AGENT_EMAIL
@@ -35,26 +30,6 @@ from helpdesk_tui.domain.models import new_message_doc
 from helpdesk_tui.store.tickets import StoreSettings, TicketStore
 
 COLS, ROWS = 120, 40
-Cell = tuple[str, str, str, bool, bool]
-
-
-def cells(screen: pyte.Screen) -> list[list[Cell]]:
-    return [
-        [
-            (c.data, c.fg, c.bg, c.bold, c.reverse)
-            for c in (screen.buffer[y][x] for x in range(screen.columns))
-        ]
-        for y in range(screen.lines)
-    ]
-
-
-def resize(terminal: Terminal, cols: int, rows: int) -> None:
-    fcntl.ioctl(terminal.fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-    os.kill(terminal.pid, signal.SIGWINCH)
-
-
-def screen_text(screen: pyte.Screen) -> str:
-    return "\n".join(screen.display)
 
 
 def test_the_terminal_shows_after_live_updates_and_keys_what_a_full_repaint_shows(

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pyte
-from ptyrun import Terminal, clean_env, helpdesk_tui
-from test_terminal_screen import cells, resize, screen_text
+from ptyrun import Terminal, cells, clean_env, helpdesk_tui, resize, screen_text
 
 from helpdesk_tui.demo import seed
 from helpdesk_tui.demo.seed import DEMO_AGENT_EMAIL
