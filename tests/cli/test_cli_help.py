@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+import shellingham
 from typer.testing import CliRunner
 
 from helpdesk_tui import cli
@@ -24,8 +26,12 @@ def test_help_offers_shell_completion() -> None:
     assert "--install-completion" in text and "--show-completion" in text
 
 
-def test_show_completion_prints_a_bash_script() -> None:
-    result = CliRunner().invoke(cli.app, ["--show-completion", "bash"])
+def test_show_completion_prints_a_bash_script(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `--show-completion` takes no value: Typer asks shellingham for the shell it runs under,
+    # found by walking the parent processes. A run whose parents hold no shell (a detached
+    # pytest, reparented to init) found none and exited 1, so the shell is given here.
+    monkeypatch.setattr(shellingham, "detect_shell", lambda: ("bash", "/bin/bash"))
+    result = CliRunner().invoke(cli.app, ["--show-completion"])
     assert result.exit_code == 0
     assert "_HELPDESK_TUI_COMPLETE" in result.stdout and "complete " in result.stdout
 
