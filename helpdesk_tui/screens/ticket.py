@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,6 +36,12 @@ from helpdesk_tui.widgets.conversation import (
 from helpdesk_tui.widgets.customer_panel import CustomerPanel
 from helpdesk_tui.widgets.footer import KeyFooter
 from helpdesk_tui.workers import WorkFailed
+
+# The ticket's first read, if it comes within this, is in the screen's first frame: one paint
+# of the ticket instead of a "loading…" frame and then the ticket (each a whole screen of
+# bytes and a layout). A slower read shows the loading state, as before. Keys typed meanwhile
+# wait (screens/base.py: a screen takes keys once mounted) and act on the ticket, in order.
+FIRST_FRAME_WAIT = 0.15
 
 # From this width up the customer's context is open beside the conversation (`c` closes it to
 # one line under the header); below it, one line under the header until `c` opens it there.
@@ -130,9 +138,16 @@ class TicketScreen(ConversationReads, TicketActions, MergeActions, SplitActions)
         self._covered = False  # another screen was pushed over this one since it was shown
         self._open_when_known: int | None = None  # a ticket of the list, asked for before it came
         self._load_generation = 0  # the newest load: an older one's result is not shown
+        self._shown_generation = 0  # the load shown (the first one may be shown in on_mount)
+        self._first_read: Future[Opened | None] = Future()  # set by the first load's worker
         self._context_generation = 0
 
     def compose(self) -> ComposeResult:
+        # The read starts now, while the screen is built and first painted, not after.
+        self.load()
+        # Where the customer's context goes, before the first layout (not on the first resize:
+        # the conversation would be laid out at one width and then at another).
+        self.set_class(not self._context_beside(), "-context-under")
         yield TicketHeader("loading…", id="ticket-header")
         yield CustomerPanel(id="customer-context")
         yield Conversation(id="conversation")
@@ -140,12 +155,17 @@ class TicketScreen(ConversationReads, TicketActions, MergeActions, SplitActions)
         # At 80 columns the keys that do not fit go (they stay in `?` and the palette).
         yield KeyFooter(first=("reply", "note", "status", "assign", "close", "help", "take"))
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:  # type: ignore[override]  # Textual awaits either kind
         self.set_focus(self.query_one(Conversation))  # now, not on the next idle
         self.render_header(self.helpdesk.store.now())
-        self.load()
         self.beat()
         self.set_interval(HEARTBEAT_SECONDS, self.beat)
+        # Before the first frame (see FIRST_FRAME_WAIT): the screen paints once mounted.
+        first = asyncio.wrap_future(self._first_read)
+        done, _ = await asyncio.wait({first}, timeout=FIRST_FRAME_WAIT)
+        if done and (opened := first.result()) is not None and self._load_generation == 1:
+            self._shown_generation = 1
+            await self._loaded(opened)
 
     def beat(self) -> None:
         """Tell others I am here, and see who else is (one small upsert, one small find)."""
@@ -180,11 +200,22 @@ class TicketScreen(ConversationReads, TicketActions, MergeActions, SplitActions)
     def load(self) -> None:
         """One indexed query for the ticket, one batched query for the people in it."""
         self._load_generation += 1
-        after = self.query_one(Conversation).read_after  # read only what is not shown
+        # Read only what is not shown (the first read, from compose: everything).
+        shown = self.query(Conversation)
+        after = shown.first().read_after if shown else None
         self._fetch_ticket(self.ticket_id, after, self._load_generation)
 
     @work(thread=True, exit_on_error=False, group="load", exclusive=True)
     def _fetch_ticket(
+        self, ticket_id: ObjectId, after: tuple[int, Any] | None, generation: int
+    ) -> None:
+        try:
+            self._read_ticket(ticket_id, after, generation)
+        finally:  # a failed first read: the screen shows its loading state at once
+            if generation == 1 and not self._first_read.done():
+                self._first_read.set_result(None)
+
+    def _read_ticket(
         self, ticket_id: ObjectId, after: tuple[int, Any] | None, generation: int
     ) -> None:
         store = self.helpdesk.store
@@ -205,6 +236,8 @@ class TicketScreen(ConversationReads, TicketActions, MergeActions, SplitActions)
         users = store.users_by_ids(people)
         opened = Opened(ticket, users, order, store.now(), events, origins, window)
         self.post_message(TicketOpened(opened, generation))
+        if generation == 1:
+            self._first_read.set_result(opened)
 
     @on(WorkFailed)
     def _not_loaded(self, message: WorkFailed) -> None:
@@ -220,7 +253,9 @@ class TicketScreen(ConversationReads, TicketActions, MergeActions, SplitActions)
 
     @on(TicketOpened)
     async def _opened(self, message: TicketOpened) -> None:
-        if message.generation == self._load_generation:  # else a later load is coming
+        # Not an older load (a later one is coming), nor the one on_mount showed already.
+        if message.generation == self._load_generation != self._shown_generation:
+            self._shown_generation = message.generation
             await self._loaded(message.opened)
 
     async def _loaded(self, result: Opened) -> None:
@@ -339,9 +374,12 @@ class TicketScreen(ConversationReads, TicketActions, MergeActions, SplitActions)
             return self.context_open
         return self.app.size.width >= CONTEXT_BESIDE_WIDTH
 
+    def _context_beside(self) -> bool:
+        return self.context_shown and self.app.size.width >= CONTEXT_BESIDE_WIDTH
+
     def render_context(self) -> None:
         # Open and wide: beside the conversation; otherwise one line (or a list) under the header.
-        beside = self.context_shown and self.app.size.width >= CONTEXT_BESIDE_WIDTH
+        beside = self._context_beside()
         if beside == self.has_class("-context-under"):  # the conversation changes shape
             conversation = self.query_one(Conversation)
             if conversation.is_vertical_scroll_end:  # reading the newest: stay there

@@ -60,6 +60,7 @@ class KeyFooter(Footer):
         self.first = tuple(first)
         self._laid_out_for = 0
         self._rebuild_due = False
+        self._composed: tuple[object, ...] | None = None  # what the keys shown were made of
 
     def _width_now(self) -> int:
         return self.size.width or self.screen.size.width or self.app.size.width
@@ -124,12 +125,26 @@ class KeyFooter(Footer):
             return None
         return binding, enabled, tooltip
 
+    def _signature(
+        self, items: list[tuple[Binding, bool, str]], compact: bool
+    ) -> tuple[object, ...]:
+        """What the keys are made of: the same twice, no rebuild."""
+        keys = tuple(
+            (b.key, self.app.get_key_display(b), b.description, b.action, enabled, tooltip)
+            for b, enabled, tooltip in [*items, *filter(None, [self._palette()])]
+        )
+        return (compact, keys)
+
     def compose(self) -> ComposeResult:
-        if not footer_bindings_ready(self):
-            return
+        # The keys at once, from the screen's bindings as they stand (Textual's Footer waits
+        # for the first bindings signal, after the screen's first paint: then every key is
+        # mounted and the whole screen painted again). A signal that changes nothing shown
+        # rebuilds nothing (``_rebuild``).
+        set_footer_bindings_ready(self)
         width = self._width_now()
         self._laid_out_for = width
         items, compact = self.fit(width)
+        self._composed = self._signature(items, compact)
         self.set_class(compact, "-compact")
         # Each key is born compact or not, class included: ``key.compact = ...`` ran its
         # watcher twice (the default, then the value), restyling every key twice a rebuild.
@@ -178,4 +193,12 @@ class KeyFooter(Footer):
 
     async def _rebuild(self) -> None:
         self._rebuild_due = False  # a signal from now on needs a rebuild of its own
+        if self._composed is not None and self.is_attached:
+            width = self._width_now()
+            if self._signature(*self.fit(width)) == self._composed:
+                # The same keys, enabled alike, at a width they were fitted to: a rebuild
+                # would mount the same widgets again and repaint the whole screen (an open
+                # ticket's bindings signal twice after its first paint).
+                self._laid_out_for = width
+                return
         await self.recompose()

@@ -25,7 +25,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.actions import SkipAction
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -154,15 +154,22 @@ class MessageLog(ScrollView, can_focus=True):
     def _full_width(self) -> int:
         """The width of the content with no vertical scrollbar."""
         width = self.scrollable_content_region.width
-        if self.show_vertical_scrollbar:
+        if self.show_vertical_scrollbar and not self._gutter_kept():
             width += self.styles.scrollbar_size_vertical
         return width
+
+    def _gutter_kept(self) -> bool:
+        """``scrollbar-gutter: stable``: the bar's columns are never the content's, shown or
+        not (the width to lay out at never depends on the height)."""
+        return self.styles.scrollbar_gutter == "stable"
 
     def _fit_width(self, entries: Sequence[LogEntry]) -> int:
         """The width to lay out at: without the scrollbar's columns when the entries will not
         fit in the height (checked cheaply first: each box is at least four lines)."""
         full, height = self._full_width(), self.scrollable_content_region.height
         bar = self.styles.scrollbar_size_vertical if self.styles.overflow_y != "hidden" else 0
+        if self._gutter_kept():
+            return full
         if len(entries) * 4 > height and bar:
             return max(full - bar, 1)
         for entry in entries:
@@ -188,6 +195,23 @@ class MessageLog(ScrollView, can_focus=True):
         self._index()
         self._restore(anchor)
         self.refresh()
+
+    def _lay_out_now(self) -> None:
+        """Entries given before the log had a size (a ticket read before its screen's first
+        frame) are laid out when that frame asks for the first lines: the frame shows them,
+        the newest at the bottom, instead of a blank log that the resize fills a frame later."""
+        if self._width or not self.entries or not self.size.width:
+            return
+        self._width = self._fit_width(self.entries)
+        for entry in self.entries:
+            entry.lay_out(self._width)
+        self._index()
+        end = max(self.line_count - self.scrollable_content_region.height, 0)
+        self.scroll_to(y=end, animate=False, immediate=True)  # the scrollbar follows
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._lay_out_now()
+        return super().render_lines(crop)
 
     def _anchor(self) -> tuple[bool, int, int]:
         """Where the view is: at the end, or (entry, line within it) at the top."""

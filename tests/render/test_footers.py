@@ -128,8 +128,10 @@ async def test_a_remapped_action_keeps_its_place_in_the_footer(
 async def test_bindings_signals_before_the_rebuild_runs_share_one_rebuild_that_shows_the_last(
     demo_store: TicketStore, make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each rebuild mounts a widget per key; a focus change or a screen switch sends several
-    signals at once. Three signals in a row: one rebuild, and the keys are shown after it."""
+    """Each rebuild mounts a widget per key and repaints the screen; a focus change or a screen
+    switch sends several signals at once. Signals that change no key shown rebuild nothing;
+    three in a row that change one (reply greyed out): one rebuild, and it shows the last."""
+    from helpdesk_tui.textual_seam import FooterKey
     from helpdesk_tui.widgets.footer import KeyFooter
 
     app = make_app(demo_store, config=QUIET)
@@ -149,8 +151,23 @@ async def test_bindings_signals_before_the_rebuild_runs_share_one_rebuild_that_s
         queue.refresh_bindings()
         queue.refresh_bindings()
         await settle(pilot)
-        assert rebuilds == 1
+        assert rebuilds == 0  # the same keys: nothing mounted again
         assert_whole(footer_line(pilot), "q Quit", "? Help")
+
+        check_action = type(queue).check_action
+
+        def no_reply(self: Any, action: str, parameters: tuple[object, ...]) -> bool | None:
+            return None if action == "reply" else check_action(self, action, parameters)
+
+        monkeypatch.setattr(type(queue), "check_action", no_reply)
+        queue.refresh_bindings()
+        queue.refresh_bindings()
+        queue.refresh_bindings()
+        await settle(pilot)
+        assert rebuilds == 1
+        reply = next(k for k in app.screen.query(FooterKey) if k.action == "reply")
+        assert reply.has_class("-disabled")  # as Textual greys a key out
+        assert_whole(footer_line(pilot), "r Reply", "q Quit", "? Help")
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])

@@ -1,0 +1,99 @@
+"""A ticket opens in one frame (issue 29): its first frame shows the header and the newest
+messages, not a "loading…" frame followed by the ticket (each a whole screen of bytes and a
+layout), and nothing after it lays the conversation out again or rebuilds the footer.
+
+Frames are counted where Textual hands each update to the driver (``App._display``, as
+benchmarks/_common.py ``PaintProbe`` does). The wait for the first read is made long, so the
+test does not depend on how fast the server answers: what it checks is what the frame shows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import FakeClock, People
+from pilot import settle, until
+from test_big_open import QUIET, big_ticket
+
+import helpdesk_tui.screens.ticket as ticket_screen
+from helpdesk_tui.screens.ticket import TicketScreen
+from helpdesk_tui.store.tickets import TicketStore
+from helpdesk_tui.widgets.conversation import Conversation
+from helpdesk_tui.widgets.footer import KeyFooter
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_the_first_frame_of_a_ticket_shows_its_newest_message_and_its_header(
+    store: TicketStore,
+    people: People,
+    clock: FakeClock,
+    make_app: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    size: tuple[int, int],
+) -> None:
+    monkeypatch.setattr(ticket_screen, "FIRST_FRAME_WAIT", 30.0)
+    ticket = big_ticket(store, people, clock, 200, **{"199": "NEWEST-MARK the newest"})
+    app = make_app(store, "ann@helpdesk.test", config=QUIET)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        frames: list[str] = []
+        display = app._display
+
+        def recorded(screen: Any, renderable: Any) -> None:
+            display(screen, renderable)
+            if renderable is not None and isinstance(screen, TicketScreen):
+                frames.append(app.export_screenshot(simplify=True))
+
+        monkeypatch.setattr(app, "_display", recorded)
+        relayouts = 0
+        relayout = Conversation.relayout
+
+        def counted(self: Conversation) -> None:
+            nonlocal relayouts
+            relayouts += 1
+            relayout(self)
+
+        monkeypatch.setattr(Conversation, "relayout", counted)
+        rebuilds = 0
+        recompose = KeyFooter.recompose
+
+        async def rebuilt(self: KeyFooter) -> None:
+            nonlocal rebuilds
+            rebuilds += 1
+            await recompose(self)
+
+        monkeypatch.setattr(KeyFooter, "recompose", rebuilt)
+        await pilot.app.push_screen(TicketScreen(ticket.id))
+        assert await until(pilot, lambda: bool(frames))
+        await settle(pilot)
+        first = frames[0]
+        assert "NEWEST-MARK" in first  # the newest message, at the bottom, in the first frame
+        assert "loading" not in first
+        assert ticket.ticket_number in first and "Status" in first
+        assert "Reply" in first  # the footer's keys, in the same frame
+        assert relayouts == 0  # laid out once, at the width it is drawn at
+        assert rebuilds == 0  # the footer's keys were made once
+        conversation = app.screen.query_one(Conversation)
+        assert conversation.is_vertical_scroll_end
+
+
+async def test_a_read_slower_than_the_wait_shows_loading_then_the_ticket(
+    store: TicketStore,
+    people: People,
+    clock: FakeClock,
+    make_app: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A server that does not answer in time: the screen shows its loading state, and keys act
+    on it at once (``q`` goes back), as before the wait existed."""
+    monkeypatch.setattr(ticket_screen, "FIRST_FRAME_WAIT", 0.0)
+    ticket = big_ticket(store, people, clock, 3)
+    app = make_app(store, "ann@helpdesk.test", config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = TicketScreen(ticket.id)
+        await pilot.app.push_screen(screen)
+        await settle(pilot)
+        assert screen.loaded and screen.ticket is not None
+        assert screen.query_one(Conversation).messages
