@@ -756,7 +756,7 @@ def _show(store: TicketStore, cfg: Config, ticket_ref: str, as_json: bool) -> No
     from helpdesk_tui.export import ticket_json
 
     ticket = store.find_ticket(ticket_ref)
-    events = store.history(ticket.id) if ticket.id else []
+    events = store.history(ticket.id) if isinstance(ticket.id, ObjectId) else []
     ids = [ticket.user, ticket.assigned_to, *(m.sender for m in ticket.messages)]
     ids += [e.get("actor") for e in events]
     ids += [_oid(e.get(k)) for e in events if e.get("action") == "assign" for k in ("from", "to")]
@@ -846,7 +846,7 @@ def _merge_origins(store: TicketStore, ticket: Ticket) -> dict[ObjectId, str]:
     indexed query; the ticket screen labels copies the same way)."""
     from helpdesk_tui.store.merge import Merger
 
-    return Merger(store).origins(ticket.id) if ticket.id else {}
+    return Merger(store).origins(ticket.id) if isinstance(ticket.id, ObjectId) else {}
 
 
 @tickets_app.command("show", cls=HelpdeskCommand)
@@ -940,7 +940,7 @@ def tickets_reply(
             fail(str(MergedAway(found.label, target)) + "; nothing was sent", 2)
         try:
             store.add_message(
-                _id_of(found, ticket),
+                found.object_id,
                 sender=me.id,
                 content=text,
                 internal=internal,
@@ -1019,13 +1019,6 @@ def _message_text(message: str | None) -> str:
         fail(f"the message is not UTF-8 text (byte {error.start}); nothing was sent", 2)
 
 
-def _id_of(found: Ticket, ref: str) -> ObjectId:
-    """The ticket's ``_id`` (a hand-made document may lack a usable one)."""
-    if found.id is None:
-        raise NotFound(f"ticket {ref} has no ObjectId _id")
-    return found.id
-
-
 @tickets_app.command("assign", cls=HelpdeskCommand)
 def tickets_assign(
     ctx: typer.Context,
@@ -1044,7 +1037,7 @@ def tickets_assign(
             target = None
         else:
             target = _colleague(store, cfg, agent).id
-        ticket_id = _id_of(found, ticket)
+        ticket_id = found.object_id
         if target == me.id != found.assigned_to and (
             found.assigned_to is None or not me.is_supervisor
         ):
@@ -1067,7 +1060,7 @@ def tickets_status(
     with clear_errors():
         store, cfg, me = _session(ctx, write=True)
         found = store.find_ticket(ticket)
-        store.set_status(_id_of(found, ticket), status, actor=me.id, expected=found.status)
+        store.set_status(found.object_id, status, actor=me.id, expected=found.status)
         _show(store, cfg, found.ticket_number, as_json)
 
 
@@ -1092,9 +1085,9 @@ def tickets_merge(
     with clear_errors():
         store, cfg, me = _session(ctx, write=True)
         found = store.find_ticket(target)
-        ids = [_id_of(store.find_ticket(ref), ref) for ref in sources]
+        ids = [store.find_ticket(ref).object_id for ref in sources]
         result = Merger(store).merge(
-            _id_of(found, target), ids, actor=me.id, keep_earliest_created=keep_earliest
+            found.object_id, ids, actor=me.id, keep_earliest_created=keep_earliest
         )
         if not as_json:
             names = ", ".join(one_line(s.ticket_number) for s in result.sources)
@@ -1138,7 +1131,7 @@ def tickets_split(
             if picked is None:
                 raise InvalidRequest(f"message {ref} on {found.label} has no _id to move by")
             chosen.append(picked)
-        result = Merger(store).split(_id_of(found, ticket), chosen, actor=me.id, subject=subject)
+        result = Merger(store).split(found.object_id, chosen, actor=me.id, subject=subject)
         if not as_json:
             typer.echo(
                 f"moved {result.moved} messages of {one_line(found.label)} to "

@@ -10,12 +10,15 @@ written (types, enums, ``__v``, timestamps, message ``_id``s).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, TypeVar
 
 from bson import ObjectId
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from helpdesk_tui.domain.errors import InvalidRequest
 
 
 class Category(StrEnum):
@@ -98,7 +101,8 @@ class _Lenient(BaseModel):
     def from_mongo(cls: type[_M], doc: Any) -> _M:
         """Parse a document without ever raising; what could not be read goes to ``problems``."""
         if not isinstance(doc, dict):
-            return cls.model_validate({"problems": (f"not a document: {type(doc).__name__}",)})
+            problem = f"not a document: {type(doc).__name__}"
+            return cls.model_validate({**cls._prepare({}, []), "problems": (problem,)})
         data = dict(doc)
         problems = [f"{key}: missing" for key in cls.REQUIRED if data.get(key) is None]
         data.update(cls._prepare(data, problems))
@@ -111,7 +115,8 @@ class _Lenient(BaseModel):
                     if key in data:
                         problems.append(f"{key}: {detail['msg'].lower()} (got {data[key]!r:.40})")
                         del data[key]
-        return cls.model_validate({"problems": tuple(problems)})
+        kept = {key: data[key] for key in ("_id",) if key in data}  # a Ticket's is always valid
+        return cls.model_validate({**kept, "problems": tuple(problems)})
 
     @classmethod
     def _prepare(cls, data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
@@ -120,6 +125,28 @@ class _Lenient(BaseModel):
 
 
 _M = TypeVar("_M", bound=_Lenient)
+
+
+@dataclass(frozen=True)
+class ForeignId:
+    """A stored ticket's ``_id`` that is not an ObjectId: the document was written by hand or by
+    another tool (``_id: "hand-1"``), or came without one. Such a ticket is still a row (keyed
+    and told apart by this), but nothing opens or writes it: ``Ticket.object_id`` refuses.
+
+    ``key`` is the value's type and ``repr``: equal for equal ``_id``s and hashable whatever
+    the value is (a document ``_id`` is not), never equal to an ObjectId or its string.
+    """
+
+    key: str
+    raw: Any = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, raw: Any) -> ForeignId:
+        return cls(f"{type(raw).__name__}:{raw!r}", raw)
+
+
+TicketId = ObjectId | ForeignId
+"""A stored ticket's ``_id`` as read: the ObjectId the service writes, or a foreign one."""
 
 
 class User(_Lenient):
@@ -163,7 +190,8 @@ class Ticket(_Lenient):
 
     REQUIRED = ("ticketNumber", "subject", "user", "category", "createdAt")
 
-    id: ObjectId | None = Field(default=None, alias="_id")
+    # Every stored document has an ``_id``; ``_prepare`` wraps one that is not an ObjectId.
+    id: ObjectId | ForeignId = Field(alias="_id")
     ticket_number: str = Field(default="", alias="ticketNumber")
     subject: str = ""
     description: str = ""
@@ -211,6 +239,17 @@ class Ticket(_Lenient):
 
     @classmethod
     def _prepare(cls, data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+        prepared = cls._prepare_messages(data, problems)
+        stored = data.get("_id")
+        if not isinstance(stored, ObjectId):
+            # Said as the field check says any other wrong type (and as it said this one).
+            wrong = f"input should be an instance of objectid (got {stored!r:.40})"
+            problems.append(f"_id: {wrong}" if "_id" in data else "_id: missing")
+            prepared["_id"] = ForeignId.of(stored)
+        return prepared
+
+    @classmethod
+    def _prepare_messages(cls, data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
         raw = data.get("messages")
         if raw is None:
             return {}
@@ -244,6 +283,17 @@ class Ticket(_Lenient):
     def is_broken(self) -> bool:
         return bool(self.problems)
 
+    @property
+    def object_id(self) -> ObjectId:
+        """The ObjectId to open, read again or write this ticket by. The one place a ticket
+        with a foreign ``_id`` is refused, in the words every caller shows."""
+        if isinstance(self.id, ObjectId):
+            return self.id
+        raise InvalidRequest(
+            f"{self.label}: malformed document (its _id is not an ObjectId); "
+            "it cannot be opened or changed here"
+        )
+
     def problem_with(self, key: str) -> str | None:
         """What is wrong with the stored field ``key`` (its MongoDB name), if anything."""
         return next((p for p in self.problems if p.partition(":")[0] == key), None)
@@ -253,7 +303,9 @@ class Ticket(_Lenient):
         """How messages name this ticket: its number, or what identifies it without one."""
         if self.ticket_number:
             return self.ticket_number
-        return f"ticket …{str(self.id)[-6:]} (no number)" if self.id else "a ticket with no number"
+        if isinstance(self.id, ObjectId):
+            return f"ticket …{str(self.id)[-6:]} (no number)"
+        return "a ticket with no number"
 
     @property
     def customer_turn(self) -> bool:

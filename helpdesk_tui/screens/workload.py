@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 
+from helpdesk_tui.domain.errors import InvalidRequest
 from helpdesk_tui.domain.models import ACTIVE_STATUSES, Ticket, User
 from helpdesk_tui.domain.people import spread
 from helpdesk_tui.domain.text import one_line
@@ -286,11 +287,16 @@ class WorkloadScreen(BulkSafety):
             tickets += page.tickets
             if not page.has_more:
                 break
-        ids = [t.id for t in tickets if t.id is not None]
-        plan = spread(ids, loads) if target == SPREAD else [(i, target) for i in ids]
-        numbers = {t.id: t.ticket_number for t in tickets}
-        seen = {t.id: t for t in tickets}
         moved = Moved(name)
+        seen: dict[ObjectId, Ticket] = {}
+        for ticket in tickets:
+            try:
+                seen[ticket.object_id] = ticket
+            except InvalidRequest as refused:  # a foreign _id: stays where it is, said why
+                moved.refused.append(str(refused))
+        ids = list(seen)
+        plan = spread(ids, loads) if target == SPREAD else [(i, target) for i in ids]
+        numbers = {ticket_id: t.ticket_number for ticket_id, t in seen.items()}
         for ticket_id, agent in plan:
             try:
                 after = store.assign(ticket_id, agent, actor=me, expected=source)
