@@ -32,7 +32,6 @@ from helpdesk_tui.domain.errors import (
     HelpdeskError,
     InvalidRequest,
     MergedAway,
-    NotFound,
     NotSent,
     OutcomeUnknown,
     PermissionDenied,
@@ -259,7 +258,9 @@ def _early_start(store: TicketStore, config: Config, me: Identity) -> EarlyStart
     """The start view's first page, read in a thread from now (store/early.py)."""
 
     def start_view() -> tuple[str, QueueQuery]:  # as the queue's first load will ask it
-        views = standard_views(me.id, config.views, lambda email: store.user_by_email(email).id)
+        views = standard_views(
+            me.id, config.views, lambda email: store.user_by_email(email).object_id
+        )
         ui = config.ui
         view = views[
             start_view_index(views, ui.supervisor_start_view if me.is_supervisor else ui.start_view)
@@ -688,7 +689,7 @@ def tickets_list(
 
     with clear_errors():
         store, cfg, me = _session(ctx)
-        views = standard_views(me.id, cfg.views, lambda email: store.user_by_email(email).id)
+        views = standard_views(me.id, cfg.views, lambda email: store.user_by_email(email).object_id)
         query = replace(find_view(views, view).query, text=search, sort=sort)
         page = store.list_queue(query, limit=limit)
         users = store.users_by_ids(
@@ -879,14 +880,12 @@ def tickets_create(
     """Open a new ticket on behalf of a customer."""
     with clear_errors():
         store, cfg, me = _session(ctx, write=True)
-        user = store.user_by_email(customer)
-        if user.id is None:
-            raise NotFound(f"customer {customer} has no _id")
+        user = store.user_by_email(customer).object_id  # a foreign _id: refused, one line
         try:
             new = NewTicket(
                 subject=subject,
                 description=description,
-                user=user.id,
+                user=user,
                 category=category,
                 priority=priority,
                 tags=tag or [],

@@ -129,9 +129,10 @@ _M = TypeVar("_M", bound=_Lenient)
 
 @dataclass(frozen=True)
 class ForeignId:
-    """A stored ticket's ``_id`` that is not an ObjectId: the document was written by hand or by
-    another tool (``_id: "hand-1"``), or came without one. Such a ticket is still a row (keyed
-    and told apart by this), but nothing opens or writes it: ``Ticket.object_id`` refuses.
+    """A stored ``_id`` that is not an ObjectId: the document was written by hand or by another
+    tool (``_id: "hand-1"``), or came without one. Such a ticket is still a row (keyed and told
+    apart by this), but nothing opens or writes it: ``Ticket.object_id`` refuses (and
+    ``User.object_id`` for a person: nothing can refer to them).
 
     ``key`` is the value's type and ``repr``: equal for equal ``_id``s and hashable whatever
     the value is (a document ``_id`` is not), never equal to an ObjectId or its string.
@@ -149,19 +150,50 @@ TicketId = ObjectId | ForeignId
 """A stored ticket's ``_id`` as read: the ObjectId the service writes, or a foreign one."""
 
 
+def _stored_id(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+    """A stored document's ``_id``: an ObjectId as it is, anything else (or none) wrapped."""
+    stored = data.get("_id")
+    if isinstance(stored, ObjectId):
+        return {}
+    # Said as the field check says any other wrong type (and as it said this one).
+    wrong = f"input should be an instance of objectid (got {stored!r:.40})"
+    problems.append(f"_id: {wrong}" if "_id" in data else "_id: missing")
+    return {"_id": ForeignId.of(stored)}
+
+
 class User(_Lenient):
     """A person in ``users``: customer or staff. Read only for us."""
 
     REQUIRED = ("name", "email")
 
-    id: ObjectId | None = Field(default=None, alias="_id")
+    # Every stored document has an ``_id``; ``_prepare`` wraps one that is not an ObjectId.
+    id: ObjectId | ForeignId = Field(alias="_id")
     name: str = ""
     email: str = ""
     role: str = ""
 
+    @classmethod
+    def _prepare(cls, data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+        return _stored_id(data, problems)
+
     @property
     def display(self) -> str:
-        return self.name or self.email or (str(self.id) if self.id else "unknown")
+        return (
+            self.name
+            or self.email
+            or (str(self.id) if isinstance(self.id, ObjectId) else "unknown")
+        )
+
+    @property
+    def object_id(self) -> ObjectId:
+        """The ObjectId tickets refer to this person by. The one place a person with a
+        foreign ``_id`` is refused: nothing can be assigned to them, nor written as theirs."""
+        if isinstance(self.id, ObjectId):
+            return self.id
+        raise InvalidRequest(
+            f"{self.email or self.name or 'this user'} has no ObjectId _id in users "
+            "(a hand-written document?); no ticket can refer to them"
+        )
 
 
 class Message(_Lenient):
@@ -239,14 +271,7 @@ class Ticket(_Lenient):
 
     @classmethod
     def _prepare(cls, data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
-        prepared = cls._prepare_messages(data, problems)
-        stored = data.get("_id")
-        if not isinstance(stored, ObjectId):
-            # Said as the field check says any other wrong type (and as it said this one).
-            wrong = f"input should be an instance of objectid (got {stored!r:.40})"
-            problems.append(f"_id: {wrong}" if "_id" in data else "_id: missing")
-            prepared["_id"] = ForeignId.of(stored)
-        return prepared
+        return {**cls._prepare_messages(data, problems), **_stored_id(data, problems)}
 
     @classmethod
     def _prepare_messages(cls, data: dict[str, Any], problems: list[str]) -> dict[str, Any]:

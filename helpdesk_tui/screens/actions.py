@@ -253,16 +253,14 @@ class TicketActions(MacroActions, BulkSafety, SnoozeActions, FollowActions, Copy
         names: dict[ObjectId, str] = {}
         options: list[tuple[str, ObjectId | str, str]] = [("— nobody (unassign)", NOBODY, "")]
         for user in message.staff:
-            if user.id is None:
-                continue  # nobody to assign to (choosing it did nothing)
-            counts = message.load.get(user.id, {})
+            counts = message.load.get(user.object_id, {})  # staff: each has one
             hint = (
                 f"{user.email} · {counts.get('open', 0)} open · "
                 f"{counts.get('in_progress', 0)} in progress · "
                 f"{counts.get('breached', 0)} breached"
             )
-            options.append((one_line(user.display), user.id, hint))
-            names[user.id] = user.display
+            options.append((one_line(user.display), user.object_id, hint))
+            names[user.object_id] = user.display
         title = (
             f"Assign {tickets[0].label} to…"
             if len(tickets) == 1

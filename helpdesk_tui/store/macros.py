@@ -44,7 +44,7 @@ class MacroRunner:
                 raise InvalidRequest(
                     f"macro {self.macro.name!r}: no user {assignee} to assign to"
                 ) from error
-            self._named = user.id
+            self._named = user.object_id  # a foreign _id: refused, not read as nobody
         if self.macro.reply is not None or self.macro.note is not None:
             self.store.users_by_ids([t.user for t in tickets])
 

@@ -1,6 +1,6 @@
-"""A stored ticket always has its ``_id`` (issue 28): the ObjectId the service writes, or a
-foreign one (a document written by hand or by another tool) that keys its row and is refused,
-in one place and in one line, by whatever would open or write the ticket by it."""
+"""A stored ticket (and person) always has its ``_id`` (issue 28): the ObjectId the service
+writes, or a foreign one (a document written by hand or by another tool) that keys its row and
+is refused, in one place and in one line, by whatever would open or write the ticket by it."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from helpdesk_tui.domain.errors import InvalidRequest
 from helpdesk_tui.domain.macros import Macro
-from helpdesk_tui.domain.models import ForeignId, Status, Ticket
+from helpdesk_tui.domain.models import ForeignId, Status, Ticket, User
 from helpdesk_tui.store.macros import MacroRunner
 from helpdesk_tui.store.queries import QueueQuery
 from helpdesk_tui.store.tickets import TicketStore
@@ -94,3 +94,23 @@ async def test_two_foreign_ids_alike_in_their_first_forty_characters_are_two_row
         await press(pilot, "3")  # All open
         shown = [t for t in app.screen.query_one(TicketTable).tickets.values()]
         assert sorted(t.id.raw for t in shown if isinstance(t.id, ForeignId)) == ids
+
+
+def test_a_person_without_an_id_cannot_be_built() -> None:
+    with pytest.raises(ValidationError, match="_id"):
+        User(name="Bo", email="bo@helpdesk.test")
+
+
+def test_a_macro_naming_a_person_with_a_foreign_id_is_refused_not_read_as_unassign(
+    store: TicketStore, people: People, db: Any
+) -> None:
+    db.users.insert_one(
+        {"_id": "hand-dee", "name": "Dee", "email": "dee@helpdesk.test", "role": "agent"}
+    )
+    ticket = store.create_ticket(new_ticket(people, assigned_to=people.agent))
+    runner = MacroRunner(
+        store, Macro(name="to Dee", assignee="dee@helpdesk.test"), me=people.agent, agent_name="A"
+    )
+    with pytest.raises(InvalidRequest, match=r"^dee@helpdesk\.test has no ObjectId _id in users"):
+        runner.prepare([ticket])
+    assert db.tickets.find_one({"_id": ticket.id})["assignedTo"] == people.agent
