@@ -2,7 +2,9 @@
 
 Reading is lenient: a document written by the service, by hand or by an older version may miss
 fields, carry unknown enum values or wrong types. ``Ticket.from_mongo`` never raises; what it could
-not read is listed in ``problems`` and the field falls back to a safe default.
+not read is listed in ``problems`` and the field falls back to a safe default. The ``_id`` is kept
+whatever it is (``ForeignId`` when it is not an ObjectId): a stored ticket or person always has
+one, and ``object_id`` is the one place that refuses to open or write by a foreign one.
 
 Writing is strict: ``new_ticket_doc`` and ``new_message_doc`` build documents Mongoose would have
 written (types, enums, ``__v``, timestamps, message ``_id``s).
@@ -115,7 +117,7 @@ class _Lenient(BaseModel):
                     if key in data:
                         problems.append(f"{key}: {detail['msg'].lower()} (got {data[key]!r:.40})")
                         del data[key]
-        kept = {key: data[key] for key in ("_id",) if key in data}  # a Ticket's is always valid
+        kept = {key: data[key] for key in ("_id",) if key in data}  # as _prepare made it: valid
         return cls.model_validate({**kept, "problems": tuple(problems)})
 
     @classmethod
