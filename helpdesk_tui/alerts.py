@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from bson import ObjectId
 
 from helpdesk_tui.domain.mentions import mentions
-from helpdesk_tui.domain.models import Message, Priority, Ticket
+from helpdesk_tui.domain.models import Message, Priority, Ticket, TicketId
 from helpdesk_tui.domain.text import one_line
 from helpdesk_tui.store.live import Change
 
@@ -32,7 +32,7 @@ class Known:
 
 @dataclass(frozen=True)
 class Alert:
-    ticket: ObjectId
+    ticket: TicketId
     title: str
     text: str
     urgent: bool = False

@@ -260,7 +260,7 @@ class HelpdeskApp(StoreCalls, App[None]):
         scope = f"demo-{store.database_name}" if self.demo else store.database_name
         self.drafts = drafts or Drafts(drafts_dir(config), me.id, scope=scope)
         self.views: list[View] = standard_views(
-            me.id, config.views, lambda email: store.user_by_email(email).id
+            me.id, config.views, lambda email: store.user_by_email(email).object_id
         )
         self.early = early
         self.feed = LiveFeed(

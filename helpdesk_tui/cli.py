@@ -32,7 +32,6 @@ from helpdesk_tui.domain.errors import (
     HelpdeskError,
     InvalidRequest,
     MergedAway,
-    NotFound,
     NotSent,
     OutcomeUnknown,
     PermissionDenied,
@@ -259,7 +258,9 @@ def _early_start(store: TicketStore, config: Config, me: Identity) -> EarlyStart
     """The start view's first page, read in a thread from now (store/early.py)."""
 
     def start_view() -> tuple[str, QueueQuery]:  # as the queue's first load will ask it
-        views = standard_views(me.id, config.views, lambda email: store.user_by_email(email).id)
+        views = standard_views(
+            me.id, config.views, lambda email: store.user_by_email(email).object_id
+        )
         ui = config.ui
         view = views[
             start_view_index(views, ui.supervisor_start_view if me.is_supervisor else ui.start_view)
@@ -688,7 +689,7 @@ def tickets_list(
 
     with clear_errors():
         store, cfg, me = _session(ctx)
-        views = standard_views(me.id, cfg.views, lambda email: store.user_by_email(email).id)
+        views = standard_views(me.id, cfg.views, lambda email: store.user_by_email(email).object_id)
         query = replace(find_view(views, view).query, text=search, sort=sort)
         page = store.list_queue(query, limit=limit)
         users = store.users_by_ids(
@@ -756,7 +757,7 @@ def _show(store: TicketStore, cfg: Config, ticket_ref: str, as_json: bool) -> No
     from helpdesk_tui.export import ticket_json
 
     ticket = store.find_ticket(ticket_ref)
-    events = store.history(ticket.id) if ticket.id else []
+    events = store.history(ticket.id) if isinstance(ticket.id, ObjectId) else []
     ids = [ticket.user, ticket.assigned_to, *(m.sender for m in ticket.messages)]
     ids += [e.get("actor") for e in events]
     ids += [_oid(e.get(k)) for e in events if e.get("action") == "assign" for k in ("from", "to")]
@@ -846,7 +847,7 @@ def _merge_origins(store: TicketStore, ticket: Ticket) -> dict[ObjectId, str]:
     indexed query; the ticket screen labels copies the same way)."""
     from helpdesk_tui.store.merge import Merger
 
-    return Merger(store).origins(ticket.id) if ticket.id else {}
+    return Merger(store).origins(ticket.id) if isinstance(ticket.id, ObjectId) else {}
 
 
 @tickets_app.command("show", cls=HelpdeskCommand)
@@ -879,14 +880,12 @@ def tickets_create(
     """Open a new ticket on behalf of a customer."""
     with clear_errors():
         store, cfg, me = _session(ctx, write=True)
-        user = store.user_by_email(customer)
-        if user.id is None:
-            raise NotFound(f"customer {customer} has no _id")
+        user = store.user_by_email(customer).object_id  # a foreign _id: refused, one line
         try:
             new = NewTicket(
                 subject=subject,
                 description=description,
-                user=user.id,
+                user=user,
                 category=category,
                 priority=priority,
                 tags=tag or [],
@@ -940,7 +939,7 @@ def tickets_reply(
             fail(str(MergedAway(found.label, target)) + "; nothing was sent", 2)
         try:
             store.add_message(
-                _id_of(found, ticket),
+                found.object_id,
                 sender=me.id,
                 content=text,
                 internal=internal,
@@ -1019,13 +1018,6 @@ def _message_text(message: str | None) -> str:
         fail(f"the message is not UTF-8 text (byte {error.start}); nothing was sent", 2)
 
 
-def _id_of(found: Ticket, ref: str) -> ObjectId:
-    """The ticket's ``_id`` (a hand-made document may lack a usable one)."""
-    if found.id is None:
-        raise NotFound(f"ticket {ref} has no ObjectId _id")
-    return found.id
-
-
 @tickets_app.command("assign", cls=HelpdeskCommand)
 def tickets_assign(
     ctx: typer.Context,
@@ -1044,7 +1036,7 @@ def tickets_assign(
             target = None
         else:
             target = _colleague(store, cfg, agent).id
-        ticket_id = _id_of(found, ticket)
+        ticket_id = found.object_id
         if target == me.id != found.assigned_to and (
             found.assigned_to is None or not me.is_supervisor
         ):
@@ -1067,7 +1059,7 @@ def tickets_status(
     with clear_errors():
         store, cfg, me = _session(ctx, write=True)
         found = store.find_ticket(ticket)
-        store.set_status(_id_of(found, ticket), status, actor=me.id, expected=found.status)
+        store.set_status(found.object_id, status, actor=me.id, expected=found.status)
         _show(store, cfg, found.ticket_number, as_json)
 
 
@@ -1092,9 +1084,9 @@ def tickets_merge(
     with clear_errors():
         store, cfg, me = _session(ctx, write=True)
         found = store.find_ticket(target)
-        ids = [_id_of(store.find_ticket(ref), ref) for ref in sources]
+        ids = [store.find_ticket(ref).object_id for ref in sources]
         result = Merger(store).merge(
-            _id_of(found, target), ids, actor=me.id, keep_earliest_created=keep_earliest
+            found.object_id, ids, actor=me.id, keep_earliest_created=keep_earliest
         )
         if not as_json:
             names = ", ".join(one_line(s.ticket_number) for s in result.sources)
@@ -1138,7 +1130,7 @@ def tickets_split(
             if picked is None:
                 raise InvalidRequest(f"message {ref} on {found.label} has no _id to move by")
             chosen.append(picked)
-        result = Merger(store).split(_id_of(found, ticket), chosen, actor=me.id, subject=subject)
+        result = Merger(store).split(found.object_id, chosen, actor=me.id, subject=subject)
         if not as_json:
             typer.echo(
                 f"moved {result.moved} messages of {one_line(found.label)} to "

@@ -50,7 +50,7 @@ def ticket_json(
 ) -> dict[str, Any]:
     sla = evaluate(ticket, now, policy)
     data: dict[str, Any] = {
-        "id": str(ticket.id) if ticket.id else None,
+        "id": str(ticket.id) if isinstance(ticket.id, ObjectId) else None,
         "ticketNumber": ticket.ticket_number,
         "subject": ticket.subject,
         "status": ticket.status.value,

@@ -10,13 +10,12 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Callable
-from typing import Any
 
 from bson import ObjectId
 
 from helpdesk_tui.demo.seed import AGENT_LINES, CUSTOMER_LINES, SUBJECTS, DemoData
 from helpdesk_tui.domain.errors import HelpdeskError
-from helpdesk_tui.domain.models import Category, NewTicket, Priority, Status
+from helpdesk_tui.domain.models import Category, NewTicket, Priority, Status, Ticket
 from helpdesk_tui.store.presence import PresenceStore
 from helpdesk_tui.store.queries import Assignee, QueueQuery
 from helpdesk_tui.store.tickets import TicketStore
@@ -66,9 +65,11 @@ class Activity:
         action = self.rng.choices([a for _, a in actions], weights=[w for w, _ in actions])[0]
         return action()
 
-    def _some(self, query: QueueQuery) -> Any:
+    def _some(self, query: QueueQuery) -> Ticket | None:
+        """One of the view's tickets that can be written: not one with a foreign ``_id``."""
         page = self.store.list_queue(query, limit=40)
-        return self.rng.choice(page.tickets) if page.tickets else None
+        tickets = [t for t in page.tickets if isinstance(t.id, ObjectId)]
+        return self.rng.choice(tickets) if tickets else None
 
     def new_ticket(self) -> str:
         category = self.rng.choice(list(Category))
@@ -82,8 +83,8 @@ class Activity:
                 priority=priority,
             )
         )
-        if ticket.id is not None and ticket.user is not None:
-            self.store.add_message(ticket.id, sender=ticket.user, content=ticket.description)
+        if ticket.user is not None:
+            self.store.add_message(ticket.object_id, sender=ticket.user, content=ticket.description)
         return f"new {ticket.ticket_number}"
 
     def customer_replies(self) -> str:
@@ -91,29 +92,29 @@ class Activity:
         mine = self.rng.random() < 0.5
         query = QueueQuery(assignee=self.me) if mine else QueueQuery()
         ticket = self._some(query)
-        if ticket is None or ticket.id is None or ticket.user is None:
+        if ticket is None or ticket.user is None:
             return "nothing"
         self.store.add_message(
-            ticket.id, sender=ticket.user, content=self.rng.choice(CUSTOMER_LINES)
+            ticket.object_id, sender=ticket.user, content=self.rng.choice(CUSTOMER_LINES)
         )
         return f"customer reply {ticket.ticket_number}"
 
     def agent_takes(self) -> str:
         ticket = self._some(QueueQuery(statuses=(Status.OPEN,), assignee=Assignee.UNASSIGNED))
-        if ticket is None or ticket.id is None:
+        if ticket is None:
             return "nothing"
-        self.store.take(ticket.id, self.rng.choice(self.others))
+        self.store.take(ticket.object_id, self.rng.choice(self.others))
         return f"taken {ticket.ticket_number}"
 
     def agent_answers(self) -> str:
         agent = self.rng.choice(self.others)
         ticket = self._some(QueueQuery(statuses=(Status.OPEN, Status.IN_PROGRESS), assignee=agent))
-        if ticket is None or ticket.id is None:
+        if ticket is None:
             return "nothing"
-        self.presence.beat(ticket.id, agent, self.names.get(agent, "agent"), "replying")
+        self.presence.beat(ticket.object_id, agent, self.names.get(agent, "agent"), "replying")
         status = {Status.OPEN: Status.IN_PROGRESS, Status.IN_PROGRESS: Status.WAITING}
         self.store.add_message(
-            ticket.id,
+            ticket.object_id,
             sender=agent,
             content=self.rng.choice(AGENT_LINES),
             set_status=status[ticket.status],
@@ -123,17 +124,19 @@ class Activity:
     def agent_resolves(self) -> str:
         agent = self.rng.choice(self.others)
         ticket = self._some(QueueQuery(statuses=(Status.IN_PROGRESS,), assignee=agent))
-        if ticket is None or ticket.id is None:
+        if ticket is None:
             return "nothing"
-        self.store.set_status(ticket.id, Status.RESOLVED, actor=agent, expected=ticket.status)
+        self.store.set_status(
+            ticket.object_id, Status.RESOLVED, actor=agent, expected=ticket.status
+        )
         return f"resolved {ticket.ticket_number}"
 
     def agent_looks(self) -> str:
         """Another agent opens one of my tickets: collision detection shows it."""
         agent = self.rng.choice(self.others)
         ticket = self._some(QueueQuery(assignee=self.me))
-        if ticket is None or ticket.id is None:
+        if ticket is None:
             return "nothing"
         mode = self.rng.choice(["viewing", "replying"])
-        self.presence.beat(ticket.id, agent, self.names.get(agent, "agent"), mode)
+        self.presence.beat(ticket.object_id, agent, self.names.get(agent, "agent"), mode)
         return f"{mode} {ticket.ticket_number}"

@@ -9,7 +9,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from helpdesk_tui.domain.models import ACTIVE_STATUSES, Ticket
+from helpdesk_tui.domain.models import ACTIVE_STATUSES, Ticket, TicketId
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class CustomerContext:
     scanned_all: bool  # False: the customer has more tickets than were scanned
 
 
-def order_others(tickets: list[Ticket], exclude: ObjectId | None) -> list[Ticket]:
+def order_others(tickets: list[Ticket], exclude: TicketId | None) -> list[Ticket]:
     """Open ones first, then the rest; each group keeps the given (newest first) order."""
     others = [t for t in tickets if t.id != exclude]
     active = [t for t in others if t.status in ACTIVE_STATUSES]

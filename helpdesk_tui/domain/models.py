@@ -2,7 +2,9 @@
 
 Reading is lenient: a document written by the service, by hand or by an older version may miss
 fields, carry unknown enum values or wrong types. ``Ticket.from_mongo`` never raises; what it could
-not read is listed in ``problems`` and the field falls back to a safe default.
+not read is listed in ``problems`` and the field falls back to a safe default. The ``_id`` is kept
+whatever it is (``ForeignId`` when it is not an ObjectId): a stored ticket or person always has
+one, and ``object_id`` is the one place that refuses to open or write by a foreign one.
 
 Writing is strict: ``new_ticket_doc`` and ``new_message_doc`` build documents Mongoose would have
 written (types, enums, ``__v``, timestamps, message ``_id``s).
@@ -10,12 +12,15 @@ written (types, enums, ``__v``, timestamps, message ``_id``s).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, TypeVar
 
 from bson import ObjectId
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from helpdesk_tui.domain.errors import InvalidRequest
 
 
 class Category(StrEnum):
@@ -98,7 +103,8 @@ class _Lenient(BaseModel):
     def from_mongo(cls: type[_M], doc: Any) -> _M:
         """Parse a document without ever raising; what could not be read goes to ``problems``."""
         if not isinstance(doc, dict):
-            return cls.model_validate({"problems": (f"not a document: {type(doc).__name__}",)})
+            problem = f"not a document: {type(doc).__name__}"
+            return cls.model_validate({**cls._prepare({}, []), "problems": (problem,)})
         data = dict(doc)
         problems = [f"{key}: missing" for key in cls.REQUIRED if data.get(key) is None]
         data.update(cls._prepare(data, problems))
@@ -111,7 +117,8 @@ class _Lenient(BaseModel):
                     if key in data:
                         problems.append(f"{key}: {detail['msg'].lower()} (got {data[key]!r:.40})")
                         del data[key]
-        return cls.model_validate({"problems": tuple(problems)})
+        kept = {key: data[key] for key in ("_id",) if key in data}  # as _prepare made it: valid
+        return cls.model_validate({**kept, "problems": tuple(problems)})
 
     @classmethod
     def _prepare(cls, data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
@@ -122,19 +129,73 @@ class _Lenient(BaseModel):
 _M = TypeVar("_M", bound=_Lenient)
 
 
+@dataclass(frozen=True)
+class ForeignId:
+    """A stored ``_id`` that is not an ObjectId: the document was written by hand or by another
+    tool (``_id: "hand-1"``), or came without one. Such a ticket is still a row (keyed and told
+    apart by this), but nothing opens or writes it: ``Ticket.object_id`` refuses (and
+    ``User.object_id`` for a person: nothing can refer to them).
+
+    ``key`` is the value's type and ``repr``: equal for equal ``_id``s and hashable whatever
+    the value is (a document ``_id`` is not), never equal to an ObjectId or its string.
+    """
+
+    key: str
+    raw: Any = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, raw: Any) -> ForeignId:
+        return cls(f"{type(raw).__name__}:{raw!r}", raw)
+
+
+TicketId = ObjectId | ForeignId
+"""A stored ticket's ``_id`` as read: the ObjectId the service writes, or a foreign one."""
+
+
+def _stored_id(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+    """A stored document's ``_id``: an ObjectId as it is, anything else (or none) wrapped."""
+    stored = data.get("_id")
+    if isinstance(stored, ObjectId):
+        return {}
+    # Said as the field check says any other wrong type (and as it said this one).
+    wrong = f"input should be an instance of objectid (got {stored!r:.40})"
+    problems.append(f"_id: {wrong}" if "_id" in data else "_id: missing")
+    return {"_id": ForeignId.of(stored)}
+
+
 class User(_Lenient):
     """A person in ``users``: customer or staff. Read only for us."""
 
     REQUIRED = ("name", "email")
 
-    id: ObjectId | None = Field(default=None, alias="_id")
+    # Every stored document has an ``_id``; ``_prepare`` wraps one that is not an ObjectId.
+    id: ObjectId | ForeignId = Field(alias="_id")
     name: str = ""
     email: str = ""
     role: str = ""
 
+    @classmethod
+    def _prepare(cls, data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+        return _stored_id(data, problems)
+
     @property
     def display(self) -> str:
-        return self.name or self.email or (str(self.id) if self.id else "unknown")
+        return (
+            self.name
+            or self.email
+            or (str(self.id) if isinstance(self.id, ObjectId) else "unknown")
+        )
+
+    @property
+    def object_id(self) -> ObjectId:
+        """The ObjectId tickets refer to this person by. The one place a person with a
+        foreign ``_id`` is refused: nothing can be assigned to them, nor written as theirs."""
+        if isinstance(self.id, ObjectId):
+            return self.id
+        raise InvalidRequest(
+            f"{self.email or self.name or 'this user'} has no ObjectId _id in users "
+            "(a hand-written document?); no ticket can refer to them"
+        )
 
 
 class Message(_Lenient):
@@ -163,7 +224,8 @@ class Ticket(_Lenient):
 
     REQUIRED = ("ticketNumber", "subject", "user", "category", "createdAt")
 
-    id: ObjectId | None = Field(default=None, alias="_id")
+    # Every stored document has an ``_id``; ``_prepare`` wraps one that is not an ObjectId.
+    id: ObjectId | ForeignId = Field(alias="_id")
     ticket_number: str = Field(default="", alias="ticketNumber")
     subject: str = ""
     description: str = ""
@@ -211,6 +273,10 @@ class Ticket(_Lenient):
 
     @classmethod
     def _prepare(cls, data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+        return {**cls._prepare_messages(data, problems), **_stored_id(data, problems)}
+
+    @classmethod
+    def _prepare_messages(cls, data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
         raw = data.get("messages")
         if raw is None:
             return {}
@@ -244,6 +310,17 @@ class Ticket(_Lenient):
     def is_broken(self) -> bool:
         return bool(self.problems)
 
+    @property
+    def object_id(self) -> ObjectId:
+        """The ObjectId to open, read again or write this ticket by. The one place a ticket
+        with a foreign ``_id`` is refused, in the words every caller shows."""
+        if isinstance(self.id, ObjectId):
+            return self.id
+        raise InvalidRequest(
+            f"{self.label}: malformed document (its _id is not an ObjectId); "
+            "it cannot be opened or changed here"
+        )
+
     def problem_with(self, key: str) -> str | None:
         """What is wrong with the stored field ``key`` (its MongoDB name), if anything."""
         return next((p for p in self.problems if p.partition(":")[0] == key), None)
@@ -253,7 +330,9 @@ class Ticket(_Lenient):
         """How messages name this ticket: its number, or what identifies it without one."""
         if self.ticket_number:
             return self.ticket_number
-        return f"ticket …{str(self.id)[-6:]} (no number)" if self.id else "a ticket with no number"
+        if isinstance(self.id, ObjectId):
+            return f"ticket …{str(self.id)[-6:]} (no number)"
+        return "a ticket with no number"
 
     @property
     def customer_turn(self) -> bool:

@@ -9,7 +9,7 @@ from enum import StrEnum
 from bson import ObjectId
 
 from helpdesk_tui.domain.errors import PermissionDenied
-from helpdesk_tui.domain.models import User
+from helpdesk_tui.domain.models import ForeignId, User
 from helpdesk_tui.domain.text import one_line
 
 DECLARED = "declared, not proven"
@@ -49,7 +49,7 @@ class Identity:
         """The person a database login names, with the role the *database* grants: ``held``
         is the MongoDB roles the login holds in the helpdesk database (inherited ones too).
         ``users.role`` is not read: any agent can rewrite their own users document."""
-        if user.id is None:
+        if isinstance(user.id, ForeignId):  # nothing could be assigned to them
             raise PermissionDenied(
                 f"{user.email or user.name or 'this user'} has no ObjectId _id in users "
                 "(a hand-written document?); fix the document or use another account"
@@ -86,7 +86,7 @@ class Identity:
     ) -> Identity:
         """Map ``users.role`` to our roles; a customer (or unknown role) is refused, and so is
         a user without an ObjectId ``_id`` (hand-written): nothing could be assigned to them."""
-        if user.id is None:
+        if isinstance(user.id, ForeignId):  # nothing could be assigned to them
             raise PermissionDenied(
                 f"{user.email or user.name or 'this user'} has no ObjectId _id in users "
                 "(a hand-written document?); fix the document or use another account"
@@ -102,8 +102,7 @@ class Identity:
 
     @property
     def id(self) -> ObjectId:
-        assert self.user.id is not None
-        return self.user.id
+        return self.user.object_id  # an identity is never made of a foreign one
 
     @property
     def is_supervisor(self) -> bool:

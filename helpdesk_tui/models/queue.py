@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from bson import ObjectId
 
-from helpdesk_tui.domain.models import Ticket, User
+from helpdesk_tui.domain.models import ForeignId, Ticket, User
 
 # A view's query and a sort order, as the store defines them (store/queries.py).
 Query = Any
@@ -265,10 +265,8 @@ class Window:
 
 
 def _key(ticket: Ticket) -> object:
-    """A row's identity (the table's row key): its id, or what the document has without one."""
-    if ticket.id is not None:
-        return ticket.id
-    return ("no-id", ticket.problem_with("_id"), ticket.ticket_number, ticket.created_at)
+    """A row's identity (the table's row key): its ``_id``, an ObjectId or a foreign one."""
+    return ticket.id
 
 
 class QueueModel:
@@ -481,7 +479,8 @@ class QueueModel:
             or window is None
             or not changes
             or len({c.id for c in changes}) > PATCH_AT_MOST  # a burst: one query is cheaper
-            or any(t.id is None for t in window.tickets)  # a reload keeps such rows apart
+            # The server's order of a foreign _id is not known here (nor are its events): a reload.
+            or any(isinstance(t.id, ForeignId) for t in window.tickets)
         ):
             return None
         query = self.query()

@@ -99,9 +99,9 @@ class TicketActions(MacroActions, BulkSafety, SnoozeActions, FollowActions, Copy
                     f"{t.label}: not tried (no answer from the database)" for t in tickets[at:]
                 ]
                 break
-            if ticket.id is not None:
-                alerts.mine(ticket.id)  # before the write: its event must not echo back
             try:
+                # Before the write: its event must not echo back. A foreign _id is refused here.
+                alerts.mine(ticket.object_id)
                 written.done.append(change(ticket))
                 written.reverts.append(revert_of(ticket, written.done[-1]))
             except HistoryNotWritten as error:
@@ -114,7 +114,7 @@ class TicketActions(MacroActions, BulkSafety, SnoozeActions, FollowActions, Copy
                 written.refused.append(
                     said if said.startswith(ticket.label) else f"{ticket.label}: {said}"
                 )
-                if ticket.id is not None:
+                if isinstance(ticket.id, ObjectId):
                     alerts.own.discard(ticket.id)  # nothing written: nothing to mute
         self.post_message(written)
 
@@ -188,7 +188,7 @@ class TicketActions(MacroActions, BulkSafety, SnoozeActions, FollowActions, Copy
             self._bulk(
                 tickets,
                 f"status → {status.label}",
-                lambda t: store.set_status(_id(t), status, actor=me.id, expected=t.status),
+                lambda t: store.set_status(t.object_id, status, actor=me.id, expected=t.status),
             )
 
         self.app.push_screen(ChoiceDialog(title, options), chosen)
@@ -206,7 +206,7 @@ class TicketActions(MacroActions, BulkSafety, SnoozeActions, FollowActions, Copy
             self._bulk(
                 tickets,
                 f"priority → {priority.value}",
-                lambda t: store.set_priority(_id(t), priority, actor=me.id),
+                lambda t: store.set_priority(t.object_id, priority, actor=me.id),
             )
 
         current = tickets[0].priority if len(tickets) == 1 else None
@@ -224,12 +224,12 @@ class TicketActions(MacroActions, BulkSafety, SnoozeActions, FollowActions, Copy
         # An agent can only take an unassigned ticket: the store's compare-and-set on "nobody"
         # decides, whatever this (possibly stale) row says, and a loser is told who won.
         if ticket.assigned_to is None or not me.is_supervisor:
-            self._bulk([ticket], "taken", lambda t: store.take(_id(t), me.id))
+            self._bulk([ticket], "taken", lambda t: store.take(t.object_id, me.id))
         else:
             self._bulk(
                 [ticket],
                 "taken over",
-                lambda t: store.assign(_id(t), me.id, actor=me.id, expected=t.assigned_to),
+                lambda t: store.assign(t.object_id, me.id, actor=me.id, expected=t.assigned_to),
             )
 
     def action_assign(self) -> None:
@@ -253,16 +253,14 @@ class TicketActions(MacroActions, BulkSafety, SnoozeActions, FollowActions, Copy
         names: dict[ObjectId, str] = {}
         options: list[tuple[str, ObjectId | str, str]] = [("— nobody (unassign)", NOBODY, "")]
         for user in message.staff:
-            if user.id is None:
-                continue  # nobody to assign to (choosing it did nothing)
-            counts = message.load.get(user.id, {})
+            counts = message.load.get(user.object_id, {})  # staff: each has one
             hint = (
                 f"{user.email} · {counts.get('open', 0)} open · "
                 f"{counts.get('in_progress', 0)} in progress · "
                 f"{counts.get('breached', 0)} breached"
             )
-            options.append((one_line(user.display), user.id, hint))
-            names[user.id] = user.display
+            options.append((one_line(user.display), user.object_id, hint))
+            names[user.object_id] = user.display
         title = (
             f"Assign {tickets[0].label} to…"
             if len(tickets) == 1
@@ -277,7 +275,7 @@ class TicketActions(MacroActions, BulkSafety, SnoozeActions, FollowActions, Copy
             self._bulk(
                 tickets,
                 f"assigned to {names.get(agent, 'them') if agent else 'nobody'}",
-                lambda t: store.assign(_id(t), agent, actor=me.id, expected=_seen_assignee(t)),
+                lambda t: store.assign(t.object_id, agent, actor=me.id, expected=_seen_assignee(t)),
             )
 
         self.app.push_screen(ChoiceDialog(title, options, filterable=True, current=current), chosen)
@@ -304,7 +302,7 @@ class TicketActions(MacroActions, BulkSafety, SnoozeActions, FollowActions, Copy
             self._bulk(
                 tickets,
                 "tags " + " ".join([*(f"+{t}" for t in add), *(f"-{t}" for t in remove)]),
-                lambda t: store.change_tags(_id(t), add=add, remove=remove, actor=me.id),
+                lambda t: store.change_tags(t.object_id, add=add, remove=remove, actor=me.id),
             )
 
         self.app.push_screen(
@@ -350,10 +348,10 @@ class TicketActions(MacroActions, BulkSafety, SnoozeActions, FollowActions, Copy
         ticket = self._one()
         if ticket is None or not self._guarded(self.helpdesk.me.require_write):
             return
-        if not self._guarded(lambda: _id(ticket)):
+        if not self._guarded(lambda: ticket.object_id):
             return
         self.helpdesk.open_reply(
-            _id(ticket), internal=internal, ticket=ticket, done=self.after_reply
+            ticket.object_id, internal=internal, ticket=ticket, done=self.after_reply
         )
 
     def after_reply(self, sent: bool | None) -> None:
@@ -364,12 +362,3 @@ def _seen_assignee(ticket: Ticket) -> ObjectId | Assignee | None:
     """The assignee to compare-and-set on; an unreadable one (``assignedTo: "bob"``) is
     replaced whatever it holds, so a supervisor can repair the ticket by assigning it."""
     return Assignee.ANY if ticket.problem_with("assignedTo") else ticket.assigned_to
-
-
-def _id(ticket: Ticket) -> ObjectId:
-    if ticket.id is None:
-        raise InvalidRequest(
-            f"{ticket.label}: malformed document (its _id is not an ObjectId); "
-            "it cannot be changed here"
-        )
-    return ticket.id

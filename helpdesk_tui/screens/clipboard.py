@@ -102,7 +102,7 @@ class CopyActions(HelpdeskScreen):
 
     def fetch_and_offer(self, ticket: Ticket) -> None:
         """From a row of a list: one read of the ticket and its people, then the chooser."""
-        if ticket.id is None:
+        if not isinstance(ticket.id, ObjectId):  # a foreign _id: what the row holds
             self.offer_copy(ticket, {}, None)
             return
         # Keys typed after `y` (`y enter`) are for the chooser, not for the rows below it.

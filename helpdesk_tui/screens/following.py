@@ -36,9 +36,10 @@ class FollowActions(HelpdeskScreen):
 
     def toggle_follow(self, ticket: Ticket) -> None:
         """Follow ``ticket``, or stop following it if I already do."""
-        if ticket.id is None or not self._guarded(self.helpdesk.me.require_write):
+        if not self._guarded(self.helpdesk.me.require_write):
             return
-        self.helpdesk.toggle_follow(ticket.id, ticket.label)
+        if self._guarded(lambda: ticket.object_id):
+            self.helpdesk.toggle_follow(ticket.object_id, ticket.label)
 
     def open_following(self) -> None:
         """The "Following" view: the tickets I follow, in any status, as a queue of their own."""

@@ -27,7 +27,7 @@ def merge_candidates(context: CustomerContext | None) -> list[Ticket]:
         t
         for t in others
         if t.status in ACTIVE_STATUSES
-        and t.id is not None
+        and isinstance(t.id, ObjectId)  # a foreign _id cannot be merged
         and not any(tag.startswith(MERGED_PREFIX) for tag in t.tags)
     ]
 
@@ -56,7 +56,7 @@ class MergeActions(HelpdeskScreen):
     def start_merge(self) -> None:
         """Ask which ticket to merge into this one, confirm, merge in a worker, reload."""
         target = self.ticket
-        if target is None or target.id is None or self.context is None:
+        if target is None or self.context is None:
             self.notify("The customer's tickets are still loading.", timeout=3)
             return
         if not self._guarded(self.helpdesk.me.require_write):
@@ -69,12 +69,12 @@ class MergeActions(HelpdeskScreen):
             (f"{one_line(t.ticket_number, 12)}  {one_line(t.subject, 50)}", t, t.status.label)
             for t in candidates
         ]
-        target_id = target.id
+        target_id = target.object_id  # opened by it
 
         def chosen(source: Ticket | None) -> None:
-            if source is None or source.id is None:
+            if source is None:
                 return
-            source_id = source.id
+            source_id = source.object_id  # a candidate: it has one
             body = Text(
                 f"{source.label} is closed with a note and the tag {MERGED_PREFIX}{target.label}; "
                 f"its messages and tags are copied into {target.label}. All of it or nothing."

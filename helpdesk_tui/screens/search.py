@@ -248,16 +248,9 @@ class SearchScreen(HelpdeskScreen):
             self.run_search(self.box.value)
             return
         hit = self.table.current
-        if hit is None:
+        if hit is None or not self._guarded(lambda: hit.ticket.object_id):
             return
-        if hit.ticket.id is None:
-            self.notify(
-                f"{hit.ticket.label}: malformed document (its _id is not an ObjectId); "
-                "it cannot be opened here",
-                severity="warning",
-            )
-            return
-        self.helpdesk.open_ticket(hit.ticket.id, hit.ticket)
+        self.helpdesk.open_ticket(hit.ticket.object_id, hit.ticket)
 
     def action_edit(self) -> None:
         self.set_focus(self.box)

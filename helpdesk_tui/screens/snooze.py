@@ -37,10 +37,12 @@ class SnoozeActions(HelpdeskScreen):
 
     def action_snooze(self) -> None:
         tickets = self.snooze_targets()
-        ids = [t.id for t in tickets if t.id is not None]
-        if not ids:
+        if not tickets:
             self.notify("No ticket here.", severity="warning")
             return
+        if not self._guarded(lambda: [t.object_id for t in tickets]):
+            return  # a foreign _id among them: said which
+        ids = [t.object_id for t in tickets]
         store = self.helpdesk.store
         try:
             tz = zone(self.helpdesk.config.snooze.timezone)

@@ -124,7 +124,7 @@ class SplitActions(HelpdeskScreen):
     def start_split(self) -> None:
         """Ask which messages to move, split them off in a worker, toast the new ticket."""
         ticket = self.ticket
-        if ticket is None or ticket.id is None:
+        if ticket is None:
             self.notify("The ticket is still loading.", timeout=3)
             return
         if not self._guarded(self.helpdesk.me.require_write):
@@ -133,7 +133,7 @@ class SplitActions(HelpdeskScreen):
         if len(choices) < 2:
             self.notify("Splitting needs a ticket with two messages or more.", timeout=4)
             return
-        source_id = ticket.id
+        source_id = ticket.object_id  # opened by it
 
         def chosen(marked: list[ObjectId] | None) -> None:
             if marked:

@@ -432,8 +432,8 @@ class TicketScreen(ConversationReads, TicketActions, MergeActions, SplitActions)
             self.notify(f"The customer has no ticket {position} in the list.", timeout=3)
             return
         other = others[position - 1]
-        if other.id is not None:
-            self.helpdesk.open_ticket(other.id, other)
+        if self._guarded(lambda: other.object_id):
+            self.helpdesk.open_ticket(other.object_id, other)
 
     def action_more(self) -> None:
         """Show more of every long message cut short on this ticket."""

@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 
+from helpdesk_tui.domain.errors import InvalidRequest
 from helpdesk_tui.domain.models import ACTIVE_STATUSES, Ticket, User
 from helpdesk_tui.domain.people import spread
 from helpdesk_tui.domain.text import one_line
@@ -132,7 +133,7 @@ class WorkloadScreen(BulkSafety):
         store = self.helpdesk.store
         staff = store.staff(roles)
         load = store.workload()
-        rows = [AgentLoad(u, load.get(u.id, {})) for u in staff if u.id is not None]
+        rows = [AgentLoad(u, load.get(u.object_id, {})) for u in staff]
         self.post_message(LoadsRead(rows, store.now(), generation))
 
     @on(LoadsRead)
@@ -209,10 +210,13 @@ class WorkloadScreen(BulkSafety):
 
     def action_open_queue(self) -> None:
         row = self._current()
-        if row is None or row.user.id is None:
+        if row is None:
             return
         view = View(
-            "agent", f"{row.user.display}'s tickets", "Agent", QueueQuery(assignee=row.user.id)
+            "agent",
+            f"{row.user.display}'s tickets",
+            "Agent",
+            QueueQuery(assignee=row.user.object_id),
         )
         self.helpdesk.open_queue(view)
 
@@ -220,23 +224,25 @@ class WorkloadScreen(BulkSafety):
         """Move all of one agent's active tickets: to one colleague, or spread evenly."""
         row = self._current()
         me = self.helpdesk.me
-        if row is None or row.user.id is None:
+        if row is None:
             return
         if not self._guarded(lambda: me.require_supervisor("move another agent's tickets")):
             return
         if not row.active:
             self.notify(f"{row.user.display} has no active tickets.")
             return
-        source = row.user.id
-        others = [r for r in self.loads if r.user.id not in (None, source)]
+        source = row.user.object_id  # staff: each has one
+        others = [r for r in self.loads if r.user.object_id != source]
         agents = self.helpdesk.config.roles.agent
-        loads = {r.user.id: r.active for r in others if r.user.id and r.user.role in agents}
+        loads = {r.user.object_id: r.active for r in others if r.user.role in agents}
         options: list[tuple[str, Any, str]] = [
             (f"Spread across the other agents ({len(loads)}, least loaded first)", SPREAD, "")
         ]
-        options += [(one_line(r.user.display), r.user.id, f"{r.active} active") for r in others]
+        options += [
+            (one_line(r.user.display), r.user.object_id, f"{r.active} active") for r in others
+        ]
 
-        names = {r.user.id: r.user.display for r in others}
+        names = {r.user.object_id: r.user.display for r in others}
 
         def chosen(target: Any) -> None:
             if target is None:
@@ -286,11 +292,16 @@ class WorkloadScreen(BulkSafety):
             tickets += page.tickets
             if not page.has_more:
                 break
-        ids = [t.id for t in tickets if t.id is not None]
-        plan = spread(ids, loads) if target == SPREAD else [(i, target) for i in ids]
-        numbers = {t.id: t.ticket_number for t in tickets}
-        seen = {t.id: t for t in tickets}
         moved = Moved(name)
+        seen: dict[ObjectId, Ticket] = {}
+        for ticket in tickets:
+            try:
+                seen[ticket.object_id] = ticket
+            except InvalidRequest as refused:  # a foreign _id: stays where it is, said why
+                moved.refused.append(str(refused))
+        ids = list(seen)
+        plan = spread(ids, loads) if target == SPREAD else [(i, target) for i in ids]
+        numbers = {ticket_id: t.ticket_number for ticket_id, t in seen.items()}
         for ticket_id, agent in plan:
             try:
                 after = store.assign(ticket_id, agent, actor=me, expected=source)

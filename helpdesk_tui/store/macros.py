@@ -44,7 +44,7 @@ class MacroRunner:
                 raise InvalidRequest(
                     f"macro {self.macro.name!r}: no user {assignee} to assign to"
                 ) from error
-            self._named = user.id
+            self._named = user.object_id  # a foreign _id: refused, not read as nobody
         if self.macro.reply is not None or self.macro.note is not None:
             self.store.users_by_ids([t.user for t in tickets])
 
@@ -63,11 +63,7 @@ class MacroRunner:
     @db_errors
     def apply(self, seen: Ticket) -> Ticket:
         """Apply the macro to ``seen`` iff the ticket is still as the agent saw it."""
-        if seen.id is None:
-            raise InvalidRequest(
-                f"{seen.label}: malformed document (its _id is not an ObjectId); "
-                "it cannot be changed here"
-            )
+        ticket_id = seen.object_id  # a foreign _id is refused here, before anything is planned
         change = self.plan(seen)
         if change.empty:
             return seen  # nothing to do: already as the macro would leave it
@@ -110,7 +106,7 @@ class MacroRunner:
         if seen.updated_at is not None:
             condition["updatedAt"] = mongo_time(seen.updated_at)
         ticket = store.update_if(
-            seen.id,
+            ticket_id,
             condition,
             update,
             lambda now: (
@@ -121,14 +117,14 @@ class MacroRunner:
         record = store.audit.record
         if message is not None:
             kind = "note" if change.internal else "reply"
-            record(seen.id, self.me, kind, None, str(message["_id"]))
+            record(ticket_id, self.me, kind, None, str(message["_id"]))
         if change.status is not None:
-            record(seen.id, self.me, "status", seen.status.value, change.status.value)
+            record(ticket_id, self.me, "status", seen.status.value, change.status.value)
         if change.priority is not None:
-            record(seen.id, self.me, "priority", seen.priority.value, change.priority.value)
+            record(ticket_id, self.me, "priority", seen.priority.value, change.priority.value)
         if change.tags is not None:
             record(
-                seen.id,
+                ticket_id,
                 self.me,
                 "tags",
                 ",".join(change.removed) or None,
@@ -137,5 +133,5 @@ class MacroRunner:
         if change.assignee is not KEEP:
             before = None if seen.assigned_to is None else str(seen.assigned_to)
             after = None if change.assignee is None else str(change.assignee)
-            record(seen.id, self.me, "assign", before, after)
+            record(ticket_id, self.me, "assign", before, after)
         return ticket

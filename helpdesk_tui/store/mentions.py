@@ -42,7 +42,7 @@ def follow_mentions(
     found, unknown = resolve(text, store.staff(roles))
     added = []
     for user in found:
-        if user.id is not None and user.id != by:
-            followers.follow(ticket, user.id, via="mention", by=by)
+        if user.object_id != by:  # staff: each has one
+            followers.follow(ticket, user.object_id, via="mention", by=by)
             added.append(user.display)
     return Mentioned(added, unknown)

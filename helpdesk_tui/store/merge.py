@@ -272,8 +272,9 @@ class Merger:
         audit = self.store.audit
         audit.record(target_id, actor, "merge", names, number, session=session)
         for source in parsed:
-            assert source.id is not None  # found by _id
-            audit.record(source.id, actor, "merged_into", source.label, number, session=session)
+            audit.record(
+                source.object_id, actor, "merged_into", source.label, number, session=session
+            )
         after = tickets.find_one({"_id": target_id}, session=session)
         closed = tickets.find({"_id": {"$in": source_ids}}, {"messages": 0}, session=session)
         return MergeResult(
@@ -358,7 +359,7 @@ class Merger:
                 ) from None
             except DuplicateKeyError:
                 continue  # another writer holds that number: draw the next one
-            self._refresh_queue([source_id, result.created.id])
+            self._refresh_queue([source_id, result.created.object_id])
             return result
         raise ConflictError("could not allocate a free ticket number for the split")
 

@@ -30,8 +30,7 @@ class People:
         if missing:
             for doc in self.users.find({"_id": {"$in": list(missing)}}, PROJECTION):
                 user = User.from_mongo(doc)
-                if user.id is not None:
-                    self._cache[user.id] = user
+                self._cache[user.object_id] = user  # found by it
         return {i: self._cache[i] for i in wanted if i in self._cache}
 
     @db_errors
@@ -41,16 +40,18 @@ class People:
         if doc is None:
             raise NotFound(f"no user with email {email!r} in '{self.users.name}'")
         user = User.from_mongo(doc)
-        if user.id is not None:
+        if isinstance(user.id, ObjectId):
             self._cache[user.id] = user
         return user
 
     @db_errors
     def staff(self, roles: Sequence[str]) -> list[User]:
-        """Users whose role is one of ``roles``, by name."""
+        """Users whose role is one of ``roles``, by name: those with an ObjectId ``_id`` (one
+        written by hand with another is no one a ticket can be assigned to or name)."""
         cursor = self.users.find({"role": {"$in": list(roles)}}, PROJECTION)
-        users = [User.from_mongo(doc) for doc in cursor.sort("name", 1)]
-        self._cache.update({u.id: u for u in users if u.id is not None})
+        found = [User.from_mongo(doc) for doc in cursor.sort("name", 1)]
+        users = [u for u in found if isinstance(u.id, ObjectId)]
+        self._cache.update({u.object_id: u for u in users})
         return users
 
     @db_errors

@@ -88,8 +88,8 @@ class TicketStore(QueueReads, TicketWrites):
         for _ in range(5):
             page = self.list_queue(query, limit=candidates)
             for ticket in page.tickets:
-                if ticket.id is None:
-                    continue
+                if not isinstance(ticket.id, ObjectId):
+                    continue  # a foreign _id: nobody can take it here
                 if claiming is not None:
                     claiming(ticket.id)
                 try:

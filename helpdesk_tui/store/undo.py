@@ -44,8 +44,6 @@ class Revert:
 
 def revert_of(before: Ticket, after: Ticket) -> Revert | None:
     """What undoing ``before`` → ``after`` writes; ``None`` when no field of ours changed."""
-    if before.id is None:
-        return None
     old, new = _fields(before), _fields(after)
     changed = [k for k in old if old[k] != new[k]]
     if not changed:
@@ -54,7 +52,7 @@ def revert_of(before: Ticket, after: Ticket) -> Revert | None:
     if "status" in changed:
         dates = {"resolvedAt": before.resolved_at, "closedAt": before.closed_at}
     return Revert(
-        before.id,
+        before.object_id,  # a change was written: by this ObjectId
         before.label,
         {k: old[k] for k in changed},
         {k: new[k] for k in changed},

@@ -164,7 +164,7 @@ def patch(
     server in its own order.
     """
     rows: dict[Any, tuple[Ticket, dict[str, Any]]] = {
-        t.id: (t, docs[t.id]) for t in window if t.id is not None and t.id in docs
+        t.id: (t, docs[t.id]) for t in window if t.id in docs
     }
 
     keys: dict[Any, tuple[tuple[Any, int], ...]] = {}
@@ -234,8 +234,8 @@ def merge_refill(
     """The window and the refill's rows as one window in the view's order: each ticket once
     (the window's row when both have it: its own events bring it up to date), at most
     ``limit`` rows."""
-    rows: dict[Any, Ticket] = {t.id: t for t in fetched if t.id is not None}
-    rows.update({t.id: t for t in window if t.id is not None})
+    rows: dict[Any, Ticket] = {t.id: t for t in fetched}
+    rows.update({t.id: t for t in window})
     keys = {i: order_key(query, t, row_doc(t), policy) for i, t in rows.items()}
     ordering = functools.cmp_to_key(lambda a, b: compare(keys[a], keys[b]))
     return [rows[i] for i in sorted(rows, key=ordering)[:limit]]

@@ -23,7 +23,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, Row, RowDoesNotExist, RowKey
 
-from helpdesk_tui.domain.models import Priority, Status, Ticket, User
+from helpdesk_tui.domain.models import ForeignId, Priority, Status, Ticket, User
 from helpdesk_tui.domain.sla import SlaPolicy, SlaState, evaluate
 from helpdesk_tui.domain.text import one_line
 from helpdesk_tui.textual_seam import (
@@ -105,11 +105,11 @@ def ago(delta: timedelta) -> str:
 
 
 def row_key(ticket: Ticket) -> str:
-    """A ticket's row key: its ``_id``; without a readable one (a hand-written string ``_id``),
-    what the document has, so two such tickets stay two rows."""
-    if ticket.id is not None:
-        return str(ticket.id)
-    return f"no-id:{ticket.problem_with('_id') or ''}:{ticket.ticket_number}:{ticket.created_at}"
+    """A ticket's row key: its ``_id``. A foreign one (a hand-written ``_id: "hand-1"``) is
+    keyed by its type and value, never equal to an ObjectId's: two such tickets are two rows."""
+    if isinstance(ticket.id, ForeignId):
+        return f"foreign:{ticket.id.key}"
+    return str(ticket.id)
 
 
 class TicketTable(DataTable[Text]):

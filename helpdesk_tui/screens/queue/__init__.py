@@ -225,7 +225,7 @@ class QueueScreen(QueueBridge, TicketActions):
                 )
                 self.helpdesk.alert(
                     Alert(
-                        ticket.id or ObjectId(),
+                        ticket.id,
                         f"{ticket.label} {state}",
                         one_line(ticket.subject, 80),
                         urgent=True,
@@ -279,16 +279,9 @@ class QueueScreen(QueueBridge, TicketActions):
 
     def action_open(self) -> None:
         ticket = self.table.current
-        if ticket is None:
+        if ticket is None or not self._guarded(lambda: ticket.object_id):
             return
-        if ticket.id is None:
-            self.notify(
-                f"{ticket.label}: malformed document (its _id is not an ObjectId); "
-                "it cannot be opened here",
-                severity="warning",
-            )
-            return
-        self.helpdesk.open_ticket(ticket.id, ticket)
+        self.helpdesk.open_ticket(ticket.object_id, ticket)
 
     def action_next(self) -> None:
         me = self.helpdesk.me
@@ -318,13 +311,13 @@ class QueueScreen(QueueBridge, TicketActions):
     @on(NextTaken)
     def _next_taken(self, message: NextTaken) -> None:
         ticket = message.ticket
-        if ticket is None or ticket.id is None:
+        if ticket is None:
             self.release_keys()
             self.notify("No unassigned open ticket left. Nice work.")
             return
         self.notify(f"{ticket.label} is yours now.")
         self._reload_after_write()  # counted when the agent is back on the queue
-        self.helpdesk.open_ticket(ticket.id, ticket)
+        self.helpdesk.open_ticket(ticket.object_id, ticket)  # taken by it
         self.release_keys()  # to the ticket screen, once it is up (the app holds them)
 
     @on(WorkFailed)

@@ -245,7 +245,7 @@ class QueueBridge(HelpdeskScreen):
     def refresh_presence(self, *, force: bool = False) -> None:
         if not self.table.tickets or (not self.current and not force):
             return
-        ids = [t.id for t in self.table.tickets.values() if t.id is not None]
+        ids = [t.id for t in self.table.tickets.values() if isinstance(t.id, ObjectId)]
         self._read_presence(self.helpdesk.presence, ids, self.helpdesk.me.id)
 
     @work(thread=True, exit_on_error=False, group="presence")
