@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +36,7 @@ from _common import (
 )
 
 MOVE_TARGET = 0.016
-OPEN_TARGET = 0.100
-SWITCH_TARGET = 0.100
+SWITCH_TARGET = 0.050  # issue 29: the new rows painted in < 50 ms, database excluded
 
 
 def snapshotter(app: Any) -> Any:
@@ -66,10 +64,9 @@ def snapshotter(app: Any) -> Any:
     return snapshot
 
 
-async def measure(moves: int, opens: int) -> None:
+async def measure(moves: int) -> None:
     from helpdesk_tui.config import Config
     from helpdesk_tui.screens.queue import QueueScreen
-    from helpdesk_tui.screens.ticket import TicketScreen
 
     store, _, _ = fake_store(10_000, long_ticket_messages=200)
     # No polling during the measurements (the feed's own cost is figure 3's business).
@@ -78,138 +75,91 @@ async def measure(moves: int, opens: int) -> None:
     probe = PaintProbe(app, snapshotter(app))
     clock = store.db.clock
 
-    rendered: dict[str, float] = {}
-    original_loaded = TicketScreen._loaded
+    async with app.run_test(size=(120, 40)) as pilot:
+        await probe.wait(0, lambda s: s[0] == "queue" and s[2] >= 200, timeout=30)
+        await pilot.pause(0.3)
+        screen = app.screen
+        assert isinstance(screen, QueueScreen)
 
-    async def loaded(self: TicketScreen, result: Any) -> None:
-        rendered["start"] = time.perf_counter()
-        await original_loaded(self, result)
-        rendered["end"] = time.perf_counter()
-
-    TicketScreen._loaded = loaded  # type: ignore[method-assign]
-    try:
-        async with app.run_test(size=(120, 40)) as pilot:
-            await probe.wait(0, lambda s: s[0] == "queue" and s[2] >= 200, timeout=30)
-            await pilot.pause(0.3)
-            screen = app.screen
-            assert isinstance(screen, QueueScreen)
-
-            # --- cursor moves -----------------------------------------------------------
-            visible = screen.table.scrollable_content_region.height - 1  # minus the header
-            lat: list[float] = []
-            cpu: list[float] = []
-            for _ in range(moves):
-                row = screen.table.cursor_row
-                start, cpu0 = send_key(app, "j")
-                at, cpu1 = await probe.wait(
-                    start, lambda s, r=row: s[0] == "queue" and s[1] == r + 1
-                )
-                lat.append(at - start)
-                cpu.append(cpu1 - cpu0)
-                await asyncio.sleep(0.02)
-            in_view = [x for i, x in enumerate(lat) if i + 1 < visible]
-            scrolling = [x for i, x in enumerate(lat) if i + 1 >= visible]
+        # --- cursor moves -----------------------------------------------------------
+        visible = screen.table.scrollable_content_region.height - 1  # minus the header
+        lat: list[float] = []
+        cpu: list[float] = []
+        for _ in range(moves):
+            row = screen.table.cursor_row
+            start, cpu0 = send_key(app, "j")
+            at, cpu1 = await probe.wait(start, lambda s, r=row: s[0] == "queue" and s[1] == r + 1)
+            lat.append(at - start)
+            cpu.append(cpu1 - cpu0)
+            await asyncio.sleep(0.02)
+        in_view = [x for i, x in enumerate(lat) if i + 1 < visible]
+        scrolling = [x for i, x in enumerate(lat) if i + 1 >= visible]
+        emit(
+            "keys.move",
+            f"Cursor move (j) in a 200-row window, {len(in_view)} moves",
+            "< 16 ms",
+            f"median {ms(median(in_view))}, p95 {ms(percentile(in_view, 0.95))} "
+            f"(UI-thread CPU {ms(median(cpu[: len(in_view)]))})",
+            percentile(in_view, 0.95) < MOVE_TARGET,
+            median(in_view),
+            all=[round(x * 1000, 2) for x in lat],
+        )
+        if scrolling:
             emit(
-                "keys.move",
-                f"Cursor move (j) in a 200-row window, {len(in_view)} moves",
+                "keys.move_scroll",
+                f"  cursor move that scrolls the table, {len(scrolling)} moves",
                 "< 16 ms",
-                f"median {ms(median(in_view))}, p95 {ms(percentile(in_view, 0.95))} "
-                f"(UI-thread CPU {ms(median(cpu[: len(in_view)]))})",
-                percentile(in_view, 0.95) < MOVE_TARGET,
-                median(in_view),
-                all=[round(x * 1000, 2) for x in lat],
-            )
-            if scrolling:
-                emit(
-                    "keys.move_scroll",
-                    f"  cursor move that scrolls the table, {len(scrolling)} moves",
-                    "< 16 ms",
-                    f"median {ms(median(scrolling))}, p95 {ms(percentile(scrolling, 0.95))} "
-                    f"(UI-thread CPU {ms(median(cpu[len(in_view) :]))})",
-                    percentile(scrolling, 0.95) < MOVE_TARGET,
-                    median(scrolling),
-                )
-
-            # --- open a ticket with 200 messages -----------------------------------------
-            results = []
-            for _ in range(opens):
-                if screen.table.cursor_row != 0:  # on row 0 already, `g` repaints nothing
-                    start, _ = send_key(app, "g")  # back to row 0: the 200-message ticket
-                    await probe.wait(start, lambda s: s[0] == "queue" and s[1] == 0)
-                await pilot.pause(0.2)
-                clock.reset()
-                start, _ = send_key(app, "enter")
-                at, _ = await probe.wait(
-                    start, lambda s: s[0] == "ticket" and s[1] >= 200 and s[2], timeout=20
-                )
-                db = clock.seconds
-                shown = app.screen.ticket
-                assert shown is not None and len(shown.messages) == 200, "wrong ticket opened"
-                results.append(
-                    (at - start, db, rendered["end"] - rendered["start"], at - rendered["start"])
-                )
-                await pilot.pause(0.2)
-                start, _ = send_key(app, "escape")
-                await probe.wait(start, lambda s: s[0] == "queue")
-                await pilot.pause(0.3)
-            first = results[0]
-            excl = [r[0] - r[1] for r in results]
-            emit(
-                "keys.open_ticket",
-                "Open a ticket with 200 messages (enter), excl. database",
-                "< 100 ms",
-                f"first {ms(excl[0])}, median {ms(median(excl))} (db {ms(first[1])}; "
-                f"from data to paint {ms(first[3])})",
-                excl[0] < OPEN_TARGET,
-                excl[0],
-                runs_total=[round(r[0] * 1000, 1) for r in results],
-                runs_db=[round(r[1] * 1000, 1) for r in results],
+                f"median {ms(median(scrolling))}, p95 {ms(percentile(scrolling, 0.95))} "
+                f"(UI-thread CPU {ms(median(cpu[len(in_view) :]))})",
+                percentile(scrolling, 0.95) < MOVE_TARGET,
+                median(scrolling),
             )
 
-            # --- switch views ------------------------------------------------------------
-            bar: list[float] = []
-            rows: list[float] = []
-            dbs: list[float] = []
-            # All open, Mine, Waiting, Mine, Breaching, Mine, twice
-            for index in (2, 0, 4, 0, 3, 0) * 2:
-                before = id(screen.page)
-                clock.reset()
-                start, _ = send_key(app, str(index + 1))
-                hit, _ = await probe.wait(start, lambda s, i=index: s[0] == "queue" and s[3] == i)
-                done, _ = await probe.wait(
-                    start,
-                    lambda s, i=index, b=before: s[0] == "queue" and s[3] == i and s[4] != b,
-                )
-                bar.append(hit - start)
-                rows.append(done - start - clock.seconds)
-                dbs.append(clock.seconds)
-                await pilot.pause(0.2)
-            emit(
-                "keys.switch_view",
-                "Switch view (1-5): new rows painted, excl. database",
-                "< 100 ms (as opening a ticket)",
-                f"median {ms(median(rows))}, max {ms(max(rows))} (db median {ms(median(dbs))})",
-                median(rows) < SWITCH_TARGET,
-                median(rows),
-                all=[round(x * 1000, 1) for x in rows],
+        # Opening a ticket: bench_big_ticket.py, on a real server (the open reads a window
+        # of the conversation with a pipeline this scripted database does not run).
+
+        # --- switch views ------------------------------------------------------------
+        bar: list[float] = []
+        rows: list[float] = []
+        dbs: list[float] = []
+        # All open, Mine, Waiting, Mine, Breaching, Mine, twice
+        for index in (2, 0, 4, 0, 3, 0) * 2:
+            before = id(screen.page)
+            clock.reset()
+            start, _ = send_key(app, str(index + 1))
+            hit, _ = await probe.wait(start, lambda s, i=index: s[0] == "queue" and s[3] == i)
+            done, _ = await probe.wait(
+                start,
+                lambda s, i=index, b=before: s[0] == "queue" and s[3] == i and s[4] != b,
             )
-            emit(
-                "keys.switch_view_bar",
-                "  switch view: highlighted view name painted",
-                "< 16 ms",
-                f"median {ms(median(bar))}, p95 {ms(percentile(bar, 0.95))}",
-                percentile(bar, 0.95) < MOVE_TARGET,
-                median(bar),
-            )
-    finally:
-        TicketScreen._loaded = original_loaded  # type: ignore[method-assign]
+            bar.append(hit - start)
+            rows.append(done - start - clock.seconds)
+            dbs.append(clock.seconds)
+            await pilot.pause(0.2)
+        emit(
+            "keys.switch_view",
+            "Switch view (1-5): new rows painted, excl. database",
+            "< 50 ms",
+            f"median {ms(median(rows))}, max {ms(max(rows))} (db median {ms(median(dbs))})",
+            median(rows) < SWITCH_TARGET,
+            median(rows),
+            all=[round(x * 1000, 1) for x in rows],
+        )
+        emit(
+            "keys.switch_view_bar",
+            "  switch view: highlighted view name painted",
+            "< 16 ms",
+            f"median {ms(median(bar))}, p95 {ms(percentile(bar, 0.95))}",
+            percentile(bar, 0.95) < MOVE_TARGET,
+            median(bar),
+        )
 
 
 def main() -> None:
     fast = quick()
     note("key latency (in process)")
     try:
-        asyncio.run(measure(moves=45 if fast else 60, opens=2 if fast else 3))
+        asyncio.run(measure(moves=45 if fast else 60))
     except Exception as error:
         import traceback
 

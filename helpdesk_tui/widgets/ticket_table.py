@@ -145,17 +145,6 @@ class TicketTable(DataTable[Text]):
 
     # --- layout --------------------------------------------------------------------------
 
-    def show_assignee(self, show: bool) -> None:
-        """Whether the Assignee column is worth its width: not in a view of one agent's
-        tickets, where it would say the same name on every row; the Customer column takes
-        its place on a narrow terminal."""
-        if show == self._assignee_shown:
-            return
-        self._assignee_shown = show
-        if self._layout:
-            self._layout, self._subject_width = self._fit(self.size.width or self.app.size.width)
-            self._rebuild()
-
     def _fit(self, width: int) -> tuple[tuple[Column, ...], int]:
         columns: list[Column] = []
         for column in COLUMNS:
@@ -182,7 +171,10 @@ class TicketTable(DataTable[Text]):
         for column in self._layout:
             width = self._subject_width if column.key == "subject" else column.width
             self.add_column(column.label, width=width, key=column.key)
-        self._add(self.tickets.values())
+        # The rows in one swap (``_replace_rows``), not ``add_row`` one by one (a view switch
+        # that shows or hides the Assignee column rebuilt its 200 rows that way).
+        if self._now is not None:  # else no rows yet: ``show`` brings them
+            self._replace_rows([(key, self._cells(key, t)) for key, t in self.tickets.items()])
         self.restore_cursor(cursor)
 
     # --- data ------------------------------------------------------------------------------
@@ -218,8 +210,14 @@ class TicketTable(DataTable[Text]):
         policy: SlaPolicy,
         *,
         append: bool = False,
+        assignee: bool | None = None,
     ) -> None:
         """Show this window of the view, keeping the cursor on the same ticket if it is here.
+
+        ``assignee``: whether the Assignee column is worth its width (not in a view of one
+        agent's tickets, where it would say the same name on every row; the Customer column
+        takes its place on a narrow terminal). A change rebuilds the table once, with these
+        rows (not first with the rows it replaces).
 
         Rows that look the same as before at the same place are not repainted: a live update
         that changes one ticket repaints that row (and the rows it moved past), not the table.
@@ -238,6 +236,9 @@ class TicketTable(DataTable[Text]):
             return
         self.tickets = fresh
         self.selected &= fresh.keys()
+        if assignee is not None and assignee != self._assignee_shown:
+            self._assignee_shown = assignee
+            self._layout = ()  # other columns: laid out and filled below, once
         if not self._layout:
             self._layout, self._subject_width = self._fit(self.size.width or self.app.size.width)
             self._rebuild()
@@ -263,7 +264,8 @@ class TicketTable(DataTable[Text]):
         if len(before) != len(rows):
             resize_table_later(self)
             self.check_idle()
-        for index in range(max(len(before), len(rows))):
+        # A fresh table (a rebuild) is painted whole anyway: no line by line.
+        for index in range(max(len(before), len(rows)) if before else 0):
             old = before[index] if index < len(before) else None
             new = (rows[index][0], [c.plain for c in rows[index][1]]) if index < len(rows) else None
             if (

@@ -182,10 +182,13 @@ class QueueScreen(QueueBridge, TicketActions):
 
     def render_rows(self, render: Render) -> None:
         table = self.table
+        assignee = None
         if render.fresh:
-            table.show_assignee(not isinstance(self.current_query().assignee, ObjectId))
+            assignee = not isinstance(self.current_query().assignee, ObjectId)
         sla = self.helpdesk.store.settings.sla
-        table.show(render.tickets, render.users, render.now, sla, append=render.append)
+        table.show(
+            render.tickets, render.users, render.now, sla, append=render.append, assignee=assignee
+        )
         if render.cursor_to_top and table.row_count:
             table.move_cursor(row=0, animate=False)
         self.update_info()
