@@ -206,8 +206,11 @@ class MessageLog(ScrollView, can_focus=True):
         for entry in self.entries:
             entry.lay_out(self._width)
         self._index()
+        # Straight to the end (the newest at the bottom), as set here: ``scroll_to`` would do
+        # nothing while the layout still says that nothing overflows (no scrollbar yet).
         end = max(self.line_count - self.scrollable_content_region.height, 0)
-        self.scroll_to(y=end, animate=False, immediate=True)  # the scrollbar follows
+        self.scroll_target_y = end
+        self.scroll_y = end  # the scrollbar follows
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._lay_out_now()

@@ -22,7 +22,15 @@ from helpdesk_tui.store.tickets import TicketStore
 from helpdesk_tui.widgets.conversation import Conversation
 from helpdesk_tui.widgets.footer import KeyFooter
 
+# Many messages; or two, the newest taller than the screen (its last line is the one to see:
+# before the first layout nothing overflowed, and a scroll to the end did nothing).
+SHAPES = {
+    "many": (200, {"199": "NEWEST-MARK the newest"}),
+    "one-tall": (2, {"1": "a long one " * 900 + "NEWEST-MARK"}),
+}
 
+
+@pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)])
 async def test_the_first_frame_of_a_ticket_shows_its_newest_message_and_its_header(
     store: TicketStore,
@@ -31,9 +39,11 @@ async def test_the_first_frame_of_a_ticket_shows_its_newest_message_and_its_head
     make_app: Any,
     monkeypatch: pytest.MonkeyPatch,
     size: tuple[int, int],
+    shape: str,
 ) -> None:
     monkeypatch.setattr(ticket_screen, "FIRST_FRAME_WAIT", 30.0)
-    ticket = big_ticket(store, people, clock, 200, **{"199": "NEWEST-MARK the newest"})
+    count, content = SHAPES[shape]
+    ticket = big_ticket(store, people, clock, count, **content)
     app = make_app(store, "ann@helpdesk.test", config=QUIET)
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
