@@ -210,7 +210,13 @@ class MessageLog(ScrollView, can_focus=True):
         # nothing while the layout still says that nothing overflows (no scrollbar yet).
         end = max(self.line_count - self.scrollable_content_region.height, 0)
         self.scroll_target_y = end
-        self.scroll_y = end  # the scrollbar follows
+        self.scroll_y = end
+        # The scrollbar is not shown yet, so it did not follow: once it is, it does.
+        self.call_after_refresh(self._bar_follows)
+
+    def _bar_follows(self) -> None:
+        if self.show_vertical_scrollbar:
+            self.vertical_scrollbar.position = self.scroll_y
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._lay_out_now()

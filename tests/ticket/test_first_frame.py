@@ -86,6 +86,8 @@ async def test_the_first_frame_of_a_ticket_shows_its_newest_message_and_its_head
         assert rebuilds == 0  # the footer's keys were made once
         conversation = app.screen.query_one(Conversation)
         assert conversation.is_vertical_scroll_end
+        # The scrollbar came after the scroll: its thumb is at the end too.
+        assert conversation.vertical_scrollbar.position == conversation.scroll_y > 0
 
 
 async def test_a_read_slower_than_the_wait_shows_loading_then_the_ticket(
