@@ -300,6 +300,15 @@ class MessageLog(ScrollView, can_focus=True):
         self._index()
         self.refresh()
 
+    def on_unmount(self) -> None:
+        """Gone from the screen: let the entries go now. A closed screen can outlive its
+        removal for a while (a timer cancelled with it keeps its context until its time), and
+        a conversation of thousands of entries with it: memory, and work for every full pass
+        of Python's collector meanwhile."""
+        self.entries = []
+        self._starts = [0]
+        self._strips.clear()
+
     def on_resize(self) -> None:
         if self.entries and self._width != self.scrollable_content_region.width:
             self.relayout()

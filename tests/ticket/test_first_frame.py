@@ -109,3 +109,23 @@ async def test_a_read_slower_than_the_wait_shows_loading_then_the_ticket(
         await settle(pilot)
         assert screen.loaded and screen.ticket is not None
         assert screen.query_one(Conversation).messages
+
+
+async def test_a_closed_tickets_conversation_lets_its_messages_go(
+    store: TicketStore, people: People, clock: FakeClock, make_app: Any
+) -> None:
+    """A closed screen can outlive its removal for a while (a timer cancelled with it keeps
+    its context until its time): its conversation's entries, thousands for a big ticket, are
+    let go when it is removed, not then."""
+    ticket = big_ticket(store, people, clock, 200)
+    app = make_app(store, "ann@helpdesk.test", config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = TicketScreen(ticket.id)
+        await pilot.app.push_screen(screen)
+        await settle(pilot)
+        conversation = screen.query_one(Conversation)
+        assert len(conversation.messages) == 50
+        app.pop_screen()
+        await settle(pilot)
+        assert conversation.entries == [] and conversation.line_count == 0
