@@ -46,7 +46,7 @@ def own_server(tmp_path: Path) -> Iterator[EmbeddedServer]:
     server = EmbeddedServer(storage=tmp_path / "data", log_path=tmp_path / "secantusd.log")
     server.start()
     yield server
-    server.stop()
+    server.kill()  # no graceful 2 s stop: nobody reads its data again (servers.done)
 
 
 @contextmanager

@@ -108,7 +108,7 @@ def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer
         server.restart()
         yield AuthServer(server, ids)
     finally:
-        server.stop()
+        server.kill()  # no graceful 2 s stop: nobody reads its data again (servers.done)
 
 
 @pytest.fixture
