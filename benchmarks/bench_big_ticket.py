@@ -136,6 +136,10 @@ def measure() -> None:
             for _ in range(place[name]):
                 app.send(b"j")
             app.wait_quiet(0.4)
+            # The output read so far, played into the screen now: else the first check after
+            # the key plays it (the queue's repaint after the last close, the cursor's moves),
+            # and the app's frame is read only after that, its time counted late.
+            app.screen_lines()
             start = app.send(b"\r")
             painted = app.wait_for_screen(markers[name], timeout=60)
             return painted - start

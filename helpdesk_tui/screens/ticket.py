@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
@@ -20,10 +20,10 @@ from helpdesk_tui.domain.models import Ticket, User
 from helpdesk_tui.domain.people import Identity
 from helpdesk_tui.messages import ClockTick, FeedStateChanged, TicketsChanged
 from helpdesk_tui.screens.actions import TicketActions
+from helpdesk_tui.screens.customer_context import CustomerContextActions
 from helpdesk_tui.screens.earlier import ConversationReads
 from helpdesk_tui.screens.merge_actions import MergeActions
 from helpdesk_tui.screens.split_actions import SplitActions
-from helpdesk_tui.store.context import customer_context
 from helpdesk_tui.store.merge import Merger
 from helpdesk_tui.store.opened import OpenedTicket, ticket_and_history
 from helpdesk_tui.store.presence import HEARTBEAT_SECONDS, Presence
@@ -42,10 +42,6 @@ from helpdesk_tui.workers import WorkFailed
 # bytes and a layout). A slower read shows the loading state, as before. Keys typed meanwhile
 # wait (screens/base.py: a screen takes keys once mounted) and act on the ticket, in order.
 FIRST_FRAME_WAIT = 0.15
-
-# From this width up the customer's context is open beside the conversation (`c` closes it to
-# one line under the header); below it, one line under the header until `c` opens it there.
-CONTEXT_BESIDE_WIDTH = 100
 
 
 @dataclass(frozen=True)
@@ -70,21 +66,15 @@ class TicketOpened(Message, bubble=False):
 
 
 @dataclass
-class ContextRead(Message, bubble=False):
-    """The customer's context; ``generation``: which read (a later one replaces it)."""
-
-    context: CustomerContext | None
-    generation: int
-
-
-@dataclass
 class PresenceSeen(Message, bubble=False):
     """Who else has this ticket open."""
 
     others: list[Presence]
 
 
-class TicketScreen(ConversationReads, TicketActions, MergeActions, SplitActions):
+class TicketScreen(
+    ConversationReads, CustomerContextActions, TicketActions, MergeActions, SplitActions
+):
     # Priority: each key acts on this screen as soon as it is current (see screens/base.py).
     BINDINGS = [
         Binding("r", "reply", "Reply", priority=True, id="reply"),
@@ -342,75 +332,6 @@ class TicketScreen(ConversationReads, TicketActions, MergeActions, SplitActions)
             self.load()  # back from the reply screen: show what was sent
             self.load_context()  # back from another of the customer's tickets
 
-    # --- the customer's context (store/context.py, widgets/customer_panel.py) -----------------
-
-    def load_context(self) -> None:
-        """The customer's other tickets, count, last contact and orders: bounded reads."""
-        ticket = self.ticket
-        if ticket is None or ticket.user is None:
-            return
-        self._context_generation += 1
-        self._read_context(ticket, self._context_generation)
-
-    @work(thread=True, exit_on_error=False, group="context", exclusive=True)
-    def _read_context(self, ticket: Ticket, generation: int) -> None:
-        self.post_message(ContextRead(customer_context(self.helpdesk.store, ticket), generation))
-
-    @on(ContextRead)
-    def _context_loaded(self, message: ContextRead) -> None:
-        if message.generation != self._context_generation:
-            return  # a later read is coming
-        self.context = message.context
-        self.render_context()
-        if (position := self._open_when_known) is not None:
-            self._open_when_known = None
-            self.action_open_other(position)
-            self.release_keys()  # the keys typed after the digit: for the ticket it opened
-
-    @property
-    def context_shown(self) -> bool:
-        """Whether the list is open: the agent's choice (``c``), else open when there is room."""
-        if self.context_open is not None:
-            return self.context_open
-        return self.app.size.width >= CONTEXT_BESIDE_WIDTH
-
-    def _context_beside(self) -> bool:
-        return self.context_shown and self.app.size.width >= CONTEXT_BESIDE_WIDTH
-
-    def render_context(self) -> None:
-        # Open and wide: beside the conversation; otherwise one line (or a list) under the header.
-        beside = self._context_beside()
-        if beside == self.has_class("-context-under"):  # the conversation changes shape
-            conversation = self.query_one(Conversation)
-            if conversation.is_vertical_scroll_end:  # reading the newest: stay there
-                self.call_after_refresh(conversation.scroll_end, animate=False)
-        self.set_class(not beside, "-context-under")
-        self.query_one(CustomerPanel).show(
-            self.context,
-            self.helpdesk.store.now(),
-            expanded=self.context_shown,
-            more_key=self.key_for("context", "c"),
-            open_keys=self.open_other_keys(),
-        )
-
-    def open_other_keys(self) -> list[str]:
-        """The key that opens each of the customer's listed tickets (1…9 unless ``[keys]``
-        moved them), as the footer shows keys; "" for one whose key a clash took."""
-        found: dict[str, str] = {}
-        for active in self.active_bindings.values():
-            binding = active.binding
-            if active.node is self and binding.action.startswith("open_other("):
-                found.setdefault(binding.action, self.app.get_key_display(binding))
-        return [found.get(f"open_other({n})", "") for n in range(1, 10)]
-
-    def on_resize(self, event: events.Resize) -> None:
-        self.render_context()
-
-    def action_context(self) -> None:
-        """Open or close the customer's context (its list of other tickets)."""
-        self.context_open = not self.context_shown
-        self.render_context()
-
     def action_merge(self) -> None:
         """Merge one of the customer's other open tickets into this one (screens/merge_actions)."""
         self.start_merge()
@@ -418,22 +339,6 @@ class TicketScreen(ConversationReads, TicketActions, MergeActions, SplitActions)
     def action_split(self) -> None:
         """Move chosen messages into a new ticket (screens/split_actions)."""
         self.start_split()
-
-    def action_open_other(self, position: int) -> None:
-        """Open the customer's ticket numbered ``position`` in the context list."""
-        if self.context is None and self.ticket is not None and self.ticket.user is not None:
-            # Typed ahead (`enter 2`) before the list came: open it when it does, and keep the
-            # keys after it for that ticket.
-            self._open_when_known = position
-            self.hold_keys()
-            return
-        others = self.context.others if self.context else ()
-        if not 1 <= position <= len(others):
-            self.notify(f"The customer has no ticket {position} in the list.", timeout=3)
-            return
-        other = others[position - 1]
-        if self._guarded(lambda: other.object_id):
-            self.helpdesk.open_ticket(other.object_id, other)
 
     def action_more(self) -> None:
         """Show more of every long message cut short on this ticket."""
