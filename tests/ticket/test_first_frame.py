@@ -9,6 +9,7 @@ test does not depend on how fast the server answers: what it checks is what the 
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -90,25 +91,49 @@ async def test_the_first_frame_of_a_ticket_shows_its_newest_message_and_its_head
         assert conversation.vertical_scrollbar.position == conversation.scroll_y > 0
 
 
-async def test_a_read_slower_than_the_wait_shows_loading_then_the_ticket(
+async def test_a_read_slower_than_the_wait_shows_loading_and_keys_act_at_once(
     store: TicketStore,
     people: People,
     clock: FakeClock,
     make_app: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A server that does not answer in time: the screen shows its loading state, and keys act
-    on it at once (``q`` goes back), as before the wait existed."""
-    monkeypatch.setattr(ticket_screen, "FIRST_FRAME_WAIT", 0.0)
+    """A server that does not answer within the wait: the screen paints its loading state,
+    ``q`` goes back at once, and the late answer changes nothing."""
+    gate = threading.Event()
+    read = ticket_screen.ticket_and_history
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        gate.wait(timeout=10)
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(ticket_screen, "ticket_and_history", held)
+    monkeypatch.setattr(ticket_screen, "FIRST_FRAME_WAIT", 0.05)
     ticket = big_ticket(store, people, clock, 3)
     app = make_app(store, "ann@helpdesk.test", config=QUIET)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        screen = TicketScreen(ticket.id)
-        await pilot.app.push_screen(screen)
-        await settle(pilot)
-        assert screen.loaded and screen.ticket is not None
-        assert screen.query_one(Conversation).messages
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            queue = app.screen
+            frames: list[str] = []
+            display = app._display
+
+            def recorded(screen: Any, renderable: Any) -> None:
+                display(screen, renderable)
+                if renderable is not None and isinstance(screen, TicketScreen):
+                    frames.append(app.export_screenshot(simplify=True))
+
+            monkeypatch.setattr(app, "_display", recorded)
+            await pilot.app.push_screen(TicketScreen(ticket.id))
+            assert await until(pilot, lambda: bool(frames))
+            assert "loading" in frames[0]
+            await pilot.press("q")
+            assert await until(pilot, lambda: app.screen is queue)
+            gate.set()
+            await settle(pilot)
+            assert app.screen is queue
+    finally:
+        gate.set()
 
 
 async def test_a_closed_tickets_conversation_lets_its_messages_go(
