@@ -188,13 +188,16 @@ class MessageLog(ScrollView, can_focus=True):
         if not self.size.width:
             return
         anchor = self._anchor()
-        width = self._fit_width(self.entries)
-        self._width = width
-        for entry in self.entries:
-            entry.lay_out(width)
+        self._lay_out_all()
         self._index()
         self._restore(anchor)
         self.refresh()
+
+    def _lay_out_all(self) -> None:
+        """Every entry at the width there is now (an entry laid out at it already is kept)."""
+        self._width = self._fit_width(self.entries)
+        for entry in self.entries:
+            entry.lay_out(self._width)
 
     def _lay_out_now(self) -> None:
         """Entries given before the log had a size (a ticket read before its screen's first
@@ -202,9 +205,7 @@ class MessageLog(ScrollView, can_focus=True):
         the newest at the bottom, instead of a blank log that the resize fills a frame later."""
         if self._width or not self.entries or not self.size.width:
             return
-        self._width = self._fit_width(self.entries)
-        for entry in self.entries:
-            entry.lay_out(self._width)
+        self._lay_out_all()
         self._index()
         # Straight to the end (the newest at the bottom), as set here: ``scroll_to`` would do
         # nothing while the layout still says that nothing overflows (no scrollbar yet).
@@ -246,9 +247,7 @@ class MessageLog(ScrollView, can_focus=True):
         self.entries = list(entries)
         self._width = 0
         if self.size.width:
-            self._width = self._fit_width(self.entries)
-            for entry in self.entries:
-                entry.lay_out(self._width)
+            self._lay_out_all()
         self._index()
         self._restore((True, 0, 0))
         self.refresh()
@@ -272,10 +271,7 @@ class MessageLog(ScrollView, can_focus=True):
         kept = self.entries[index] if not at_end and self.entries else None
         self.entries = list(entries)
         if self.size.width:
-            width = self._fit_width(self.entries)
-            self._width = width
-            for entry in self.entries:
-                entry.lay_out(width)
+            self._lay_out_all()
         self._index()
         if kept is not None:
             found = next((n for n, e in enumerate(self.entries) if e is kept), None)
