@@ -15,7 +15,6 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Static
 
-from helpdesk_tui.domain.context import CustomerContext
 from helpdesk_tui.domain.models import Ticket, User
 from helpdesk_tui.domain.people import Identity
 from helpdesk_tui.messages import ClockTick, FeedStateChanged, TicketsChanged
@@ -123,14 +122,10 @@ class TicketScreen(
         self._load_failed = False  # read again when the feed is live again
         self.order: dict[str, Any] | None = None
         self.presence_text = ""
-        self.context: CustomerContext | None = None
-        self.context_open: bool | None = None  # None: as the width suggests
         self._covered = False  # another screen was pushed over this one since it was shown
-        self._open_when_known: int | None = None  # a ticket of the list, asked for before it came
         self._load_generation = 0  # the newest load: an older one's result is not shown
         self._shown_generation = 0  # the load shown (the first one may be shown in on_mount)
         self._first_read: Future[Opened | None] = Future()  # set by the first load's worker
-        self._context_generation = 0
 
     def compose(self) -> ComposeResult:
         # The read starts now, while the screen is built and first painted, not after.
