@@ -54,7 +54,7 @@ from textual.geometry import Region, Size
 # in the names set_keymap will use.
 from textual.keys import _normalize_key_list as normalize_key_list
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Input, TextArea
+from textual.widgets import DataTable, Input, TextArea
 
 # Footer's key widget is not exported: widgets/footer.py lays the same keys out to fit the width.
 from textual.widgets._footer import FooterKey
@@ -217,15 +217,6 @@ def node_bindings(node: DOMNode) -> BindingsMap:
     """A node's own bindings as declared (no public attribute; ``active_bindings`` merges
     the keymap's, which appends rebound keys last)."""
     return node._bindings
-
-
-def footer_bindings_ready(footer: Footer) -> bool:
-    """Footer's flag: the screen's bindings are known (set when it first composes keys)."""
-    return footer._bindings_ready
-
-
-def set_footer_bindings_ready(footer: Footer) -> None:
-    footer._bindings_ready = True
 
 
 # --- data table -------------------------------------------------------------------------------

@@ -24,9 +24,7 @@ from textual.widgets import Footer
 from helpdesk_tui.domain.text import literal
 from helpdesk_tui.textual_seam import (
     FooterKey,
-    footer_bindings_ready,
     node_bindings,
-    set_footer_bindings_ready,
 )
 
 # Cells a key takes besides its key and description text: " r Reply " (padding around the
@@ -140,7 +138,6 @@ class KeyFooter(Footer):
         # for the first bindings signal, after the screen's first paint: then every key is
         # mounted and the whole screen painted again). A signal that changes nothing shown
         # rebuilds nothing (``_rebuild``).
-        set_footer_bindings_ready(self)
         width = self._width_now()
         self._laid_out_for = width
         items, compact = self.fit(width)
@@ -177,14 +174,13 @@ class KeyFooter(Footer):
         """Textual's, but signals that come before the rebuild they asked for runs share it:
         each rebuild mounts a widget per key (16-40 ms), and a start or a screen switch sends
         several signals at once (two rebuilds in a row, around the first rows, before this)."""
-        set_footer_bindings_ready(self)
         if not screen.app.app_focus:
             return
         if self.is_attached and screen is self.screen:
             self._rebuild_soon()
 
     def on_resize(self, event: events.Resize) -> None:
-        if footer_bindings_ready(self) and event.size.width != self._laid_out_for:
+        if event.size.width != self._laid_out_for:
             self._rebuild_soon()
 
     def _rebuild_soon(self) -> None:
