@@ -23,6 +23,21 @@ from helpdesk_tui.store.tickets import TicketStore
 from helpdesk_tui.widgets.conversation import Conversation
 from helpdesk_tui.widgets.footer import KeyFooter
 
+
+def ticket_frames(app: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The screen as painted, each time Textual paints a ticket's screen (filled as it runs)."""
+    frames: list[str] = []
+    display = app._display
+
+    def recorded(screen: Any, renderable: Any) -> None:
+        display(screen, renderable)
+        if renderable is not None and isinstance(screen, TicketScreen):
+            frames.append(app.export_screenshot(simplify=True))
+
+    monkeypatch.setattr(app, "_display", recorded)
+    return frames
+
+
 # Many messages; or two, the newest taller than the screen (its last line is the one to see:
 # before the first layout nothing overflowed, and a scroll to the end did nothing).
 SHAPES = {
@@ -48,15 +63,7 @@ async def test_the_first_frame_of_a_ticket_shows_its_newest_message_and_its_head
     app = make_app(store, "ann@helpdesk.test", config=QUIET)
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
-        frames: list[str] = []
-        display = app._display
-
-        def recorded(screen: Any, renderable: Any) -> None:
-            display(screen, renderable)
-            if renderable is not None and isinstance(screen, TicketScreen):
-                frames.append(app.export_screenshot(simplify=True))
-
-        monkeypatch.setattr(app, "_display", recorded)
+        frames = ticket_frames(app, monkeypatch)
         relayouts = 0
         relayout = Conversation.relayout
 
@@ -115,15 +122,7 @@ async def test_a_read_slower_than_the_wait_shows_loading_and_keys_act_at_once(
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(pilot)
             queue = app.screen
-            frames: list[str] = []
-            display = app._display
-
-            def recorded(screen: Any, renderable: Any) -> None:
-                display(screen, renderable)
-                if renderable is not None and isinstance(screen, TicketScreen):
-                    frames.append(app.export_screenshot(simplify=True))
-
-            monkeypatch.setattr(app, "_display", recorded)
+            frames = ticket_frames(app, monkeypatch)
             await pilot.app.push_screen(TicketScreen(ticket.id))
             assert await until(pilot, lambda: bool(frames))
             assert "loading" in frames[0]
