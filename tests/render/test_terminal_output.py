@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any, cast
 
+import pytest
 from helpers import MakeApp
 from rich.console import Console
 from rich.segment import Segment
@@ -14,11 +16,23 @@ from textual.driver import Driver
 from textual.geometry import Offset, Region
 from textual.strip import Strip
 
-from helpdesk_tui.terminal_output import install, quiet_driver, redraw_everything
+from helpdesk_tui.terminal_output import TERMINAL, install, quiet_driver, redraw_everything
 from helpdesk_tui.textual_seam import ChopsUpdate, LayoutUpdate
 
 install()
 RED = Style(color="red")
+
+
+@pytest.fixture(autouse=True)
+def no_session_left_running() -> Iterator[None]:
+    """A test that leaves its quiet session on (no ``stop_application_mode``) left the look of
+    its last update on for the next test in the same worker: that test's expected colour code
+    was then left out (seen with ``-n 2``, where a worker may run this file's later tests
+    first)."""
+    yield
+    TERMINAL.keep, TERMINAL.style, TERMINAL.codes, TERMINAL.ours = False, None, "", False
+    TERMINAL.new_line = "\r\n"
+    redraw_everything()
 
 
 def written(text: str, x1: int, x2: int) -> str:
