@@ -56,9 +56,6 @@ from textual.keys import _normalize_key_list as normalize_key_list
 from textual.message import Message
 from textual.widgets import DataTable, Input, TextArea
 
-# Footer's key widget is not exported: widgets/footer.py lays the same keys out to fit the width.
-from textual.widgets._footer import FooterKey
-
 if TYPE_CHECKING:
     from textual.binding import BindingsMap
     from textual.dom import DOMNode
@@ -70,7 +67,6 @@ __all__ = [
     "BRACKETED_PASTE_START",
     "OVERRIDDEN_HOOKS",
     "ChopsUpdate",
-    "FooterKey",
     "LayoutUpdate",
     "ParseEOF",
     "ParseTimeout",

@@ -7,25 +7,31 @@ them as Textual would when they fit; otherwise the compact style (one space less
 otherwise the compact style with the least important keys left out, ``first`` naming the ones
 that matter most. A key left out stays on the help screen (``?``) and in the palette. Keys
 and descriptions are shown by the rendering rule (``App.get_key_display`` and ``literal``).
+
+It draws the row itself, one line, as Textual's ``Footer`` looks (the same theme variables,
+paddings, margins, the palette key on the right behind its bar, a key under the pointer
+highlighted, a disabled one dim): Textual's is a widget per key, and each screen's first frame
+styled, laid out and rendered a dozen of them (a third of a ticket's open; issue 29). A click
+on a key presses it, as on Textual's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
 from textual import events
-from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.strip import Strip
+from textual.widget import Widget
 
 from helpdesk_tui.domain.text import literal
-from helpdesk_tui.textual_seam import (
-    FooterKey,
-    node_bindings,
-)
+from helpdesk_tui.textual_seam import node_bindings
 
 # Cells a key takes besides its key and description text: " r Reply " (padding around the
 # key, after the description), or compact "r Reply" plus its right margin.
@@ -48,17 +54,74 @@ def _width(binding: Binding, display: str, compact: bool) -> int:
     return cell_len(display) + _EXTRA_NO_DESCRIPTION[compact]
 
 
-class KeyFooter(Footer):
-    """A ``Footer`` whose keys fit the screen's width (see the module docstring)."""
+@dataclass(frozen=True)
+class _Key:
+    """A key as drawn: its cells ``start`` to ``end`` on the line."""
+
+    key: str  # the key pressed by a click
+    display: str
+    description: str  # made safe (``literal``)
+    action: str
+    enabled: bool
+    tooltip: str
+    start: int = 0
+    end: int = 0
+
+
+class KeyFooter(Widget, can_focus=False):
+    """Every screen's key line (see the module docstring)."""
+
+    ALLOW_SELECT = False
+    # Textual's Footer and FooterKey rules, as the parts of one line.
+    COMPONENT_CLASSES = {
+        "footer-key--item",
+        "footer-key--key",
+        "footer-key--description",
+        "footer-key--hover",
+        "footer-key--bar",
+    }
+    DEFAULT_CSS = """
+    KeyFooter {
+        color: $footer-foreground;
+        background: $footer-background;
+        dock: bottom;
+        height: 1;
+        .footer-key--item {
+            background: $footer-item-background;
+        }
+        .footer-key--key {
+            color: $footer-key-foreground;
+            background: $footer-key-background;
+            text-style: bold;
+        }
+        .footer-key--description {
+            color: $footer-description-foreground;
+            background: $footer-description-background;
+        }
+        .footer-key--hover {
+            color: $footer-key-foreground;
+            background: $block-hover-background;
+        }
+        .footer-key--bar {
+            color: $foreground 20%;
+            background: $footer-item-background;
+        }
+    }
+    """
 
     def __init__(self, *, first: Sequence[str] = (), show_command_palette: bool = True) -> None:
         """``first``: binding ids (or action names), most important first; the keys not named
         come after them, in the order of the bindings."""
-        super().__init__(show_command_palette=show_command_palette)
+        super().__init__()
         self.first = tuple(first)
-        self._laid_out_for = 0
-        self._rebuild_due = False
-        self._composed: tuple[object, ...] | None = None  # what the keys shown were made of
+        self.show_command_palette = show_command_palette
+        self._keys: list[_Key] = []
+        self._palette_key: _Key | None = None
+        self._compact = False
+        self._laid_out_for = -1
+        self._shown_as: tuple[object, ...] | None = None  # what the keys shown were made of
+        self._hover: str | None = None  # the action of the key under the pointer
+        self._strip: Strip | None = None
 
     def _width_now(self) -> int:
         return self.size.width or self.screen.size.width or self.app.size.width
@@ -133,68 +196,153 @@ class KeyFooter(Footer):
         )
         return (compact, keys)
 
-    def compose(self) -> ComposeResult:
-        # The keys at once, from the screen's bindings as they stand (Textual's Footer waits
-        # for the first bindings signal, after the screen's first paint: then every key is
-        # mounted and the whole screen painted again). A signal that changes nothing shown
-        # rebuilds nothing (``_rebuild``).
+    def lay_out(self) -> None:
+        """The keys for the width there is now, from the screen's bindings as they stand."""
         width = self._width_now()
-        self._laid_out_for = width
         items, compact = self.fit(width)
-        self._composed = self._signature(items, compact)
+        signature = self._signature(items, compact)
+        self._laid_out_for = width
+        if signature == self._shown_as:
+            return  # the same keys, enabled alike: nothing to draw again
+        self._shown_as = signature
+        self._compact = compact
         self.set_class(compact, "-compact")
-        # Each key is born compact or not, class included: ``key.compact = ...`` ran its
-        # watcher twice (the default, then the value), restyling every key twice a rebuild.
-        for binding, enabled, tooltip in items:
-            key = FooterKey(
-                binding.key,
-                self.app.get_key_display(binding),
-                literal(binding.description),
-                binding.action,
-                disabled=not enabled,
-                tooltip=tooltip,
-                classes="-compact" if compact else "",
-            )
-            key.set_reactive(FooterKey.compact, compact)
-            yield key
+        self._keys = [self._key(b, enabled, tooltip) for b, enabled, tooltip in items]
         palette = self._palette()
+        self._palette_key = None
         if palette is not None:
-            binding, enabled, tooltip = palette
-            yield FooterKey(
-                binding.key,
-                self.app.get_key_display(binding),
-                literal(binding.description),
-                binding.action,
-                classes="-command-palette -compact",  # compact, as Textual's Footer has it
-                disabled=not enabled,
-                tooltip=binding.tooltip or binding.description,
-            )
+            binding, enabled, _tooltip = palette
+            self._palette_key = self._key(binding, enabled, binding.tooltip or binding.description)
+        self._hover = None
+        self._strip = None
+        self.refresh()
+
+    def _key(self, binding: Binding, enabled: bool, tooltip: str) -> _Key:
+        display = self.app.get_key_display(binding)
+        return _Key(
+            binding.key, display, literal(binding.description), binding.action, enabled, tooltip
+        )
+
+    @property
+    def keys(self) -> list[_Key]:
+        """The keys shown, left to right, the palette's last."""
+        return [*self._keys, *filter(None, [self._palette_key])]
+
+    # --- when to lay out again ------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.lay_out()
+        self.screen.bindings_updated_signal.subscribe(self, self.bindings_changed)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
 
     def bindings_changed(self, screen: Screen) -> None:
-        """Textual's, but signals that come before the rebuild they asked for runs share it:
-        each rebuild mounts a widget per key (16-40 ms), and a start or a screen switch sends
-        several signals at once (two rebuilds in a row, around the first rows, before this)."""
-        if not screen.app.app_focus:
-            return
+        """A key enabled or not, or bound anew: drawn again if what is shown changed (a start
+        or a screen switch signals several times; most change nothing)."""
         if self.is_attached and screen is self.screen:
-            self._rebuild_soon()
+            self.lay_out()
 
     def on_resize(self, event: events.Resize) -> None:
         if event.size.width != self._laid_out_for:
-            self._rebuild_soon()
+            self.lay_out()
+        self._strip = None
 
-    def _rebuild_soon(self) -> None:
-        if not self._rebuild_due:  # False if it could not be scheduled: the next signal tries
-            self._rebuild_due = self.call_after_refresh(self._rebuild)
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strip = None
 
-    async def _rebuild(self) -> None:
-        self._rebuild_due = False  # a signal from now on needs a rebuild of its own
-        if self._composed is not None and self.is_attached:
-            width = self._width_now()
-            if self._signature(*self.fit(width)) == self._composed:
-                # The same keys, enabled alike, at a width they were fitted to: a rebuild
-                # would mount the same widgets again and repaint the whole screen (an open
-                # ticket's bindings signal twice after its first paint).
-                self._laid_out_for = width
-                return
-        await self.recompose()
+    # --- drawing --------------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if y or width <= 0:
+            return Strip.blank(width, self.rich_style)
+        if self._strip is None or self._strip.cell_length != width:
+            self._strip = self._draw(width)
+        return self._strip
+
+    def _draw(self, width: int) -> Strip:
+        background = self.rich_style
+        segments: list[Segment] = []
+        x = 0
+        drawn: list[_Key] = []
+        for key in self._keys:
+            parts = self._parts(key, compact=self._compact, margin=self._compact)
+            start = x
+            for text, style in parts:
+                segments.append(Segment(text, style))
+                x += cell_len(text)
+            drawn.append(_with_place(key, start, x - (1 if self._compact else 0)))
+        self._keys = drawn
+        right: list[Segment] = []
+        if self._palette_key is not None:
+            key = self._palette_key
+            base = self._base(key)
+            bar = self.get_component_rich_style("footer-key--bar")
+            right.append(Segment("▏", base + Style(color=bar.color)))
+            right.extend(Segment(t, st) for t, st in self._parts(key, compact=True, margin=False))
+            right.append(Segment(" ", background if self._compact else base))
+            size = sum(cell_len(s.text) for s in right)
+            self._palette_key = _with_place(key, width - size, width - (1 if self._compact else 0))
+        used = x + sum(cell_len(s.text) for s in right)
+        if used < width:
+            segments.append(Segment(" " * (width - used), background))
+        return Strip([*segments, *right]).crop_extend(0, width, background)
+
+    def _base(self, key: _Key) -> Style:
+        """The key's own cells: the item's (or the pointer's highlight), dim if disabled."""
+        name = "footer-key--hover" if key.action == self._hover else "footer-key--item"
+        style = self.get_component_rich_style(name)
+        return style + Style(dim=True) if not key.enabled else style
+
+    def _parts(self, key: _Key, *, compact: bool, margin: bool) -> list[tuple[str, Style]]:
+        """A key's text and styles, as Textual's ``FooterKey`` draws it; ``margin``: the space
+        after it in the footer's background (compact)."""
+        base = self._base(key)
+        key_style = base + self.get_component_rich_style("footer-key--key", partial=True)
+        described = base + self.get_component_rich_style("footer-key--description", partial=True)
+        if key.description:
+            if compact:
+                parts = [(key.display, key_style), (" " + key.description, described)]
+            else:
+                parts = [(f" {key.display} ", key_style), (key.description + " ", described)]
+        else:
+            parts = [(key.display, key_style)]
+        if margin:
+            parts.append((" ", self.rich_style))
+        return parts
+
+    # --- the mouse ------------------------------------------------------------------------------
+
+    def _key_at(self, x: int) -> _Key | None:
+        return next((k for k in self.keys if k.start <= x < k.end), None)
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        self._hover_over(self._key_at(event.x))
+
+    def on_leave(self) -> None:
+        self._hover_over(None)
+
+    def _hover_over(self, key: _Key | None) -> None:
+        action = key.action if key is not None else None
+        if action != self._hover:
+            self._hover = action
+            self.tooltip = key.tooltip if key is not None and key.tooltip else None
+            self._strip = None
+            self.refresh()
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        key = self._key_at(event.x)
+        if key is None:
+            return
+        if key.enabled:
+            self.app.simulate_key(key.key)
+        else:
+            self.app.bell()
+
+
+def _with_place(key: _Key, start: int, end: int) -> _Key:
+    return _Key(
+        key.key, key.display, key.description, key.action, key.enabled, key.tooltip, start, end
+    )

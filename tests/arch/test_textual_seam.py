@@ -43,7 +43,6 @@ PRIVATE_NAMES = [
     ("textual._xterm_parser", "BRACKETED_PASTE_START"),
     ("textual._xterm_parser", "XTermParser"),
     ("textual.keys", "_normalize_key_list"),
-    ("textual.widgets._footer", "FooterKey"),
 ]
 
 # Private methods called or overridden: their parameters (names, in order).

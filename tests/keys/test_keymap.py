@@ -7,7 +7,6 @@ from typing import Any
 
 from helpers import QUIET, MakeApp
 from pilot import record_notifications, settle
-from textual.widgets._footer import FooterKey
 from typer.testing import CliRunner
 
 from helpdesk_tui import cli
@@ -17,11 +16,12 @@ from helpdesk_tui.screens.help import HelpScreen, binding_rows
 from helpdesk_tui.screens.queue import QueueScreen
 from helpdesk_tui.screens.reply import ReplyScreen
 from helpdesk_tui.store.tickets import TicketStore
+from helpdesk_tui.widgets.footer import KeyFooter
 
 
 def footer_keys(app: Any) -> dict[str, str]:
     """Footer description → the key it shows."""
-    return {key.description: key.key_display for key in app.screen.query(FooterKey)}
+    return {key.description: key.display for key in app.screen.query_one(KeyFooter).keys}
 
 
 async def test_a_remapped_key_opens_the_reply_and_the_footer_and_help_show_it(

@@ -125,33 +125,33 @@ async def test_a_remapped_action_keeps_its_place_in_the_footer(
         assert line.index("x Reply") < line.index("i Note") < line.index("q Quit"), line
 
 
-async def test_bindings_signals_before_the_rebuild_runs_share_one_rebuild_that_shows_the_last(
+async def test_bindings_signals_draw_the_footer_again_only_when_a_key_shown_changes(
     demo_store: TicketStore, make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each rebuild mounts a widget per key and repaints the screen; a focus change or a screen
-    switch sends several signals at once. Signals that change no key shown rebuild nothing;
-    three in a row that change one (reply greyed out): one rebuild, and it shows the last."""
-    from helpdesk_tui.textual_seam import FooterKey
+    """A focus change or a screen switch sends several bindings signals at once; most change no
+    key shown. Those draw nothing again; three in a row that grey one key out (reply): the line
+    is drawn once more, with that key dim, as Textual greys a key out."""
     from helpdesk_tui.widgets.footer import KeyFooter
 
     app = make_app(demo_store, config=QUIET)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         queue = app.screen
-        rebuilds = 0
-        recompose = KeyFooter.recompose
+        footer = queue.query_one(KeyFooter)
+        draws = 0
+        draw = KeyFooter._draw
 
-        async def counted(self: KeyFooter) -> None:
-            nonlocal rebuilds
-            rebuilds += 1
-            await recompose(self)
+        def counted(self: KeyFooter, width: int) -> Any:
+            nonlocal draws
+            draws += 1
+            return draw(self, width)
 
-        monkeypatch.setattr(KeyFooter, "recompose", counted)
+        monkeypatch.setattr(KeyFooter, "_draw", counted)
         queue.refresh_bindings()
         queue.refresh_bindings()
         queue.refresh_bindings()
         await settle(pilot)
-        assert rebuilds == 0  # the same keys: nothing mounted again
+        assert draws == 0  # the same keys: nothing drawn again
         assert_whole(footer_line(pilot), "q Quit", "? Help")
 
         check_action = type(queue).check_action
@@ -164,42 +164,48 @@ async def test_bindings_signals_before_the_rebuild_runs_share_one_rebuild_that_s
         queue.refresh_bindings()
         queue.refresh_bindings()
         await settle(pilot)
-        assert rebuilds == 1
-        reply = next(k for k in app.screen.query(FooterKey) if k.action == "reply")
-        assert reply.has_class("-disabled")  # as Textual greys a key out
+        assert draws == 1
+        reply = next(k for k in footer.keys if k.action == "reply")
+        assert not reply.enabled
+        line = footer.render_line(0)
+        reply_cells = [s.style for s in line if "Reply" in s.text or s.text.strip() == "r"]
+        other_cells = [s.style for s in line if "Quit" in s.text]
+        assert reply_cells and all(style and style.dim for style in reply_cells)
+        assert other_cells and not any(style and style.dim for style in other_cells)
         assert_whole(footer_line(pilot), "r Reply", "q Quit", "? Help")
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
-async def test_a_rebuild_styles_each_key_once_as_it_mounts(
-    demo_store: TicketStore,
-    make_app: MakeApp,
-    monkeypatch: pytest.MonkeyPatch,
-    size: tuple[int, int],
+async def test_a_click_on_a_footer_key_presses_it_and_the_pointer_highlights_it(
+    demo_store: TicketStore, make_app: MakeApp, size: tuple[int, int]
 ) -> None:
-    """Setting a new key's ``compact`` ran its watcher for the default and then the value, and
-    each restyled the key: two extra style passes per key per rebuild (34 at a start)."""
-    from textual.widgets._footer import FooterKey
-
+    """The footer is one line drawn by one widget (not a widget per key): a key under the
+    pointer is highlighted as Textual's are, and a click on it does what the key does."""
+    from helpdesk_tui.screens.help import HelpScreen
     from helpdesk_tui.widgets.footer import KeyFooter
 
     app = make_app(demo_store, config=QUIET)
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
-        restyled = 0
-        update = FooterKey.update_node_styles
-
-        def counted(self: FooterKey, *args: Any, **kwargs: Any) -> None:
-            nonlocal restyled
-            restyled += 1
-            update(self, *args, **kwargs)
-
-        monkeypatch.setattr(FooterKey, "update_node_styles", counted)
-        app.screen.refresh_bindings()
-        await settle(pilot)
         footer = app.screen.query_one(KeyFooter)
-        keys = list(footer.query(FooterKey))
-        assert keys and restyled == 0
-        compact = footer.has_class("-compact")
-        for key in keys:
-            assert key.has_class("-compact") == (compact or key.has_class("-command-palette"))
+        assert not list(footer.children)  # no widget per key
+        help_key = next(k for k in footer.keys if k.action == "help")
+        quit_key = next(k for k in footer.keys if k.action == "quit")
+
+        def background(x: int) -> Any:
+            cells = 0
+            for segment in footer.render_line(0):
+                cells += len(segment.text)
+                if cells > x:
+                    return segment.style.bgcolor if segment.style else None
+            return None
+
+        before = background(help_key.start)
+        assert before == background(quit_key.start)
+        await pilot.hover(KeyFooter, offset=(help_key.start + 1, 0))
+        await settle(pilot)
+        assert background(help_key.start) != before  # highlighted
+        assert background(quit_key.start) == before
+        await pilot.click(KeyFooter, offset=(help_key.start + 1, 0))
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)

@@ -16,7 +16,6 @@ from conftest import as_service
 from helpers import QUIET, MakeApp, assert_mongoose_valid
 from pilot import open_ticket, plain, record_notifications, settle
 from test_app_reply import NUMBER, doc, open_reply, spy_writes, type_text
-from textual.widgets import Footer
 
 from helpdesk_tui.config import Config
 from helpdesk_tui.domain.models import Status
@@ -209,23 +208,23 @@ async def test_submit_as_where_no_path_exists_says_so_and_sends_nothing(
 async def test_the_reply_footer_shows_both_submit_as_keys_and_f2_at_80x24(
     demo_store: TicketStore, make_app: MakeApp
 ) -> None:
-    from textual.widgets._footer import FooterKey
+    from helpdesk_tui.widgets.footer import KeyFooter
 
     app = make_app(demo_store, config=QUIET, undo_seconds=5)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_ticket(pilot, NUMBER)
         reply = await open_reply(pilot)
-        footer = reply.query_one(Footer)
-        keys = {k.description: k for k in footer.query(FooterKey)}
+        footer = reply.query_one(KeyFooter)
+        keys = {k.description: k for k in footer.keys}
         # ^o Status gives way to F2 at 80 columns (+Wait and +Resolve stay; ^o in the palette).
         for label in ("Send", "+Wait", "+Resolve", "Reply/Note", "Canned", "Close", "Conversation"):
             assert label in keys, sorted(keys)
-            region = keys[label].region
-            assert region.width > 0 and region.right <= 80, [
-                (k.key_display, d, k.region) for d, k in keys.items()
+            key = keys[label]
+            assert key.start < key.end <= 80, [
+                (k.display, d, k.start, k.end) for d, k in keys.items()
             ]
         # Nothing is hidden under the palette hint (there is none on this screen).
-        assert not [k for k in footer.query(FooterKey) if k.description == "palette"]
+        assert not [k for k in footer.keys if k.description == "palette"]
         await type_text(pilot, "Hi")
         await pilot.press("ctrl+s")
         await settle(pilot)
