@@ -143,7 +143,9 @@ class TicketScreen(
     async def on_mount(self) -> None:  # type: ignore[override]  # Textual awaits either kind
         self.set_focus(self.query_one(Conversation))  # now, not on the next idle
         self.render_header(self.helpdesk.store.now())
-        self.beat()
+        # After the first frame: its two round trips (and the context's, in ``_loaded``) are
+        # threads that would take Python's lock from the frame's layout and paint meanwhile.
+        self.call_after_refresh(self.beat)
         self.set_interval(HEARTBEAT_SECONDS, self.beat)
         # Before the first frame (see FIRST_FRAME_WAIT): the screen paints once mounted.
         first = asyncio.wrap_future(self._first_read)
@@ -254,7 +256,7 @@ class TicketScreen(
         self.loaded = True
         self.render_header(now)
         if self.context is None:
-            self.load_context()
+            self.call_after_refresh(self.load_context)
         conversation = self.query_one(Conversation)
         conversation.more_key = self.key_for("more", "e")
         window = result.window
