@@ -12,6 +12,7 @@ from bson import ObjectId
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.events import ScreenResume
 from textual.message import Message
 from textual.widgets import Static
 
@@ -123,6 +124,7 @@ class TicketScreen(
         self.order: dict[str, Any] | None = None
         self.presence_text = ""
         self._covered = False  # another screen was pushed over this one since it was shown
+        self._shown_once = False
         self._load_generation = 0  # the newest load: an older one's result is not shown
         self._shown_generation = 0  # the load shown (the first one may be shown in on_mount)
         self._first_read: Future[Opened | None] = Future()  # set by the first load's worker
@@ -132,7 +134,8 @@ class TicketScreen(
         self.load()
         # Where the customer's context goes, before the first layout (not on the first resize:
         # the conversation would be laid out at one width and then at another).
-        self.set_class(not self._context_beside(), "-context-under")
+        # Its rules style the widgets below, as they mount (no restyle of the empty screen).
+        self.set_class(not self._context_beside(), "-context-under", update=False)
         yield TicketHeader("loading…", id="ticket-header")
         yield CustomerPanel(id="customer-context")
         yield Conversation(id="conversation")
@@ -322,8 +325,16 @@ class TicketScreen(
     def on_screen_suspend(self) -> None:
         self._covered = True
 
-    def on_screen_resume(self) -> None:
-        # Shown for the first time: on_mount is loading it already (not a second read).
+    def on_screen_resume(self, event: ScreenResume | None = None) -> None:
+        if event is not None and not self._shown_once:
+            # Shown for the first time: on_mount is loading it already (not a second read).
+            # This runs before Textual's own handler (a subclass's first), which styles every
+            # widget of a resumed screen again (one shown again may have missed a theme
+            # change); these were styled as they mounted, a moment ago: on an open that was
+            # 4-10 ms of the first frame for nothing.
+            self._shown_once = True
+            event.refresh_styles = False
+            return
         covered, self._covered = self._covered, False
         if covered and self.ticket is not None:
             self.load()  # back from the reply screen: show what was sent

@@ -72,6 +72,15 @@ async def test_the_first_frame_of_a_ticket_shows_its_newest_message_and_its_head
             relayout(self)
 
         monkeypatch.setattr(Conversation, "relayout", counted)
+        restyles = 0
+        update_node_styles = TicketScreen.update_node_styles
+
+        def restyled(self: TicketScreen, animate: bool = True) -> None:
+            nonlocal restyles
+            restyles += 1
+            update_node_styles(self, animate)
+
+        monkeypatch.setattr(TicketScreen, "update_node_styles", restyled)
         await pilot.app.push_screen(TicketScreen(ticket.id))
         assert await until(pilot, lambda: bool(frames))
         await settle(pilot)
@@ -81,6 +90,7 @@ async def test_the_first_frame_of_a_ticket_shows_its_newest_message_and_its_head
         assert ticket.ticket_number in first and "Status" in first
         assert "Reply" in first  # the footer's keys, in the same frame
         assert relayouts == 0  # laid out once, at the width it is drawn at
+        assert restyles == 0  # styled as its widgets mounted, not all again when first shown
         conversation = app.screen.query_one(Conversation)
         assert conversation.is_vertical_scroll_end
         # The scrollbar came after the scroll: its thumb is at the end too.
