@@ -144,7 +144,7 @@ class TicketScreen(
         self.set_focus(self.query_one(Conversation))  # now, not on the next idle
         self.render_header(self.helpdesk.store.now())
         self.beat()
-        self.set_interval(HEARTBEAT_SECONDS, self.beat)
+        self.every(HEARTBEAT_SECONDS, self.beat)
         # Before the first frame (see FIRST_FRAME_WAIT): the screen paints once mounted.
         first = asyncio.wrap_future(self._first_read)
         done, _ = await asyncio.wait({first}, timeout=FIRST_FRAME_WAIT)
