@@ -30,6 +30,7 @@ from textual.worker import WorkerFailed
 from helpdesk_tui.alerts import Alert, Alerts
 from helpdesk_tui.collector import resume as resume_collector
 from helpdesk_tui.config import Config, drafts_dir
+from helpdesk_tui.contexts import apart, keep_nothing_in_worker_threads
 from helpdesk_tui.crash import CRASH_EXIT, crash_line, debugging, record_crash
 from helpdesk_tui.domain.errors import (
     ConflictError,
@@ -331,6 +332,7 @@ class HelpdeskApp(StoreCalls, App[None]):
             self.summarise_away()
 
     def on_mount(self) -> None:
+        keep_nothing_in_worker_threads(asyncio.get_running_loop())  # before the first store call
         if not self._attached and self._sign_in is not None:
             from helpdesk_tui.screens.sign_in import SignInScreen
 
@@ -717,8 +719,8 @@ class HelpdeskApp(StoreCalls, App[None]):
 
     def leave_ticket(self, ticket_id: ObjectId) -> None:
         """Presence: I no longer have ``ticket_id`` open (the screen has gone already)."""
-        if not self.me.read_only:
-            self._leave_ticket(ticket_id, self.me.id)
+        if not self.me.read_only:  # apart: called by the closing screen, which it would hold
+            apart(self, self._leave_ticket, ticket_id, self.me.id)
 
     @work(thread=True, exit_on_error=False, group="presence")
     def _leave_ticket(self, ticket_id: ObjectId, me: ObjectId) -> None:
@@ -731,7 +733,7 @@ class HelpdeskApp(StoreCalls, App[None]):
             isinstance(screen, HelpdeskScreen) and screen.viewing_ticket == ticket_id
             for screen in self.screen_stack
         )
-        self._stop_replying(ticket_id, self.me, viewing)
+        apart(self, self._stop_replying, ticket_id, self.me, viewing)  # as leave_ticket
 
     @work(thread=True, exit_on_error=False, group="presence")
     def _stop_replying(self, ticket_id: ObjectId, me: Identity, viewing: bool) -> None:

@@ -21,10 +21,11 @@ from typing import Any, cast
 from bson import ObjectId
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.timer import Timer
+from textual.timer import Timer, TimerCallback
 from textual.widgets import Input, TextArea
 
 from helpdesk_tui.context import Helpdesk
+from helpdesk_tui.contexts import apart
 from helpdesk_tui.messages import ScreenReady
 from helpdesk_tui.workers import StoreCalls
 
@@ -54,7 +55,20 @@ class TakesKeys:
         self.holding_keys = True
         if self._hold_timer is not None:
             self._hold_timer.stop()
-        self._hold_timer = self.set_timer(KEY_HOLD_LIMIT, self.release_keys)  # type: ignore[attr-defined]
+        self._hold_timer = self.after(KEY_HOLD_LIMIT, self.release_keys)
+
+    # A closed screen must not outlive its removal: a timer started as Textual's are would hold
+    # it, stopped or not, until it would have fired (contexts.py). These two are set_interval
+    # and set_timer started apart from the screen: the timers still belong to it (stopped when
+    # it closes), and a set_timer callback still runs on its message queue.
+
+    def every(self, seconds: float, callback: TimerCallback) -> Timer:
+        """``set_interval(seconds, callback)``, holding nothing of this screen once stopped."""
+        return apart(self.app, self.set_interval, seconds, callback)  # type: ignore[attr-defined]
+
+    def after(self, seconds: float, callback: TimerCallback) -> Timer:
+        """``set_timer(seconds, callback)``, holding nothing of this screen once stopped."""
+        return apart(self.app, self.set_timer, seconds, callback)  # type: ignore[attr-defined]
 
     def release_keys(self) -> None:
         if self._hold_timer is not None:

@@ -156,7 +156,7 @@ class ReplyScreen(ReplyDrafts, ReplyMacros):
         self.render_context()
         self._open(self.helpdesk.store, self.ticket_id)
         self._beat()
-        self.set_interval(HEARTBEAT_SECONDS, self._beat)
+        self.every(HEARTBEAT_SECONDS, self._beat)
 
     # --- the store calls (Textual's @work): plain values in, a message out ----------------------
 

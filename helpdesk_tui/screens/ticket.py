@@ -149,7 +149,7 @@ class TicketScreen(
         # After the first frame: its two round trips (and the context's, in ``_loaded``) are
         # threads that would take Python's lock from the frame's layout and paint meanwhile.
         self.call_after_refresh(self.beat)
-        self.set_interval(HEARTBEAT_SECONDS, self.beat)
+        self.every(HEARTBEAT_SECONDS, self.beat)
         # Before the first frame (see FIRST_FRAME_WAIT): the screen paints once mounted.
         first = asyncio.wrap_future(self._first_read)
         done, _ = await asyncio.wait({first}, timeout=FIRST_FRAME_WAIT)
