@@ -6,7 +6,7 @@ bindings (``show=True``, with the key ``[keys]`` gave them), but fits them to th
 them as Textual would when they fit; otherwise the compact style (one space less per key);
 otherwise the compact style with the least important keys left out, ``first`` naming the ones
 that matter most. A key left out stays on the help screen (``?``) and in the palette. Keys
-and descriptions are shown by the rendering rule (``App.get_key_display`` and ``literal``).
+and descriptions are shown by the rendering rule (``App.get_key_display`` and ``one_line``).
 
 It draws the row itself, one line, as Textual's ``Footer`` looks (the same theme variables,
 paddings, margins, the palette key on the right behind its bar, a key under the pointer
@@ -30,7 +30,7 @@ from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
 
-from helpdesk_tui.domain.text import literal
+from helpdesk_tui.domain.text import one_line
 from helpdesk_tui.textual_seam import node_bindings
 
 # Cells a key takes besides its key and description text: " r Reply " (padding around the
@@ -60,7 +60,7 @@ class _Key:
 
     key: str  # the key pressed by a click
     display: str
-    description: str  # made safe (``literal``)
+    description: str  # made safe (``one_line``)
     action: str
     enabled: bool
     tooltip: str
@@ -218,10 +218,10 @@ class KeyFooter(Widget, can_focus=False):
         self.refresh()
 
     def _key(self, binding: Binding, enabled: bool, tooltip: str) -> _Key:
-        display = self.app.get_key_display(binding)
-        return _Key(
-            binding.key, display, literal(binding.description), binding.action, enabled, tooltip
-        )
+        # Drawn as segments, never parsed: on one line, every control spelled out.
+        display = one_line(self.app.get_key_display(binding))
+        description = one_line(binding.description)
+        return _Key(binding.key, display, description, binding.action, enabled, tooltip)
 
     @property
     def keys(self) -> list[_Key]:

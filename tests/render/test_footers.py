@@ -209,3 +209,28 @@ async def test_a_click_on_a_footer_key_presses_it_and_the_pointer_highlights_it(
         await pilot.click(KeyFooter, offset=(help_key.start + 1, 0))
         await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
+
+
+async def test_a_key_description_is_drawn_on_one_line_with_its_controls_spelled_out() -> None:
+    """The footer draws segments itself (no Rich ``Text``, which dropped control codes): a
+    description or key display holding an escape sequence, a newline or a bidi override is
+    drawn spelled out, on the footer's one line."""
+    from textual.app import App, ComposeResult
+    from textual.binding import Binding
+
+    from helpdesk_tui.widgets.footer import KeyFooter
+
+    class Tiny(App[None]):
+        BINDINGS = [Binding("x", "bell", "Wipe\x1b[2J\nnext\u202eline\x9b", id="wipe")]
+
+        def compose(self) -> ComposeResult:
+            yield KeyFooter(show_command_palette=False)
+
+    app = Tiny()
+    async with app.run_test(size=(120, 10)) as pilot:
+        await pilot.pause()
+        footer = app.screen.query_one(KeyFooter)
+        text = "".join(segment.text for segment in footer.render_line(0))
+        assert "x Wipe\\x1b[2J next\\u202eline\\x9b" in text, text
+        assert not any(c in text for c in "\x1b\n\u202e\x9b")
+        assert len(text) == 120
