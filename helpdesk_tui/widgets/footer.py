@@ -48,9 +48,9 @@ def declared_order(node: DOMNode) -> dict[str, int]:
     return {action: n for n, action in reversed(list(enumerate(declared)))}
 
 
-def _width(binding: Binding, display: str, compact: bool) -> int:
-    if binding.description:
-        return cell_len(display) + cell_len(binding.description) + _EXTRA[compact]
+def _width(display: str, description: str, compact: bool) -> int:
+    if description:
+        return cell_len(display) + cell_len(description) + _EXTRA[compact]
     return cell_len(display) + _EXTRA_NO_DESCRIPTION[compact]
 
 
@@ -153,12 +153,11 @@ class KeyFooter(Widget, can_focus=False):
         palette = self._palette()
         room = width
         if palette is not None:
-            binding, _, _ = palette
-            display = self.app.get_key_display(binding)
-            room -= cell_len(display) + cell_len(binding.description) + _PALETTE_EXTRA
+            display, description = self._texts(palette[0])
+            room -= cell_len(display) + cell_len(description) + _PALETTE_EXTRA
 
         def total(items: list[tuple[Binding, bool, str]], compact: bool) -> int:
-            return sum(_width(b, self.app.get_key_display(b), compact) for b, _, _ in items)
+            return sum(_width(*self._texts(b), compact) for b, _, _ in items)
 
         if total(shown, False) <= room:
             return shown, False
@@ -169,7 +168,7 @@ class KeyFooter(Widget, can_focus=False):
         ranked = sorted(range(len(shown)), key=lambda i: (self._rank(shown[i][0]), i))
         for index in ranked:
             binding = shown[index][0]
-            size = _width(binding, self.app.get_key_display(binding), True)
+            size = _width(*self._texts(binding), True)
             if used + size <= room:
                 kept.append(shown[index])
                 used += size
@@ -217,10 +216,13 @@ class KeyFooter(Widget, can_focus=False):
         self._strip = None
         self.refresh()
 
+    def _texts(self, binding: Binding) -> tuple[str, str]:
+        """A key's display and description as drawn (and measured): segments, never parsed,
+        so on one line with every control spelled out."""
+        return one_line(self.app.get_key_display(binding)), one_line(binding.description)
+
     def _key(self, binding: Binding, enabled: bool, tooltip: str) -> _Key:
-        # Drawn as segments, never parsed: on one line, every control spelled out.
-        display = one_line(self.app.get_key_display(binding))
-        description = one_line(binding.description)
+        display, description = self._texts(binding)
         return _Key(binding.key, display, description, binding.action, enabled, tooltip)
 
     @property
@@ -240,6 +242,8 @@ class KeyFooter(Widget, can_focus=False):
     def bindings_changed(self, screen: Screen) -> None:
         """A key enabled or not, or bound anew: drawn again if what is shown changed (a start
         or a screen switch signals several times; most change nothing)."""
+        if not screen.app.app_focus:
+            return  # as Textual's: a terminal losing focus clears the focus, not the keys
         if self.is_attached and screen is self.screen:
             self.lay_out()
 
@@ -329,6 +333,7 @@ class KeyFooter(Widget, can_focus=False):
         if action != self._hover:
             self._hover = action
             self.tooltip = key.tooltip if key is not None and key.tooltip else None
+            self.styles.pointer = "pointer" if key is not None else "default"
             self._strip = None
             self.refresh()
 
