@@ -60,7 +60,8 @@ class TakesKeys:
     # A closed screen must not outlive its removal: a timer started as Textual's are would hold
     # it, stopped or not, until it would have fired (contexts.py). These two are set_interval
     # and set_timer started apart from the screen: the timers still belong to it (stopped when
-    # it closes), and a set_timer callback still runs on its message queue.
+    # it closes). Their callbacks run in the timer's own task, as Textual's do, where the app
+    # (not this screen) is the active message pump: nothing here reads it.
 
     def every(self, seconds: float, callback: TimerCallback) -> Timer:
         """``set_interval(seconds, callback)``, holding nothing of this screen once stopped."""

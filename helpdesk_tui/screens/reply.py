@@ -246,14 +246,14 @@ class ReplyScreen(ReplyDrafts, ReplyMacros):
                 case ReadBack():
                     self._read_back(store, command)
                 case CheckAgainLater():
-                    self.set_timer(CHECK_AGAIN_SECONDS, lambda: self.do(self.model.check_again()))
+                    self.after(CHECK_AGAIN_SECONDS, lambda: self.do(self.model.check_again()))
                 case LateCheckLater(chain=chain):
-                    self.set_timer(
+                    self.after(
                         LATE_CHECK_SECONDS,
                         lambda chain=chain: self.do(self.model.late_check_due(chain)),
                     )
                 case WaitForTicket():
-                    self.set_timer(store.bounds.read, lambda: self.do(self.model.load_too_slow()))
+                    self.after(store.bounds.read, lambda: self.do(self.model.load_too_slow()))
                 case Refuse(text=text):
                     self.helpdesk.report_error(InvalidRequest(text))
                 case Say(text=text, tone=tone):
@@ -334,7 +334,7 @@ class ReplyScreen(ReplyDrafts, ReplyMacros):
         self.set_focus(bar)  # now, not on the next refresh: keys typed ahead see it
         self._hold_tick()
         if self.model.held is not None:
-            self._countdown = self.set_interval(self.HOLD_TICK, self._hold_tick)
+            self._countdown = self.every(self.HOLD_TICK, self._hold_tick)
         self.refresh_bindings()
 
     def _hold_tick(self) -> None:

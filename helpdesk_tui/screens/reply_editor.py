@@ -89,7 +89,7 @@ class ReplyDrafts(HelpdeskScreen):
         self._last_draft = self.draft()
         self.render_mode()
         if self._save_timer is None:  # not restarted by each key: typing on still saves
-            self._save_timer = self.set_timer(DRAFT_SAVE_DELAY, self._timed_save)
+            self._save_timer = self.after(DRAFT_SAVE_DELAY, self._timed_save)
 
     def _timed_save(self) -> None:
         self._save_timer = None
