@@ -30,9 +30,9 @@ def no_session_left_running() -> Iterator[None]:
     was then left out (seen with ``-n 2``, where a worker may run this file's later tests
     first)."""
     yield
-    TERMINAL.keep, TERMINAL.style, TERMINAL.codes, TERMINAL.ours = False, None, "", False
-    TERMINAL.new_line = "\r\n"
-    redraw_everything()
+    fresh = type(TERMINAL)()  # as the process starts: nothing known, nothing kept
+    for name in vars(fresh):
+        setattr(TERMINAL, name, getattr(fresh, name))
 
 
 def written(text: str, x1: int, x2: int) -> str:
