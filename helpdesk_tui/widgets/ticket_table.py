@@ -421,6 +421,18 @@ class TicketTable(DataTable[Text]):
             )
         component_style, post_style = styles_to_render_cell(self, hover, cursor)
         style = base_style + Style.from_meta({"row": row_index, "column": column_index})
+        plain = cell.plain
+        if not cell.spans and not cell.style and plain.isascii() and plain.isprintable():
+            # Most cells: one run of printable ASCII, one cell a character. Cropped, ellipsised
+            # or padded as Rich's ``truncate`` does, in one segment of the look the Text path
+            # gives it (its style, then the component's, then the post style).
+            room = width - 2 * pad
+            if len(plain) > room:
+                plain = plain[: room - 1] + "…" if cell.overflow == "ellipsis" else plain[:room]
+            line_text = f"{' ' * pad}{plain.ljust(room)}{' ' * pad}"
+            lines = [[Segment(line_text, style + component_style + post_style)]]
+            cache[cache_key] = lines
+            return lines
         text = Text(end="")
         text.append_text(cell)  # its own style becomes a span, under its spans (as Rich does)
         text.truncate(width - 2 * pad, overflow=cell.overflow or "fold", pad=True)
