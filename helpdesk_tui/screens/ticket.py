@@ -124,7 +124,6 @@ class TicketScreen(
         self.order: dict[str, Any] | None = None
         self.presence_text = ""
         self._covered = False  # another screen was pushed over this one since it was shown
-        self._shown_once = False
         self._load_generation = 0  # the newest load: an older one's result is not shown
         self._shown_generation = 0  # the load shown (the first one may be shown in on_mount)
         self._first_read: Future[Opened | None] = Future()  # set by the first load's worker
@@ -199,15 +198,15 @@ class TicketScreen(
     def _fetch_ticket(
         self, ticket_id: ObjectId, after: tuple[int, Any] | None, generation: int
     ) -> None:
+        opened = None
         try:
-            self._read_ticket(ticket_id, after, generation)
-        finally:  # a failed first read: the screen shows its loading state at once
-            if generation == 1 and not self._first_read.done():
-                self._first_read.set_result(None)
+            opened = self._read_ticket(ticket_id, after)
+            self.post_message(TicketOpened(opened, generation))
+        finally:  # the first read for on_mount; failed (None): the loading state at once
+            if generation == 1:
+                self._first_read.set_result(opened)
 
-    def _read_ticket(
-        self, ticket_id: ObjectId, after: tuple[int, Any] | None, generation: int
-    ) -> None:
+    def _read_ticket(self, ticket_id: ObjectId, after: tuple[int, Any] | None) -> Opened:
         store = self.helpdesk.store
         window = ticket_and_history(store, ticket_id, after=after)  # one command
         ticket, events = window
@@ -224,10 +223,7 @@ class TicketScreen(
         merged = any(e.get("action") == "merge" for e in events)  # else no query at all
         origins = Merger(store).origins(ticket_id) if merged else {}
         users = store.users_by_ids(people)
-        opened = Opened(ticket, users, order, store.now(), events, origins, window)
-        self.post_message(TicketOpened(opened, generation))
-        if generation == 1:
-            self._first_read.set_result(opened)
+        return Opened(ticket, users, order, store.now(), events, origins, window)
 
     @on(WorkFailed)
     def _not_loaded(self, message: WorkFailed) -> None:
@@ -326,17 +322,17 @@ class TicketScreen(
         self._covered = True
 
     def on_screen_resume(self, event: ScreenResume | None = None) -> None:
-        if event is not None and not self._shown_once:
+        covered, self._covered = self._covered, False
+        if not covered:
             # Shown for the first time: on_mount is loading it already (not a second read).
             # This runs before Textual's own handler (a subclass's first), which styles every
             # widget of a resumed screen again (one shown again may have missed a theme
             # change); these were styled as they mounted, a moment ago: on an open that was
             # 4-10 ms of the first frame for nothing.
-            self._shown_once = True
-            event.refresh_styles = False
+            if event is not None:
+                event.refresh_styles = False
             return
-        covered, self._covered = self._covered, False
-        if covered and self.ticket is not None:
+        if self.ticket is not None:
             self.load()  # back from the reply screen: show what was sent
             self.load_context()  # back from another of the customer's tickets
 
