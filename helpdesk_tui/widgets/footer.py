@@ -156,19 +156,16 @@ class KeyFooter(Widget, can_focus=False):
             display, description = self._texts(palette[0])
             room -= cell_len(display) + cell_len(description) + _PALETTE_EXTRA
 
-        def total(items: list[tuple[Binding, bool, str]], compact: bool) -> int:
-            return sum(_width(*self._texts(b), compact) for b, _, _ in items)
-
-        if total(shown, False) <= room:
+        texts = [self._texts(b) for b, _, _ in shown]  # each key's, measured once
+        if sum(_width(*t, False) for t in texts) <= room:
             return shown, False
-        if total(shown, True) <= room:
+        if sum(_width(*t, True) for t in texts) <= room:
             return shown, True
         kept: list[tuple[Binding, bool, str]] = []
         used = 0
         ranked = sorted(range(len(shown)), key=lambda i: (self._rank(shown[i][0]), i))
         for index in ranked:
-            binding = shown[index][0]
-            size = _width(*self._texts(binding), True)
+            size = _width(*texts[index], True)
             if used + size <= room:
                 kept.append(shown[index])
                 used += size
@@ -185,33 +182,24 @@ class KeyFooter(Widget, can_focus=False):
             return None
         return binding, enabled, tooltip
 
-    def _signature(
-        self, items: list[tuple[Binding, bool, str]], compact: bool
-    ) -> tuple[object, ...]:
-        """What the keys are made of: the same twice, no rebuild."""
-        keys = tuple(
-            (b.key, self.app.get_key_display(b), b.description, b.action, enabled, tooltip)
-            for b, enabled, tooltip in [*items, *filter(None, [self._palette()])]
-        )
-        return (compact, keys)
-
     def lay_out(self) -> None:
         """The keys for the width there is now, from the screen's bindings as they stand."""
         width = self._width_now()
         items, compact = self.fit(width)
-        signature = self._signature(items, compact)
         self._laid_out_for = width
-        if signature == self._shown_as:
-            return  # the same keys, enabled alike: nothing to draw again
-        self._shown_as = signature
-        self._compact = compact
-        self.set_class(compact, "-compact")
-        self._keys = [self._key(b, enabled, tooltip) for b, enabled, tooltip in items]
+        keys = [self._key(b, enabled, tooltip) for b, enabled, tooltip in items]
         palette = self._palette()
-        self._palette_key = None
+        palette_key = None
         if palette is not None:
             binding, enabled, _tooltip = palette
-            self._palette_key = self._key(binding, enabled, binding.tooltip or binding.description)
+            palette_key = self._key(binding, enabled, binding.tooltip or binding.description)
+        shown = (compact, tuple(keys), palette_key)
+        if shown == self._shown_as:
+            return  # the same keys, enabled alike: nothing to draw again
+        self._shown_as = shown
+        self._compact = compact
+        self.set_class(compact, "-compact")
+        self._keys, self._palette_key = keys, palette_key
         self._hover = None
         self._strip = None
         self.refresh()
