@@ -49,11 +49,7 @@ class Identity:
         """The person a database login names, with the role the *database* grants: ``held``
         is the MongoDB roles the login holds in the helpdesk database (inherited ones too).
         ``users.role`` is not read: any agent can rewrite their own users document."""
-        if isinstance(user.id, ForeignId):  # nothing could be assigned to them
-            raise PermissionDenied(
-                f"{user.email or user.name or 'this user'} has no ObjectId _id in users "
-                "(a hand-written document?); fix the document or use another account"
-            )
+        _refuse_foreign_id(user)
         if supervisor_role in held:
             # Anyone can rename the roles in their own config: a renamed supervisor role counts
             # only beside the agent role (held or inherited, as init-db's supervisor role
@@ -86,11 +82,7 @@ class Identity:
     ) -> Identity:
         """Map ``users.role`` to our roles; a customer (or unknown role) is refused, and so is
         a user without an ObjectId ``_id`` (hand-written): nothing could be assigned to them."""
-        if isinstance(user.id, ForeignId):  # nothing could be assigned to them
-            raise PermissionDenied(
-                f"{user.email or user.name or 'this user'} has no ObjectId _id in users "
-                "(a hand-written document?); fix the document or use another account"
-            )
+        _refuse_foreign_id(user)
         if user.role in supervisor_roles:
             return cls(user, Role.SUPERVISOR, read_only)
         if user.role in agent_roles:
@@ -163,3 +155,13 @@ def spread(
         plan.append((ticket, agent))
         current[agent] += 1
     return plan
+
+
+def _refuse_foreign_id(user: User) -> None:
+    """A person with a hand-written, non-ObjectId ``_id`` is no one to act as: nothing could
+    be assigned to them, nor written as theirs."""
+    if isinstance(user.id, ForeignId):
+        raise PermissionDenied(
+            f"{user.email or user.name or 'this user'} has no ObjectId _id in users "
+            "(a hand-written document?); fix the document or use another account"
+        )
