@@ -264,11 +264,6 @@ class Window:
     has_more: bool
 
 
-def _key(ticket: Ticket) -> object:
-    """A row's identity (the table's row key): its ``_id``, an ObjectId or a foreign one."""
-    return ticket.id
-
-
 class QueueModel:
     """The queue screen's state and its rules, driven by events, answered with commands."""
 
@@ -434,8 +429,8 @@ class QueueModel:
             return []  # another load replaced the rows it would follow
         # Rows move between pages while they are read (another writer inserted or
         # re-prioritised a ticket): a row already shown is refreshed in place, not added twice.
-        rows = {_key(t): t for t in self.window.tickets}
-        rows.update({_key(t): t for t in page.tickets})
+        rows = {t.id: t for t in self.window.tickets}  # the row keys: ObjectId or ForeignId
+        rows.update({t.id: t for t in page.tickets})
         self.window = Window(tuple(rows.values()), page.has_more)
         self.users = {**self.users, **page.users}
         return [Render(page.tickets, self.users, self.store.now(), append=True)]

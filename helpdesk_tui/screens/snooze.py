@@ -40,9 +40,9 @@ class SnoozeActions(HelpdeskScreen):
         if not tickets:
             self.notify("No ticket here.", severity="warning")
             return
-        if not self._guarded(lambda: [t.object_id for t in tickets]):
+        ids: list[ObjectId] = []
+        if not self._guarded(lambda: ids.extend(t.object_id for t in tickets)):
             return  # a foreign _id among them: said which
-        ids = [t.object_id for t in tickets]
         store = self.helpdesk.store
         try:
             tz = zone(self.helpdesk.config.snooze.timezone)
