@@ -297,10 +297,9 @@ class MessageLog(ScrollView, can_focus=True):
         self.refresh()
 
     def on_unmount(self) -> None:
-        """Gone from the screen: let the entries go now. A closed screen can outlive its
-        removal for a while (a timer cancelled with it keeps its context until its time), and
-        a conversation of thousands of entries with it: memory, and work for every full pass
-        of Python's collector meanwhile."""
+        """Gone from the screen: let the entries go now. A closed screen is let go at once
+        (contexts.py), but whatever still refers to it (a late message, a test) need not keep
+        a conversation of thousands of entries with it."""
         self.entries = []
         self._starts = [0]
         self._strips.clear()

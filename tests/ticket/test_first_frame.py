@@ -137,9 +137,8 @@ async def test_a_read_slower_than_the_wait_shows_loading_and_keys_act_at_once(
 async def test_a_closed_tickets_conversation_lets_its_messages_go(
     store: TicketStore, people: People, clock: FakeClock, make_app: Any
 ) -> None:
-    """A closed screen can outlive its removal for a while (a timer cancelled with it keeps
-    its context until its time): its conversation's entries, thousands for a big ticket, are
-    let go when it is removed, not then."""
+    """Whatever still refers to a closed screen (here, the test) does not keep its
+    conversation's entries, thousands for a big ticket: they are let go when it is removed."""
     ticket = big_ticket(store, people, clock, 200)
     app = make_app(store, "ann@helpdesk.test", config=QUIET)
     async with app.run_test(size=(120, 40)) as pilot:
