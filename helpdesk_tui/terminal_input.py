@@ -31,6 +31,7 @@ from helpdesk_tui.textual_seam import (
     Read1,
     TokenCallback,
     XTermParser,
+    replace_drivers_decoder,
     replace_drivers_parser,
 )
 
@@ -141,6 +142,9 @@ class PasteParser(XTermParser):
 
 def install(driver_class: type[Driver]) -> type[Driver]:
     """``driver_class``, its input read by ``PasteParser`` (Textual's drivers build their
-    parser from their module's ``XTermParser``: the Linux, inline and web drivers)."""
+    parser from their module's ``XTermParser``: the Linux, inline and web drivers), and
+    decoded leniently: a byte that is not UTF-8 (a raw C1 ``0x9b`` in a paste, noise on the
+    link) becomes U+FFFD instead of ending the app."""
     replace_drivers_parser(driver_class, PasteParser)
+    replace_drivers_decoder(driver_class)
     return driver_class

@@ -18,6 +18,8 @@ hot path of a repaint.
 
 from __future__ import annotations
 
+import codecs
+import functools
 import sys
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -126,6 +128,23 @@ def replace_drivers_parser(driver_class: type[Driver], parser: type[XTermParser]
         module: Any = sys.modules.get(cls.__module__)
         if getattr(module, "XTermParser", None) is XTermParser:
             module.XTermParser = parser
+
+
+def lenient_decoder(encoding: str) -> Callable[[], codecs.IncrementalDecoder]:
+    """``codecs.getincrementaldecoder``, but its decoders replace a byte that is not
+    ``encoding`` (a raw 8-bit C1 byte, line noise on a link) with U+FFFD."""
+    return functools.partial(codecs.getincrementaldecoder(encoding), errors="replace")
+
+
+def replace_drivers_decoder(driver_class: type[Driver]) -> None:
+    """Textual's Linux driver decodes its input with a strict UTF-8 decoder made from its
+    module's global ``getincrementaldecoder`` (no parameter): one byte that is not UTF-8 raised
+    in the input thread and ended the app with a traceback. Point those modules at
+    ``lenient_decoder``."""
+    for cls in driver_class.__mro__:
+        module: Any = sys.modules.get(cls.__module__)
+        if getattr(module, "getincrementaldecoder", None) is codecs.getincrementaldecoder:
+            module.getincrementaldecoder = lenient_decoder
 
 
 def serve_web_app(server: Any) -> Any:

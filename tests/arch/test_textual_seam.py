@@ -178,6 +178,18 @@ def test_the_drivers_build_their_parser_from_a_module_global() -> None:
     assert issubclass(linux.XTermParser, seam.XTermParser)
 
 
+def test_the_linux_driver_decodes_its_input_with_a_module_global_decoder_factory() -> None:
+    """``replace_drivers_decoder`` relies on the Linux driver's input thread making its UTF-8
+    decoder from its module's ``getincrementaldecoder``; the lenient one replaces bad bytes."""
+    import codecs
+    import inspect
+
+    linux = importlib.import_module("textual.drivers.linux_driver")
+    assert linux.getincrementaldecoder in (codecs.getincrementaldecoder, seam.lenient_decoder)
+    assert 'getincrementaldecoder("utf-8")' in inspect.getsource(linux.LinuxDriver)
+    assert seam.lenient_decoder("utf-8")().decode(b"a\x9bb\xe2\x82", final=True) == "a\ufffdb\ufffd"
+
+
 async def test_the_app_internals_the_seam_reads() -> None:
     app: App[None] = App()
     app.set_keymap({"quit": "?"})

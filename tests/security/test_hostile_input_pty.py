@@ -94,3 +94,36 @@ def test_a_hostile_config_and_a_hostile_paste_reach_the_terminal_harmlessly_and_
     assert "[@click=app.quit]Q[/]" in text  # the config's markup: shown as typed
     after = db.tickets.find_one({"_id": ticket["_id"]})
     assert len(after["messages"]) == len(ticket["messages"])  # nothing sent
+
+
+def test_bytes_that_are_not_utf8_in_a_paste_and_typed_do_not_end_the_app(
+    tmp_path: Path, db: Any, server: Any
+) -> None:
+    """A raw 8-bit C1 CSI (``0x9b``) and a cut UTF-8 sequence, in a bracketed paste and typed
+    outside one (an 8-bit terminal, noise on an SSH link). Before: Textual's input thread
+    decoded strict UTF-8, raised, and the app ended with a traceback on the screen."""
+    build(db, datetime.now(UTC).replace(microsecond=0))
+    args = ["--uri", server.uri, "--db", db.name]
+    terminal = Terminal(helpdesk_tui(*args, "--as", SUPERVISOR_EMAIL), clean_env(tmp_path))
+    try:
+        terminal.wait_for(b"All open")
+        terminal.settle()
+        terminal.send("/")
+        terminal.settle()
+        terminal.send(START.encode() + b"abc\x9b31m def\xe2\x82 ghi" + END.encode())
+        terminal.wait_for(b"ghi")  # in the search box, each bad byte a U+FFFD
+        terminal.settle()
+        terminal.send(b"\x9b\xff")  # typed: no key, nothing ends
+        terminal.settle()
+        terminal.send("\x1b")
+        terminal.settle()
+        terminal.send("q")  # quit: the app is still there to hear it
+        status = terminal.wait_exit()
+    finally:
+        terminal.kill()
+
+    output = terminal.output
+    text = output.decode("utf-8", "replace")
+    assert status == 0, output[-600:]
+    assert "Traceback" not in text and "UnicodeDecodeError" not in text
+    assert "abc" in text and "def" in text and "ghi" in text  # the paste's text, kept
