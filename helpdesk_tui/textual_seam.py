@@ -320,6 +320,11 @@ def styles_to_render_cell(table: DataTable[Any], hover: bool, cursor: bool) -> t
     )
 
 
+def row_labels_shown(table: DataTable[Any]) -> bool:
+    """Whether the rows are painted behind a label column (a row was given a label)."""
+    return table._labelled_row_exists and table.show_row_labels
+
+
 def cell_region(table: DataTable[Any], coordinate: Coordinate) -> Region:
     return table._get_cell_region(coordinate)
 

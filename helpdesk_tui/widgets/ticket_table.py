@@ -41,6 +41,7 @@ from helpdesk_tui.textual_seam import (
     resize_table_later,
     row_index_of,
     row_key_at,
+    row_labels_shown,
     row_renderables,
     scroll_update,
     styles_to_render_cell,
@@ -318,39 +319,50 @@ class TicketTable(DataTable[Text]):
             self._painted[key] = self._states[key]
 
     def _cells(self, key: str, ticket: Ticket) -> list[Text]:
-        """Plain text: the row's SLA colour is applied once, in ``_get_row_style``."""
-        assert self._now is not None
-        sla = evaluate(ticket, self._now, self.policy)
+        """Plain text: the row's SLA colour is applied once, in ``_get_row_style``. Only the
+        columns shown (a view switch fills 200 rows)."""
+        now = self._now
+        assert now is not None
+        sla = evaluate(ticket, now, self.policy)
         self._states[key] = sla.row_state
-        assignee_width = self._width("assignee")
-        values = {
-            "mark": Text("●" if key in self.selected else " "),
-            "sla": Text(badge(sla).plain),
-            "number": Text(one_line(ticket.ticket_number or "?")),
-            "priority": Text(PRIORITY_SHORT[ticket.priority]),
-            "status": Text(STATUS_SHORT[ticket.status]),
-            "subject": self._subject(key, ticket),
-            "customer": Text(one_line(self._person(ticket.user), self._width("customer"))),
-            "assignee": Text(one_line(self._person(ticket.assigned_to, "—"), assignee_width)),
-            "category": Text(ticket.category.value),
-            "updated": Text(ago(self._now - ticket.updated_at) if ticket.updated_at else "?"),
-            "tags": Text(one_line(" ".join(ticket.tags), 14)),
-        }
-        return [values[c.key] for c in self._layout]
-
-    def _width(self, key: str) -> int:
-        return next((c.width for c in self._layout if c.key == key), 10)
+        cells: list[Text] = []
+        for column in self._layout:
+            match column.key:
+                case "mark":
+                    value = "●" if key in self.selected else " "
+                case "sla":
+                    value = badge(sla).plain
+                case "number":
+                    value = one_line(ticket.ticket_number or "?")
+                case "priority":
+                    value = PRIORITY_SHORT[ticket.priority]
+                case "status":
+                    value = STATUS_SHORT[ticket.status]
+                case "subject":
+                    cells.append(self._subject(key, ticket))
+                    continue
+                case "customer":
+                    value = one_line(self._person(ticket.user), column.width)
+                case "assignee":
+                    value = one_line(self._person(ticket.assigned_to, "—"), column.width)
+                case "category":
+                    value = ticket.category.value
+                case "updated":
+                    value = ago(now - ticket.updated_at) if ticket.updated_at else "?"
+                case _:  # "tags"
+                    value = one_line(" ".join(ticket.tags), 14)
+            cells.append(Text(value))
+        return cells
 
     def _subject(self, key: str, ticket: Ticket) -> Text:
-        text = Text(no_wrap=True, overflow="ellipsis")
-        if ticket.is_broken:
-            text.append("⚠ ")
+        prefix = "⚠ " if ticket.is_broken else ""
         if ticket.last_message_from_customer and not ticket.status.is_done:
-            text.append("↩ ")  # the customer spoke last
+            prefix += "↩ "  # the customer spoke last
         note = self.notes.get(key)
         if note:
-            text.append(f"[{note}] ")
-        text.append(one_line(ticket.subject or "(no subject)"))
+            prefix += f"[{note}] "
+        text = Text(prefix + one_line(ticket.subject or "(no subject)"))
+        text.no_wrap, text.overflow = True, "ellipsis"
         text.truncate(self._subject_width, overflow="ellipsis")
         return text
 
@@ -363,6 +375,9 @@ class TicketTable(DataTable[Text]):
     # --- painting --------------------------------------------------------------------------
 
     def _get_row_style(self, row_index: int, base_style: Style) -> Style:
+        return self.row_look(row_index, base_style)
+
+    def row_look(self, row_index: int, base_style: Style) -> Style:
         """A row's one style: its SLA colour (breached red, at risk yellow, ...)."""
         if row_index < 0:
             return default_row_style(self, row_index, base_style)
@@ -444,8 +459,60 @@ class TicketTable(DataTable[Text]):
 
     def render_line(self, y: int) -> Strip:
         """One segment per run of equal look: the cells' styles differ only by their
-        position metadata, and each segment would cost its own colour codes on the wire."""
-        return _merge_runs(super().render_line(y))
+        position metadata, and each segment would cost its own colour codes on the wire.
+
+        A body row of plain cells (every row the queue shows) is painted here as that one
+        run, straight from its cells' text (``_row_line``); anything else (the header, a
+        styled cell) the way DataTable paints it, its runs merged."""
+        row = self._row_line(y)
+        return row if row is not None else _merge_runs(super().render_line(y))
+
+    def _row_line(self, y: int) -> Strip | None:
+        """Line ``y`` of the table, if it is a body row whose cells are all plain one-line
+        ``Text``, painted as DataTable would paint it (the same text and looks; of the
+        cells' position metadata the first cell's), without its per-cell segments, strips
+        and caches: a view switch paints every visible row afresh. ``None``: not such a row.
+        """
+        header = self.header_height if self.show_header else 0
+        scroll_x, scroll_y = self.scroll_offset
+        if (
+            y < header
+            or scroll_x
+            or self.fixed_rows
+            or self.fixed_columns
+            or self.cursor_type != "row"
+            or row_labels_shown(self)
+        ):
+            return None
+        index = y - header + scroll_y
+        key = row_key_at(self, index)
+        if key is None or key not in self.rows or self.rows[key].height != 1:
+            return None
+        cells = table_cells(self).get(key, {})
+        pad = " " * self.cell_padding
+        texts: list[str] = []
+        table_width = 0
+        for column in self.ordered_columns:
+            width = column.get_render_width(self)
+            table_width += width
+            text = _plain_cell(cells.get(column.key), width - 2 * self.cell_padding)
+            if text is None:
+                return None
+            texts.append(f"{pad}{text}{pad}")
+        width = self.size.width
+        base_style = self.rich_style
+        row_style = self.row_look(index, base_style)
+        cursor, hover = self.cursor_coordinate.row == index, self.hover_coordinate.row == index
+        component_style, post_style = styles_to_render_cell(self, hover, cursor)
+        meta = {"row": index, "column": 0}
+        look = row_style + Style.from_meta(meta) + component_style + post_style
+        segments = [Segment("".join(texts), look)]
+        remaining = max(0, width - table_width)
+        if remaining:  # DataTable's extension of the row's look to the table's right edge
+            extend = row_style + component_style + Style.from_meta({**meta, "out_of_bounds": True})
+            segments.append(Segment(" " * remaining, extend))
+        strip = Strip(segments, table_width + remaining).crop(0, width)
+        return _merge_runs(strip.adjust_cell_length(width, base_style))
 
     def _set_hover_cursor(self, active: bool) -> None:
         # No hover highlight: the row under the mouse is never repainted for it.
@@ -596,6 +663,31 @@ def _changed_span(old: str, new: str) -> tuple[int, int]:
             tail += 1
         end -= cell_len(new[len(new) - tail :]) if tail else 0
     return start, end
+
+
+def _plain_cell(cell: object, room: int) -> str | None:
+    """A cell's text cropped (or ellipsised) and padded to ``room`` cells, as DataTable paints
+    a one-line ``Text`` of one look; ``None`` for any other cell (styled, wrapped, aligned)."""
+    if (
+        not isinstance(cell, Text)
+        or cell.spans
+        or cell.style
+        or cell.justify not in (None, "default", "left")
+        or cell.no_wrap is False
+        or cell.overflow == "ignore"
+        or room <= 0
+    ):
+        return None
+    plain = cell.plain
+    if plain.isascii() and plain.isprintable():
+        if len(plain) > room:
+            return plain[: room - 1] + "…" if cell.overflow == "ellipsis" else plain[:room]
+        return plain.ljust(room)
+    if "\n" in plain or "\t" in plain:
+        return None
+    text = Text(plain, end="")
+    text.truncate(room, overflow=cell.overflow or "fold", pad=True)
+    return text.plain
 
 
 def _merge_runs(strip: Strip) -> Strip:

@@ -242,6 +242,11 @@ def test_the_data_table_internals_the_seam_reads_and_writes() -> None:
     assert isinstance(seam.cell_render_cache(table), LRUCache)
     seam.resize_table_later(table)
     assert table._require_update_dimensions is True
+    assert seam.row_labels_shown(table) is False
+    table._labelled_row_exists = True  # what add_row(..., label=...) sets
+    assert seam.row_labels_shown(table) is True
+    table.show_row_labels = False
+    assert seam.row_labels_shown(table) is False
     assert isinstance(Style(), Style) and isinstance(Coordinate(0, 0), Coordinate)
 
 
