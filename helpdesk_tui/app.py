@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from importlib import import_module
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
 from bson import ObjectId
@@ -28,6 +29,7 @@ from textual.widgets import Input, TextArea
 from textual.worker import WorkerFailed
 
 from helpdesk_tui.alerts import Alert, Alerts
+from helpdesk_tui.collector import collect_if_idle
 from helpdesk_tui.collector import resume as resume_collector
 from helpdesk_tui.config import Config, drafts_dir
 from helpdesk_tui.contexts import apart, keep_nothing_in_worker_threads
@@ -226,6 +228,8 @@ class HelpdeskApp(StoreCalls, App[None]):
         self._crash_line: str | None = None
         # Typed (or pasted) ahead of a screen not yet ready.
         self._held_keys: deque[events.Key | events.Paste] = deque()
+        self.idle_clock: Callable[[], float] = monotonic  # seconds, for collector.py's idle
+        self._last_input = self.idle_clock()  # the last key, click or paste
         self._resolved_keys: weakref.WeakSet[events.Key] = weakref.WeakSet()
         self._releasing = False
         # Follow/unfollow writes still running: ``F`` reads the list after them, so `f F` typed
@@ -408,6 +412,8 @@ class HelpdeskApp(StoreCalls, App[None]):
     async def on_event(self, event: events.Event) -> None:
         """Keys wait while the current screen is not ready for them, then go in order; a
         paste waits in the same line (it is text for where the keys before it lead)."""
+        if isinstance(event, events.InputEvent | events.Paste):
+            self._last_input = self.idle_clock()
         if isinstance(event, events.Paste) and not event.is_forwarded:
             self._held_keys.append(event)
             await self._release_keys()
@@ -559,6 +565,8 @@ class HelpdeskApp(StoreCalls, App[None]):
         if not self.screen_stack:  # the app is closing: its timer fired after the screens went
             return
         self.screen.post_message(ClockTick(self.store.now()))
+        # A full pass of the cycle collector while nobody waits (collector.py).
+        collect_if_idle(self.idle_clock() - self._last_input)
 
     def on_app_blur(self) -> None:
         if not self._attached:

@@ -1,8 +1,9 @@
 """The console script pauses Python's cycle collector while the app starts (launch.py), and
 every way out of the start turns it back on: the first rows, a subcommand, an app that never
-gets its rows, the command ending.
+gets its rows, the command ending. Once the app runs, its full passes wait for a moment with
+no key (collector.py).
 
-The first two tests are pure logic (no server); the app tests run on SecantusDB.
+The tests without an app are pure logic (no server); the app tests run on SecantusDB.
 """
 
 from __future__ import annotations
@@ -19,17 +20,20 @@ from pilot import settle, until
 from typer.testing import CliRunner
 
 import helpdesk_tui.app as app_module
-from helpdesk_tui import cli, launch
+from helpdesk_tui import cli, collector, launch
 from helpdesk_tui.store.tickets import TicketStore
 
 
 @pytest.fixture(autouse=True)
 def collector_on() -> Iterator[None]:
     """Whatever a test does, the collector is on for the next one."""
+    threshold = gc.get_threshold()
     yield
     launch.resume()
     gc.enable()
     gc.unfreeze()
+    gc.set_threshold(*threshold)
+    collector._managed = False
 
 
 def test_the_console_script_runs_the_cli_with_the_collector_paused_then_resumes_it(
@@ -75,6 +79,8 @@ async def test_the_collector_is_back_on_once_the_first_rows_are_painted(
         assert gc.isenabled()
         # The start's survivors are out of later collections (and its garbage was freed).
         assert gc.get_freeze_count() > 0
+        # Python's own full passes are put off; the app times them (collect_if_idle).
+        assert gc.get_threshold()[2] == collector.FULL_PASS_EVERY
 
 
 async def test_the_collector_is_back_on_even_if_the_queue_never_loads(
@@ -103,3 +109,52 @@ def test_the_start_does_not_import_what_the_first_rows_do_not_need() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def promoted(passes: int = collector.IDLE_PASS_AFTER) -> None:
+    """As if the app had worked a while: passes of the middle generation since the last full
+    one (a full pass sets the count to 0; each middle pass adds 1)."""
+    gc.collect()
+    for _ in range(passes):
+        gc.collect(1)
+    assert gc.get_count()[2] == passes
+
+
+def test_a_full_pass_waits_for_a_second_without_keys_and_for_something_to_walk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(collector, "_managed", True)
+    gc.collect()
+    assert not collector.collect_if_idle(60.0)  # nothing promoted since the last full pass
+    promoted()
+    assert not collector.collect_if_idle(collector.IDLE_SECONDS - 0.1)  # keys are coming
+    assert gc.get_count()[2] == collector.IDLE_PASS_AFTER
+    assert collector.collect_if_idle(collector.IDLE_SECONDS)
+    assert gc.get_count()[2] == 0  # the full pass ran
+
+
+def test_no_full_pass_is_timed_in_a_process_whose_collector_is_not_the_apps() -> None:
+    """Not started by the console script (a test, a library user): Python's own timing."""
+    promoted()
+    assert not collector.collect_if_idle(60.0)
+    assert gc.get_count()[2] == collector.IDLE_PASS_AFTER
+
+
+async def test_the_apps_clock_runs_the_full_pass_a_second_after_the_last_key(
+    demo_store: TicketStore, make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(collector, "_managed", True)
+    now = [1000.0]
+    app = make_app(demo_store)
+    app.idle_clock = lambda: now[0]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("j")  # a key at 1000.0
+        now[0] += collector.IDLE_SECONDS / 2
+        promoted()
+        app.tick()
+        assert gc.get_count()[2] == collector.IDLE_PASS_AFTER  # the agent may be typing on
+        now[0] += collector.IDLE_SECONDS / 2
+        promoted()
+        app.tick()
+        assert gc.get_count()[2] == 0  # a second without keys: the full pass ran
