@@ -204,7 +204,7 @@ class PtyApp:
         self.exited = False
         self.status: int | None = None
         self.screen = Screen(cols, rows) if screen else None
-        self.unread: list[bytes] = []
+        self.unread: list[tuple[float, bytes]] = []  # (when read, bytes), not yet parsed
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -231,7 +231,7 @@ class PtyApp:
         self.chunks.append((time.monotonic(), len(data)))
         self.tail = (self.tail + data)[-(1 << 16) :]
         if self.screen is not None:
-            self.unread.append(data)  # parsed when the screen is asked for (not on the clock)
+            self.unread.append((self.chunks[-1][0], data))  # parsed later, off the clock
         return True
 
     def wait_for(self, needle: bytes, timeout: float = 30.0) -> float:
@@ -252,24 +252,44 @@ class PtyApp:
         """Monotonic time of the chunk after which ``text`` stood on one line of the screen.
 
         Needs ``screen=True``; ``text`` already on the screen when called counts at once.
+        What is readable is read (each chunk timed as it comes) before any of it is parsed:
+        parsing a chunk of a big frame before reading the next would time the next one late
+        by the parse (the harness's work, not the app's), more for a fuller screen.
         """
         end = time.monotonic() + timeout
+        if (at := self._parse_until(text)) is not None:
+            return at
         while time.monotonic() < end:
-            if any(text in line for line in self.screen_lines()):
-                return self.chunks[-1][0] if self.chunks else self.started
-            self._read(min(0.05, end - time.monotonic()))
+            if self._read(min(0.05, end - time.monotonic())):
+                while self._read(0):
+                    pass
+                if (at := self._parse_until(text)) is not None:
+                    return at
             if self.exited:
                 break
-        if any(text in line for line in self.screen_lines()):
-            return self.chunks[-1][0]
+        if (at := self._parse_until(text)) is not None:
+            return at
         raise TimeoutError(
             f"{text!r} not on the screen within {timeout:.0f} s (exited: {self.exited})"
         )
 
+    def _parse_until(self, text: str) -> float | None:
+        """Parse the unread chunks in order, up to the one after which ``text`` is on a line
+        of the screen: its time (the rest stay unread); None if it is not there after all."""
+        assert self.screen is not None, "PtyApp(..., screen=True) keeps the screen"
+        if any(text in line for line in self.screen.lines()):
+            return self.chunks[-1][0] if self.chunks else self.started
+        while self.unread:
+            at, data = self.unread.pop(0)
+            self.screen.feed(data)
+            if any(text in line for line in self.screen.lines()):
+                return at
+        return None
+
     def screen_lines(self) -> list[str]:
         """The terminal's lines now, as far as the app's output has been read."""
         assert self.screen is not None, "PtyApp(..., screen=True) keeps the screen"
-        for data in self.unread:
+        for _, data in self.unread:
             self.screen.feed(data)
         self.unread.clear()
         return self.screen.lines()
