@@ -349,8 +349,10 @@ class TicketTable(DataTable[Text]):
                     value = ticket.category.value
                 case "updated":
                     value = ago(now - ticket.updated_at) if ticket.updated_at else "?"
-                case _:  # "tags"
-                    value = one_line(" ".join(ticket.tags), 14)
+                case "tags":
+                    value = one_line(" ".join(ticket.tags), column.width)
+                case other:
+                    raise ValueError(f"no cell for the column {other!r}")
             cells.append(Text(value))
         return cells
 
@@ -511,8 +513,9 @@ class TicketTable(DataTable[Text]):
         if remaining:  # DataTable's extension of the row's look to the table's right edge
             extend = row_style + component_style + Style.from_meta({**meta, "out_of_bounds": True})
             segments.append(Segment(" " * remaining, extend))
-        strip = Strip(segments, table_width + remaining).crop(0, width)
-        return _merge_runs(strip.adjust_cell_length(width, base_style))
+        # Cut to the widget as DataTable cuts (a zero-width mark at the edge stays).
+        strip = Strip(segments, table_width + remaining).adjust_cell_length(width, base_style)
+        return _merge_runs(strip)
 
     def _set_hover_cursor(self, active: bool) -> None:
         # No hover highlight: the row under the mouse is never repainted for it.

@@ -7,6 +7,7 @@ DataTable's own ``render_line`` is the oracle."""
 
 from __future__ import annotations
 
+import types
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from pilot import on_all_open, settle
 from rich.text import Text
 from test_cell_render import ODD_CELLS
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 from helpdesk_tui.store.tickets import TicketStore
 from helpdesk_tui.widgets.ticket_table import TicketTable, _merge_runs
@@ -24,12 +26,24 @@ def runs(strip: Any) -> list[tuple[str, Any]]:
     return [(segment.text, segment.style) for segment in strip]
 
 
+def datatables_line(table: TicketTable, y: int) -> list[tuple[str, Any]]:
+    """Line ``y`` as DataTable paints it all the way down (its own cell renderer too, not the
+    table's ``_render_cell``), its runs merged as the table merges them; no cache of either."""
+    table._clear_caches()
+    table._render_cell = types.MethodType(DataTable._render_cell, table)  # type: ignore[method-assign]
+    try:
+        return runs(_merge_runs(DataTable.render_line(table, y)))
+    finally:
+        del table._render_cell
+        table._clear_caches()
+
+
 def every_line_as_datatable_paints_it(table: TicketTable) -> int:
     """Compare every line on screen; the number of body lines compared."""
     body = 0
     for y in range(table.size.height):
         ours = runs(table.render_line(y))
-        theirs = runs(_merge_runs(DataTable.render_line(table, y)))
+        theirs = datatables_line(table, y)
         assert ours == theirs, (y, ours, theirs)
         body += table._row_line(y) is not None
     return body
@@ -62,6 +76,35 @@ async def test_every_row_paints_as_datatable_paints_it(
                 table.update_cell(row_key, spec.key, text)
                 every_line_as_datatable_paints_it(table)
             table.update_cell(row_key, spec.key, Text("plain again"))
+        # A narrow terminal cuts the row: a decomposed accent, then a zero-width space, just
+        # after the cut stay with the character before it.
+        start, edge = 0, table.size.width
+        for spec in table.ordered_columns:
+            width = spec.get_render_width(table)
+            if start < edge < start + width:
+                shown = edge - start - table.cell_padding
+                for mark in ("\u0301", "\u200b"):
+                    text = Text("x" * (shown - 1) + "e" + mark + "yyyyyyyy")
+                    table.update_cell(row_key, spec.key, text)
+                    every_line_as_datatable_paints_it(table)
+                table.update_cell(row_key, spec.key, Text("plain again"))
+            start += width
+        # The table narrower than the widget: DataTable extends each row's look to the edge.
+        excess = sum(c.get_render_width(table) for c in table.ordered_columns) - table.size.width
+        for column in (table.columns[ColumnKey("subject")], table.ordered_columns[-1]):
+            cut = min(column.width - 1, excess + 4)
+            column.width -= cut
+            excess -= cut
+        table._clear_caches()
+        assert sum(c.get_render_width(table) for c in table.ordered_columns) < table.size.width
+        every_line_as_datatable_paints_it(table)
+        # Another widget focused (the cursor's blurred look), then no cursor at all.
+        app.set_focus(None)
+        await pilot.pause()
+        assert not table.has_focus
+        every_line_as_datatable_paints_it(table)
+        table.show_cursor = False
+        every_line_as_datatable_paints_it(table)
 
 
 async def test_the_queues_rows_are_painted_without_datatables_line_renderer(
@@ -69,7 +112,7 @@ async def test_the_queues_rows_are_painted_without_datatables_line_renderer(
 ) -> None:
     """The test above compares with DataTable's renderer; this one checks ours is what paints
     the queue's rows: DataTable's is asked for the header line only (and for the blank lines
-below the rows)."""
+    below the rows)."""
     asked: list[int] = []
     datatable = DataTable.render_line
 
