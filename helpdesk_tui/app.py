@@ -230,6 +230,7 @@ class HelpdeskApp(StoreCalls, App[None]):
         self._held_keys: deque[events.Key | events.Paste] = deque()
         self.idle_clock: Callable[[], float] = monotonic  # seconds, for collector.py's idle
         self._last_input = self.idle_clock()  # the last key, click or paste
+        self._input_since_pass = False  # since the last idle pass of the collector
         self._resolved_keys: weakref.WeakSet[events.Key] = weakref.WeakSet()
         self._releasing = False
         # Follow/unfollow writes still running: ``F`` reads the list after them, so `f F` typed
@@ -413,7 +414,7 @@ class HelpdeskApp(StoreCalls, App[None]):
         """Keys wait while the current screen is not ready for them, then go in order; a
         paste waits in the same line (it is text for where the keys before it lead)."""
         if isinstance(event, events.InputEvent | events.Paste):
-            self._last_input = self.idle_clock()
+            self._last_input, self._input_since_pass = self.idle_clock(), True
         if isinstance(event, events.Paste) and not event.is_forwarded:
             self._held_keys.append(event)
             await self._release_keys()
@@ -565,8 +566,9 @@ class HelpdeskApp(StoreCalls, App[None]):
         if not self.screen_stack:  # the app is closing: its timer fired after the screens went
             return
         self.screen.post_message(ClockTick(self.store.now()))
-        # A full pass of the cycle collector while nobody waits (collector.py).
-        collect_if_idle(self.idle_clock() - self._last_input)
+        # A full pass of the cycle collector while nobody waits, once a pause (collector.py).
+        if self._input_since_pass and collect_if_idle(self.idle_clock() - self._last_input):
+            self._input_since_pass = False
 
     def on_app_blur(self) -> None:
         if not self._attached:

@@ -11,13 +11,18 @@ every object the app holds, and it ran inside whatever the agent had just asked 
 ticket took that much longer). Once the app runs (``resume(settle=True)``), a full pass comes
 only after ``FULL_PASS_EVERY`` passes of the middle generation instead of Python's 10, and the
 app's clock offers one (``collect_if_idle``) when no key has come for ``IDLE_SECONDS`` and
-enough has been promoted since the last one. The young generations are collected as always
-(a pass of 1-6 ms); memory is what it was, a full pass is only later.
+enough has been promoted since the last one: once per pause of the agent's (the app asks only
+after some input since its last pass), so an app left alone on a shared host does not walk its
+heap every few seconds. The young generations are collected as always (a pass of 1-6 ms).
+
+Python 3.14's collector is incremental (its full pass is spread over the young passes, and the
+third threshold is not used): there, Python's timing is kept.
 """
 
 from __future__ import annotations
 
 import gc
+import sys
 
 _paused = False
 _managed = False  # the console script's app: the full passes are ours to time
@@ -25,6 +30,8 @@ _managed = False  # the console script's app: the full passes are ours to time
 FULL_PASS_EVERY = 100  # passes of the middle generation before Python's own full pass
 IDLE_SECONDS = 1.0  # no key or click for this long: a full pass falls on nobody's wait
 IDLE_PASS_AFTER = 2  # middle-generation passes since the last full one: else nothing to do
+# Whole passes that take the process's time at once (3.14's collector works in increments).
+TIMED = sys.version_info < (3, 14)
 
 
 def pause() -> None:
@@ -50,9 +57,10 @@ def resume(*, settle: bool = False) -> None:
         if settle:
             gc.collect()
             gc.freeze()
-            young, middle, _ = gc.get_threshold()
-            gc.set_threshold(young, middle, FULL_PASS_EVERY)
-            _managed = True
+            if TIMED:
+                young, middle, _ = gc.get_threshold()
+                gc.set_threshold(young, middle, FULL_PASS_EVERY)
+                _managed = True
         gc.enable()
 
 
