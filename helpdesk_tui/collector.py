@@ -24,7 +24,8 @@ from __future__ import annotations
 import gc
 import sys
 
-_paused = False
+_paused = False  # pause() turned the collector off, and resume() has not turned it back on
+_ours = False  # the console script paused it for the start: the first rows settle it
 _managed = False  # the console script's app: the full passes are ours to time
 
 FULL_PASS_EVERY = 100  # passes of the middle generation before Python's own full pass
@@ -36,10 +37,10 @@ TIMED = sys.version_info < (3, 14)
 
 def pause() -> None:
     """The collector off until ``resume()`` (if it was on)."""
-    global _paused
+    global _paused, _ours
     if gc.isenabled():
         gc.disable()
-        _paused = True
+        _paused = _ours = True
 
 
 def resume(*, settle: bool = False) -> None:
@@ -50,17 +51,19 @@ def resume(*, settle: bool = False) -> None:
     objects, 39-50 ms here) and the next two generations again later. One collection now
     frees the start's garbage (~5,000 objects: caches of widgets rebuilt during the start),
     and ``gc.freeze()`` keeps what survives (modules, classes, the screen) out of every later
-    collection. From then on the full passes are timed (``collect_if_idle``)."""
-    global _paused, _managed
+    collection. From then on the full passes are timed (``collect_if_idle``). Also when the
+    first rows came after the collector was turned back on without them (a slow server)."""
+    global _paused, _ours, _managed
+    if settle and _ours:
+        _ours = False
+        gc.collect()
+        gc.freeze()
+        if TIMED:
+            young, middle, _ = gc.get_threshold()
+            gc.set_threshold(young, middle, FULL_PASS_EVERY)
+            _managed = True
     if _paused:
         _paused = False
-        if settle:
-            gc.collect()
-            gc.freeze()
-            if TIMED:
-                young, middle, _ = gc.get_threshold()
-                gc.set_threshold(young, middle, FULL_PASS_EVERY)
-                _managed = True
         gc.enable()
 
 

@@ -34,7 +34,7 @@ def collector_on() -> Iterator[None]:
     gc.enable()
     gc.unfreeze()
     gc.set_threshold(*threshold)
-    collector._managed = False
+    collector._managed = collector._ours = False
 
 
 def test_the_console_script_runs_the_cli_with_the_collector_paused_then_resumes_it(
@@ -100,6 +100,22 @@ async def test_the_collector_is_back_on_even_if_the_queue_never_loads(
         assert await until(pilot, gc.isenabled, seconds=5.0)
         assert not app._seeded  # no rows were painted: the timer turned it on
         assert gc.get_freeze_count() == 0
+
+
+def test_first_rows_after_the_collector_came_back_on_without_them_still_settle_it() -> None:
+    """A slow server: the timer turned the collector on at COLLECTOR_PAUSED_AT_MOST; the rows
+    that come later still freeze the start's survivors and time the full passes."""
+    gc.unfreeze()
+    launch.pause()
+    launch.resume()  # the timer
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    launch.resume(settle=True)  # the first rows
+    assert gc.isenabled() and gc.get_freeze_count() > 0
+    if collector.TIMED:
+        assert gc.get_threshold()[2] == collector.FULL_PASS_EVERY
+        assert collector._managed
+    launch.resume(settle=True)  # once only
+    assert gc.isenabled()
 
 
 def test_the_start_does_not_import_what_the_first_rows_do_not_need() -> None:
