@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import TypeGuard
 
 from bson import ObjectId
 from rich.cells import cell_len
@@ -363,8 +364,9 @@ class TicketTable(DataTable[Text]):
         note = self.notes.get(key)
         if note:
             prefix += f"[{note}] "
-        text = Text(prefix + one_line(ticket.subject or "(no subject)"))
-        text.no_wrap, text.overflow = True, "ellipsis"
+        text = Text(
+            prefix + one_line(ticket.subject or "(no subject)"), no_wrap=True, overflow="ellipsis"
+        )
         text.truncate(self._subject_width, overflow="ellipsis")
         return text
 
@@ -423,36 +425,25 @@ class TicketTable(DataTable[Text]):
             return cached
         cell = row_renderables(self, row_index)[1][column_index]
         pad = self.cell_padding
-        if (
-            self.rows[row_key].height != 1
-            or not isinstance(cell, Text)
-            or cell.justify not in (None, "default", "left")
-            or cell.no_wrap is False  # wrapped at words, then its first line: Rich's way
-            or cell.overflow == "ignore"
-            or "\n" in cell.plain
-            or "\t" in cell.plain
-            or width <= 2 * pad
-        ):
+        room = width - 2 * pad
+        if self.rows[row_key].height != 1 or not _one_line(cell, room):
             return default_render_cell(
                 self, row_index, column_index, base_style, width, cursor, hover
             )
         component_style, post_style = styles_to_render_cell(self, hover, cursor)
         style = base_style + Style.from_meta({"row": row_index, "column": column_index})
-        plain = cell.plain
-        if not cell.spans and not cell.style and plain.isascii() and plain.isprintable():
-            # Most cells: one run of printable ASCII, one cell a character. Cropped, ellipsised
-            # or padded as Rich's ``truncate`` does, in one segment of the look the Text path
-            # gives it (its style, then the component's, then the post style).
-            room = width - 2 * pad
-            if len(plain) > room:
-                plain = plain[: room - 1] + "…" if cell.overflow == "ellipsis" else plain[:room]
-            line_text = f"{' ' * pad}{plain.ljust(room)}{' ' * pad}"
-            lines = [[Segment(line_text, style + component_style + post_style)]]
+        plain = _plain_cell(cell, room)
+        if plain is not None:
+            # Most cells: text of one look, in one segment of the look the Text path gives
+            # it (its style, then the component's, then the post style).
+            lines = [
+                [Segment(f"{' ' * pad}{plain}{' ' * pad}", style + component_style + post_style)]
+            ]
             cache[cache_key] = lines
             return lines
         text = Text(end="")
         text.append_text(cell)  # its own style becomes a span, under its spans (as Rich does)
-        text.truncate(width - 2 * pad, overflow=cell.overflow or "fold", pad=True)
+        text.truncate(room, overflow=cell.overflow or "fold", pad=True)
         padding = Segment(" " * pad)
         line = [padding, *text.render(self.app.console), padding]
         lines = [list(Segment.apply_style(line, style + component_style, post_style))]
@@ -668,26 +659,31 @@ def _changed_span(old: str, new: str) -> tuple[int, int]:
     return start, end
 
 
+def _one_line(cell: object, room: int) -> TypeGuard[Text]:
+    """Whether DataTable would paint ``cell`` as one line of its text, cropped (or
+    ellipsised) and padded to ``room`` cells: a ``Text``, left-aligned, not wrapped at words,
+    no line breaks or tabs, in a column with room for a character."""
+    return (
+        isinstance(cell, Text)
+        and cell.justify in (None, "default", "left")
+        and cell.no_wrap is not False  # wrapped at words, then its first line: Rich's way
+        and cell.overflow != "ignore"
+        and "\n" not in cell.plain
+        and "\t" not in cell.plain
+        and room > 0
+    )
+
+
 def _plain_cell(cell: object, room: int) -> str | None:
-    """A cell's text cropped (or ellipsised) and padded to ``room`` cells, as DataTable paints
-    a one-line ``Text`` of one look; ``None`` for any other cell (styled, wrapped, aligned)."""
-    if (
-        not isinstance(cell, Text)
-        or cell.spans
-        or cell.style
-        or cell.justify not in (None, "default", "left")
-        or cell.no_wrap is False
-        or cell.overflow == "ignore"
-        or room <= 0
-    ):
+    """A one-line cell of one look (no style, no spans) as DataTable paints it: its text
+    cropped (or ellipsised) and padded to ``room`` cells; ``None`` for any other cell."""
+    if not _one_line(cell, room) or cell.spans or cell.style:
         return None
     plain = cell.plain
-    if plain.isascii() and plain.isprintable():
+    if plain.isascii() and plain.isprintable():  # one cell a character: Rich's truncate, quicker
         if len(plain) > room:
             return plain[: room - 1] + "…" if cell.overflow == "ellipsis" else plain[:room]
         return plain.ljust(room)
-    if "\n" in plain or "\t" in plain:
-        return None
     text = Text(plain, end="")
     text.truncate(room, overflow=cell.overflow or "fold", pad=True)
     return text.plain
