@@ -18,7 +18,7 @@ on a key presses it, as on Textual's.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -265,7 +265,7 @@ class KeyFooter(Widget, can_focus=False):
             for text, style in parts:
                 segments.append(Segment(text, style))
                 x += cell_len(text)
-            drawn.append(_with_place(key, start, x - (1 if self._compact else 0)))
+            drawn.append(replace(key, start=start, end=x - (1 if self._compact else 0)))
         self._keys = drawn
         right: list[Segment] = []
         if self._palette_key is not None:
@@ -276,7 +276,9 @@ class KeyFooter(Widget, can_focus=False):
             right.extend(Segment(t, st) for t, st in self._parts(key, compact=True, margin=False))
             right.append(Segment(" ", background if self._compact else base))
             size = sum(cell_len(s.text) for s in right)
-            self._palette_key = _with_place(key, width - size, width - (1 if self._compact else 0))
+            self._palette_key = replace(
+                key, start=width - size, end=width - (1 if self._compact else 0)
+            )
         used = x + sum(cell_len(s.text) for s in right)
         if used < width:
             segments.append(Segment(" " * (width - used), background))
@@ -333,9 +335,3 @@ class KeyFooter(Widget, can_focus=False):
             self.app.simulate_key(key.key)
         else:
             self.app.bell()
-
-
-def _with_place(key: _Key, start: int, end: int) -> _Key:
-    return _Key(
-        key.key, key.display, key.description, key.action, key.enabled, key.tooltip, start, end
-    )
