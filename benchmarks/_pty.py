@@ -257,32 +257,31 @@ class PtyApp:
         by the parse (the harness's work, not the app's), more for a fuller screen.
         """
         end = time.monotonic() + timeout
-        if (at := self._parse_until(text)) is not None:
-            return at
-        while time.monotonic() < end:
+        while (at := self._parse_until(text)) is None:
+            if self.exited or time.monotonic() >= end:
+                raise TimeoutError(
+                    f"{text!r} not on the screen within {timeout:.0f} s (exited: {self.exited})"
+                )
             if self._read(min(0.05, end - time.monotonic())):
                 while self._read(0):
                     pass
-                if (at := self._parse_until(text)) is not None:
-                    return at
-            if self.exited:
-                break
-        if (at := self._parse_until(text)) is not None:
-            return at
-        raise TimeoutError(
-            f"{text!r} not on the screen within {timeout:.0f} s (exited: {self.exited})"
-        )
+        return at
 
     def _parse_until(self, text: str) -> float | None:
         """Parse the unread chunks in order, up to the one after which ``text`` is on a line
         of the screen: its time (the rest stay unread); None if it is not there after all."""
-        assert self.screen is not None, "PtyApp(..., screen=True) keeps the screen"
-        if any(text in line for line in self.screen.lines()):
+        screen = self.screen
+        assert screen is not None, "PtyApp(..., screen=True) keeps the screen"
+
+        def shown() -> bool:
+            return any(text in line for line in screen.lines())
+
+        if shown():
             return self.chunks[-1][0] if self.chunks else self.started
         while self.unread:
             at, data = self.unread.pop(0)
-            self.screen.feed(data)
-            if any(text in line for line in self.screen.lines()):
+            screen.feed(data)
+            if shown():
                 return at
         return None
 
