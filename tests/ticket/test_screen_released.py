@@ -17,10 +17,11 @@ on its own below, where which thread runs which call is not left to chance.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import gc
 import weakref
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -67,15 +68,24 @@ async def opened_reply(pilot: Pilot[Any]) -> weakref.ref[ReplyScreen]:
     return weakref.ref(screen)
 
 
-@pytest.mark.usefixtures("no_first_frame_wait")
-async def test_a_closed_ticket_screen_is_freed_at_once(
+@contextlib.asynccontextmanager
+async def a_ticket_open(
     store: TicketStore, people: People, clock: FakeClock, make_app: Any
-) -> None:
+) -> AsyncIterator[tuple[Any, Pilot[Any], weakref.ref[TicketScreen]]]:
+    """The app (agent Ann) with a 50-message ticket of hers open: the app, its pilot, and a
+    weak reference to the ticket's screen."""
     ticket = big_ticket(store, people, clock, 50)
     app = make_app(store, AGENT, config=QUIET)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        screen = await opened_ticket(pilot, ticket.id)
+        yield app, pilot, await opened_ticket(pilot, ticket.id)
+
+
+@pytest.mark.usefixtures("no_first_frame_wait")
+async def test_a_closed_ticket_screen_is_freed_at_once(
+    store: TicketStore, people: People, clock: FakeClock, make_app: Any
+) -> None:
+    async with a_ticket_open(store, people, clock, make_app) as (app, pilot, screen):
         await pilot.press("q")
         await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
@@ -86,11 +96,7 @@ async def test_a_closed_ticket_screen_is_freed_at_once(
 async def test_a_closed_reply_screen_is_freed_at_once_and_its_ticket_when_that_closes(
     store: TicketStore, people: People, clock: FakeClock, make_app: Any
 ) -> None:
-    ticket = big_ticket(store, people, clock, 50)
-    app = make_app(store, AGENT, config=QUIET)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        screen = await opened_ticket(pilot, ticket.id)
+    async with a_ticket_open(store, people, clock, make_app) as (app, pilot, screen):
         reply = await opened_reply(pilot)
         await pilot.press("escape")  # nothing typed: closes without a question
         await settle(pilot)
