@@ -12,6 +12,14 @@ control characters and says so. Everything outside a paste goes to Textual's par
 ``install`` makes a driver class read its input with it (the app's ``get_driver_class``).
 A terminal that does not bracket pastes sends a paste as typed keys: nothing can tell them
 apart from typing then.
+
+Escape and a letter read together. ``ESC q`` alone in a read is Alt+q to Textual's parser
+(the app makes it Escape, then q: ``app.escape_then_key``). With more keys behind it in the
+same read (``esc q enter`` on a laggy link, a burst of keys), Textual's parser waited for a
+longer escape sequence, and at the next ``ESC`` gave up and replayed them all as keys, the
+``ESC`` as a ``^`` character: "esc q" typed ``^q`` into the reply instead of leaving it. An
+``ESC`` and one character that cannot begin a longer sequence end there, as they do when
+nothing follows them.
 """
 
 from __future__ import annotations
@@ -34,6 +42,16 @@ from helpdesk_tui.textual_seam import (
     replace_drivers_decoder,
     replace_drivers_parser,
 )
+
+ESC = "\x1b"
+# What can follow ESC in a longer sequence: CSI, SS3, OSC, DCS, APC, PM, ST, and ESC (an
+# Alt-prefixed sequence: ESC ESC [ A is Alt+Up).
+INTRODUCERS = frozenset("[O]P_^\\\x1b")
+
+
+def _waits_for_more(awaiting: Read1 | Peek1) -> bool:
+    """Textual's parser is inside an escape sequence, waiting (a while) for its next character."""
+    return awaiting.timeout is not None
 
 
 class PasteParser(XTermParser):
@@ -76,10 +94,12 @@ class PasteParser(XTermParser):
         inner = super().parse(forward)
         awaiting = next(inner)
         recent = ""  # the last characters Textual's parser read, to spot the start marker
+        escaped = False  # the last character began an escape sequence
         while True:
             try:
                 character = yield awaiting
             except (ParseTimeout, ParseEOF) as error:
+                escaped = False
                 if isinstance(error, ParseTimeout):
                     recent = ""  # a lone ESC timed out: what follows starts afresh
                 try:
@@ -89,8 +109,13 @@ class PasteParser(XTermParser):
                 continue
             try:
                 awaiting = inner.send(character)
+                if escaped and character not in INTRODUCERS and _waits_for_more(awaiting):
+                    # ESC and a character no longer sequence begins with: read as when
+                    # nothing follows (Alt+it), not replayed later with the keys after it.
+                    awaiting = inner.throw(ParseTimeout())
             except StopIteration:
                 return
+            escaped = character == ESC and _waits_for_more(awaiting)
             recent = (recent + character)[-len(BRACKETED_PASTE_START) :]
             if recent == BRACKETED_PASTE_START:
                 recent = ""

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from helpers import QUIET, MakeApp
 from pilot import burst, plain, settle, until
+from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -27,6 +28,7 @@ from helpdesk_tui.screens.reply import ReplyScreen
 from helpdesk_tui.screens.search import SearchScreen
 from helpdesk_tui.screens.ticket import TicketScreen
 from helpdesk_tui.store.tickets import TicketStore
+from helpdesk_tui.terminal_input import PasteParser
 
 
 def keys_of(text: str) -> list[str]:
@@ -335,14 +337,13 @@ async def test_enter_and_a_digit_open_the_customers_other_ticket_once_the_list_c
 
 
 async def read_together(pilot: Pilot[Any], data: str) -> None:
-    """``data`` as one read of the terminal: through Textual's own parser, so what arrives
-    together is parsed together (``ESC q`` is Alt+q), every key queued before the first acts."""
-    from helpdesk_tui.textual_seam import XTermParser
-
+    """``data`` as one read of the terminal: through the app's parser (Textual's, pastes read
+    whole), so what arrives together is parsed together (``ESC q`` is Alt+q), every key queued
+    before the first acts."""
     app = pilot.app
     driver = app._driver
     assert driver is not None
-    parser = XTermParser(debug=False)
+    parser = PasteParser(debug=False)
     for event in [*parser.feed(data), *parser.feed("")]:
         event.set_sender(app)
         driver.send_message(event)
@@ -363,6 +364,42 @@ async def test_escape_and_q_read_together_leave_the_reply_and_the_ticket(
         reply = app.screen
         assert isinstance(reply, ReplyScreen) and reply.editor.text == "Hi"
         await read_together(pilot, "\x1bq")
+        await settle(pilot)
+        assert stack(pilot) == ["QueueScreen"]
+        await pilot.press("enter", "r")
+        await settle(pilot)
+        assert isinstance(app.screen, ReplyScreen) and app.screen.editor.text == "Hi"
+
+
+def test_escape_and_a_letter_with_more_keys_behind_them_in_one_read_are_not_a_caret() -> None:
+    """``esc q enter q`` in one read: Textual's parser waited for a longer sequence and, at the
+    next ESC, replayed them all as keys with the ESC as ``^`` (``^q`` typed into a draft). An
+    ESC and a letter end there, as when nothing follows (Alt+q, the app's Escape then q);
+    sequences that go on (arrows, F1, Alt+Up, ESC ESC) still parse."""
+    parser = PasteParser()
+    data = "\x1bq\rq\r\x1bj\x1b[A\x1bOP\x1b\x1b[B\x1b\x1b"
+    tokens = [*parser.feed(data), *parser.feed("")]
+    keys = [token.key for token in tokens if isinstance(token, events.Key)]
+    assert keys == [
+        *("alt+q", "enter", "q", "enter", "alt+j"),
+        *("up", "f1", "escape", "down", "escape", "escape"),
+    ]
+
+
+async def test_escape_q_enter_escape_read_together_leave_the_reply_and_reopen_the_ticket(
+    demo_store: TicketStore, make_app: MakeApp, gate: threading.Event
+) -> None:
+    """The walk's burst: Escape (the draft kept), q (back to the queue), Enter (the ticket
+    again), Escape (the queue); the draft is as typed. Before, ``^q`` and a new line were typed
+    into the draft and the Escape closed the reply: the ticket stayed open."""
+    app = make_app(demo_store, config=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot)
+        await read_together(pilot, "\rrHi")
+        gate.set()
+        await settle(pilot)
+        assert isinstance(app.screen, ReplyScreen) and app.screen.editor.text == "Hi"
+        await read_together(pilot, "\x1bq\r\x1b")
         await settle(pilot)
         assert stack(pilot) == ["QueueScreen"]
         await pilot.press("enter", "r")
