@@ -173,8 +173,8 @@ def escape_then_key(event: events.Key, screen: Screen[Any], target: Widget) -> l
 
     Textual's parser reads ESC with a digit as a Mac Option character (``ESC 2`` is ``™``):
     unless ``target`` (the focused widget) takes it as text, that is Escape and the digit too.
-    ESC with space, enter, ``/``, ``?`` or ``.`` it reads as the plain key: those bursts lose
-    their Escape before they get here."""
+    ESC with space, enter, ``/``, ``?``, ``.`` or a control key come here as Escape and the key
+    already (``terminal_input.PasteParser``)."""
     char = event.character
     if char in _OPTION_DIGITS:
         if target.check_consume_key(event.key, char):

@@ -18,8 +18,10 @@ Escape and a letter read together. ``ESC q`` alone in a read is Alt+q to Textual
 same read (``esc q enter`` on a laggy link, a burst of keys), Textual's parser waited for a
 longer escape sequence, and at the next ``ESC`` gave up and replayed them all as keys, the
 ``ESC`` as a ``^`` character: "esc q" typed ``^q`` into the reply instead of leaving it. An
-``ESC`` and one character that cannot begin a longer sequence end there, as they do when
-nothing follows them.
+``ESC`` and a letter that cannot begin a longer sequence end there, as they do when nothing
+follows them. An ``ESC`` and any other character that begins no sequence (enter, space, ``/``,
+a control key) Textual reads as that key alone, its Alt dropped and the Escape lost: they are
+Escape, then the key.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from textual.driver import Driver
 from textual.message import Message
 
 from helpdesk_tui.textual_seam import (
+    ANSI_SEQUENCES_KEYS,
     BRACKETED_PASTE_END,
     BRACKETED_PASTE_START,
     ParseEOF,
@@ -47,6 +50,7 @@ ESC = "\x1b"
 # What can follow ESC in a longer sequence: CSI, SS3, OSC, DCS, APC, PM, ST, and ESC (an
 # Alt-prefixed sequence: ESC ESC [ A is Alt+Up).
 INTRODUCERS = frozenset("[O]P_^\\\x1b")
+KNOWN = frozenset(ANSI_SEQUENCES_KEYS)  # ESC f, ESC DEL, ESC 2 (Option+2)...: keys of their own
 
 
 def _waits_for_more(awaiting: Read1 | Peek1) -> bool:
@@ -107,11 +111,15 @@ class PasteParser(XTermParser):
                 except StopIteration:
                     return
                 continue
+            alone = escaped and character not in INTRODUCERS and ESC + character not in KNOWN
             try:
+                if alone and not character.isalpha():
+                    # Read with it, its Alt would be dropped and the Escape lost: Escape first.
+                    awaiting = inner.throw(ParseTimeout())
                 awaiting = inner.send(character)
-                if escaped and character not in INTRODUCERS and _waits_for_more(awaiting):
-                    # ESC and a character no longer sequence begins with: read as when
-                    # nothing follows (Alt+it), not replayed later with the keys after it.
+                if alone and character.isalpha() and _waits_for_more(awaiting):
+                    # ESC and a letter: read as when nothing follows (Alt+it, for the app to
+                    # call Escape and the letter), not replayed with the keys after it.
                     awaiting = inner.throw(ParseTimeout())
             except StopIteration:
                 return

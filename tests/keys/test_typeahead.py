@@ -386,6 +386,28 @@ def test_escape_and_a_letter_with_more_keys_behind_them_in_one_read_are_not_a_ca
     ]
 
 
+@pytest.mark.parametrize(
+    ("data", "keys"),
+    [
+        ("\x1b\r", ["escape", "enter"]),
+        ("\x1b x", ["escape", "space", "x"]),
+        ("\x1b/a", ["escape", "slash", "a"]),
+        ("\x1b\x10", ["escape", "ctrl+p"]),
+        ("\x1b\x13\x1b", ["escape", "ctrl+s", "escape"]),
+        # ESC sequences of their own stay theirs: Option+2, Alt+Backspace, ESC f, ESC Tab.
+        ("\x1b2\x1b\x7f\x1bf\x1b\t", ["trade_mark_sign", "ctrl+w", "ctrl+right", "shift+tab"]),
+    ],
+)
+def test_escape_and_a_key_that_is_not_a_letter_read_together_keep_their_escape(
+    data: str, keys: list[str]
+) -> None:
+    """Textual reads ESC and such a key as the key alone (its Alt dropped): ``esc enter`` was
+    Enter, ``esc ctrl+p`` opened the palette over the screen the Escape should have closed."""
+    parser = PasteParser()
+    tokens = [*parser.feed(data), *parser.feed("")]
+    assert [token.key for token in tokens if isinstance(token, events.Key)] == keys
+
+
 async def test_escape_q_enter_escape_read_together_leave_the_reply_and_reopen_the_ticket(
     demo_store: TicketStore, make_app: MakeApp, gate: threading.Event
 ) -> None:
