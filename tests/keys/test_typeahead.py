@@ -350,11 +350,14 @@ async def read_together(pilot: Pilot[Any], data: str) -> None:
     await pilot.pause()
 
 
+@pytest.mark.parametrize("burst", ["\x1bq", "\x1bq\r\x1b"], ids=["esc-q", "esc-q-enter-esc"])
 async def test_escape_and_q_read_together_leave_the_reply_and_the_ticket(
-    demo_store: TicketStore, make_app: MakeApp, gate: threading.Event
+    demo_store: TicketStore, make_app: MakeApp, gate: threading.Event, burst: str
 ) -> None:
     """`esc q` on a laggy link arrives as one ``ESC q``, which the parser calls Alt+q: the q was
-    typed into the draft and the reply stayed open. It is Escape (the draft kept), then q."""
+    typed into the draft and the reply stayed open. It is Escape (the draft kept), then q. With
+    more keys behind it (`esc q enter esc`: the ticket opened again, then back), ``^q`` and a
+    new line were typed into the draft and the last Escape closed the reply."""
     app = make_app(demo_store, config=QUIET)
     async with app.run_test(size=(120, 40)) as pilot:
         await started(pilot)
@@ -363,7 +366,7 @@ async def test_escape_and_q_read_together_leave_the_reply_and_the_ticket(
         await settle(pilot)
         reply = app.screen
         assert isinstance(reply, ReplyScreen) and reply.editor.text == "Hi"
-        await read_together(pilot, "\x1bq")
+        await read_together(pilot, burst)
         await settle(pilot)
         assert stack(pilot) == ["QueueScreen"]
         await pilot.press("enter", "r")
@@ -406,27 +409,6 @@ def test_escape_and_a_key_that_is_not_a_letter_read_together_keep_their_escape(
     parser = PasteParser()
     tokens = [*parser.feed(data), *parser.feed("")]
     assert [token.key for token in tokens if isinstance(token, events.Key)] == keys
-
-
-async def test_escape_q_enter_escape_read_together_leave_the_reply_and_reopen_the_ticket(
-    demo_store: TicketStore, make_app: MakeApp, gate: threading.Event
-) -> None:
-    """The walk's burst: Escape (the draft kept), q (back to the queue), Enter (the ticket
-    again), Escape (the queue); the draft is as typed. Before, ``^q`` and a new line were typed
-    into the draft and the Escape closed the reply: the ticket stayed open."""
-    app = make_app(demo_store, config=QUIET)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await started(pilot)
-        await read_together(pilot, "\rrHi")
-        gate.set()
-        await settle(pilot)
-        assert isinstance(app.screen, ReplyScreen) and app.screen.editor.text == "Hi"
-        await read_together(pilot, "\x1bq\r\x1b")
-        await settle(pilot)
-        assert stack(pilot) == ["QueueScreen"]
-        await pilot.press("enter", "r")
-        await settle(pilot)
-        assert isinstance(app.screen, ReplyScreen) and app.screen.editor.text == "Hi"
 
 
 async def ticket_opened(pilot: Pilot[Any], gate: threading.Event) -> QueueScreen:
